@@ -1,0 +1,20 @@
+//! Strata's core: what a Hive metastore *is*, with no I/O.
+//!
+//! # Layout
+//! - [`model`]: databases, tables, partitions, storage descriptors, locks (our own types, not Thrift's).
+//! - [`names`]: identifier normalisation, validation, `@cat#db` parsing, HMS name patterns.
+//! - [`location`]: default locations, path joining, the retained area.
+//! - [`partname`]: partition names `k1=v1/k2=v2` with HMS escaping.
+//! - [`error`]: [`CatalogError`], one variant per HMS exception kind.
+//! - [`time`]: epoch-second timestamps as HMS stores them.
+//! - [`lock`]: pure lock-compatibility rules.
+
+pub mod error;
+pub mod location;
+pub mod lock;
+pub mod model;
+pub mod names;
+pub mod partname;
+pub mod time;
+
+pub use error::{CatalogError, Result};

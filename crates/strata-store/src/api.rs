@@ -1,0 +1,116 @@
+//! The persistence seam: what the catalog asks of a database, whatever the engine.
+//!
+//! Every method is one transaction: it either applies completely or not at all. History rows
+//! handed to a write are appended in the same transaction as the change they record.
+//! Names passed in are already normalised (lower-case) by the catalog.
+
+use async_trait::async_trait;
+use strata_core::{
+    model::{Database, HistoryEntry, LockInfo, LockRequest, Table, TableSummary},
+    lock::LockState,
+    Result,
+};
+
+/// Options of [`Store::alter_table`].
+#[derive(Debug, Clone, Default)]
+pub struct AlterTableOptions {
+    /// Compare-and-swap: the current value of parameter `.0` must be `.1` (Iceberg's
+    /// `expected_parameter_key`/`expected_parameter_value`), checked under the row lock.
+    /// On mismatch: `CatalogError::Meta(msg::cas_mismatch(..))`.
+    pub expected_param: Option<(String, String)>,
+    /// When the table's directory moved (rename of a managed table): rewrite every partition
+    /// location that starts with `.0` to start with `.1` instead.
+    pub relocate_partitions: Option<(String, String)>,
+    /// History rows to append with the change.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// What [`Store::lock`] and [`Store::check_lock`] answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockOutcome {
+    /// The lock id.
+    pub lock_id: i64,
+    /// Its state after the call.
+    pub state: LockState,
+}
+
+/// Filter of [`Store::show_locks`].
+#[derive(Debug, Clone, Default)]
+pub struct LockFilter {
+    /// Database, if any.
+    pub db: Option<String>,
+    /// Table, if any (with `db`).
+    pub table: Option<String>,
+    /// Partition name, if any (with `table`).
+    pub partition: Option<String>,
+}
+
+/// The catalog's persistence. Implemented for PostgreSQL and SQLite; both pass one
+/// conformance suite ([`crate::conformance`]).
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// `"postgres"` or `"sqlite"`.
+    fn backend(&self) -> &'static str;
+
+    /// Apply pending migrations (idempotent; safe to run concurrently).
+    async fn migrate(&self) -> Result<()>;
+
+    // ---- databases ----
+
+    /// Create a database. `AlreadyExists(msg::database_exists)` if the name is taken.
+    async fn create_database(&self, db: &Database) -> Result<()>;
+    /// A database by name, `None` if absent.
+    async fn get_database(&self, name: &str) -> Result<Option<Database>>;
+    /// All database names, ascending.
+    async fn list_databases(&self) -> Result<Vec<String>>;
+    /// Replace a database's definition (same name). `NoSuchObject(msg::no_such_database)` if absent.
+    async fn alter_database(&self, db: &Database) -> Result<()>;
+    /// Drop a database. Without `cascade`, a database that still has tables fails with
+    /// `InvalidOperation(msg::database_not_empty_tables)` (functions: `..._functions`). With
+    /// `cascade` its tables, partitions and functions go too. `NoSuchObject` if absent.
+    /// Returns the tables that were dropped with it.
+    async fn drop_database(&self, name: &str, cascade: bool, history: &[HistoryEntry]) -> Result<Vec<Table>>;
+
+    // ---- tables ----
+
+    /// Create a table; returns its id. `AlreadyExists(msg::table_exists)` if the name is taken,
+    /// `NoSuchObject(msg::no_such_database)` if the database is absent.
+    async fn create_table(&self, table: &Table, history: &[HistoryEntry]) -> Result<i64>;
+    /// A table by name, `None` if absent.
+    async fn get_table(&self, db: &str, name: &str) -> Result<Option<Table>>;
+    /// The named tables that exist, ordered by name; absent names are skipped.
+    async fn get_tables(&self, db: &str, names: &[String]) -> Result<Vec<Table>>;
+    /// Every table of a database, ordered by name (full objects).
+    async fn list_tables_full(&self, db: &str) -> Result<Vec<Table>>;
+    /// Name, type, comment and owner of every table of a database, ordered by name.
+    async fn list_tables(&self, db: &str) -> Result<Vec<TableSummary>>;
+    /// Replace table `db.name` with `new` (which may carry a new db/name: a rename).
+    /// `InvalidOperation(msg::alter_missing_table)` if absent,
+    /// `InvalidOperation(msg::rename_target_exists)` if the new name is taken.
+    async fn alter_table(&self, db: &str, name: &str, new: &Table, options: &AlterTableOptions) -> Result<()>;
+    /// Drop a table and its partitions. `NoSuchObject(msg::table_doesnt_exist)` if absent.
+    async fn drop_table(&self, db: &str, name: &str, history: &[HistoryEntry]) -> Result<()>;
+
+    // ---- history ----
+
+    /// Append history rows on their own (e.g. a truncate, which changes no metadata).
+    async fn append_history(&self, entries: &[HistoryEntry]) -> Result<()>;
+    /// History of a table, oldest first; only rows at or after `since_millis` if given.
+    async fn history(&self, db: &str, table: &str, since_millis: Option<i64>) -> Result<Vec<HistoryEntry>>;
+
+    // ---- locks ----
+
+    /// Request a lock (all components under one id). Locks whose last heartbeat is older than
+    /// `expire_before_millis` are removed first. The lock is `Acquired` when no earlier lock
+    /// (acquired or waiting) conflicts with any component, else `Waiting`.
+    async fn lock(&self, request: &LockRequest, now_millis: i64, expire_before_millis: i64) -> Result<LockOutcome>;
+    /// Re-check a waiting lock (acquire it if nothing earlier conflicts now) and refresh its
+    /// heartbeat. `NoSuchLock(msg::no_such_lock)` if unknown (or expired).
+    async fn check_lock(&self, lock_id: i64, now_millis: i64, expire_before_millis: i64) -> Result<LockOutcome>;
+    /// Release a lock. `NoSuchLock` if unknown.
+    async fn unlock(&self, lock_id: i64) -> Result<()>;
+    /// Refresh a lock's heartbeat. `NoSuchLock` if unknown.
+    async fn heartbeat(&self, lock_id: i64, now_millis: i64) -> Result<()>;
+    /// Current locks (one row per component), by lock id.
+    async fn show_locks(&self, filter: &LockFilter) -> Result<Vec<LockInfo>>;
+}

@@ -1,0 +1,33 @@
+//! Strata's persistence layer. All SQL of the project lives in this crate.
+//!
+//! # Layout
+//! - [`api`]: the [`Store`] trait, one transaction per method.
+//! - [`postgres`]: the PostgreSQL implementation (production).
+//! - [`sqlite`]: the SQLite implementation (embedded default).
+//! - [`conformance`]: the suite both implementations must pass.
+//!
+//! Migrations live at the workspace root in `migrations/postgres` and `migrations/sqlite`.
+
+pub mod api;
+pub mod conformance;
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+pub use api::{AlterTableOptions, LockFilter, LockOutcome, Store};
+use strata_core::{CatalogError, Result};
+
+/// Open the store a URL names (`postgres://…`/`postgresql://…` or `sqlite://…`), without
+/// migrating. For SQLite the file and its directory are created when missing.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else {
+        Err(CatalogError::Meta(format!(
+            "unsupported database URL '{url}': use postgres://… or sqlite://…"
+        )))
+    }
+}
