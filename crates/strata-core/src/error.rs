@@ -24,6 +24,9 @@ pub enum CatalogError {
     /// `UnknownDBException`.
     #[error("{0}")]
     UnknownDb(String),
+    /// `UnknownTableException` (`get_fields`, `get_schema`).
+    #[error("{0}")]
+    UnknownTable(String),
     /// `NoSuchLockException`.
     #[error("{0}")]
     NoSuchLock(String),
@@ -58,6 +61,7 @@ impl CatalogError {
             Self::InvalidOperation(_) => "InvalidOperationException",
             Self::Meta(_) | Self::Internal(_) => "MetaException",
             Self::UnknownDb(_) => "UnknownDBException",
+            Self::UnknownTable(_) => "UnknownTableException",
             Self::NoSuchLock(_) => "NoSuchLockException",
             Self::NoSuchTxn(_) => "NoSuchTxnException",
             Self::TxnAborted(_) => "TxnAbortedException",
@@ -75,6 +79,7 @@ impl CatalogError {
             | Self::InvalidOperation(m)
             | Self::Meta(m)
             | Self::UnknownDb(m)
+            | Self::UnknownTable(m)
             | Self::NoSuchLock(m)
             | Self::NoSuchTxn(m)
             | Self::TxnAborted(m)
@@ -89,10 +94,11 @@ pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
 /// The messages Apache HMS sends, in one place so that handlers and tests agree.
 pub mod msg {
-    /// `NoSuchObjectException` for a missing database (`get_database` and friends).
+    /// `NoSuchObjectException` for a missing database (`get_database` and friends): Apache HMS
+    /// 2.3 sends the bare name.
     #[must_use]
     pub fn no_such_database(db: &str) -> String {
-        format!("There is no database named {db}")
+        db.to_string()
     }
     /// `AlreadyExistsException` from `create_database`.
     #[must_use]
