@@ -1,0 +1,180 @@
+//! Object storage behind one small trait. The catalog only ever creates directories, asks whether
+//! something exists, and moves a directory somewhere else: Strata never deletes data.
+//!
+//! # Layout
+//! - [`Storage`]: the trait.
+//! - [`LocalStorage`]: `file:` locations on the local file system.
+//! - [`Storages`]: picks the implementation by a location's scheme.
+
+use std::{path::PathBuf, sync::Arc};
+
+use async_trait::async_trait;
+use strata_core::{CatalogError, Result};
+
+/// What the catalog needs from a file or object store.
+#[async_trait]
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// Whether anything exists at the location.
+    async fn exists(&self, location: &str) -> Result<bool>;
+    /// Create the directory and its parents (no error if it exists).
+    async fn mkdirs(&self, location: &str) -> Result<()>;
+    /// Move `from` to `to` (whose parents are created). Fails if `to` already exists.
+    /// Returns `false`, moving nothing, when `from` does not exist.
+    async fn rename(&self, from: &str, to: &str) -> Result<bool>;
+}
+
+/// The local file system, for `file:` locations (`file:///a/b` and Hadoop's `file:/a/b`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LocalStorage;
+
+/// The local path of a `file:` location, if it is one.
+#[must_use]
+pub fn local_path(location: &str) -> Option<PathBuf> {
+    let rest = location.strip_prefix("file:")?;
+    // file:///a, file://localhost/a, file:/a
+    let path = if let Some(after) = rest.strip_prefix("//") {
+        let slash = after.find('/')?;
+        &after[slash..]
+    } else {
+        rest
+    };
+    path.starts_with('/').then(|| PathBuf::from(path))
+}
+
+fn io_err(op: &str, location: &str, e: &std::io::Error) -> CatalogError {
+    CatalogError::Meta(format!("Unable to {op} {location}: {e}"))
+}
+
+fn not_local(location: &str) -> CatalogError {
+    CatalogError::Meta(format!("Not a local file location: {location}"))
+}
+
+#[async_trait]
+impl Storage for LocalStorage {
+    async fn exists(&self, location: &str) -> Result<bool> {
+        let path = local_path(location).ok_or_else(|| not_local(location))?;
+        tokio::fs::try_exists(&path).await.map_err(|e| io_err("probe", location, &e))
+    }
+
+    async fn mkdirs(&self, location: &str) -> Result<()> {
+        let path = local_path(location).ok_or_else(|| not_local(location))?;
+        tokio::fs::create_dir_all(&path).await.map_err(|e| io_err("create directory", location, &e))
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> Result<bool> {
+        let src = local_path(from).ok_or_else(|| not_local(from))?;
+        let dst = local_path(to).ok_or_else(|| not_local(to))?;
+        if !tokio::fs::try_exists(&src).await.map_err(|e| io_err("probe", from, &e))? {
+            return Ok(false);
+        }
+        if tokio::fs::try_exists(&dst).await.map_err(|e| io_err("probe", to, &e))? {
+            return Err(CatalogError::Meta(format!("Unable to move {from}: {to} already exists")));
+        }
+        if let Some(parent) = dst.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| io_err("create directory", to, &e))?;
+        }
+        tokio::fs::rename(&src, &dst).await.map_err(|e| io_err("move", from, &e))?;
+        tracing::info!(from, to, "moved directory");
+        Ok(true)
+    }
+}
+
+/// Storage for schemes Strata cannot reach yet (`s3://` arrives with the batch layer, `hdfs://`
+/// is not planned). It never touches data: moves are skipped with a warning, so the data simply
+/// stays where it is, which is still "never delete".
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UnreachableStorage;
+
+#[async_trait]
+impl Storage for UnreachableStorage {
+    async fn exists(&self, _location: &str) -> Result<bool> {
+        Ok(true)
+    }
+
+    async fn mkdirs(&self, _location: &str) -> Result<()> {
+        Ok(())
+    }
+
+    async fn rename(&self, from: &str, to: &str) -> Result<bool> {
+        tracing::warn!(from, to, "storage for this scheme is not configured; data left in place");
+        Ok(false)
+    }
+}
+
+/// Routes each location to the storage of its scheme.
+#[derive(Debug, Clone)]
+pub struct Storages {
+    local: Arc<dyn Storage>,
+    other: Arc<dyn Storage>,
+}
+
+impl Default for Storages {
+    fn default() -> Self {
+        Self { local: Arc::new(LocalStorage), other: Arc::new(UnreachableStorage) }
+    }
+}
+
+impl Storages {
+    /// The storage that serves a location.
+    #[must_use]
+    pub fn for_location(&self, location: &str) -> &dyn Storage {
+        if location.starts_with("file:") {
+            self.local.as_ref()
+        } else {
+            self.other.as_ref()
+        }
+    }
+
+    /// Move a directory between two locations of the same storage. Across schemes nothing moves.
+    pub async fn rename(&self, from: &str, to: &str) -> Result<bool> {
+        let scheme = |l: &str| l.split(':').next().unwrap_or_default().to_string();
+        if scheme(from) != scheme(to) {
+            tracing::warn!(from, to, "cannot move data across storage schemes; left in place");
+            return Ok(false);
+        }
+        self.for_location(from).rename(from, to).await
+    }
+
+    /// Create a directory.
+    pub async fn mkdirs(&self, location: &str) -> Result<()> {
+        self.for_location(location).mkdirs(location).await
+    }
+
+    /// Whether a location exists.
+    pub async fn exists(&self, location: &str) -> Result<bool> {
+        self.for_location(location).exists(location).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_locations_map_to_paths() {
+        assert_eq!(local_path("file:///a/b"), Some(PathBuf::from("/a/b")));
+        assert_eq!(local_path("file:/a/b"), Some(PathBuf::from("/a/b")));
+        assert_eq!(local_path("file://localhost/a"), Some(PathBuf::from("/a")));
+        assert_eq!(local_path("s3://bucket/a"), None);
+    }
+
+    #[tokio::test]
+    async fn rename_moves_and_never_overwrites() {
+        let root = std::env::temp_dir().join(format!("strata-storage-{}", uuid::Uuid::new_v4()));
+        let from = format!("file://{}/t", root.display());
+        let to = format!("file://{}/.retained/t/1", root.display());
+        let s = Storages::default();
+        s.mkdirs(&from).await.unwrap();
+        tokio::fs::write(root.join("t/data.parquet"), b"x").await.unwrap();
+        assert!(s.rename(&from, &to).await.unwrap());
+        assert!(!s.exists(&from).await.unwrap());
+        assert!(root.join(".retained/t/1/data.parquet").exists());
+        // Nothing to move any more.
+        assert!(!s.rename(&from, &to).await.unwrap());
+        // Never overwrite an existing destination.
+        s.mkdirs(&from).await.unwrap();
+        assert!(s.rename(&from, &to).await.is_err());
+        assert!(root.join(".retained/t/1/data.parquet").exists());
+        tokio::fs::remove_dir_all(&root).await.unwrap();
+    }
+}
