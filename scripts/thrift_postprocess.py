@@ -19,7 +19,14 @@ Rewrites (see thrift/README.md for the reasons):
    the type has one, instead of failing the whole call.
 4. Unions whose only field is unknown (or skipped) return a protocol error
    instead of panicking.
-5. Drop `#![cfg_attr(rustfmt, rustfmt_skip)]` so the output can be formatted.
+5. Unknown method names: the processor skips the argument struct and answers
+   `TApplicationException(UNKNOWN_METHOD, "Invalid method name: '<name>'")`,
+   exactly what Java's TBaseProcessor sends (Spark and Trino match that text),
+   and leaves the connection usable.
+6. Every `ThriftHiveMetastoreSyncHandler` method gets a default body that
+   answers that same UNKNOWN_METHOD error (oneway `shutdown`: a no-op), so a
+   server implements only what it serves and the rest looks undeclared.
+7. Drop `#![cfg_attr(rustfmt, rustfmt_skip)]` so the output can be formatted.
 
 It also writes the `methods` module (SERVED_METHODS, ONEWAY_METHODS) from the
 IDL and checks it against the generated processor's dispatch table.
@@ -227,7 +234,46 @@ def process_block(block, defaultable_structs, arg_defaults, stats):
     return out
 
 
+UNKNOWN_ARM_RE = re.compile(
+    r"      method => \{\n\s*Err\(\n\s*thrift::Error::Application\(\n\s*ApplicationError::new\(\n"
+    r"\s*ApplicationErrorKind::UnknownMethod,\n\s*format!\(\"unknown method \{\}\", method\)\n"
+    r"\s*\)\n\s*\)\n\s*\)\n      \},\n"
+)
+UNKNOWN_ARM_NEW = (
+    "      method => {\n"
+    "        i_prot.skip(TType::Struct)?;\n"
+    "        i_prot.read_message_end()?;\n"
+    "        Err(crate::methods::unknown_method(method))\n"
+    "      },\n"
+)
+HANDLER_FN_RE = re.compile(r"^(\s+fn handle_\w+\(&self.*\) -> thrift::Result<(.*)>);$")
+
+
+def add_handler_defaults(src, methods):
+    m = re.search(r"^pub trait ThriftHiveMetastoreSyncHandler \{\n(.*?)^\}\n", src, flags=re.S | re.M)
+    if not m:
+        die("handler trait not found")
+    body = m.group(1).split("\n")
+    fns = [i for i, l in enumerate(body) if HANDLER_FN_RE.match(l)]
+    if len(fns) != len(methods) or len(fns) != sum(1 for l in body if l.strip()):
+        die("handler trait has %d fns, IDL has %d methods" % (len(fns), len(methods)))
+    for i, meth in zip(fns, methods):
+        hm = HANDLER_FN_RE.match(body[i])
+        if meth["oneway"]:
+            if hm.group(2) != "()":
+                die("oneway %s does not return ()" % meth["name"])
+            default = "Ok(())"
+        else:
+            default = 'Err(crate::methods::unknown_method("%s"))' % meth["name"]
+        body[i] = "%s {\n    %s\n  }" % (hm.group(1), default)
+    return src[: m.start(1)] + "\n".join(body) + src[m.end(1):]
+
+
 def process_rust(src, methods):
+    src, n = UNKNOWN_ARM_RE.subn(UNKNOWN_ARM_NEW, src)
+    if n != 1:
+        die("unknown-method arm of the processor not found (generator output changed?)")
+    src = add_handler_defaults(src, methods)
     lines = src.split("\n")
     # Header: replace the generator banner, drop rustfmt_skip.
     while lines and lines[0].startswith("//"):
@@ -298,6 +344,16 @@ def methods_module(methods):
         "/// True when `name` is declared `oneway`.",
         "pub fn is_oneway(name: &str) -> bool {",
         "    ONEWAY_METHODS.contains(&name)",
+        "}",
+        "",
+        "/// The error Java's processor sends for a method it does not know:",
+        "/// `TApplicationException(UNKNOWN_METHOD, \"Invalid method name: '<name>'\")`.",
+        "/// Returned by the default body of every handler method.",
+        "pub fn unknown_method(name: &str) -> thrift::Error {",
+        "    thrift::Error::Application(thrift::ApplicationError::new(",
+        "        thrift::ApplicationErrorKind::UnknownMethod,",
+        "        format!(\"Invalid method name: '{name}'\"),",
+        "    ))",
         "}",
         "",
     ]

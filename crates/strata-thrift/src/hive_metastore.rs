@@ -23434,188 +23434,316 @@ pub trait ThriftHiveMetastoreSyncHandler {
         &self,
         user_name: String,
         group_names: Vec<String>,
-    ) -> thrift::Result<Vec<String>>;
-    fn handle_shutdown(&self) -> thrift::Result<()>;
-    fn handle_get_version(&self) -> thrift::Result<String>;
-    fn handle_get_meta_conf(&self, key: String) -> thrift::Result<String>;
-    fn handle_set_meta_conf(&self, key: String, value: String) -> thrift::Result<()>;
+    ) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("set_ugi"))
+    }
+    fn handle_shutdown(&self) -> thrift::Result<()> {
+        Ok(())
+    }
+    fn handle_get_version(&self) -> thrift::Result<String> {
+        Err(crate::methods::unknown_method("getVersion"))
+    }
+    fn handle_get_meta_conf(&self, key: String) -> thrift::Result<String> {
+        Err(crate::methods::unknown_method("getMetaConf"))
+    }
+    fn handle_set_meta_conf(&self, key: String, value: String) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("setMetaConf"))
+    }
     fn handle_get_config_value(
         &self,
         name: String,
         default_value: String,
-    ) -> thrift::Result<String>;
-    fn handle_get_catalogs(&self) -> thrift::Result<GetCatalogsResponse>;
-    fn handle_get_catalog(&self, cat_name: GetCatalogRequest)
-        -> thrift::Result<GetCatalogResponse>;
-    fn handle_create_database(&self, database: Database) -> thrift::Result<()>;
+    ) -> thrift::Result<String> {
+        Err(crate::methods::unknown_method("get_config_value"))
+    }
+    fn handle_get_catalogs(&self) -> thrift::Result<GetCatalogsResponse> {
+        Err(crate::methods::unknown_method("get_catalogs"))
+    }
+    fn handle_get_catalog(
+        &self,
+        cat_name: GetCatalogRequest,
+    ) -> thrift::Result<GetCatalogResponse> {
+        Err(crate::methods::unknown_method("get_catalog"))
+    }
+    fn handle_create_database(&self, database: Database) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("create_database"))
+    }
     fn handle_create_database_req(
         &self,
         create_database_request: CreateDatabaseRequest,
-    ) -> thrift::Result<()>;
-    fn handle_get_database(&self, name: String) -> thrift::Result<Database>;
-    fn handle_get_database_req(&self, request: GetDatabaseRequest) -> thrift::Result<Database>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("create_database_req"))
+    }
+    fn handle_get_database(&self, name: String) -> thrift::Result<Database> {
+        Err(crate::methods::unknown_method("get_database"))
+    }
+    fn handle_get_database_req(&self, request: GetDatabaseRequest) -> thrift::Result<Database> {
+        Err(crate::methods::unknown_method("get_database_req"))
+    }
     fn handle_drop_database(
         &self,
         name: String,
         delete_data: bool,
         cascade: bool,
-    ) -> thrift::Result<()>;
-    fn handle_drop_database_req(&self, req: DropDatabaseRequest) -> thrift::Result<()>;
-    fn handle_get_databases(&self, pattern: String) -> thrift::Result<Vec<String>>;
-    fn handle_get_all_databases(&self) -> thrift::Result<Vec<String>>;
-    fn handle_alter_database(&self, dbname: String, db: Database) -> thrift::Result<()>;
-    fn handle_alter_database_req(&self, alter_db_req: AlterDatabaseRequest) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("drop_database"))
+    }
+    fn handle_drop_database_req(&self, req: DropDatabaseRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("drop_database_req"))
+    }
+    fn handle_get_databases(&self, pattern: String) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_databases"))
+    }
+    fn handle_get_all_databases(&self) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_all_databases"))
+    }
+    fn handle_alter_database(&self, dbname: String, db: Database) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("alter_database"))
+    }
+    fn handle_alter_database_req(&self, alter_db_req: AlterDatabaseRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("alter_database_req"))
+    }
     fn handle_get_fields(
         &self,
         db_name: String,
         table_name: String,
-    ) -> thrift::Result<Vec<FieldSchema>>;
+    ) -> thrift::Result<Vec<FieldSchema>> {
+        Err(crate::methods::unknown_method("get_fields"))
+    }
     fn handle_get_fields_with_environment_context(
         &self,
         db_name: String,
         table_name: String,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<Vec<FieldSchema>>;
-    fn handle_get_fields_req(&self, req: GetFieldsRequest) -> thrift::Result<GetFieldsResponse>;
+    ) -> thrift::Result<Vec<FieldSchema>> {
+        Err(crate::methods::unknown_method(
+            "get_fields_with_environment_context",
+        ))
+    }
+    fn handle_get_fields_req(&self, req: GetFieldsRequest) -> thrift::Result<GetFieldsResponse> {
+        Err(crate::methods::unknown_method("get_fields_req"))
+    }
     fn handle_get_schema(
         &self,
         db_name: String,
         table_name: String,
-    ) -> thrift::Result<Vec<FieldSchema>>;
+    ) -> thrift::Result<Vec<FieldSchema>> {
+        Err(crate::methods::unknown_method("get_schema"))
+    }
     fn handle_get_schema_with_environment_context(
         &self,
         db_name: String,
         table_name: String,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<Vec<FieldSchema>>;
-    fn handle_get_schema_req(&self, req: GetSchemaRequest) -> thrift::Result<GetSchemaResponse>;
-    fn handle_create_table(&self, tbl: Table) -> thrift::Result<()>;
+    ) -> thrift::Result<Vec<FieldSchema>> {
+        Err(crate::methods::unknown_method(
+            "get_schema_with_environment_context",
+        ))
+    }
+    fn handle_get_schema_req(&self, req: GetSchemaRequest) -> thrift::Result<GetSchemaResponse> {
+        Err(crate::methods::unknown_method("get_schema_req"))
+    }
+    fn handle_create_table(&self, tbl: Table) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("create_table"))
+    }
     fn handle_create_table_with_environment_context(
         &self,
         tbl: Table,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<()>;
-    fn handle_create_table_req(&self, request: CreateTableRequest) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method(
+            "create_table_with_environment_context",
+        ))
+    }
+    fn handle_create_table_req(&self, request: CreateTableRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("create_table_req"))
+    }
     fn handle_drop_table(
         &self,
         dbname: String,
         name: String,
         delete_data: bool,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("drop_table"))
+    }
     fn handle_drop_table_with_environment_context(
         &self,
         dbname: String,
         name: String,
         delete_data: bool,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method(
+            "drop_table_with_environment_context",
+        ))
+    }
     fn handle_truncate_table(
         &self,
         db_name: String,
         table_name: String,
         part_names: Vec<String>,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("truncate_table"))
+    }
     fn handle_truncate_table_req(
         &self,
         req: TruncateTableRequest,
-    ) -> thrift::Result<TruncateTableResponse>;
-    fn handle_get_tables(&self, db_name: String, pattern: String) -> thrift::Result<Vec<String>>;
+    ) -> thrift::Result<TruncateTableResponse> {
+        Err(crate::methods::unknown_method("truncate_table_req"))
+    }
+    fn handle_get_tables(&self, db_name: String, pattern: String) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_tables"))
+    }
     fn handle_get_tables_by_type(
         &self,
         db_name: String,
         pattern: String,
         table_type: String,
-    ) -> thrift::Result<Vec<String>>;
+    ) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_tables_by_type"))
+    }
     fn handle_get_table_meta(
         &self,
         db_patterns: String,
         tbl_patterns: String,
         tbl_types: Vec<String>,
-    ) -> thrift::Result<Vec<TableMeta>>;
-    fn handle_get_all_tables(&self, db_name: String) -> thrift::Result<Vec<String>>;
-    fn handle_get_table(&self, dbname: String, tbl_name: String) -> thrift::Result<Table>;
+    ) -> thrift::Result<Vec<TableMeta>> {
+        Err(crate::methods::unknown_method("get_table_meta"))
+    }
+    fn handle_get_all_tables(&self, db_name: String) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_all_tables"))
+    }
+    fn handle_get_table(&self, dbname: String, tbl_name: String) -> thrift::Result<Table> {
+        Err(crate::methods::unknown_method("get_table"))
+    }
     fn handle_get_table_objects_by_name(
         &self,
         dbname: String,
         tbl_names: Vec<String>,
-    ) -> thrift::Result<Vec<Table>>;
-    fn handle_get_table_req(&self, req: GetTableRequest) -> thrift::Result<GetTableResult>;
+    ) -> thrift::Result<Vec<Table>> {
+        Err(crate::methods::unknown_method("get_table_objects_by_name"))
+    }
+    fn handle_get_table_req(&self, req: GetTableRequest) -> thrift::Result<GetTableResult> {
+        Err(crate::methods::unknown_method("get_table_req"))
+    }
     fn handle_get_table_objects_by_name_req(
         &self,
         req: GetTablesRequest,
-    ) -> thrift::Result<GetTablesResult>;
+    ) -> thrift::Result<GetTablesResult> {
+        Err(crate::methods::unknown_method(
+            "get_table_objects_by_name_req",
+        ))
+    }
     fn handle_get_table_names_by_filter(
         &self,
         dbname: String,
         filter: String,
         max_tables: i16,
-    ) -> thrift::Result<Vec<String>>;
+    ) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_table_names_by_filter"))
+    }
     fn handle_alter_table(
         &self,
         dbname: String,
         tbl_name: String,
         new_tbl: Table,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("alter_table"))
+    }
     fn handle_alter_table_with_environment_context(
         &self,
         dbname: String,
         tbl_name: String,
         new_tbl: Table,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method(
+            "alter_table_with_environment_context",
+        ))
+    }
     fn handle_alter_table_with_cascade(
         &self,
         dbname: String,
         tbl_name: String,
         new_tbl: Table,
         cascade: bool,
-    ) -> thrift::Result<()>;
-    fn handle_alter_table_req(&self, req: AlterTableRequest) -> thrift::Result<AlterTableResponse>;
-    fn handle_add_partition(&self, new_part: Partition) -> thrift::Result<Partition>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("alter_table_with_cascade"))
+    }
+    fn handle_alter_table_req(&self, req: AlterTableRequest) -> thrift::Result<AlterTableResponse> {
+        Err(crate::methods::unknown_method("alter_table_req"))
+    }
+    fn handle_add_partition(&self, new_part: Partition) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method("add_partition"))
+    }
     fn handle_add_partition_with_environment_context(
         &self,
         new_part: Partition,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<Partition>;
-    fn handle_add_partitions(&self, new_parts: Vec<Partition>) -> thrift::Result<i32>;
-    fn handle_add_partitions_pspec(&self, new_parts: Vec<PartitionSpec>) -> thrift::Result<i32>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method(
+            "add_partition_with_environment_context",
+        ))
+    }
+    fn handle_add_partitions(&self, new_parts: Vec<Partition>) -> thrift::Result<i32> {
+        Err(crate::methods::unknown_method("add_partitions"))
+    }
+    fn handle_add_partitions_pspec(&self, new_parts: Vec<PartitionSpec>) -> thrift::Result<i32> {
+        Err(crate::methods::unknown_method("add_partitions_pspec"))
+    }
     fn handle_append_partition(
         &self,
         db_name: String,
         tbl_name: String,
         part_vals: Vec<String>,
-    ) -> thrift::Result<Partition>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method("append_partition"))
+    }
     fn handle_add_partitions_req(
         &self,
         request: AddPartitionsRequest,
-    ) -> thrift::Result<AddPartitionsResult>;
+    ) -> thrift::Result<AddPartitionsResult> {
+        Err(crate::methods::unknown_method("add_partitions_req"))
+    }
     fn handle_append_partition_with_environment_context(
         &self,
         db_name: String,
         tbl_name: String,
         part_vals: Vec<String>,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<Partition>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method(
+            "append_partition_with_environment_context",
+        ))
+    }
     fn handle_append_partition_by_name(
         &self,
         db_name: String,
         tbl_name: String,
         part_name: String,
-    ) -> thrift::Result<Partition>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method("append_partition_by_name"))
+    }
     fn handle_append_partition_by_name_with_environment_context(
         &self,
         db_name: String,
         tbl_name: String,
         part_name: String,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<Partition>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method(
+            "append_partition_by_name_with_environment_context",
+        ))
+    }
     fn handle_drop_partition(
         &self,
         db_name: String,
         tbl_name: String,
         part_vals: Vec<String>,
         delete_data: bool,
-    ) -> thrift::Result<bool>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method("drop_partition"))
+    }
     fn handle_drop_partition_with_environment_context(
         &self,
         db_name: String,
@@ -23623,14 +23751,20 @@ pub trait ThriftHiveMetastoreSyncHandler {
         part_vals: Vec<String>,
         delete_data: bool,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<bool>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method(
+            "drop_partition_with_environment_context",
+        ))
+    }
     fn handle_drop_partition_by_name(
         &self,
         db_name: String,
         tbl_name: String,
         part_name: String,
         delete_data: bool,
-    ) -> thrift::Result<bool>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method("drop_partition_by_name"))
+    }
     fn handle_drop_partition_by_name_with_environment_context(
         &self,
         db_name: String,
@@ -23638,17 +23772,25 @@ pub trait ThriftHiveMetastoreSyncHandler {
         part_name: String,
         delete_data: bool,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<bool>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method(
+            "drop_partition_by_name_with_environment_context",
+        ))
+    }
     fn handle_drop_partitions_req(
         &self,
         req: DropPartitionsRequest,
-    ) -> thrift::Result<DropPartitionsResult>;
+    ) -> thrift::Result<DropPartitionsResult> {
+        Err(crate::methods::unknown_method("drop_partitions_req"))
+    }
     fn handle_get_partition(
         &self,
         db_name: String,
         tbl_name: String,
         part_vals: Vec<String>,
-    ) -> thrift::Result<Partition>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method("get_partition"))
+    }
     fn handle_exchange_partition(
         &self,
         partition_specs: BTreeMap<String, String>,
@@ -23656,7 +23798,9 @@ pub trait ThriftHiveMetastoreSyncHandler {
         source_table_name: String,
         dest_db: String,
         dest_table_name: String,
-    ) -> thrift::Result<Partition>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method("exchange_partition"))
+    }
     fn handle_exchange_partitions(
         &self,
         partition_specs: BTreeMap<String, String>,
@@ -23664,7 +23808,9 @@ pub trait ThriftHiveMetastoreSyncHandler {
         source_table_name: String,
         dest_db: String,
         dest_table_name: String,
-    ) -> thrift::Result<Vec<Partition>>;
+    ) -> thrift::Result<Vec<Partition>> {
+        Err(crate::methods::unknown_method("exchange_partitions"))
+    }
     fn handle_get_partition_with_auth(
         &self,
         db_name: String,
@@ -23672,23 +23818,31 @@ pub trait ThriftHiveMetastoreSyncHandler {
         part_vals: Vec<String>,
         user_name: String,
         group_names: Vec<String>,
-    ) -> thrift::Result<Partition>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method("get_partition_with_auth"))
+    }
     fn handle_get_partition_by_name(
         &self,
         db_name: String,
         tbl_name: String,
         part_name: String,
-    ) -> thrift::Result<Partition>;
+    ) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method("get_partition_by_name"))
+    }
     fn handle_get_partitions(
         &self,
         db_name: String,
         tbl_name: String,
         max_parts: i16,
-    ) -> thrift::Result<Vec<Partition>>;
+    ) -> thrift::Result<Vec<Partition>> {
+        Err(crate::methods::unknown_method("get_partitions"))
+    }
     fn handle_get_partitions_req(
         &self,
         req: PartitionsRequest,
-    ) -> thrift::Result<PartitionsResponse>;
+    ) -> thrift::Result<PartitionsResponse> {
+        Err(crate::methods::unknown_method("get_partitions_req"))
+    }
     fn handle_get_partitions_with_auth(
         &self,
         db_name: String,
@@ -23696,30 +23850,40 @@ pub trait ThriftHiveMetastoreSyncHandler {
         max_parts: i16,
         user_name: String,
         group_names: Vec<String>,
-    ) -> thrift::Result<Vec<Partition>>;
+    ) -> thrift::Result<Vec<Partition>> {
+        Err(crate::methods::unknown_method("get_partitions_with_auth"))
+    }
     fn handle_get_partitions_pspec(
         &self,
         db_name: String,
         tbl_name: String,
         max_parts: i32,
-    ) -> thrift::Result<Vec<PartitionSpec>>;
+    ) -> thrift::Result<Vec<PartitionSpec>> {
+        Err(crate::methods::unknown_method("get_partitions_pspec"))
+    }
     fn handle_get_partition_names(
         &self,
         db_name: String,
         tbl_name: String,
         max_parts: i16,
-    ) -> thrift::Result<Vec<String>>;
+    ) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_partition_names"))
+    }
     fn handle_get_partition_values(
         &self,
         request: PartitionValuesRequest,
-    ) -> thrift::Result<PartitionValuesResponse>;
+    ) -> thrift::Result<PartitionValuesResponse> {
+        Err(crate::methods::unknown_method("get_partition_values"))
+    }
     fn handle_get_partitions_ps(
         &self,
         db_name: String,
         tbl_name: String,
         part_vals: Vec<String>,
         max_parts: i16,
-    ) -> thrift::Result<Vec<Partition>>;
+    ) -> thrift::Result<Vec<Partition>> {
+        Err(crate::methods::unknown_method("get_partitions_ps"))
+    }
     fn handle_get_partitions_ps_with_auth(
         &self,
         db_name: String,
@@ -23728,147 +23892,239 @@ pub trait ThriftHiveMetastoreSyncHandler {
         max_parts: i16,
         user_name: String,
         group_names: Vec<String>,
-    ) -> thrift::Result<Vec<Partition>>;
+    ) -> thrift::Result<Vec<Partition>> {
+        Err(crate::methods::unknown_method(
+            "get_partitions_ps_with_auth",
+        ))
+    }
     fn handle_get_partitions_ps_with_auth_req(
         &self,
         req: GetPartitionsPsWithAuthRequest,
-    ) -> thrift::Result<GetPartitionsPsWithAuthResponse>;
+    ) -> thrift::Result<GetPartitionsPsWithAuthResponse> {
+        Err(crate::methods::unknown_method(
+            "get_partitions_ps_with_auth_req",
+        ))
+    }
     fn handle_get_partition_names_ps(
         &self,
         db_name: String,
         tbl_name: String,
         part_vals: Vec<String>,
         max_parts: i16,
-    ) -> thrift::Result<Vec<String>>;
+    ) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_partition_names_ps"))
+    }
     fn handle_get_partition_names_ps_req(
         &self,
         req: GetPartitionNamesPsRequest,
-    ) -> thrift::Result<GetPartitionNamesPsResponse>;
+    ) -> thrift::Result<GetPartitionNamesPsResponse> {
+        Err(crate::methods::unknown_method("get_partition_names_ps_req"))
+    }
     fn handle_get_partition_names_req(
         &self,
         req: PartitionsByExprRequest,
-    ) -> thrift::Result<Vec<String>>;
+    ) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_partition_names_req"))
+    }
     fn handle_get_partitions_by_filter(
         &self,
         db_name: String,
         tbl_name: String,
         filter: String,
         max_parts: i16,
-    ) -> thrift::Result<Vec<Partition>>;
+    ) -> thrift::Result<Vec<Partition>> {
+        Err(crate::methods::unknown_method("get_partitions_by_filter"))
+    }
     fn handle_get_partitions_by_filter_req(
         &self,
         req: GetPartitionsByFilterRequest,
-    ) -> thrift::Result<Vec<Partition>>;
+    ) -> thrift::Result<Vec<Partition>> {
+        Err(crate::methods::unknown_method(
+            "get_partitions_by_filter_req",
+        ))
+    }
     fn handle_get_num_partitions_by_filter(
         &self,
         db_name: String,
         tbl_name: String,
         filter: String,
-    ) -> thrift::Result<i32>;
+    ) -> thrift::Result<i32> {
+        Err(crate::methods::unknown_method(
+            "get_num_partitions_by_filter",
+        ))
+    }
     fn handle_get_partitions_by_names(
         &self,
         db_name: String,
         tbl_name: String,
         names: Vec<String>,
-    ) -> thrift::Result<Vec<Partition>>;
+    ) -> thrift::Result<Vec<Partition>> {
+        Err(crate::methods::unknown_method("get_partitions_by_names"))
+    }
     fn handle_get_partitions_by_names_req(
         &self,
         req: GetPartitionsByNamesRequest,
-    ) -> thrift::Result<GetPartitionsByNamesResult>;
+    ) -> thrift::Result<GetPartitionsByNamesResult> {
+        Err(crate::methods::unknown_method(
+            "get_partitions_by_names_req",
+        ))
+    }
     fn handle_alter_partition(
         &self,
         db_name: String,
         tbl_name: String,
         new_part: Partition,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("alter_partition"))
+    }
     fn handle_alter_partitions(
         &self,
         db_name: String,
         tbl_name: String,
         new_parts: Vec<Partition>,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("alter_partitions"))
+    }
     fn handle_alter_partitions_with_environment_context(
         &self,
         db_name: String,
         tbl_name: String,
         new_parts: Vec<Partition>,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method(
+            "alter_partitions_with_environment_context",
+        ))
+    }
     fn handle_alter_partitions_req(
         &self,
         req: AlterPartitionsRequest,
-    ) -> thrift::Result<AlterPartitionsResponse>;
+    ) -> thrift::Result<AlterPartitionsResponse> {
+        Err(crate::methods::unknown_method("alter_partitions_req"))
+    }
     fn handle_alter_partition_with_environment_context(
         &self,
         db_name: String,
         tbl_name: String,
         new_part: Partition,
         environment_context: EnvironmentContext,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method(
+            "alter_partition_with_environment_context",
+        ))
+    }
     fn handle_rename_partition(
         &self,
         db_name: String,
         tbl_name: String,
         part_vals: Vec<String>,
         new_part: Partition,
-    ) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("rename_partition"))
+    }
     fn handle_rename_partition_req(
         &self,
         req: RenamePartitionRequest,
-    ) -> thrift::Result<RenamePartitionResponse>;
+    ) -> thrift::Result<RenamePartitionResponse> {
+        Err(crate::methods::unknown_method("rename_partition_req"))
+    }
     fn handle_partition_name_has_valid_characters(
         &self,
         part_vals: Vec<String>,
         throw_exception: bool,
-    ) -> thrift::Result<bool>;
-    fn handle_partition_name_to_vals(&self, part_name: String) -> thrift::Result<Vec<String>>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method(
+            "partition_name_has_valid_characters",
+        ))
+    }
+    fn handle_partition_name_to_vals(&self, part_name: String) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("partition_name_to_vals"))
+    }
     fn handle_partition_name_to_spec(
         &self,
         part_name: String,
-    ) -> thrift::Result<BTreeMap<String, String>>;
+    ) -> thrift::Result<BTreeMap<String, String>> {
+        Err(crate::methods::unknown_method("partition_name_to_spec"))
+    }
     fn handle_update_table_column_statistics(
         &self,
         stats_obj: ColumnStatistics,
-    ) -> thrift::Result<bool>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method(
+            "update_table_column_statistics",
+        ))
+    }
     fn handle_update_partition_column_statistics(
         &self,
         stats_obj: ColumnStatistics,
-    ) -> thrift::Result<bool>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method(
+            "update_partition_column_statistics",
+        ))
+    }
     fn handle_update_table_column_statistics_req(
         &self,
         req: SetPartitionsStatsRequest,
-    ) -> thrift::Result<SetPartitionsStatsResponse>;
+    ) -> thrift::Result<SetPartitionsStatsResponse> {
+        Err(crate::methods::unknown_method(
+            "update_table_column_statistics_req",
+        ))
+    }
     fn handle_update_partition_column_statistics_req(
         &self,
         req: SetPartitionsStatsRequest,
-    ) -> thrift::Result<SetPartitionsStatsResponse>;
+    ) -> thrift::Result<SetPartitionsStatsResponse> {
+        Err(crate::methods::unknown_method(
+            "update_partition_column_statistics_req",
+        ))
+    }
     fn handle_get_table_column_statistics(
         &self,
         db_name: String,
         tbl_name: String,
         col_name: String,
-    ) -> thrift::Result<ColumnStatistics>;
+    ) -> thrift::Result<ColumnStatistics> {
+        Err(crate::methods::unknown_method(
+            "get_table_column_statistics",
+        ))
+    }
     fn handle_get_partition_column_statistics(
         &self,
         db_name: String,
         tbl_name: String,
         part_name: String,
         col_name: String,
-    ) -> thrift::Result<ColumnStatistics>;
+    ) -> thrift::Result<ColumnStatistics> {
+        Err(crate::methods::unknown_method(
+            "get_partition_column_statistics",
+        ))
+    }
     fn handle_get_table_statistics_req(
         &self,
         request: TableStatsRequest,
-    ) -> thrift::Result<TableStatsResult>;
+    ) -> thrift::Result<TableStatsResult> {
+        Err(crate::methods::unknown_method("get_table_statistics_req"))
+    }
     fn handle_get_partitions_statistics_req(
         &self,
         request: PartitionsStatsRequest,
-    ) -> thrift::Result<PartitionsStatsResult>;
+    ) -> thrift::Result<PartitionsStatsResult> {
+        Err(crate::methods::unknown_method(
+            "get_partitions_statistics_req",
+        ))
+    }
     fn handle_get_aggr_stats_for(
         &self,
         request: PartitionsStatsRequest,
-    ) -> thrift::Result<AggrStats>;
-    fn handle_set_aggr_stats_for(&self, request: SetPartitionsStatsRequest)
-        -> thrift::Result<bool>;
+    ) -> thrift::Result<AggrStats> {
+        Err(crate::methods::unknown_method("get_aggr_stats_for"))
+    }
+    fn handle_set_aggr_stats_for(
+        &self,
+        request: SetPartitionsStatsRequest,
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method("set_aggr_stats_for"))
+    }
     fn handle_delete_partition_column_statistics(
         &self,
         db_name: String,
@@ -23876,46 +24132,91 @@ pub trait ThriftHiveMetastoreSyncHandler {
         part_name: String,
         col_name: String,
         engine: String,
-    ) -> thrift::Result<bool>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method(
+            "delete_partition_column_statistics",
+        ))
+    }
     fn handle_delete_table_column_statistics(
         &self,
         db_name: String,
         tbl_name: String,
         col_name: String,
         engine: String,
-    ) -> thrift::Result<bool>;
-    fn handle_create_function(&self, func: Function) -> thrift::Result<()>;
-    fn handle_drop_function(&self, db_name: String, func_name: String) -> thrift::Result<()>;
+    ) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method(
+            "delete_table_column_statistics",
+        ))
+    }
+    fn handle_create_function(&self, func: Function) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("create_function"))
+    }
+    fn handle_drop_function(&self, db_name: String, func_name: String) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("drop_function"))
+    }
     fn handle_alter_function(
         &self,
         db_name: String,
         func_name: String,
         new_func: Function,
-    ) -> thrift::Result<()>;
-    fn handle_get_functions(&self, db_name: String, pattern: String)
-        -> thrift::Result<Vec<String>>;
-    fn handle_get_function(&self, db_name: String, func_name: String) -> thrift::Result<Function>;
-    fn handle_get_all_functions(&self) -> thrift::Result<GetAllFunctionsResponse>;
-    fn handle_lock(&self, rqst: LockRequest) -> thrift::Result<LockResponse>;
-    fn handle_check_lock(&self, rqst: CheckLockRequest) -> thrift::Result<LockResponse>;
-    fn handle_unlock(&self, rqst: UnlockRequest) -> thrift::Result<()>;
-    fn handle_show_locks(&self, rqst: ShowLocksRequest) -> thrift::Result<ShowLocksResponse>;
-    fn handle_heartbeat(&self, ids: HeartbeatRequest) -> thrift::Result<()>;
+    ) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("alter_function"))
+    }
+    fn handle_get_functions(
+        &self,
+        db_name: String,
+        pattern: String,
+    ) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_functions"))
+    }
+    fn handle_get_function(&self, db_name: String, func_name: String) -> thrift::Result<Function> {
+        Err(crate::methods::unknown_method("get_function"))
+    }
+    fn handle_get_all_functions(&self) -> thrift::Result<GetAllFunctionsResponse> {
+        Err(crate::methods::unknown_method("get_all_functions"))
+    }
+    fn handle_lock(&self, rqst: LockRequest) -> thrift::Result<LockResponse> {
+        Err(crate::methods::unknown_method("lock"))
+    }
+    fn handle_check_lock(&self, rqst: CheckLockRequest) -> thrift::Result<LockResponse> {
+        Err(crate::methods::unknown_method("check_lock"))
+    }
+    fn handle_unlock(&self, rqst: UnlockRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("unlock"))
+    }
+    fn handle_show_locks(&self, rqst: ShowLocksRequest) -> thrift::Result<ShowLocksResponse> {
+        Err(crate::methods::unknown_method("show_locks"))
+    }
+    fn handle_heartbeat(&self, ids: HeartbeatRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("heartbeat"))
+    }
     fn handle_get_next_notification(
         &self,
         rqst: NotificationEventRequest,
-    ) -> thrift::Result<NotificationEventResponse>;
+    ) -> thrift::Result<NotificationEventResponse> {
+        Err(crate::methods::unknown_method("get_next_notification"))
+    }
     fn handle_get_current_notification_event_id(
         &self,
-    ) -> thrift::Result<CurrentNotificationEventId>;
+    ) -> thrift::Result<CurrentNotificationEventId> {
+        Err(crate::methods::unknown_method(
+            "get_current_notificationEventId",
+        ))
+    }
     fn handle_get_notification_events_count(
         &self,
         rqst: NotificationEventsCountRequest,
-    ) -> thrift::Result<NotificationEventsCountResponse>;
+    ) -> thrift::Result<NotificationEventsCountResponse> {
+        Err(crate::methods::unknown_method(
+            "get_notification_events_count",
+        ))
+    }
     fn handle_fire_listener_event(
         &self,
         rqst: FireEventRequest,
-    ) -> thrift::Result<FireEventResponse>;
+    ) -> thrift::Result<FireEventResponse> {
+        Err(crate::methods::unknown_method("fire_listener_event"))
+    }
 }
 
 pub struct ThriftHiveMetastoreSyncProcessor<H: ThriftHiveMetastoreSyncHandler> {
@@ -38861,10 +39162,11 @@ impl<H: ThriftHiveMetastoreSyncHandler> TProcessor for ThriftHiveMetastoreSyncPr
             "fire_listener_event" => {
                 self.process_fire_listener_event(message_ident.sequence_number, i_prot, o_prot)
             }
-            method => Err(thrift::Error::Application(ApplicationError::new(
-                ApplicationErrorKind::UnknownMethod,
-                format!("unknown method {}", method),
-            ))),
+            method => {
+                i_prot.skip(TType::Struct)?;
+                i_prot.read_message_end()?;
+                Err(crate::methods::unknown_method(method))
+            }
         };
         thrift::server::handle_process_result(&message_ident, res, o_prot)
     }

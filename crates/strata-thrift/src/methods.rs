@@ -139,3 +139,13 @@ pub fn is_served(name: &str) -> bool {
 pub fn is_oneway(name: &str) -> bool {
     ONEWAY_METHODS.contains(&name)
 }
+
+/// The error Java's processor sends for a method it does not know:
+/// `TApplicationException(UNKNOWN_METHOD, "Invalid method name: '<name>'")`.
+/// Returned by the default body of every handler method.
+pub fn unknown_method(name: &str) -> thrift::Error {
+    thrift::Error::Application(thrift::ApplicationError::new(
+        thrift::ApplicationErrorKind::UnknownMethod,
+        format!("Invalid method name: '{name}'"),
+    ))
+}
