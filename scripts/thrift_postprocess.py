@@ -102,8 +102,19 @@ def parse_service(idl_text):
             if not am:
                 die("cannot parse argument %r of %s" % (a, mm.group("name")))
             args.append((int(am.group("id")), am.group("name"), am.group("default")))
+        throws = []
+        for a in split_top_level(mm.group("throws") or ""):
+            am = ARG_RE.match(a)
+            if not am:
+                die("cannot parse exception %r of %s" % (a, mm.group("name")))
+            throws.append(am.group("type").strip())
         methods.append(
-            {"name": mm.group("name"), "oneway": bool(mm.group("oneway")), "args": args}
+            {
+                "name": mm.group("name"),
+                "oneway": bool(mm.group("oneway")),
+                "args": args,
+                "throws": throws,
+            }
         )
     names = [x["name"] for x in methods]
     if len(set(names)) != len(names):
@@ -274,6 +285,16 @@ def process_rust(src, methods):
     if n != 1:
         die("unknown-method arm of the processor not found (generator output changed?)")
     src = add_handler_defaults(src, methods)
+    # A peer-declared list length must not size an allocation: cap it the way
+    # the thrift crate's own readers do (prealloc_size), so a bogus length of
+    # 2^31 costs nothing before the read fails on the missing bytes.
+    src, n = re.subn(
+        r"with_capacity\(list_ident\.size as usize\)",
+        "with_capacity(thrift::protocol::prealloc_size(list_ident.size))",
+        src,
+    )
+    if n == 0:
+        die("no list preallocations found (generator output changed?)")
     lines = src.split("\n")
     # Header: replace the generator banner, drop rustfmt_skip.
     while lines and lines[0].startswith("//"):
@@ -335,6 +356,24 @@ def methods_module(methods):
     out += ['    "%s",' % m["name"] for m in methods if m["oneway"]]
     out += [
         "];",
+        "",
+        "/// The exception types each method declares, in IDL order.",
+        "pub const DECLARED_EXCEPTIONS: &[(&str, &[&str])] = &[",
+    ]
+    for m in methods:
+        out.append(
+            '    ("%s", &[%s]),' % (m["name"], ", ".join('"%s"' % t for t in m["throws"]))
+        )
+    out += [
+        "];",
+        "",
+        "/// The exception types `method` declares (empty for unknown methods).",
+        "pub fn declared_exceptions(method: &str) -> &'static [&'static str] {",
+        "    DECLARED_EXCEPTIONS",
+        "        .iter()",
+        "        .find(|(name, _)| *name == method)",
+        "        .map_or(&[], |(_, declared)| declared)",
+        "}",
         "",
         "/// True when `name` is a method the generated processor dispatches.",
         "pub fn is_served(name: &str) -> bool {",

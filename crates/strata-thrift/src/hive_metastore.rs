@@ -2291,7 +2291,8 @@ impl TSerializable for HiveObjectRef {
                 }
                 4 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_2 = i_prot.read_string()?;
                         val.push(list_elem_2);
@@ -2567,7 +2568,7 @@ impl TSerializable for PrincipalPrivilegeSet {
                         let map_key_3 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
                         let mut map_val_4: Vec<PrivilegeGrantInfo> =
-                            Vec::with_capacity(list_ident.size as usize);
+                            Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                         for _ in 0..list_ident.size {
                             let list_elem_5 = PrivilegeGrantInfo::read_from_in_protocol(i_prot)?;
                             map_val_4.push(list_elem_5);
@@ -2585,7 +2586,7 @@ impl TSerializable for PrincipalPrivilegeSet {
                         let map_key_6 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
                         let mut map_val_7: Vec<PrivilegeGrantInfo> =
-                            Vec::with_capacity(list_ident.size as usize);
+                            Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                         for _ in 0..list_ident.size {
                             let list_elem_8 = PrivilegeGrantInfo::read_from_in_protocol(i_prot)?;
                             map_val_7.push(list_elem_8);
@@ -2603,7 +2604,7 @@ impl TSerializable for PrincipalPrivilegeSet {
                         let map_key_9 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
                         let mut map_val_10: Vec<PrivilegeGrantInfo> =
-                            Vec::with_capacity(list_ident.size as usize);
+                            Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                         for _ in 0..list_ident.size {
                             let list_elem_11 = PrivilegeGrantInfo::read_from_in_protocol(i_prot)?;
                             map_val_10.push(list_elem_11);
@@ -2983,7 +2984,8 @@ impl TSerializable for GetCatalogsResponse {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_12 = i_prot.read_string()?;
                         val.push(list_elem_12);
@@ -3372,7 +3374,8 @@ impl TSerializable for GetDatabaseRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_15 = i_prot.read_string()?;
                         val.push(list_elem_15);
@@ -4276,7 +4279,8 @@ impl TSerializable for SkewedInfo {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_20 = i_prot.read_string()?;
                         val.push(list_elem_20);
@@ -4286,11 +4290,12 @@ impl TSerializable for SkewedInfo {
                 }
                 2 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Vec<String>> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Vec<String>> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_ident = i_prot.read_list_begin()?;
                         let mut list_elem_21: Vec<String> =
-                            Vec::with_capacity(list_ident.size as usize);
+                            Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                         for _ in 0..list_ident.size {
                             let list_elem_22 = i_prot.read_string()?;
                             list_elem_21.push(list_elem_22);
@@ -4307,7 +4312,7 @@ impl TSerializable for SkewedInfo {
                     for _ in 0..map_ident.size {
                         let list_ident = i_prot.read_list_begin()?;
                         let mut map_key_23: Vec<String> =
-                            Vec::with_capacity(list_ident.size as usize);
+                            Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                         for _ in 0..list_ident.size {
                             let list_elem_24 = i_prot.read_string()?;
                             map_key_23.push(list_elem_24);
@@ -4485,7 +4490,8 @@ impl TSerializable for StorageDescriptor {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_26 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_26);
@@ -4519,7 +4525,8 @@ impl TSerializable for StorageDescriptor {
                 }
                 8 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_27 = i_prot.read_string()?;
                         val.push(list_elem_27);
@@ -4529,7 +4536,8 @@ impl TSerializable for StorageDescriptor {
                 }
                 9 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Order> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Order> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_28 = Order::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_28);
@@ -4783,7 +4791,7 @@ impl TSerializable for CreationMetadata {
                 7 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Box<SourceTable>> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_32 = Box::new(SourceTable::read_from_in_protocol(i_prot)?);
                         val.push(list_elem_32);
@@ -6528,7 +6536,7 @@ impl TSerializable for ColumnStatistics {
                 2 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<ColumnStatisticsObj> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_33 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_33);
@@ -6643,7 +6651,8 @@ impl TSerializable for FileMetadata {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Vec<u8>> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Vec<u8>> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_34 = i_prot.read_bytes()?;
                         val.push(list_elem_34);
@@ -6735,7 +6744,7 @@ impl TSerializable for ObjectDictionary {
                         let map_key_35 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
                         let mut map_val_36: Vec<Vec<u8>> =
-                            Vec::with_capacity(list_ident.size as usize);
+                            Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                         for _ in 0..list_ident.size {
                             let list_elem_37 = i_prot.read_bytes()?;
                             map_val_36.push(list_elem_37);
@@ -7011,7 +7020,8 @@ impl TSerializable for Table {
                 }
                 8 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_38 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_38);
@@ -7084,7 +7094,8 @@ impl TSerializable for Table {
                 }
                 23 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_41 = i_prot.read_string()?;
                         val.push(list_elem_41);
@@ -7094,7 +7105,8 @@ impl TSerializable for Table {
                 }
                 24 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_42 = i_prot.read_string()?;
                         val.push(list_elem_42);
@@ -7581,7 +7593,8 @@ impl TSerializable for Partition {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_43 = i_prot.read_string()?;
                         val.push(list_elem_43);
@@ -7840,7 +7853,8 @@ impl TSerializable for PartitionWithoutSD {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_46 = i_prot.read_string()?;
                         val.push(list_elem_46);
@@ -7996,7 +8010,7 @@ impl TSerializable for PartitionSpecWithSharedSD {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<PartitionWithoutSD> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_49 = PartitionWithoutSD::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_49);
@@ -8087,7 +8101,8 @@ impl TSerializable for PartitionListComposingSpec {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_50 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_50);
@@ -8496,7 +8511,7 @@ impl TSerializable for ClientCapabilities {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<ClientCapability> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_51 = ClientCapability::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_51);
@@ -8580,7 +8595,8 @@ impl TSerializable for GetProjectionsSpec {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_52 = i_prot.read_string()?;
                         val.push(list_elem_52);
@@ -8757,7 +8773,8 @@ impl TSerializable for GetTableRequest {
                 }
                 8 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_53 = i_prot.read_string()?;
                         val.push(list_elem_53);
@@ -9018,7 +9035,8 @@ impl TSerializable for GetTablesRequest {
                 }
                 2 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_54 = i_prot.read_string()?;
                         val.push(list_elem_54);
@@ -9036,7 +9054,8 @@ impl TSerializable for GetTablesRequest {
                 }
                 5 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_55 = i_prot.read_string()?;
                         val.push(list_elem_55);
@@ -9167,7 +9186,8 @@ impl TSerializable for GetTablesResult {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Table> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Table> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_56 = Table::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_56);
@@ -9296,7 +9316,8 @@ impl TSerializable for CreateTableRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<SQLPrimaryKey> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<SQLPrimaryKey> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_57 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_57);
@@ -9306,7 +9327,8 @@ impl TSerializable for CreateTableRequest {
                 }
                 4 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<SQLForeignKey> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<SQLForeignKey> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_58 = SQLForeignKey::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_58);
@@ -9317,7 +9339,7 @@ impl TSerializable for CreateTableRequest {
                 5 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<SQLUniqueConstraint> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_59 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_59);
@@ -9328,7 +9350,7 @@ impl TSerializable for CreateTableRequest {
                 6 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<SQLNotNullConstraint> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_60 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_60);
@@ -9339,7 +9361,7 @@ impl TSerializable for CreateTableRequest {
                 7 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<SQLDefaultConstraint> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_61 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_61);
@@ -9350,7 +9372,7 @@ impl TSerializable for CreateTableRequest {
                 8 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<SQLCheckConstraint> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_62 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_62);
@@ -9360,7 +9382,8 @@ impl TSerializable for CreateTableRequest {
                 }
                 9 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_63 = i_prot.read_string()?;
                         val.push(list_elem_63);
@@ -9609,7 +9632,8 @@ impl TSerializable for AlterTableRequest {
                 }
                 8 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_64 = i_prot.read_string()?;
                         val.push(list_elem_64);
@@ -9958,7 +9982,8 @@ impl TSerializable for GetFieldsResponse {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_65 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_65);
@@ -10165,7 +10190,8 @@ impl TSerializable for GetSchemaResponse {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_66 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_66);
@@ -10273,7 +10299,8 @@ impl TSerializable for TruncateTableRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_67 = i_prot.read_string()?;
                         val.push(list_elem_67);
@@ -10456,7 +10483,8 @@ impl TSerializable for AddPartitionsResult {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_68 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_68);
@@ -10470,7 +10498,8 @@ impl TSerializable for AddPartitionsResult {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_69 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_69);
@@ -10623,7 +10652,8 @@ impl TSerializable for AddPartitionsRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_70 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_70);
@@ -10653,7 +10683,8 @@ impl TSerializable for AddPartitionsRequest {
                 }
                 9 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_71 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_71);
@@ -10806,7 +10837,8 @@ impl TSerializable for DropPartitionsResult {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_72 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_72);
@@ -10948,7 +10980,8 @@ impl TSerializable for RequestPartsSpec {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_73 = i_prot.read_string()?;
                         val.push(list_elem_73);
@@ -10962,7 +10995,7 @@ impl TSerializable for RequestPartsSpec {
                 2 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<DropPartitionsExpr> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_74 = DropPartitionsExpr::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_74);
@@ -11319,7 +11352,8 @@ impl TSerializable for PartitionValuesRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_75 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_75);
@@ -11337,7 +11371,8 @@ impl TSerializable for PartitionValuesRequest {
                 }
                 6 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_76 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_76);
@@ -11485,7 +11520,8 @@ impl TSerializable for PartitionValuesRow {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_77 = i_prot.read_string()?;
                         val.push(list_elem_77);
@@ -11553,7 +11589,7 @@ impl TSerializable for PartitionValuesResponse {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<PartitionValuesRow> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_78 = PartitionValuesRow::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_78);
@@ -11942,7 +11978,8 @@ impl TSerializable for GetPartitionsByNamesRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_79 = i_prot.read_string()?;
                         val.push(list_elem_79);
@@ -11956,7 +11993,8 @@ impl TSerializable for GetPartitionsByNamesRequest {
                 }
                 5 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_80 = i_prot.read_string()?;
                         val.push(list_elem_80);
@@ -12163,7 +12201,8 @@ impl TSerializable for GetPartitionsByNamesResult {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_81 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_81);
@@ -12299,7 +12338,8 @@ impl TSerializable for AlterPartitionsRequest {
                 }
                 4 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_82 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_82);
@@ -12325,7 +12365,8 @@ impl TSerializable for AlterPartitionsRequest {
                 }
                 9 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_83 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_83);
@@ -12562,7 +12603,8 @@ impl TSerializable for RenamePartitionRequest {
                 }
                 4 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_84 = i_prot.read_string()?;
                         val.push(list_elem_84);
@@ -12939,7 +12981,8 @@ impl TSerializable for PartitionsResponse {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_85 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_85);
@@ -13252,7 +13295,8 @@ impl TSerializable for GetPartitionNamesPsRequest {
                 }
                 4 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_86 = i_prot.read_string()?;
                         val.push(list_elem_86);
@@ -13371,7 +13415,8 @@ impl TSerializable for GetPartitionNamesPsResponse {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_87 = i_prot.read_string()?;
                         val.push(list_elem_87);
@@ -13518,7 +13563,8 @@ impl TSerializable for GetPartitionsPsWithAuthRequest {
                 }
                 4 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_88 = i_prot.read_string()?;
                         val.push(list_elem_88);
@@ -13536,7 +13582,8 @@ impl TSerializable for GetPartitionsPsWithAuthRequest {
                 }
                 7 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_89 = i_prot.read_string()?;
                         val.push(list_elem_89);
@@ -13566,7 +13613,8 @@ impl TSerializable for GetPartitionsPsWithAuthRequest {
                 }
                 13 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_90 = i_prot.read_string()?;
                         val.push(list_elem_90);
@@ -13729,7 +13777,8 @@ impl TSerializable for GetPartitionsPsWithAuthResponse {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_91 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_91);
@@ -13813,7 +13862,7 @@ impl TSerializable for AggrStats {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<ColumnStatisticsObj> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_92 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_92);
@@ -13930,7 +13979,7 @@ impl TSerializable for SetPartitionsStatsRequest {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<ColumnStatistics> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_93 = ColumnStatistics::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_93);
@@ -14111,7 +14160,7 @@ impl TSerializable for TableStatsResult {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<ColumnStatisticsObj> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_94 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_94);
@@ -14207,7 +14256,7 @@ impl TSerializable for PartitionsStatsResult {
                         let map_key_95 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
                         let mut map_val_96: Vec<ColumnStatisticsObj> =
-                            Vec::with_capacity(list_ident.size as usize);
+                            Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                         for _ in 0..list_ident.size {
                             let list_elem_97 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
                             map_val_96.push(list_elem_97);
@@ -14336,7 +14385,8 @@ impl TSerializable for TableStatsRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_98 = i_prot.read_string()?;
                         val.push(list_elem_98);
@@ -14503,7 +14553,8 @@ impl TSerializable for PartitionsStatsRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_99 = i_prot.read_string()?;
                         val.push(list_elem_99);
@@ -14513,7 +14564,8 @@ impl TSerializable for PartitionsStatsRequest {
                 }
                 4 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_100 = i_prot.read_string()?;
                         val.push(list_elem_100);
@@ -14798,7 +14850,8 @@ impl TSerializable for Function {
                 }
                 8 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<ResourceUri> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<ResourceUri> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_101 = ResourceUri::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_101);
@@ -14938,7 +14991,8 @@ impl TSerializable for GetAllFunctionsResponse {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Function> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Function> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_102 = Function::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_102);
@@ -15216,7 +15270,8 @@ impl TSerializable for LockRequest {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<LockComponent> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<LockComponent> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_103 = LockComponent::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_103);
@@ -16012,7 +16067,7 @@ impl TSerializable for ShowLocksResponse {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<ShowLocksResponseElement> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_104 =
                             ShowLocksResponseElement::read_from_in_protocol(i_prot)?;
@@ -16208,7 +16263,8 @@ impl TSerializable for NotificationEventRequest {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_105 = i_prot.read_string()?;
                         val.push(list_elem_105);
@@ -16226,7 +16282,8 @@ impl TSerializable for NotificationEventRequest {
                 }
                 6 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_106 = i_prot.read_string()?;
                         val.push(list_elem_106);
@@ -16495,7 +16552,7 @@ impl TSerializable for NotificationEventResponse {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<NotificationEvent> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_107 = NotificationEvent::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_107);
@@ -16672,7 +16729,8 @@ impl TSerializable for NotificationEventsCountRequest {
                 }
                 6 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_108 = i_prot.read_string()?;
                         val.push(list_elem_108);
@@ -16857,7 +16915,8 @@ impl TSerializable for InsertEventRequestData {
                 }
                 2 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_109 = i_prot.read_string()?;
                         val.push(list_elem_109);
@@ -16867,7 +16926,8 @@ impl TSerializable for InsertEventRequestData {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_110 = i_prot.read_string()?;
                         val.push(list_elem_110);
@@ -16877,7 +16937,8 @@ impl TSerializable for InsertEventRequestData {
                 }
                 4 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_111 = i_prot.read_string()?;
                         val.push(list_elem_111);
@@ -16887,7 +16948,8 @@ impl TSerializable for InsertEventRequestData {
                 }
                 5 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_112 = i_prot.read_string()?;
                         val.push(list_elem_112);
@@ -17011,7 +17073,7 @@ impl TSerializable for FireEventRequestData {
                 2 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<InsertEventRequestData> =
-                        Vec::with_capacity(list_ident.size as usize);
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_113 = InsertEventRequestData::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_113);
@@ -17164,7 +17226,8 @@ impl TSerializable for FireEventRequest {
                 }
                 5 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_114 = i_prot.read_string()?;
                         val.push(list_elem_114);
@@ -17294,7 +17357,8 @@ impl TSerializable for FireEventResponse {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<i64> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<i64> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_117 = i_prot.read_i64()?;
                         val.push(list_elem_117);
@@ -39202,7 +39266,8 @@ impl ThriftHiveMetastoreSetUgiArgs {
                 }
                 2 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_118 = i_prot.read_string()?;
                         val.push(list_elem_118);
@@ -39282,7 +39347,8 @@ impl ThriftHiveMetastoreSetUgiResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_119 = i_prot.read_string()?;
                         val.push(list_elem_119);
@@ -41019,7 +41085,8 @@ impl ThriftHiveMetastoreGetDatabasesResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_120 = i_prot.read_string()?;
                         val.push(list_elem_120);
@@ -41141,7 +41208,8 @@ impl ThriftHiveMetastoreGetAllDatabasesResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_121 = i_prot.read_string()?;
                         val.push(list_elem_121);
@@ -41541,7 +41609,8 @@ impl ThriftHiveMetastoreGetFieldsResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_122 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_122);
@@ -41727,7 +41796,8 @@ impl ThriftHiveMetastoreGetFieldsWithEnvironmentContextResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_123 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_123);
@@ -42054,7 +42124,8 @@ impl ThriftHiveMetastoreGetSchemaResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_124 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_124);
@@ -42240,7 +42311,8 @@ impl ThriftHiveMetastoreGetSchemaWithEnvironmentContextResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<FieldSchema> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<FieldSchema> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_125 = FieldSchema::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_125);
@@ -43253,7 +43325,8 @@ impl ThriftHiveMetastoreTruncateTableArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_126 = i_prot.read_string()?;
                         val.push(list_elem_126);
@@ -43578,7 +43651,8 @@ impl ThriftHiveMetastoreGetTablesResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_127 = i_prot.read_string()?;
                         val.push(list_elem_127);
@@ -43732,7 +43806,8 @@ impl ThriftHiveMetastoreGetTablesByTypeResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_128 = i_prot.read_string()?;
                         val.push(list_elem_128);
@@ -43815,7 +43890,8 @@ impl ThriftHiveMetastoreGetTableMetaArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_129 = i_prot.read_string()?;
                         val.push(list_elem_129);
@@ -43899,7 +43975,8 @@ impl ThriftHiveMetastoreGetTableMetaResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<TableMeta> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<TableMeta> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_130 = TableMeta::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_130);
@@ -44033,7 +44110,8 @@ impl ThriftHiveMetastoreGetAllTablesResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_131 = i_prot.read_string()?;
                         val.push(list_elem_131);
@@ -44258,7 +44336,8 @@ impl ThriftHiveMetastoreGetTableObjectsByNameArgs {
                 }
                 2 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_132 = i_prot.read_string()?;
                         val.push(list_elem_132);
@@ -44334,7 +44413,8 @@ impl ThriftHiveMetastoreGetTableObjectsByNameResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Table> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Table> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_133 = Table::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_133);
@@ -44779,7 +44859,8 @@ impl ThriftHiveMetastoreGetTableNamesByFilterResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_134 = i_prot.read_string()?;
                         val.push(list_elem_134);
@@ -45768,7 +45849,8 @@ impl ThriftHiveMetastoreAddPartitionsArgs {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_135 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_135);
@@ -45933,7 +46015,8 @@ impl ThriftHiveMetastoreAddPartitionsPspecArgs {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<PartitionSpec> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<PartitionSpec> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_136 = PartitionSpec::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_136);
@@ -46110,7 +46193,8 @@ impl ThriftHiveMetastoreAppendPartitionArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_137 = i_prot.read_string()?;
                         val.push(list_elem_137);
@@ -46451,7 +46535,8 @@ impl ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_138 = i_prot.read_string()?;
                         val.push(list_elem_138);
@@ -47017,7 +47102,8 @@ impl ThriftHiveMetastoreDropPartitionArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_139 = i_prot.read_string()?;
                         val.push(list_elem_139);
@@ -47200,7 +47286,8 @@ impl ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_140 = i_prot.read_string()?;
                         val.push(list_elem_140);
@@ -47889,7 +47976,8 @@ impl ThriftHiveMetastoreGetPartitionArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_141 = i_prot.read_string()?;
                         val.push(list_elem_141);
@@ -48409,7 +48497,8 @@ impl ThriftHiveMetastoreExchangePartitionsResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_146 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_146);
@@ -48526,7 +48615,8 @@ impl ThriftHiveMetastoreGetPartitionWithAuthArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_147 = i_prot.read_string()?;
                         val.push(list_elem_147);
@@ -48540,7 +48630,8 @@ impl ThriftHiveMetastoreGetPartitionWithAuthArgs {
                 }
                 5 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_148 = i_prot.read_string()?;
                         val.push(list_elem_148);
@@ -48959,7 +49050,8 @@ impl ThriftHiveMetastoreGetPartitionsResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_149 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_149);
@@ -49204,7 +49296,8 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthArgs {
                 }
                 5 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_150 = i_prot.read_string()?;
                         val.push(list_elem_150);
@@ -49300,7 +49393,8 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_151 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_151);
@@ -49468,7 +49562,8 @@ impl ThriftHiveMetastoreGetPartitionsPspecResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<PartitionSpec> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<PartitionSpec> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_152 = PartitionSpec::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_152);
@@ -49636,7 +49731,8 @@ impl ThriftHiveMetastoreGetPartitionNamesResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_153 = i_prot.read_string()?;
                         val.push(list_elem_153);
@@ -49871,7 +49967,8 @@ impl ThriftHiveMetastoreGetPartitionsPsArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_154 = i_prot.read_string()?;
                         val.push(list_elem_154);
@@ -49967,7 +50064,8 @@ impl ThriftHiveMetastoreGetPartitionsPsResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_155 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_155);
@@ -50066,7 +50164,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_156 = i_prot.read_string()?;
                         val.push(list_elem_156);
@@ -50084,7 +50183,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
                 }
                 6 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_157 = i_prot.read_string()?;
                         val.push(list_elem_157);
@@ -50191,7 +50291,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_158 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_158);
@@ -50431,7 +50532,8 @@ impl ThriftHiveMetastoreGetPartitionNamesPsArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_159 = i_prot.read_string()?;
                         val.push(list_elem_159);
@@ -50527,7 +50629,8 @@ impl ThriftHiveMetastoreGetPartitionNamesPsResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_160 = i_prot.read_string()?;
                         val.push(list_elem_160);
@@ -50818,7 +50921,8 @@ impl ThriftHiveMetastoreGetPartitionNamesReqResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_161 = i_prot.read_string()?;
                         val.push(list_elem_161);
@@ -50996,7 +51100,8 @@ impl ThriftHiveMetastoreGetPartitionsByFilterResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_162 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_162);
@@ -51144,7 +51249,8 @@ impl ThriftHiveMetastoreGetPartitionsByFilterReqResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_163 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_163);
@@ -51397,7 +51503,8 @@ impl ThriftHiveMetastoreGetPartitionsByNamesArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_164 = i_prot.read_string()?;
                         val.push(list_elem_164);
@@ -51489,7 +51596,8 @@ impl ThriftHiveMetastoreGetPartitionsByNamesResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_165 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_165);
@@ -51885,7 +51993,8 @@ impl ThriftHiveMetastoreAlterPartitionsArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_166 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_166);
@@ -52038,7 +52147,8 @@ impl ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<Partition> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<Partition> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_167 = Partition::read_from_in_protocol(i_prot)?;
                         val.push(list_elem_167);
@@ -52500,7 +52610,8 @@ impl ThriftHiveMetastoreRenamePartitionArgs {
                 }
                 3 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_168 = i_prot.read_string()?;
                         val.push(list_elem_168);
@@ -52789,7 +52900,8 @@ impl ThriftHiveMetastorePartitionNameHasValidCharactersArgs {
             match field_id {
                 1 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_169 = i_prot.read_string()?;
                         val.push(list_elem_169);
@@ -52998,7 +53110,8 @@ impl ThriftHiveMetastorePartitionNameToValsResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_170 = i_prot.read_string()?;
                         val.push(list_elem_170);
@@ -55765,7 +55878,8 @@ impl ThriftHiveMetastoreGetFunctionsResult {
             match field_id {
                 0 if field_ident.field_type == TType::List => {
                     let list_ident = i_prot.read_list_begin()?;
-                    let mut val: Vec<String> = Vec::with_capacity(list_ident.size as usize);
+                    let mut val: Vec<String> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
                         let list_elem_173 = i_prot.read_string()?;
                         val.push(list_elem_173);
