@@ -5,11 +5,13 @@
 //! - [`names`]: identifier normalisation, validation, `@cat#db` parsing, HMS name patterns.
 //! - [`location`]: default locations, path joining, the retained area.
 //! - [`partname`]: partition names `k1=v1/k2=v2` with HMS escaping.
+//! - [`filter`]: the HMS partition/table filter language: parser, type rules, evaluator.
 //! - [`error`]: [`CatalogError`], one variant per HMS exception kind.
 //! - [`time`]: epoch-second timestamps as HMS stores them.
 //! - [`lock`]: pure lock-compatibility rules.
 
 pub mod error;
+pub mod filter;
 pub mod location;
 pub mod lock;
 pub mod model;
