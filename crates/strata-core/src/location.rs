@@ -73,6 +73,13 @@ pub fn retained_location(
     join(&loc, stamp)
 }
 
+/// Where a dropped database's own directory goes:
+/// `<warehouse>/.strata-retained/<db>.db/<stamp>` (stamps contain `-`, table names cannot).
+#[must_use]
+pub fn retained_database_location(warehouse: &str, db: &str, stamp: &str) -> String {
+    join(&join(warehouse, RETAINED_DIR), &format!("{db}.db/{stamp}"))
+}
+
 /// Whether `child` is `parent` or lies below it.
 #[must_use]
 pub fn is_within(child: &str, parent: &str) -> bool {
