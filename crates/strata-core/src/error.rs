@@ -122,20 +122,22 @@ pub mod msg {
     pub fn table_not_found(db: &str, table: &str) -> String {
         format!("{db}.{table} table not found")
     }
-    /// `AlreadyExistsException` from `create_table`.
+    /// `AlreadyExistsException` from `create_table` (with the name as the client spelled it).
     #[must_use]
     pub fn table_exists(table: &str) -> String {
         format!("Table {table} already exists")
     }
-    /// `NoSuchObjectException` from `drop_table`.
+    /// The store's `NoSuchObjectException` from `drop_table` (the catalog answers clients with
+    /// [`table_not_found`], as 2.3 does).
     #[must_use]
     pub fn table_doesnt_exist(table: &str) -> String {
         format!("{table} doesn't exist")
     }
-    /// `InvalidOperationException` from `alter_table` of a missing table.
+    /// `InvalidOperationException` from `alter_table` of a missing table (2.3 answers with the
+    /// `get_table` text).
     #[must_use]
     pub fn alter_missing_table(db: &str, table: &str) -> String {
-        format!("table {db}.{table} doesn't exist")
+        table_not_found(db, table)
     }
     /// `InvalidOperationException` from a rename onto an existing table.
     #[must_use]

@@ -1,0 +1,138 @@
+//! Databases.
+
+use strata_core::{
+    error::msg,
+    location,
+    model::{history_op, Actor, Database, Table},
+    names::{self, NamePattern},
+    time::EpochSeconds,
+    CatalogError, Result,
+};
+
+use crate::{retain::Retained, Catalog};
+
+impl Catalog {
+    /// Create a database. A missing location becomes `<warehouse>/<name>.db`; its directory is
+    /// created.
+    pub async fn create_database(&self, mut db: Database) -> Result<Database> {
+        // -- VALIDATE --
+        db.name = names::normalize(&db.name);
+        names::validate_database_name(&db.name)?;
+        db.location = match db.location.trim() {
+            "" => location::default_database_location(self.warehouse(), &db.name),
+            given => location::qualify(given, self.warehouse()),
+        };
+        db.create_time = EpochSeconds::now();
+        // -- STORE --
+        self.store.create_database(&db).await?;
+        if let Err(e) = self.storage.mkdirs(&db.location).await {
+            tracing::warn!(error = %e, location = %db.location, "could not create database directory");
+        }
+        Ok(db)
+    }
+
+    /// A database, or `NoSuchObject`.
+    pub async fn get_database(&self, name: &str) -> Result<Database> {
+        let name = names::normalize(name);
+        self.store
+            .get_database(&name)
+            .await?
+            .ok_or_else(|| CatalogError::NoSuchObject(msg::no_such_database(&name)))
+    }
+
+    /// Database names matching an HMS pattern (`None` = all), ascending.
+    pub async fn list_databases(&self, pattern: Option<&str>) -> Result<Vec<String>> {
+        let pattern = NamePattern::new(pattern)?;
+        let mut all = self.store.list_databases().await?;
+        all.retain(|n| pattern.matches(n));
+        Ok(all)
+    }
+
+    /// Alter a database: parameters, owner and location can change (as in HMS 2.3, which ignores
+    /// a changed description); the name cannot.
+    pub async fn alter_database(&self, name: &str, new: Database) -> Result<()> {
+        let mut db = self.get_database(name).await?;
+        db.parameters = new.parameters;
+        if new.owner_name.is_some() {
+            db.owner_name = new.owner_name;
+            db.owner_type = new.owner_type;
+        }
+        if !new.location.trim().is_empty() {
+            db.location = location::qualify(new.location.trim(), self.warehouse());
+        }
+        if new.managed_location.is_some() {
+            db.managed_location = new.managed_location;
+        }
+        self.store.alter_database(&db).await
+    }
+
+    /// Drop a database. With `delete_data`, managed tables' directories and the database's own
+    /// directory are moved to the retained area instead of being deleted.
+    pub async fn drop_database(&self, actor: &Actor, name: &str, delete_data: bool, cascade: bool) -> Result<()> {
+        // -- VALIDATE --
+        let name = names::normalize(name);
+        if name == names::DEFAULT_DATABASE {
+            return Err(CatalogError::Meta(msg::CANNOT_DROP_DEFAULT.to_string()));
+        }
+        let db = self.get_database(&name).await?;
+        let tables = self.store.list_tables_full(&name).await?;
+        if !cascade && !tables.is_empty() {
+            return Err(CatalogError::InvalidOperation(msg::database_not_empty_tables(&name)));
+        }
+        // -- RETAIN DATA --
+        let mut moved: Vec<Retained> = Vec::new();
+        let mut history = Vec::new();
+        if delete_data {
+            for t in tables.iter().filter(|t| owns_data(t)) {
+                let Some(dir) = t.location() else { continue };
+                let mut row = Self::history(actor, history_op::DROP_TABLE, &name, &t.name);
+                row.previous_location = Some(dir.to_string());
+                if !location::is_within(dir, &db.location) {
+                    match self.retain_table_dir(dir, &name, &t.name, None).await {
+                        Ok(Some(m)) => {
+                            row.new_location = Some(m.to.clone());
+                            moved.push(m);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            self.restore(&moved).await;
+                            return Err(e);
+                        }
+                    }
+                }
+                history.push(row);
+            }
+            let mut row = Self::history(actor, history_op::DROP_DATABASE, &name, "");
+            row.previous_location = Some(db.location.clone());
+            match self.retain_database_dir(&db.location, &name).await {
+                Ok(Some(m)) => {
+                    // Tables inside the database directory moved along with it.
+                    for h in history.iter_mut().filter(|h| h.new_location.is_none()) {
+                        if let Some(prev) = &h.previous_location {
+                            h.new_location = Some(format!("{}{}", m.to, &prev[location::trim_trailing_slash(&m.from).len()..]));
+                        }
+                    }
+                    row.new_location = Some(m.to.clone());
+                    moved.push(m);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.restore(&moved).await;
+                    return Err(e);
+                }
+            }
+            history.push(row);
+        }
+        // -- STORE --
+        if let Err(e) = self.store.drop_database(&name, cascade, &history).await {
+            self.restore(&moved).await;
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+/// Whether dropping the table with `deleteData` would make HMS delete its data.
+pub(crate) fn owns_data(t: &Table) -> bool {
+    !t.is_external() && !t.is_view()
+}

@@ -1,0 +1,100 @@
+//! The catalog: every metastore operation with Apache HMS's semantics, on top of a [`Store`]
+//! (metadata) and [`Storages`] (data directories). The Thrift layer converts and calls in here;
+//! nothing in this crate knows about Thrift or SQL.
+//!
+//! # Layout
+//! - [`databases`]: create/get/list/alter/drop databases.
+//! - [`tables`]: create/get/list/alter/rename/drop/truncate tables.
+//! - [`locks`]: table and partition locks with heartbeat expiry.
+//! - [`retain`]: where data goes instead of being deleted.
+
+pub mod databases;
+pub mod locks;
+pub mod retain;
+pub mod tables;
+
+use std::{sync::Arc, time::Duration};
+
+use strata_core::{
+    location,
+    model::{Actor, Database, HistoryEntry, PrincipalType},
+    names, time, Result,
+};
+use strata_storage::Storages;
+use strata_store::Store;
+
+/// Settings of the catalog.
+#[derive(Debug, Clone)]
+pub struct CatalogConfig {
+    /// Warehouse root, e.g. `file:///var/lib/strata/warehouse` or `s3://bucket/warehouse`.
+    pub warehouse: String,
+    /// A lock whose holder has not heartbeaten for this long is released.
+    pub lock_timeout: Duration,
+}
+
+/// The catalog. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    store: Arc<dyn Store>,
+    storage: Storages,
+    config: Arc<CatalogConfig>,
+}
+
+impl Catalog {
+    /// A catalog over a store and storage.
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>, storage: Storages, mut config: CatalogConfig) -> Self {
+        config.warehouse = location::trim_trailing_slash(&config.warehouse).to_string();
+        Self { store, storage, config: Arc::new(config) }
+    }
+
+    /// The store behind the catalog.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The warehouse root.
+    #[must_use]
+    pub fn warehouse(&self) -> &str {
+        &self.config.warehouse
+    }
+
+    /// Make sure the `default` database exists (at the warehouse root, as in HMS).
+    pub async fn bootstrap(&self) -> Result<()> {
+        if self.store.get_database(names::DEFAULT_DATABASE).await?.is_some() {
+            return Ok(());
+        }
+        let db = Database {
+            name: names::DEFAULT_DATABASE.to_string(),
+            description: Some("Default Hive database".to_string()),
+            location: self.config.warehouse.clone(),
+            owner_name: Some("public".to_string()),
+            owner_type: Some(PrincipalType::Role),
+            create_time: time::EpochSeconds::now(),
+            ..Database::default()
+        };
+        match self.store.create_database(&db).await {
+            Ok(()) | Err(strata_core::CatalogError::AlreadyExists(_)) => {}
+            Err(e) => return Err(e),
+        }
+        if let Err(e) = self.storage.mkdirs(&db.location).await {
+            tracing::warn!(error = %e, location = %db.location, "could not create the warehouse root");
+        }
+        Ok(())
+    }
+
+    /// A history row for a table-level change, stamped now.
+    fn history(actor: &Actor, operation: &str, db: &str, table: &str) -> HistoryEntry {
+        HistoryEntry {
+            operation: operation.to_string(),
+            db_name: db.to_string(),
+            table_name: table.to_string(),
+            actor: actor.user.clone(),
+            client_addr: actor.client_addr.clone(),
+            request_id: actor.request_id.clone(),
+            at_millis: time::now_millis(),
+            ..HistoryEntry::default()
+        }
+    }
+}

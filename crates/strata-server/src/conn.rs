@@ -1,0 +1,345 @@
+//! One client connection, served on its own thread (as Apache HMS does): detect the transport
+//! and protocol from the first bytes, then read a call, process it, write the reply, until the
+//! client leaves, the connection idles out, a message is malformed, or the server shuts down.
+
+use std::{
+    io::{self, Read, Write},
+    net::{SocketAddr, TcpStream},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use strata_thrift::ThriftHiveMetastoreSyncProcessor;
+use thrift::{
+    protocol::{
+        TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
+        TInputProtocol, TOutputProtocol,
+    },
+    server::TProcessor,
+    TConfiguration,
+};
+
+use crate::{handler::Handler, handler::Shared, ServerConfig};
+
+/// How often a connection waiting for its next call checks for shutdown.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Transport framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Messages back to back on the socket.
+    Unframed,
+    /// Each message behind a 4-byte big-endian length.
+    Framed,
+}
+
+/// Wire protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// `TBinaryProtocol` (strict, `0x80 0x01` header).
+    Binary,
+    /// `TCompactProtocol` (`0x82`).
+    Compact,
+}
+
+/// What the first bytes of a connection say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detected {
+    /// A Thrift client Strata can serve.
+    Thrift(Framing, Protocol),
+    /// Something else, with a reason for the log.
+    Unsupported(&'static str),
+    /// Not enough bytes yet.
+    NeedMore,
+}
+
+/// Classify a connection from its first bytes.
+#[must_use]
+pub fn detect(first: &[u8]) -> Detected {
+    match first.first() {
+        None => Detected::NeedMore,
+        Some(0x80) => Detected::Thrift(Framing::Unframed, Protocol::Binary),
+        Some(0x82) => Detected::Thrift(Framing::Unframed, Protocol::Compact),
+        Some(0x00) => match first.get(4) {
+            None => Detected::NeedMore,
+            Some(0x80) => Detected::Thrift(Framing::Framed, Protocol::Binary),
+            Some(0x82) => Detected::Thrift(Framing::Framed, Protocol::Compact),
+            Some(_) => Detected::Unsupported("framed message that is neither binary nor compact protocol"),
+        },
+        Some(0x16) => Detected::Unsupported("TLS handshake; Strata serves plain Thrift (terminate TLS in front of it)"),
+        Some(0x01..=0x05) => Detected::Unsupported("SASL negotiation; set hive.metastore.sasl.enabled=false on the client"),
+        Some(b'G' | b'P') => Detected::Unsupported("HTTP request; Strata serves the binary Thrift transport"),
+        Some(_) => Detected::Unsupported("not a Thrift binary or compact message"),
+    }
+}
+
+/// The read side: a buffer over the socket that knows where one message starts, enforces the
+/// message-size limit, and (framed) exposes exactly one frame.
+struct Reader {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    /// Bytes handed to the protocol in the current message.
+    consumed: usize,
+    /// Framed: bytes of the current frame not yet handed out.
+    frame_left: Option<usize>,
+    max_message: usize,
+}
+
+impl Reader {
+    fn new(stream: TcpStream, max_message: usize) -> Self {
+        Self { stream, buf: vec![0; 64 * 1024], pos: 0, len: 0, consumed: 0, frame_left: None, max_message }
+    }
+
+    fn buffered(&self) -> &[u8] {
+        &self.buf[self.pos..self.len]
+    }
+
+    /// Read more bytes from the socket into the buffer; `Ok(0)` at end of stream.
+    fn fill(&mut self) -> io::Result<usize> {
+        if self.pos == self.len {
+            self.pos = 0;
+            self.len = 0;
+        } else if self.len == self.buf.len() {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        let n = self.stream.read(&mut self.buf[self.len..])?;
+        self.len += n;
+        Ok(n)
+    }
+
+    /// Wait until at least `n` bytes are buffered (or the stream ends / times out).
+    fn fill_to(&mut self, n: usize) -> io::Result<bool> {
+        while self.buffered().len() < n {
+            if self.fill()? == 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Start a new message: framed connections read and check the frame length here.
+    fn begin_message(&mut self, framing: Framing) -> io::Result<()> {
+        self.consumed = 0;
+        if framing == Framing::Framed {
+            if !self.fill_to(4)? {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            }
+            let b = self.buffered();
+            let len = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            self.pos += 4;
+            let len = usize::try_from(len)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("negative frame size {len}")))?;
+            if len > self.max_message {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("frame of {len} bytes exceeds the maximum message size of {} bytes", self.max_message),
+                ));
+            }
+            self.frame_left = Some(len);
+        }
+        Ok(())
+    }
+
+    /// After a call: a framed message must have been read to its end.
+    fn end_message(&mut self) -> io::Result<()> {
+        match self.frame_left.take() {
+            Some(0) | None => Ok(()),
+            Some(left) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("{left} unread bytes left in frame"))),
+        }
+    }
+}
+
+impl Read for Reader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let mut want = out.len();
+        if let Some(left) = self.frame_left {
+            if left == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end of the frame"));
+            }
+            want = want.min(left);
+        }
+        if self.consumed + want > self.max_message && want > 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("message exceeds the maximum message size of {} bytes", self.max_message),
+            ));
+        }
+        if self.buffered().is_empty() && self.fill()? == 0 {
+            return Ok(0);
+        }
+        let n = want.min(self.buffered().len());
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        self.consumed += n;
+        if let Some(left) = self.frame_left.as_mut() {
+            *left -= n;
+        }
+        Ok(n)
+    }
+}
+
+/// The write side: buffered; framed connections get a length prefix per message on flush.
+struct Writer {
+    stream: io::BufWriter<TcpStream>,
+    framing: Framing,
+    frame: Vec<u8>,
+}
+
+impl Write for Writer {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self.framing {
+            Framing::Unframed => self.stream.write(data),
+            Framing::Framed => {
+                self.frame.extend_from_slice(data);
+                Ok(data.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.framing == Framing::Framed && !self.frame.is_empty() {
+            let len = u32::try_from(self.frame.len())
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "reply too large for a frame"))?;
+            self.stream.write_all(&len.to_be_bytes())?;
+            self.stream.write_all(&self.frame)?;
+            self.frame.clear();
+        }
+        self.stream.flush()
+    }
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum End {
+    ClientClosed,
+    Idle,
+    Shutdown,
+    Unsupported(&'static str),
+    Error(String),
+}
+
+/// Serve one connection until it ends. Never panics on client input.
+pub(crate) fn run(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, config: &ServerConfig, stop: &AtomicBool) {
+    let end = serve(stream, peer, shared, config, stop).unwrap_or_else(|e| End::Error(e.to_string()));
+    match end {
+        End::ClientClosed | End::Shutdown => tracing::debug!(%peer, reason = ?end, "connection closed"),
+        End::Idle => tracing::info!(%peer, "connection closed after idle timeout"),
+        End::Unsupported(why) => tracing::warn!(%peer, reason = why, "connection refused"),
+        End::Error(e) => tracing::warn!(%peer, error = %e, "connection closed on a malformed or failed message"),
+    }
+}
+
+fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, config: &ServerConfig, stop: &AtomicBool) -> io::Result<End> {
+    stream.set_nodelay(true)?;
+    let write_half = stream.try_clone()?;
+    write_half.set_write_timeout(Some(config.idle_timeout))?;
+    let mut reader = Reader::new(stream, config.max_message_size);
+    let thrift_config = TConfiguration::builder()
+        .max_message_size(Some(config.max_message_size))
+        .max_frame_size(Some(config.max_message_size))
+        .max_string_size(Some(config.max_message_size))
+        .max_container_size(Some(config.max_message_size))
+        .build()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+
+    // -- DETECT --
+    let (framing, protocol) = loop {
+        if let Some(end) = wait_for_bytes(&mut reader, config, stop)? {
+            return Ok(end);
+        }
+        match detect(reader.buffered()) {
+            Detected::Thrift(f, p) => break (f, p),
+            Detected::Unsupported(why) => return Ok(End::Unsupported(why)),
+            Detected::NeedMore => {
+                reader.stream.set_read_timeout(Some(config.idle_timeout))?;
+                if reader.fill()? == 0 {
+                    return Ok(End::ClientClosed);
+                }
+            }
+        }
+    };
+    tracing::debug!(%peer, ?framing, ?protocol, "connection");
+    let mut writer = Writer { stream: io::BufWriter::with_capacity(64 * 1024, write_half), framing, frame: Vec::new() };
+    let processor = ThriftHiveMetastoreSyncProcessor::new(Handler::new(shared, peer));
+
+    // -- SERVE --
+    loop {
+        if let Some(end) = wait_for_bytes(&mut reader, config, stop)? {
+            return Ok(end);
+        }
+        reader.stream.set_read_timeout(Some(config.idle_timeout))?;
+        reader.begin_message(framing)?;
+        let result = {
+            let (mut input, mut output): (Box<dyn TInputProtocol + '_>, Box<dyn TOutputProtocol + '_>) = match protocol {
+                Protocol::Binary => (
+                    Box::new(TBinaryInputProtocol::with_config(&mut reader, true, thrift_config.clone())),
+                    Box::new(TBinaryOutputProtocol::new(&mut writer, true)),
+                ),
+                Protocol::Compact => (
+                    Box::new(TCompactInputProtocol::with_config(&mut reader, thrift_config.clone())),
+                    Box::new(TCompactOutputProtocol::new(&mut writer)),
+                ),
+            };
+            processor.process(input.as_mut(), output.as_mut())
+        };
+        match result {
+            Ok(()) => reader.end_message()?,
+            Err(thrift::Error::Transport(e)) if e.kind == thrift::TransportErrorKind::EndOfFile => {
+                return Ok(End::Error("connection closed in the middle of a message".to_string()));
+            }
+            Err(e) => return Ok(End::Error(e.to_string())),
+        }
+        if stop.load(Ordering::Relaxed) {
+            return Ok(End::Shutdown);
+        }
+    }
+}
+
+/// Wait until a byte of the next message is buffered. Returns why the connection should end
+/// instead, if it should (client gone, idle too long, server stopping).
+fn wait_for_bytes(reader: &mut Reader, config: &ServerConfig, stop: &AtomicBool) -> io::Result<Option<End>> {
+    let idle_since = Instant::now();
+    reader.stream.set_read_timeout(Some(POLL))?;
+    while reader.buffered().is_empty() {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Some(End::Shutdown));
+        }
+        if idle_since.elapsed() >= config.idle_timeout {
+            return Ok(Some(End::Idle));
+        }
+        match reader.fill() {
+            Ok(0) => return Ok(Some(End::ClientClosed)),
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe) => {
+                return Ok(Some(End::ClientClosed));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_transports_and_protocols() {
+        assert_eq!(detect(&[0x80, 0x01]), Detected::Thrift(Framing::Unframed, Protocol::Binary));
+        assert_eq!(detect(&[0x82, 0x21]), Detected::Thrift(Framing::Unframed, Protocol::Compact));
+        assert_eq!(detect(&[0, 0, 0, 9, 0x80]), Detected::Thrift(Framing::Framed, Protocol::Binary));
+        assert_eq!(detect(&[0, 0, 0, 9, 0x82]), Detected::Thrift(Framing::Framed, Protocol::Compact));
+        assert_eq!(detect(&[0, 0, 0]), Detected::NeedMore);
+        assert!(matches!(detect(&[0x16, 3, 1]), Detected::Unsupported(_)));
+        assert!(matches!(detect(&[0x01, 0, 0, 0, 6]), Detected::Unsupported(_)));
+        assert!(matches!(detect(b"GET /"), Detected::Unsupported(_)));
+    }
+}

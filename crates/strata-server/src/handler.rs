@@ -1,0 +1,527 @@
+//! The HMS methods Strata serves: decode arguments, call the catalog, encode the answer.
+//! One tracing span per call. Methods not implemented here keep the generated default, which
+//! answers `Invalid method name: '<name>'` like Apache HMS does for unknown methods.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, sync::Mutex, time::Instant};
+
+use strata_catalog::{tables::AlterOptions, Catalog};
+use strata_core::{
+    model::{param, Actor},
+    names, CatalogError,
+};
+use strata_store::LockFilter;
+use strata_thrift::{self as t, ThriftHiveMetastoreSyncHandler};
+use tracing::Instrument;
+
+use crate::{convert, errors};
+
+/// What all connections share.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    /// The catalog.
+    pub catalog: Catalog,
+    /// The runtime the async catalog runs on (handlers are called on connection threads).
+    pub runtime: tokio::runtime::Handle,
+}
+
+/// Per-connection state.
+#[derive(Debug, Default)]
+struct Session {
+    /// The `set_ugi` user, if the client sent one.
+    user: Option<String>,
+    /// Values set with `setMetaConf` on this connection.
+    meta_conf: std::collections::BTreeMap<String, String>,
+}
+
+/// The handler of one connection.
+#[derive(Debug)]
+pub struct Handler {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    session: Mutex<Session>,
+}
+
+type R<T> = thrift::Result<T>;
+
+impl Handler {
+    /// A handler for a new connection from `peer`.
+    #[must_use]
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
+        Self { shared, peer, session: Mutex::new(Session::default()) }
+    }
+
+    /// The `set_ugi` user of this connection, if any.
+    #[must_use]
+    pub fn user(&self) -> Option<String> {
+        self.session.lock().ok().and_then(|s| s.user.clone())
+    }
+
+    fn actor(&self) -> Actor {
+        Actor {
+            user: self.user().unwrap_or_else(|| self.peer.to_string()),
+            client_addr: self.peer.to_string(),
+            request_id: uuid::Uuid::now_v7().simple().to_string(),
+        }
+    }
+
+    /// Run one call: a span with method, target, peer and user; the catalog future on the
+    /// runtime; latency and outcome logged; errors mapped to the method's HMS exceptions.
+    fn call<T, F, Fut>(&self, method: &'static str, target: &str, f: F) -> R<T>
+    where
+        F: FnOnce(Catalog, Actor) -> Fut,
+        Fut: Future<Output = strata_core::Result<T>>,
+    {
+        let actor = self.actor();
+        let span = tracing::info_span!(
+            "hms",
+            method,
+            target,
+            peer = %self.peer,
+            user = %actor.user,
+            request_id = %actor.request_id,
+        );
+        let start = Instant::now();
+        let fut = f(self.shared.catalog.clone(), actor).instrument(span.clone());
+        let result = self.shared.runtime.block_on(fut);
+        let latency_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let _entered = span.enter();
+        match result {
+            Ok(v) => {
+                tracing::debug!(latency_us, outcome = "ok", "call");
+                Ok(v)
+            }
+            Err(e) => {
+                tracing::info!(latency_us, outcome = e.kind(), error = %e.message(), "call");
+                Err(errors::to_thrift(method, e))
+            }
+        }
+    }
+}
+
+fn target(db: &str, table: &str) -> String {
+    format!("{db}.{table}")
+}
+
+/// The `expected_parameter_*` compare-and-swap pair of an environment context.
+fn cas(env: &strata_core::model::Params) -> Option<(String, String)> {
+    match (env.get(param::EXPECTED_KEY), env.get(param::EXPECTED_VALUE)) {
+        (Some(k), Some(v)) => Some((k.clone(), v.clone())),
+        _ => None,
+    }
+}
+
+/// Keys `setMetaConf`/`getMetaConf` accept (HMS's whitelist of metastore-side settings).
+const META_CONF_KEYS: &[(&str, &str)] = &[
+    ("hive.metastore.try.direct.sql", "true"),
+    ("hive.metastore.try.direct.sql.ddl", "true"),
+    ("hive.metastore.client.socket.timeout", "600s"),
+    ("hive.metastore.partition.name.whitelist.pattern", ""),
+    ("hive.metastore.integral.jdo.pushdown", "false"),
+    ("hive.metastore.batch.retrieve.max", "300"),
+    ("hive.metastore.batch.retrieve.table.partition.max", "1000"),
+    ("hive.metastore.disallow.incompatible.col.type.changes", "false"),
+    ("hive.exec.default.partition.name", "__HIVE_DEFAULT_PARTITION__"),
+];
+
+impl ThriftHiveMetastoreSyncHandler for Handler {
+    // ---------------------------------------------------------------- session
+
+    fn handle_set_ugi(&self, user_name: String, group_names: Vec<String>) -> R<Vec<String>> {
+        tracing::debug!(peer = %self.peer, user = %user_name, "set_ugi");
+        if let Ok(mut s) = self.session.lock() {
+            s.user = Some(user_name.clone());
+        }
+        let mut groups = group_names;
+        groups.push(user_name);
+        Ok(groups)
+    }
+
+    fn handle_shutdown(&self) -> R<()> {
+        Ok(())
+    }
+
+    fn handle_get_version(&self) -> R<String> {
+        Ok(format!("strata {}", env!("CARGO_PKG_VERSION")))
+    }
+
+    fn handle_get_meta_conf(&self, key: String) -> R<String> {
+        let Some((_, default)) = META_CONF_KEYS.iter().find(|(k, _)| *k == key) else {
+            return Err(errors::to_thrift("getMetaConf", CatalogError::Meta(format!("Invalid configuration key {key}"))));
+        };
+        let session = self.session.lock().ok();
+        Ok(session.and_then(|s| s.meta_conf.get(&key).cloned()).unwrap_or_else(|| (*default).to_string()))
+    }
+
+    fn handle_set_meta_conf(&self, key: String, value: String) -> R<()> {
+        if !META_CONF_KEYS.iter().any(|(k, _)| *k == key) {
+            return Err(errors::to_thrift("setMetaConf", CatalogError::Meta(format!("Invalid configuration key {key}"))));
+        }
+        if let Ok(mut s) = self.session.lock() {
+            s.meta_conf.insert(key, value);
+        }
+        Ok(())
+    }
+
+    fn handle_get_config_value(&self, name: String, default_value: String) -> R<String> {
+        let allowed = ["hive.", "hdfs.", "mapred."].iter().any(|p| name.starts_with(p));
+        if !allowed {
+            return Err(errors::to_thrift(
+                "get_config_value",
+                CatalogError::ConfigValSecurity(format!("For security reasons, the config key {name} cannot be accessed")),
+            ));
+        }
+        if name == "hive.metastore.warehouse.dir" {
+            return Ok(self.shared.catalog.warehouse().to_string());
+        }
+        Ok(META_CONF_KEYS.iter().find(|(k, _)| *k == name).map_or(default_value, |(_, v)| (*v).to_string()))
+    }
+
+    fn handle_get_catalogs(&self) -> R<t::GetCatalogsResponse> {
+        Ok(t::GetCatalogsResponse { names: Some(vec![names::DEFAULT_CATALOG.to_string()]) })
+    }
+
+    fn handle_get_catalog(&self, req: t::GetCatalogRequest) -> R<t::GetCatalogResponse> {
+        let name = req.name.unwrap_or_default().to_lowercase();
+        if name != names::DEFAULT_CATALOG {
+            return Err(errors::to_thrift("get_catalog", CatalogError::NoSuchObject(format!("No catalog {name}"))));
+        }
+        Ok(t::GetCatalogResponse {
+            catalog: Some(t::Catalog {
+                name: Some(name),
+                description: Some("Default catalog, for Hive".to_string()),
+                location_uri: Some(self.shared.catalog.warehouse().to_string()),
+                create_time: Some(0),
+            }),
+        })
+    }
+
+    // -------------------------------------------------------------- databases
+
+    fn handle_create_database(&self, database: t::Database) -> R<()> {
+        let db = convert::database_in(database);
+        let name = db.name.clone();
+        self.call("create_database", &name, |c, _| async move { c.create_database(db).await.map(|_| ()) })
+    }
+
+    fn handle_create_database_req(&self, req: t::CreateDatabaseRequest) -> R<()> {
+        let db = convert::database_in(t::Database {
+            name: Some(req.database_name),
+            description: req.description,
+            location_uri: req.location_uri,
+            parameters: req.parameters,
+            privileges: None,
+            owner_name: req.owner_name,
+            owner_type: req.owner_type,
+            catalog_name: req.catalog_name,
+            create_time: None,
+            managed_location_uri: req.managed_location_uri,
+            type_: None,
+            connector_name: None,
+            remote_dbname: None,
+        });
+        let name = db.name.clone();
+        self.call("create_database_req", &name, |c, _| async move { c.create_database(db).await.map(|_| ()) })
+    }
+
+    fn handle_get_database(&self, name: String) -> R<t::Database> {
+        let name = names::strip_catalog(&name);
+        self.call("get_database", &name.clone(), |c, _| async move {
+            c.get_database(&name).await.map(convert::database_out)
+        })
+    }
+
+    fn handle_get_database_req(&self, req: t::GetDatabaseRequest) -> R<t::Database> {
+        let name = names::strip_catalog(&req.name.unwrap_or_default());
+        self.call("get_database_req", &name.clone(), |c, _| async move {
+            c.get_database(&name).await.map(convert::database_out)
+        })
+    }
+
+    fn handle_drop_database(&self, name: String, delete_data: bool, cascade: bool) -> R<()> {
+        let name = names::strip_catalog(&name);
+        self.call("drop_database", &name.clone(), |c, a| async move {
+            c.drop_database(&a, &name, delete_data, cascade).await
+        })
+    }
+
+    fn handle_drop_database_req(&self, req: t::DropDatabaseRequest) -> R<()> {
+        let name = names::strip_catalog(&req.name);
+        self.call("drop_database_req", &name.clone(), |c, a| async move {
+            match c.drop_database(&a, &name, req.delete_data, req.cascade).await {
+                Err(CatalogError::NoSuchObject(_)) if req.ignore_unknown_db => Ok(()),
+                other => other,
+            }
+        })
+    }
+
+    fn handle_get_databases(&self, pattern: String) -> R<Vec<String>> {
+        let arg = names::parse_db_arg(&pattern);
+        self.call("get_databases", &pattern, |c, _| async move { c.list_databases(arg.db.as_deref()).await })
+    }
+
+    fn handle_get_all_databases(&self) -> R<Vec<String>> {
+        self.call("get_all_databases", "", |c, _| async move { c.list_databases(None).await })
+    }
+
+    fn handle_alter_database(&self, dbname: String, db: t::Database) -> R<()> {
+        let name = names::strip_catalog(&dbname);
+        let db = convert::database_in(db);
+        self.call("alter_database", &name.clone(), |c, _| async move { c.alter_database(&name, db).await })
+    }
+
+    fn handle_alter_database_req(&self, req: t::AlterDatabaseRequest) -> R<()> {
+        let name = names::strip_catalog(&req.old_db_name);
+        let db = convert::database_in(req.new_db);
+        self.call("alter_database_req", &name.clone(), |c, _| async move { c.alter_database(&name, db).await })
+    }
+
+    // ----------------------------------------------------------------- tables
+
+    fn handle_create_table(&self, tbl: t::Table) -> R<()> {
+        self.create_table("create_table", tbl)
+    }
+
+    fn handle_create_table_with_environment_context(&self, tbl: t::Table, _env: t::EnvironmentContext) -> R<()> {
+        self.create_table("create_table_with_environment_context", tbl)
+    }
+
+    fn handle_create_table_req(&self, request: t::CreateTableRequest) -> R<()> {
+        self.create_table("create_table_req", request.table)
+    }
+
+    fn handle_get_table(&self, dbname: String, tbl_name: String) -> R<t::Table> {
+        self.get_table("get_table", dbname, tbl_name)
+    }
+
+    fn handle_get_table_req(&self, req: t::GetTableRequest) -> R<t::GetTableResult> {
+        self.get_table("get_table_req", req.db_name, req.tbl_name)
+            .map(|table| t::GetTableResult { table, is_stats_compliant: None })
+    }
+
+    fn handle_get_table_objects_by_name(&self, dbname: String, tbl_names: Vec<String>) -> R<Vec<t::Table>> {
+        let db = names::strip_catalog(&dbname);
+        self.call("get_table_objects_by_name", &db.clone(), |c, _| async move {
+            let tables = c.get_tables_by_name(&db, &tbl_names, false).await?;
+            Ok(tables.into_iter().map(convert::table_out).collect())
+        })
+    }
+
+    fn handle_get_table_objects_by_name_req(&self, req: t::GetTablesRequest) -> R<t::GetTablesResult> {
+        let db = names::strip_catalog(&req.db_name);
+        self.call("get_table_objects_by_name_req", &db.clone(), |c, _| async move {
+            let Some(wanted) = req.tbl_names else {
+                return Err(CatalogError::InvalidOperation("table names are null".to_string()));
+            };
+            let tables = c.get_tables_by_name(&db, &wanted, true).await?;
+            Ok(t::GetTablesResult { tables: tables.into_iter().map(convert::table_out).collect() })
+        })
+    }
+
+    fn handle_get_tables(&self, db_name: String, pattern: String) -> R<Vec<String>> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_tables", &db.clone(), |c, _| async move { c.list_table_names(&db, Some(&pattern), None).await })
+    }
+
+    fn handle_get_tables_by_type(&self, db_name: String, pattern: String, table_type: String) -> R<Vec<String>> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_tables_by_type", &db.clone(), |c, _| async move {
+            let ty = Some(table_type.as_str()).filter(|t| !t.is_empty());
+            c.list_table_names(&db, Some(&pattern), ty).await
+        })
+    }
+
+    fn handle_get_all_tables(&self, db_name: String) -> R<Vec<String>> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_all_tables", &db.clone(), |c, _| async move { c.list_table_names(&db, None, None).await })
+    }
+
+    fn handle_get_table_meta(&self, db_patterns: String, tbl_patterns: String, tbl_types: Vec<String>) -> R<Vec<t::TableMeta>> {
+        let arg = names::parse_db_arg(&db_patterns);
+        self.call("get_table_meta", &db_patterns, |c, _| async move {
+            let metas = c.table_meta(arg.db.as_deref(), Some(&tbl_patterns), &tbl_types).await?;
+            Ok(metas.into_iter().map(convert::table_meta_out).collect())
+        })
+    }
+
+    fn handle_get_table_names_by_filter(&self, dbname: String, filter: String, max_tables: i16) -> R<Vec<String>> {
+        let db = names::strip_catalog(&dbname);
+        self.call("get_table_names_by_filter", &db.clone(), |c, _| async move {
+            c.table_names_by_filter(&db, &filter, max_tables).await
+        })
+    }
+
+    fn handle_alter_table(&self, dbname: String, tbl_name: String, new_tbl: t::Table) -> R<()> {
+        self.alter_table("alter_table", dbname, tbl_name, new_tbl, AlterOptions::default())
+    }
+
+    fn handle_alter_table_with_environment_context(
+        &self,
+        dbname: String,
+        tbl_name: String,
+        new_tbl: t::Table,
+        environment_context: t::EnvironmentContext,
+    ) -> R<()> {
+        let env = convert::env_props(Some(environment_context));
+        let options = AlterOptions {
+            expected_param: cas(&env),
+            cascade: env.get(param::CASCADE).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        };
+        self.alter_table("alter_table_with_environment_context", dbname, tbl_name, new_tbl, options)
+    }
+
+    fn handle_alter_table_with_cascade(&self, dbname: String, tbl_name: String, new_tbl: t::Table, cascade: bool) -> R<()> {
+        let options = AlterOptions { cascade, ..AlterOptions::default() };
+        self.alter_table("alter_table_with_cascade", dbname, tbl_name, new_tbl, options)
+    }
+
+    fn handle_alter_table_req(&self, req: t::AlterTableRequest) -> R<t::AlterTableResponse> {
+        let env = convert::env_props(req.environment_context);
+        let expected = match (req.expected_parameter_key, req.expected_parameter_value) {
+            (Some(k), Some(v)) => Some((k, v)),
+            _ => cas(&env),
+        };
+        let options = AlterOptions {
+            expected_param: expected,
+            cascade: env.get(param::CASCADE).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        };
+        self.alter_table("alter_table_req", req.db_name, req.table_name, req.table, options)
+            .map(|()| t::AlterTableResponse {})
+    }
+
+    fn handle_drop_table(&self, dbname: String, name: String, delete_data: bool) -> R<()> {
+        self.drop_table("drop_table", dbname, name, delete_data)
+    }
+
+    fn handle_drop_table_with_environment_context(
+        &self,
+        dbname: String,
+        name: String,
+        delete_data: bool,
+        _env: t::EnvironmentContext,
+    ) -> R<()> {
+        self.drop_table("drop_table_with_environment_context", dbname, name, delete_data)
+    }
+
+    fn handle_truncate_table(&self, db_name: String, table_name: String, _part_names: Vec<String>) -> R<()> {
+        let db = names::strip_catalog(&db_name);
+        self.call("truncate_table", &target(&db, &table_name), |c, a| async move {
+            c.truncate_table(&a, &db, &table_name).await
+        })
+    }
+
+    fn handle_truncate_table_req(&self, req: t::TruncateTableRequest) -> R<t::TruncateTableResponse> {
+        let db = names::strip_catalog(&req.db_name);
+        let table = req.table_name;
+        self.call("truncate_table_req", &target(&db, &table), |c, a| async move {
+            c.truncate_table(&a, &db, &table).await.map(|()| t::TruncateTableResponse {})
+        })
+    }
+
+    fn handle_get_fields(&self, db_name: String, table_name: String) -> R<Vec<t::FieldSchema>> {
+        self.fields("get_fields", db_name, table_name, false)
+    }
+
+    fn handle_get_fields_with_environment_context(&self, db_name: String, table_name: String, _env: t::EnvironmentContext) -> R<Vec<t::FieldSchema>> {
+        self.fields("get_fields_with_environment_context", db_name, table_name, false)
+    }
+
+    fn handle_get_fields_req(&self, req: t::GetFieldsRequest) -> R<t::GetFieldsResponse> {
+        self.fields("get_fields_req", req.db_name, req.tbl_name, false).map(|fields| t::GetFieldsResponse { fields })
+    }
+
+    fn handle_get_schema(&self, db_name: String, table_name: String) -> R<Vec<t::FieldSchema>> {
+        self.fields("get_schema", db_name, table_name, true)
+    }
+
+    fn handle_get_schema_with_environment_context(&self, db_name: String, table_name: String, _env: t::EnvironmentContext) -> R<Vec<t::FieldSchema>> {
+        self.fields("get_schema_with_environment_context", db_name, table_name, true)
+    }
+
+    fn handle_get_schema_req(&self, req: t::GetSchemaRequest) -> R<t::GetSchemaResponse> {
+        self.fields("get_schema_req", req.db_name, req.tbl_name, true).map(|fields| t::GetSchemaResponse { fields })
+    }
+
+    // ------------------------------------------------------------------ locks
+
+    fn handle_lock(&self, rqst: t::LockRequest) -> R<t::LockResponse> {
+        let request = convert::lock_request_in(rqst);
+        let tgt = request.components.first().map(|c| target(&c.db, c.table.as_deref().unwrap_or(""))).unwrap_or_default();
+        self.call("lock", &tgt, |c, _| async move {
+            let out = c.lock(request).await?;
+            Ok(t::LockResponse { lockid: out.lock_id, state: convert::lock_state_out(out.state), error_message: None })
+        })
+    }
+
+    fn handle_check_lock(&self, rqst: t::CheckLockRequest) -> R<t::LockResponse> {
+        self.call("check_lock", &rqst.lockid.to_string(), |c, _| async move {
+            let out = c.check_lock(rqst.lockid).await?;
+            Ok(t::LockResponse { lockid: out.lock_id, state: convert::lock_state_out(out.state), error_message: None })
+        })
+    }
+
+    fn handle_unlock(&self, rqst: t::UnlockRequest) -> R<()> {
+        self.call("unlock", &rqst.lockid.to_string(), |c, _| async move { c.unlock(rqst.lockid).await })
+    }
+
+    fn handle_heartbeat(&self, ids: t::HeartbeatRequest) -> R<()> {
+        let id = ids.lockid.unwrap_or(0);
+        self.call("heartbeat", &id.to_string(), |c, _| async move {
+            if ids.lockid.is_none() {
+                // Transaction heartbeats: Strata runs no ACID transactions.
+                return match ids.txnid {
+                    Some(txn) if txn > 0 => Err(CatalogError::NoSuchTxn(format!("No such transaction txnid:{txn}"))),
+                    _ => Ok(()),
+                };
+            }
+            c.heartbeat(id).await
+        })
+    }
+
+    fn handle_show_locks(&self, rqst: t::ShowLocksRequest) -> R<t::ShowLocksResponse> {
+        let filter = LockFilter {
+            db: rqst.dbname.map(|d| names::strip_catalog(&d)),
+            table: rqst.tablename,
+            partition: rqst.partname,
+        };
+        self.call("show_locks", "", |c, _| async move {
+            let locks = c.show_locks(filter).await?;
+            Ok(t::ShowLocksResponse { locks: Some(locks.into_iter().map(convert::lock_info_out).collect()) })
+        })
+    }
+}
+
+// Shared bodies of the method families above.
+impl Handler {
+    fn create_table(&self, method: &'static str, tbl: t::Table) -> R<()> {
+        let table = convert::table_in(tbl);
+        self.call(method, &target(&table.db_name, &table.name), |c, a| async move {
+            c.create_table(&a, table).await.map(|_| ())
+        })
+    }
+
+    fn get_table(&self, method: &'static str, db: String, table: String) -> R<t::Table> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, _| async move {
+            c.get_table(&db, &table).await.map(convert::table_out)
+        })
+    }
+
+    fn alter_table(&self, method: &'static str, db: String, table: String, new_tbl: t::Table, options: AlterOptions) -> R<()> {
+        let db = names::strip_catalog(&db);
+        let new = convert::table_in(new_tbl);
+        self.call(method, &target(&db, &table), |c, a| async move { c.alter_table(&a, &db, &table, new, options).await })
+    }
+
+    fn drop_table(&self, method: &'static str, db: String, table: String, delete_data: bool) -> R<()> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, a| async move { c.drop_table(&a, &db, &table, delete_data).await })
+    }
+
+    fn fields(&self, method: &'static str, db: String, table: String, with_keys: bool) -> R<Vec<t::FieldSchema>> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, _| async move {
+            let cols = if with_keys { c.get_schema(&db, &table).await? } else { c.get_fields(&db, &table).await? };
+            Ok(convert::fields_out(cols))
+        })
+    }
+}

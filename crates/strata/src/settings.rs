@@ -1,0 +1,123 @@
+//! Configuration: defaults, then an optional TOML file (`--config`), then `STRATA_*` environment
+//! variables, then command-line flags. Built once into [`Settings`] and passed down.
+
+use std::{path::PathBuf, time::Duration};
+
+use serde::Deserialize;
+
+/// Everything `strata serve` and `strata migrate` need.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: String,
+    /// `sqlite://path` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Warehouse root URI (`file:///…`, `s3://…`).
+    pub warehouse: String,
+    /// Largest request accepted, in bytes.
+    pub max_message_size: usize,
+    /// Most connections served at once.
+    pub max_connections: usize,
+    /// Idle connections are closed after this many seconds.
+    pub idle_timeout_secs: u64,
+    /// Locks not heartbeaten for this many seconds are released.
+    pub lock_timeout_secs: u64,
+    /// Seconds calls in flight get to finish on shutdown.
+    pub shutdown_grace_secs: u64,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+/// Values given on the command line (they win over file and environment).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub warehouse: Option<String>,
+}
+
+impl Settings {
+    /// Load the layered configuration.
+    pub fn load(overrides: &Overrides) -> Result<Self, config::ConfigError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let data = cwd.join("strata-data");
+        let mut builder = config::Config::builder()
+            .set_default("listen", "127.0.0.1:9083")?
+            .set_default("database_url", "sqlite://strata-data/strata.db")?
+            .set_default("warehouse", format!("file://{}", data.join("warehouse").display()))?
+            .set_default("max_message_size", 100 * 1024 * 1024)?
+            .set_default("max_connections", 1024)?
+            .set_default("idle_timeout_secs", 600)?
+            .set_default("lock_timeout_secs", 300)?
+            .set_default("shutdown_grace_secs", 30)?
+            .set_default("log_format", "text")?;
+        if let Some(file) = &overrides.config_file {
+            builder = builder.add_source(config::File::from(file.as_path()).required(true));
+        }
+        builder = builder
+            .add_source(config::Environment::with_prefix("STRATA").try_parsing(true))
+            .set_override_option("listen", overrides.listen.clone())?
+            .set_override_option("database_url", overrides.database_url.clone())?
+            .set_override_option("warehouse", overrides.warehouse.clone())?;
+        builder.build()?.try_deserialize()
+    }
+
+    /// The warehouse with a relative `file:` path made absolute.
+    #[must_use]
+    pub fn warehouse_uri(&self) -> String {
+        if let Some(path) = self.warehouse.strip_prefix("file://") {
+            if !path.starts_with('/') {
+                let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                return format!("file://{}", cwd.join(path).display());
+            }
+        } else if self.warehouse.starts_with('/') {
+            return format!("file://{}", self.warehouse);
+        }
+        self.warehouse.clone()
+    }
+
+    /// The server limits.
+    #[must_use]
+    pub fn server_config(&self) -> strata_server::ServerConfig {
+        strata_server::ServerConfig {
+            max_message_size: self.max_message_size,
+            max_connections: self.max_connections,
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+
+    /// The database URL with any password hidden, for logs.
+    #[must_use]
+    pub fn redacted_database_url(&self) -> String {
+        match (self.database_url.find("://"), self.database_url.find('@')) {
+            (Some(s), Some(at)) if at > s => {
+                let creds = &self.database_url[s + 3..at];
+                match creds.split_once(':') {
+                    Some((user, _)) => format!("{}{user}:***{}", &self.database_url[..s + 3], &self.database_url[at..]),
+                    None => self.database_url.clone(),
+                }
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_and_passwords_are_hidden() {
+        let s = Settings::load(&Overrides {
+            database_url: Some("postgres://u:secret@h/db".into()),
+            listen: Some("127.0.0.1:0".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(s.listen, "127.0.0.1:0");
+        assert_eq!(s.redacted_database_url(), "postgres://u:***@h/db");
+        assert!(s.warehouse_uri().starts_with("file:///"));
+    }
+}
