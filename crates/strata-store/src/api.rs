@@ -16,12 +16,19 @@ use strata_core::{
 pub struct AlterTableOptions {
     /// Compare-and-swap: the current value of parameter `.0` must be `.1` (Iceberg's
     /// `expected_parameter_key`/`expected_parameter_value`), checked under the row lock.
-    /// On mismatch: `CatalogError::Meta(msg::cas_mismatch(..))`.
+    /// On mismatch: `CatalogError::Meta(msg::cas_mismatch(..))`; when the new table lacks key
+    /// `.0`: `CatalogError::Meta(msg::cas_new_value_missing(..))` (both checked after the
+    /// table's existence, as HMS does).
     pub expected_param: Option<(String, String)>,
     /// When the table's directory moved (rename of a managed table): rewrite every partition
-    /// location that starts with `.0` to start with `.1` instead.
+    /// location that starts with `.0` to start with `.1` instead. Matched on path boundaries:
+    /// trailing slashes of both are ignored, and a location moves when it equals `.0` or starts
+    /// with `.0` followed by `/` (so `…/t1` does not move `…/t10/…`).
+    /// When `history` is not empty, the store also appends one `history_op::ALTER_PARTITION`
+    /// row per moved partition (new db/table names, partition name and values, previous and
+    /// new location), copying actor, client address, request id and time from `history[0]`.
     pub relocate_partitions: Option<(String, String)>,
-    /// History rows to append with the change.
+    /// History rows to append with the change (before any per-partition rows).
     pub history: Vec<HistoryEntry>,
 }
 
@@ -84,9 +91,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn list_tables_full(&self, db: &str) -> Result<Vec<Table>>;
     /// Name, type, comment and owner of every table of a database, ordered by name.
     async fn list_tables(&self, db: &str) -> Result<Vec<TableSummary>>;
-    /// Replace table `db.name` with `new` (which may carry a new db/name: a rename).
+    /// Replace table `db.name` with `new` (which may carry a new db/name: a rename). The id is
+    /// kept; every other field (including `create_time`) is taken from `new`.
     /// `InvalidOperation(msg::alter_missing_table)` if absent,
-    /// `InvalidOperation(msg::rename_target_exists)` if the new name is taken.
+    /// `InvalidOperation(msg::rename_target_exists)` if the new name is taken,
+    /// `InvalidOperation` (HMS's "Unable to change partition or table. Database … does not
+    /// exist …") if `new.db_name` names a missing database.
     async fn alter_table(&self, db: &str, name: &str, new: &Table, options: &AlterTableOptions) -> Result<()>;
     /// Drop a table and its partitions. `NoSuchObject(msg::table_doesnt_exist)` if absent.
     async fn drop_table(&self, db: &str, name: &str, history: &[HistoryEntry]) -> Result<()>;

@@ -5,10 +5,12 @@
 //! - [`postgres`]: the PostgreSQL implementation (production).
 //! - [`sqlite`]: the SQLite implementation (embedded default).
 //! - [`conformance`]: the suite both implementations must pass.
+//! - `common` (private): row structs, JSON encodings and constraint-to-error mapping both share.
 //!
 //! Migrations live at the workspace root in `migrations/postgres` and `migrations/sqlite`.
 
 pub mod api;
+mod common;
 pub mod conformance;
 pub mod postgres;
 pub mod sqlite;

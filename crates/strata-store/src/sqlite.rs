@@ -1,0 +1,837 @@
+//! The SQLite store (embedded default).
+//!
+//! One file in WAL mode: readers never block, writers take the database's single write lock at
+//! the start of their transaction (`BEGIN IMMEDIATE`), so a transaction never has to upgrade a
+//! read lock (which is what fails with `SQLITE_BUSY`). Writers therefore run one at a time, which
+//! is also what makes lock requests and compare-and-swap alters serialisable here.
+
+use std::{path::PathBuf, str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use sqlx::{
+    migrate::Migrator,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    Sqlite, SqliteConnection, SqlitePool, Transaction,
+};
+use strata_core::{
+    error::msg,
+    lock::{LockState, LockTarget},
+    model::{Database, HistoryEntry, LockInfo, LockRequest, Params, Table, TableSummary},
+    partname, CatalogError, Result,
+};
+
+use crate::{
+    api::{AlterTableOptions, LockFilter, LockOutcome, Store},
+    common::{
+        self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
+        to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
+        DATABASES_NAME_KEY, DATABASE_COLUMNS, HISTORY_COLUMNS, LOCK_COLUMNS, STATE_ACQUIRED, STATE_WAITING,
+        TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY, TABLE_SELECT,
+    },
+    conformance::ConformanceHooks,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// Most connections to the file (readers; writers queue on the write lock).
+const MAX_CONNECTIONS: u32 = 8;
+/// How long a writer waits for the write lock before failing with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a call waits for a free connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SQLite implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// Where a `sqlite:` URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A private in-memory database (one connection, gone when the store is).
+    Memory,
+    /// A file.
+    File(PathBuf),
+}
+
+/// Read `sqlite://<path>`, `sqlite:<path>` or `sqlite::memory:`; a `?query` is ignored.
+/// `sqlite:///abs/file.db` is absolute, `sqlite://rel/file.db` relative to the working directory.
+fn parse_url(url: &str) -> Result<Target> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| CatalogError::Meta(format!("not a sqlite URL: '{url}'")))?;
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    match path {
+        "" => Err(CatalogError::Meta(format!("sqlite URL without a path: '{url}'"))),
+        ":memory:" => Ok(Target::Memory),
+        path => Ok(Target::File(PathBuf::from(path))),
+    }
+}
+
+impl SqliteStore {
+    /// Open the database a `sqlite://<path>` URL names, creating the file and its directory when
+    /// missing. Does not migrate. `sqlite::memory:` gives a private in-memory database.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let target = parse_url(url)?;
+        let (options, max_connections) = match &target {
+            // sqlx names a fresh shared-cache database; keep one connection (idle-forever) on it.
+            Target::Memory => {
+                (SqliteConnectOptions::from_str("sqlite::memory:").map_err(|e| internal("sqlite options", e))?, 1)
+            }
+            Target::File(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    tokio::fs::create_dir_all(parent).await.map_err(|e| internal("create sqlite directory", e))?;
+                }
+                (SqliteConnectOptions::new().filename(path).create_if_missing(true), MAX_CONNECTIONS)
+            }
+        };
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true)
+            .synchronous(SqliteSynchronous::Normal);
+        let mut pool = SqlitePoolOptions::new().max_connections(max_connections).acquire_timeout(ACQUIRE_TIMEOUT);
+        if target == Target::Memory {
+            pool = pool.min_connections(1).idle_timeout(None).max_lifetime(None);
+        }
+        let pool = pool.connect_with(options).await.map_err(db("open sqlite"))?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool (for tests and admin tools).
+    #[must_use]
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Close every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction: takes the write lock now rather than on the first write.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("begin immediate"))
+    }
+}
+
+// ------------------------------------------------------------------ helpers (inside a transaction)
+
+async fn database_id(conn: &mut SqliteConnection, name: &str) -> Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM databases WHERE name = $1")
+        .bind(name)
+        .fetch_optional(conn)
+        .await
+        .map_err(db("database id"))
+}
+
+/// The id of the stored descriptor with this shape, inserting it when absent (writers are
+/// serialised, so insert-then-select cannot race).
+async fn intern_descriptor(conn: &mut SqliteConnection, shape_hash: &str, shape_json: &str) -> Result<i64> {
+    sqlx::query(
+        "INSERT INTO storage_descriptors (shape_hash, shape_json) VALUES ($1, $2) ON CONFLICT (shape_hash) DO NOTHING",
+    )
+    .bind(shape_hash)
+    .bind(shape_json)
+    .execute(&mut *conn)
+    .await
+    .map_err(db("insert storage descriptor"))?;
+    sqlx::query_scalar("SELECT id FROM storage_descriptors WHERE shape_hash = $1")
+        .bind(shape_hash)
+        .fetch_one(conn)
+        .await
+        .map_err(db("select storage descriptor"))
+}
+
+async fn insert_history(conn: &mut SqliteConnection, entries: &[HistoryEntry]) -> Result<()> {
+    for e in entries {
+        let values = e.partition_values.as_ref().map(to_json).transpose()?;
+        sqlx::query(
+            "INSERT INTO location_history (operation, db_name, table_name, partition_name, partition_values, \
+             batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&e.operation)
+        .bind(&e.db_name)
+        .bind(&e.table_name)
+        .bind(&e.partition_name)
+        .bind(values)
+        .bind(&e.batch_id)
+        .bind(&e.previous_location)
+        .bind(&e.new_location)
+        .bind(&e.actor)
+        .bind(&e.client_addr)
+        .bind(&e.request_id)
+        .bind(e.at_millis)
+        .execute(&mut *conn)
+        .await
+        .map_err(db("insert history"))?;
+    }
+    Ok(())
+}
+
+/// Remove locks outside transactions whose last heartbeat is older than `expire_before`.
+async fn expire_locks(conn: &mut SqliteConnection, expire_before: i64) -> Result<()> {
+    let expired = sqlx::query(
+        "DELETE FROM locks WHERE lock_id IN \
+         (SELECT lock_id FROM locks WHERE txn_id = 0 AND last_heartbeat_millis < $1)",
+    )
+    .bind(expire_before)
+    .execute(conn)
+    .await
+    .map_err(db("expire locks"))?;
+    if expired.rows_affected() > 0 {
+        tracing::debug!(rows = expired.rows_affected(), "expired lock components");
+    }
+    Ok(())
+}
+
+/// Locks with an id below `before` on any of the databases `targets` name.
+async fn earlier_locks(conn: &mut SqliteConnection, targets: &[LockTarget], before: i64) -> Result<Vec<LockRow>> {
+    let dbs: Vec<&str> = targets.iter().map(|t| t.db.as_str()).collect();
+    sqlx::query_as::<_, LockRow>(&format!(
+        "SELECT {LOCK_COLUMNS} FROM locks WHERE db_name IN (SELECT value FROM json_each($1)) AND lock_id < $2 \
+         ORDER BY lock_id, component_index"
+    ))
+    .bind(to_json(&dbs)?)
+    .bind(before)
+    .fetch_all(conn)
+    .await
+    .map_err(db("earlier locks"))
+}
+
+// ------------------------------------------------------------------ the trait
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| internal("migrate sqlite", e))
+    }
+
+    // ---- databases ----
+
+    async fn create_database(&self, d: &Database) -> Result<()> {
+        let parameters = to_json(&d.parameters)?;
+        sqlx::query(
+            "INSERT INTO databases (name, description, location, managed_location, parameters, owner_name, \
+             owner_type, create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&d.name)
+        .bind(&d.description)
+        .bind(&d.location)
+        .bind(&d.managed_location)
+        .bind(parameters)
+        .bind(&d.owner_name)
+        .bind(d.owner_type.map(principal_code))
+        .bind(d.create_time.0)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if violates(&e, DATABASES_NAME_KEY) {
+                CatalogError::AlreadyExists(msg::database_exists(&d.name))
+            } else {
+                internal("create database", e)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn get_database(&self, name: &str) -> Result<Option<Database>> {
+        sqlx::query_as::<_, DatabaseRow>(&format!("SELECT {DATABASE_COLUMNS} FROM databases WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("get database"))?
+            .map(DatabaseRow::into_model)
+            .transpose()
+    }
+
+    async fn list_databases(&self) -> Result<Vec<String>> {
+        sqlx::query_scalar("SELECT name FROM databases ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list databases"))
+    }
+
+    async fn alter_database(&self, d: &Database) -> Result<()> {
+        let parameters = to_json(&d.parameters)?;
+        let updated = sqlx::query(
+            "UPDATE databases SET description = $2, location = $3, managed_location = $4, parameters = $5, \
+             owner_name = $6, owner_type = $7, create_time = $8 WHERE name = $1",
+        )
+        .bind(&d.name)
+        .bind(&d.description)
+        .bind(&d.location)
+        .bind(&d.managed_location)
+        .bind(parameters)
+        .bind(&d.owner_name)
+        .bind(d.owner_type.map(principal_code))
+        .bind(d.create_time.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db("alter database"))?;
+        if updated.rows_affected() == 0 {
+            return Err(CatalogError::NoSuchObject(msg::no_such_database(&d.name)));
+        }
+        Ok(())
+    }
+
+    async fn drop_database(&self, name: &str, cascade: bool, history: &[HistoryEntry]) -> Result<Vec<Table>> {
+        let mut tx = self.begin_write().await?;
+        let db_id =
+            database_id(&mut tx, name).await?.ok_or_else(|| CatalogError::NoSuchObject(msg::no_such_database(name)))?;
+        let tables = sqlx::query_as::<_, TableRow>(&format!("{TABLE_SELECT} WHERE t.db_id = $1 ORDER BY t.name"))
+            .bind(db_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("drop database: tables"))?
+            .into_iter()
+            .map(TableRow::into_model)
+            .collect::<Result<Vec<_>>>()?;
+        if !cascade {
+            if !tables.is_empty() {
+                return Err(CatalogError::InvalidOperation(msg::database_not_empty_tables(name)));
+            }
+            let functions: i64 = sqlx::query_scalar("SELECT count(*) FROM functions WHERE db_id = $1")
+                .bind(db_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("drop database: functions"))?;
+            if functions > 0 {
+                return Err(CatalogError::InvalidOperation(msg::database_not_empty_functions(name)));
+            }
+        }
+        for sql in [
+            "DELETE FROM functions WHERE db_id = $1",
+            // Partitions, their key values and column statistics go by ON DELETE CASCADE.
+            "DELETE FROM tables WHERE db_id = $1",
+            "DELETE FROM databases WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(db_id).execute(&mut *tx).await.map_err(db("drop database"))?;
+        }
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("drop database: commit"))?;
+        Ok(tables)
+    }
+
+    // ---- tables ----
+
+    async fn create_table(&self, table: &Table, history: &[HistoryEntry]) -> Result<i64> {
+        let cols = TableColumns::of(table)?;
+        let no_db = || CatalogError::NoSuchObject(msg::no_such_database(&table.db_name));
+        let mut tx = self.begin_write().await?;
+        let db_id = database_id(&mut tx, &table.db_name).await?.ok_or_else(no_db)?;
+        let sd_id = intern_descriptor(&mut tx, &cols.shape_hash, &cols.shape_json).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tables (db_id, name, table_type, owner, owner_type, create_time, last_access_time, \
+             retention, sd_id, location, partition_keys, parameters, view_original_text, view_expanded_text, \
+             temporary, rewrite_enabled) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+        )
+        .bind(db_id)
+        .bind(&table.name)
+        .bind(&table.table_type)
+        .bind(&table.owner)
+        .bind(cols.owner_type)
+        .bind(table.create_time.0)
+        .bind(table.last_access_time.0)
+        .bind(table.retention)
+        .bind(sd_id)
+        .bind(&table.sd.location)
+        .bind(&cols.partition_keys)
+        .bind(&cols.parameters)
+        .bind(&table.view_original_text)
+        .bind(&table.view_expanded_text)
+        .bind(table.temporary)
+        .bind(table.rewrite_enabled)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if violates(&e, TABLES_DB_ID_NAME_KEY) {
+                CatalogError::AlreadyExists(msg::table_exists(&table.name))
+            } else if violates(&e, TABLES_DB_ID_FKEY) {
+                no_db()
+            } else {
+                internal("create table", e)
+            }
+        })?;
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("create table: commit"))?;
+        Ok(id)
+    }
+
+    async fn get_table(&self, db_name: &str, name: &str) -> Result<Option<Table>> {
+        sqlx::query_as::<_, TableRow>(&format!("{TABLE_SELECT} WHERE d.name = $1 AND t.name = $2"))
+            .bind(db_name)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("get table"))?
+            .map(TableRow::into_model)
+            .transpose()
+    }
+
+    async fn get_tables(&self, db_name: &str, names: &[String]) -> Result<Vec<Table>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as::<_, TableRow>(&format!(
+            "{TABLE_SELECT} WHERE d.name = $1 AND t.name IN (SELECT value FROM json_each($2)) ORDER BY t.name"
+        ))
+        .bind(db_name)
+        .bind(to_json(names)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("get tables"))?
+        .into_iter()
+        .map(TableRow::into_model)
+        .collect()
+    }
+
+    async fn list_tables_full(&self, db_name: &str) -> Result<Vec<Table>> {
+        sqlx::query_as::<_, TableRow>(&format!("{TABLE_SELECT} WHERE d.name = $1 ORDER BY t.name"))
+            .bind(db_name)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list tables full"))?
+            .into_iter()
+            .map(TableRow::into_model)
+            .collect()
+    }
+
+    async fn list_tables(&self, db_name: &str) -> Result<Vec<TableSummary>> {
+        sqlx::query_as::<_, TableSummaryRow>(
+            "SELECT t.name, t.table_type, t.owner, t.parameters FROM tables t \
+             JOIN databases d ON d.id = t.db_id WHERE d.name = $1 ORDER BY t.name",
+        )
+        .bind(db_name)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("list tables"))?
+        .into_iter()
+        .map(|row| row.into_model(db_name))
+        .collect()
+    }
+
+    async fn alter_table(&self, db_name: &str, name: &str, new: &Table, options: &AlterTableOptions) -> Result<()> {
+        let cols = TableColumns::of(new)?;
+        // The write lock is held from here to commit: the read below is as good as a row lock.
+        let mut tx = self.begin_write().await?;
+
+        // -- read the row and check what the change expects --
+        let current: Option<(i64, i64, String)> = sqlx::query_as(
+            "SELECT t.id, t.db_id, t.parameters FROM tables t JOIN databases d ON d.id = t.db_id \
+             WHERE d.name = $1 AND t.name = $2",
+        )
+        .bind(db_name)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("alter table: read"))?;
+        let (table_id, db_id, current_params) =
+            current.ok_or_else(|| CatalogError::InvalidOperation(msg::alter_missing_table(db_name, name)))?;
+        if let Some((key, expected)) = &options.expected_param {
+            if !new.parameters.contains_key(key) {
+                return Err(CatalogError::Meta(msg::cas_new_value_missing(key)));
+            }
+            let current_params: Params = from_json("decode table parameters", &current_params)?;
+            let current = current_params.get(key).map(String::as_str);
+            if current != Some(expected.as_str()) {
+                return Err(CatalogError::Meta(msg::cas_mismatch(key, current, expected)));
+            }
+        }
+        let renamed = new.db_name != db_name || new.name != name;
+        let new_db_id = if new.db_name == db_name {
+            db_id
+        } else {
+            database_id(&mut tx, &new.db_name)
+                .await?
+                .ok_or_else(|| CatalogError::InvalidOperation(common::rename_missing_database(&new.db_name)))?
+        };
+        if renamed {
+            let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM tables WHERE db_id = $1 AND name = $2")
+                .bind(new_db_id)
+                .bind(&new.name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db("alter table: target"))?;
+            if taken.is_some() {
+                return Err(CatalogError::InvalidOperation(msg::rename_target_exists(&new.db_name, &new.name)));
+            }
+        }
+
+        // -- write --
+        let sd_id = intern_descriptor(&mut tx, &cols.shape_hash, &cols.shape_json).await?;
+        sqlx::query(
+            "UPDATE tables SET db_id = $2, name = $3, table_type = $4, owner = $5, owner_type = $6, \
+             create_time = $7, last_access_time = $8, retention = $9, sd_id = $10, location = $11, \
+             partition_keys = $12, parameters = $13, view_original_text = $14, view_expanded_text = $15, \
+             temporary = $16, rewrite_enabled = $17 WHERE id = $1",
+        )
+        .bind(table_id)
+        .bind(new_db_id)
+        .bind(&new.name)
+        .bind(&new.table_type)
+        .bind(&new.owner)
+        .bind(cols.owner_type)
+        .bind(new.create_time.0)
+        .bind(new.last_access_time.0)
+        .bind(new.retention)
+        .bind(sd_id)
+        .bind(&new.sd.location)
+        .bind(&cols.partition_keys)
+        .bind(&cols.parameters)
+        .bind(&new.view_original_text)
+        .bind(&new.view_expanded_text)
+        .bind(new.temporary)
+        .bind(new.rewrite_enabled)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if violates(&e, TABLES_DB_ID_NAME_KEY) {
+                CatalogError::InvalidOperation(msg::rename_target_exists(&new.db_name, &new.name))
+            } else {
+                internal("alter table", e)
+            }
+        })?;
+        insert_history(&mut tx, &options.history).await?;
+
+        // -- move partitions with the table directory --
+        if let Some((old, new_prefix)) = options
+            .relocate_partitions
+            .as_ref()
+            .and_then(|(old, new_prefix)| common::relocation_prefixes(old, new_prefix))
+        {
+            const MATCH: &str = "table_id = $1 AND (location = $2 OR substr(location, 1, length($2) + 1) = $2 || '/')";
+            if let Some(template) = options.history.first() {
+                sqlx::query(&format!(
+                    "INSERT INTO location_history (operation, db_name, table_name, partition_name, \
+                     partition_values, previous_location, new_location, actor, client_addr, request_id, at_millis) \
+                     SELECT $4, $5, $6, part_name, part_values, location, $3 || substr(location, length($2) + 1), \
+                     $7, $8, $9, $10 FROM partitions WHERE {MATCH} ORDER BY part_name"
+                ))
+                .bind(table_id)
+                .bind(&old)
+                .bind(&new_prefix)
+                .bind(strata_core::model::history_op::ALTER_PARTITION)
+                .bind(&new.db_name)
+                .bind(&new.name)
+                .bind(&template.actor)
+                .bind(&template.client_addr)
+                .bind(&template.request_id)
+                .bind(template.at_millis)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("alter table: partition history"))?;
+            }
+            let moved = sqlx::query(&format!(
+                "UPDATE partitions SET location = $3 || substr(location, length($2) + 1) WHERE {MATCH}"
+            ))
+            .bind(table_id)
+            .bind(&old)
+            .bind(&new_prefix)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("alter table: relocate partitions"))?;
+            tracing::debug!(partitions = moved.rows_affected(), "relocated partitions");
+        }
+        tx.commit().await.map_err(db("alter table: commit"))?;
+        Ok(())
+    }
+
+    async fn drop_table(&self, db_name: &str, name: &str, history: &[HistoryEntry]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let deleted: Option<i64> = sqlx::query_scalar(
+            "DELETE FROM tables WHERE db_id = (SELECT id FROM databases WHERE name = $1) AND name = $2 RETURNING id",
+        )
+        .bind(db_name)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("drop table"))?;
+        if deleted.is_none() {
+            return Err(CatalogError::NoSuchObject(msg::table_doesnt_exist(name)));
+        }
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("drop table: commit"))?;
+        Ok(())
+    }
+
+    // ---- history ----
+
+    async fn append_history(&self, entries: &[HistoryEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        insert_history(&mut tx, entries).await?;
+        tx.commit().await.map_err(db("append history: commit"))
+    }
+
+    async fn history(&self, db_name: &str, table: &str, since_millis: Option<i64>) -> Result<Vec<HistoryEntry>> {
+        sqlx::query_as::<_, HistoryRow>(&format!(
+            "SELECT {HISTORY_COLUMNS} FROM location_history WHERE db_name = $1 AND table_name = $2 \
+             AND ($3 IS NULL OR at_millis >= $3) ORDER BY at_millis, id"
+        ))
+        .bind(db_name)
+        .bind(table)
+        .bind(since_millis)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("history"))?
+        .into_iter()
+        .map(HistoryRow::into_model)
+        .collect()
+    }
+
+    // ---- locks ----
+
+    async fn lock(&self, request: &LockRequest, now_millis: i64, expire_before_millis: i64) -> Result<LockOutcome> {
+        if request.components.is_empty() {
+            return Err(CatalogError::Meta(common::EMPTY_LOCK_REQUEST.to_string()));
+        }
+        let mut tx = self.begin_write().await?;
+        expire_locks(&mut tx, expire_before_millis).await?;
+        let lock_id: i64 = sqlx::query_scalar(
+            "UPDATE lock_id_sequence SET next_lock_id = next_lock_id + 1 WHERE id = 1 RETURNING next_lock_id - 1",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("lock: next id"))?;
+        let earlier = earlier_locks(&mut tx, &request.components, lock_id).await?;
+        let state = if conflicts(&request.components, &earlier)? { LockState::Waiting } else { LockState::Acquired };
+        let acquired_at = (state == LockState::Acquired).then_some(now_millis);
+        for (index, c) in request.components.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO locks (lock_id, component_index, lock_type, level, db_name, table_name, \
+                 partition_name, state, txn_id, user_name, hostname, agent_info, last_heartbeat_millis, \
+                 acquired_at_millis) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(lock_id)
+            .bind(i32::try_from(index).map_err(|e| internal("lock: component index", e))?)
+            .bind(lock_type_code(c.lock_type))
+            .bind(lock_level_code(c.level))
+            .bind(&c.db)
+            .bind(&c.table)
+            .bind(&c.partition)
+            .bind(lock_state_code(state))
+            .bind(request.txn_id)
+            .bind(&request.user)
+            .bind(&request.hostname)
+            .bind(&request.agent_info)
+            .bind(now_millis)
+            .bind(acquired_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("lock: insert"))?;
+        }
+        tx.commit().await.map_err(db("lock: commit"))?;
+        Ok(LockOutcome { lock_id, state })
+    }
+
+    async fn check_lock(&self, lock_id: i64, now_millis: i64, expire_before_millis: i64) -> Result<LockOutcome> {
+        let mut tx = self.begin_write().await?;
+        expire_locks(&mut tx, expire_before_millis).await?;
+        let rows = sqlx::query_as::<_, LockRow>(&format!(
+            "SELECT {LOCK_COLUMNS} FROM locks WHERE lock_id = $1 ORDER BY component_index"
+        ))
+        .bind(lock_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db("check lock: read"))?;
+        if rows.is_empty() {
+            // Keep the expiry done above: the answer is the same either way.
+            tx.commit().await.map_err(db("check lock: commit"))?;
+            return Err(CatalogError::NoSuchLock(msg::no_such_lock(lock_id)));
+        }
+        let mut state = LockState::Acquired;
+        if rows.iter().any(|r| r.state == STATE_WAITING) {
+            let targets = rows.iter().map(LockRow::target).collect::<Result<Vec<_>>>()?;
+            let earlier = earlier_locks(&mut tx, &targets, lock_id).await?;
+            if conflicts(&targets, &earlier)? {
+                state = LockState::Waiting;
+            } else {
+                sqlx::query("UPDATE locks SET state = $2, acquired_at_millis = $3 WHERE lock_id = $1")
+                    .bind(lock_id)
+                    .bind(STATE_ACQUIRED)
+                    .bind(now_millis)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("check lock: acquire"))?;
+            }
+        }
+        sqlx::query("UPDATE locks SET last_heartbeat_millis = $2 WHERE lock_id = $1")
+            .bind(lock_id)
+            .bind(now_millis)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("check lock: heartbeat"))?;
+        tx.commit().await.map_err(db("check lock: commit"))?;
+        Ok(LockOutcome { lock_id, state })
+    }
+
+    async fn unlock(&self, lock_id: i64) -> Result<()> {
+        let deleted = sqlx::query("DELETE FROM locks WHERE lock_id = $1")
+            .bind(lock_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("unlock"))?;
+        if deleted.rows_affected() == 0 {
+            return Err(CatalogError::NoSuchLock(msg::no_such_lock(lock_id)));
+        }
+        Ok(())
+    }
+
+    async fn heartbeat(&self, lock_id: i64, now_millis: i64) -> Result<()> {
+        let updated = sqlx::query("UPDATE locks SET last_heartbeat_millis = $2 WHERE lock_id = $1")
+            .bind(lock_id)
+            .bind(now_millis)
+            .execute(&self.pool)
+            .await
+            .map_err(db("heartbeat"))?;
+        if updated.rows_affected() == 0 {
+            return Err(CatalogError::NoSuchLock(msg::no_such_lock(lock_id)));
+        }
+        Ok(())
+    }
+
+    async fn show_locks(&self, filter: &LockFilter) -> Result<Vec<LockInfo>> {
+        sqlx::query_as::<_, LockRow>(&format!(
+            "SELECT {LOCK_COLUMNS} FROM locks WHERE ($1 IS NULL OR db_name = $1) \
+             AND ($2 IS NULL OR table_name = $2) AND ($3 IS NULL OR partition_name = $3) \
+             ORDER BY lock_id, component_index"
+        ))
+        .bind(&filter.db)
+        .bind(&filter.table)
+        .bind(&filter.partition)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("show locks"))?
+        .into_iter()
+        .map(LockRow::into_model)
+        .collect()
+    }
+}
+
+// ------------------------------------------------------------------ test hooks
+
+#[doc(hidden)]
+#[async_trait]
+impl ConformanceHooks for SqliteStore {
+    async fn storage_descriptor_count(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM storage_descriptors")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("count descriptors"))
+    }
+
+    async fn insert_function(&self, db_name: &str, name: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO functions (db_id, name, class_name) SELECT id, $2, 'org.example.Udf' FROM databases \
+             WHERE name = $1",
+        )
+        .bind(db_name)
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(db("insert function"))?;
+        Ok(())
+    }
+
+    async fn function_count(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM functions").fetch_one(&self.pool).await.map_err(db("count functions"))
+    }
+
+    async fn insert_partition(&self, db_name: &str, table: &str, values: &[String], location: &str) -> Result<()> {
+        let t = self
+            .get_table(db_name, table)
+            .await?
+            .ok_or_else(|| CatalogError::NoSuchObject(msg::table_not_found(db_name, table)))?;
+        let keys: Vec<String> = t.partition_keys.iter().map(|k| k.name.clone()).collect();
+        let part_name = partname::make_part_name(&keys, values)?;
+        let sd = strata_core::model::StorageDescriptor { location: Some(location.to_string()), ..t.sd.clone() };
+        let shape_json = sd.shape_json();
+        let mut tx = self.begin_write().await?;
+        let sd_id = intern_descriptor(&mut tx, &common::shape_hash(&shape_json), &shape_json).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO partitions (table_id, part_name, part_values, sd_id, location, parameters) \
+             VALUES ($1, $2, $3, $4, $5, '{}') RETURNING id",
+        )
+        .bind(t.id)
+        .bind(&part_name)
+        .bind(to_json(values)?)
+        .bind(sd_id)
+        .bind(location)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if violates(&e, common::PARTITIONS_TABLE_ID_PART_NAME_KEY) {
+                CatalogError::AlreadyExists(format!("Partition already exists: {part_name}"))
+            } else {
+                internal("insert partition", e)
+            }
+        })?;
+        for (index, value) in values.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO partition_key_values (partition_id, table_id, key_index, value) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(t.id)
+            .bind(i32::try_from(index).map_err(|e| internal("key index", e))?)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("insert partition key value"))?;
+        }
+        tx.commit().await.map_err(db("insert partition: commit"))
+    }
+
+    async fn partition_locations(&self, db_name: &str, table: &str) -> Result<Vec<(String, Option<String>)>> {
+        sqlx::query_as(
+            "SELECT p.part_name, p.location FROM partitions p JOIN tables t ON t.id = p.table_id \
+             JOIN databases d ON d.id = t.db_id WHERE d.name = $1 AND t.name = $2 ORDER BY p.part_name",
+        )
+        .bind(db_name)
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("partition locations"))
+    }
+
+    async fn partition_row_count(&self) -> Result<(i64, i64)> {
+        sqlx::query_as("SELECT (SELECT count(*) FROM partitions), (SELECT count(*) FROM partition_key_values)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("count partitions"))
+    }
+
+    async fn try_rewrite_history(&self) -> (bool, bool) {
+        let update = sqlx::query("UPDATE location_history SET actor = 'mallory'").execute(&self.pool).await;
+        let delete = sqlx::query("DELETE FROM location_history").execute(&self.pool).await;
+        (update.is_err(), delete.is_err())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_read() {
+        assert_eq!(
+            parse_url("sqlite:///var/lib/strata/db.sqlite").unwrap(),
+            Target::File("/var/lib/strata/db.sqlite".into())
+        );
+        assert_eq!(parse_url("sqlite://data/x.db?mode=rwc").unwrap(), Target::File("data/x.db".into()));
+        assert_eq!(parse_url("sqlite:x.db").unwrap(), Target::File("x.db".into()));
+        assert_eq!(parse_url("sqlite::memory:").unwrap(), Target::Memory);
+        assert!(parse_url("sqlite://").is_err());
+        assert!(parse_url("postgres://x").is_err());
+    }
+}
