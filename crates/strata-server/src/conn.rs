@@ -215,6 +215,55 @@ impl Write for Writer {
     }
 }
 
+/// An input protocol that remembers whether any read failed. The generated processor answers a
+/// call whose arguments cannot be decoded with a `TApplicationException` and carries on; the
+/// rest of that message is then unread, so the connection must close.
+struct Watched<'a> {
+    inner: &'a mut dyn TInputProtocol,
+    failed: bool,
+}
+
+macro_rules! watched {
+    ($($name:ident -> $ty:ty),* $(,)?) => {
+        $(fn $name(&mut self) -> thrift::Result<$ty> {
+            let r = self.inner.$name();
+            self.failed |= r.is_err();
+            r
+        })*
+    };
+}
+
+impl TInputProtocol for Watched<'_> {
+    watched! {
+        read_message_begin -> thrift::protocol::TMessageIdentifier,
+        read_message_end -> (),
+        read_struct_begin -> Option<thrift::protocol::TStructIdentifier>,
+        read_struct_end -> (),
+        read_field_begin -> thrift::protocol::TFieldIdentifier,
+        read_field_end -> (),
+        read_bool -> bool,
+        read_bytes -> Vec<u8>,
+        read_i8 -> i8,
+        read_i16 -> i16,
+        read_i32 -> i32,
+        read_i64 -> i64,
+        read_double -> f64,
+        read_uuid -> uuid::Uuid,
+        read_string -> String,
+        read_list_begin -> thrift::protocol::TListIdentifier,
+        read_list_end -> (),
+        read_set_begin -> thrift::protocol::TSetIdentifier,
+        read_set_end -> (),
+        read_map_begin -> thrift::protocol::TMapIdentifier,
+        read_map_end -> (),
+        read_byte -> u8,
+    }
+
+    fn min_serialized_size(&self, field_type: thrift::protocol::TType) -> usize {
+        self.inner.min_serialized_size(field_type)
+    }
+}
+
 /// Why a connection ended.
 #[derive(Debug)]
 enum End {
@@ -287,7 +336,15 @@ fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, config: &Serv
                     Box::new(TCompactOutputProtocol::new(&mut writer)),
                 ),
             };
-            processor.process(input.as_mut(), output.as_mut())
+            let mut watched = Watched { inner: input.as_mut(), failed: false };
+            let result = processor.process(&mut watched, output.as_mut());
+            match result {
+                Ok(()) if watched.failed => Err(thrift::Error::Protocol(thrift::ProtocolError::new(
+                    thrift::ProtocolErrorKind::InvalidData,
+                    "malformed message (answered with an exception)",
+                ))),
+                other => other,
+            }
         };
         match result {
             Ok(()) => reader.end_message()?,

@@ -1,0 +1,315 @@
+//! Wire tests: a real server on port 0 (SQLite store in a temp dir), driven by the generated
+//! client over every transport/protocol pair, and by hand-made bytes for the failure cases.
+
+use std::{
+    io::{Read, Write},
+    net::{SocketAddr, TcpStream},
+    sync::Arc,
+    time::Duration,
+};
+
+use strata_catalog::{Catalog, CatalogConfig};
+use strata_server::{ServerConfig, Shared};
+use strata_thrift::{Database, TThriftHiveMetastoreSyncClient, ThriftHiveMetastoreSyncClient};
+use thrift::{
+    protocol::{
+        TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
+        TInputProtocol, TOutputProtocol,
+    },
+    transport::{TBufferedReadTransport, TBufferedWriteTransport, TFramedReadTransport, TFramedWriteTransport},
+};
+
+struct TestServer {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    dir: std::path::PathBuf,
+}
+
+impl TestServer {
+    fn start(config: ServerConfig) -> Self {
+        let dir = std::env::temp_dir().join(format!("strata-wire-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let db_url = format!("sqlite://{}/strata.db", dir.display());
+        let warehouse = format!("file://{}/warehouse", dir.display());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let store = strata_store::open(&db_url).await.unwrap();
+                store.migrate().await.unwrap();
+                let catalog = Catalog::new(
+                    store,
+                    strata_storage::Storages::default(),
+                    CatalogConfig { warehouse, lock_timeout: Duration::from_secs(60) },
+                );
+                catalog.bootstrap().await.unwrap();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let shared = Arc::new(Shared { catalog, runtime: tokio::runtime::Handle::current() });
+                strata_server::serve(listener, shared, config, async move {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(20)).expect("server started");
+        Self { addr, stop: Some(stop_tx), thread: Some(thread), dir }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+type Client = ThriftHiveMetastoreSyncClient<Box<dyn TInputProtocol + Send>, Box<dyn TOutputProtocol + Send>>;
+
+fn client(stream: &TcpStream, framed: bool, compact: bool) -> Client {
+    let (r, w) = (stream.try_clone().unwrap(), stream.try_clone().unwrap());
+    let input: Box<dyn TInputProtocol + Send> = match (framed, compact) {
+        (false, false) => Box::new(TBinaryInputProtocol::new(TBufferedReadTransport::new(r), true)),
+        (true, false) => Box::new(TBinaryInputProtocol::new(TFramedReadTransport::new(r), true)),
+        (false, true) => Box::new(TCompactInputProtocol::new(TBufferedReadTransport::new(r))),
+        (true, true) => Box::new(TCompactInputProtocol::new(TFramedReadTransport::new(r))),
+    };
+    let output: Box<dyn TOutputProtocol + Send> = match (framed, compact) {
+        (false, false) => Box::new(TBinaryOutputProtocol::new(TBufferedWriteTransport::new(w), true)),
+        (true, false) => Box::new(TBinaryOutputProtocol::new(TFramedWriteTransport::new(w), true)),
+        (false, true) => Box::new(TCompactOutputProtocol::new(TBufferedWriteTransport::new(w))),
+        (true, true) => Box::new(TCompactOutputProtocol::new(TFramedWriteTransport::new(w))),
+    };
+    ThriftHiveMetastoreSyncClient::new(input, output)
+}
+
+fn db(name: &str) -> Database {
+    Database {
+        name: Some(name.to_string()),
+        description: Some("d".into()),
+        location_uri: None,
+        parameters: Some([("k".to_string(), "v".to_string())].into()),
+        privileges: None,
+        owner_name: Some("alice".into()),
+        owner_type: None,
+        catalog_name: None,
+        create_time: None,
+        managed_location_uri: None,
+        type_: None,
+        connector_name: None,
+        remote_dbname: None,
+    }
+}
+
+/// The server still answers a normal call on a fresh connection.
+fn assert_serving(server: &TestServer) {
+    let s = server.connect();
+    let mut c = client(&s, false, false);
+    let d = c.get_database("default".into()).expect("server keeps serving");
+    assert_eq!(d.name.as_deref(), Some("default"));
+}
+
+/// The server closed this connection (EOF or reset). Before closing it may have answered the
+/// broken call with a Thrift EXCEPTION message (a `TApplicationException`), never with a reply.
+fn assert_closed(mut s: TcpStream) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => {
+                assert!(
+                    matches!(e.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe),
+                    "expected a closed connection, got {e}"
+                );
+                break;
+            }
+        }
+    }
+    if !got.is_empty() {
+        assert_eq!(&got[..4], &[0x80, 0x01, 0x00, 0x03], "only an EXCEPTION message may precede the close: {got:?}");
+    }
+}
+
+#[test]
+fn every_transport_and_protocol_pair_works() {
+    let server = TestServer::start(ServerConfig::default());
+    for (i, (framed, compact)) in [(false, false), (true, false), (false, true), (true, true)].into_iter().enumerate() {
+        let s = server.connect();
+        let mut c = client(&s, framed, compact);
+        let name = format!("wire_db_{i}");
+        c.create_database(db(&name)).unwrap();
+        let got = c.get_database(name.clone()).unwrap();
+        assert_eq!(got.name.as_deref(), Some(name.as_str()));
+        assert_eq!(got.owner_name.as_deref(), Some("alice"));
+        assert!(got.location_uri.unwrap().ends_with(&format!("/warehouse/{name}.db")));
+        assert_eq!(got.parameters.unwrap().get("k").map(String::as_str), Some("v"));
+        // set_ugi answers the groups with the user appended.
+        assert_eq!(c.set_ugi("bob".into(), vec!["g".into()]).unwrap(), vec!["g".to_string(), "bob".to_string()]);
+        let all = c.get_all_databases().unwrap();
+        assert!(all.contains(&name) && all.contains(&"default".to_string()));
+    }
+}
+
+/// A raw binary CALL of `name` whose argument struct holds one string field (id 1).
+fn raw_call(name: &str, arg: &[u8]) -> Vec<u8> {
+    let mut m = vec![0x80, 0x01, 0x00, 0x01];
+    m.extend_from_slice(&u32::try_from(name.len()).unwrap().to_be_bytes());
+    m.extend_from_slice(name.as_bytes());
+    m.extend_from_slice(&7i32.to_be_bytes()); // seqid
+    m.push(11); // field type string
+    m.extend_from_slice(&1i16.to_be_bytes());
+    m.extend_from_slice(&u32::try_from(arg.len()).unwrap().to_be_bytes());
+    m.extend_from_slice(arg);
+    m.push(0); // stop
+    m
+}
+
+#[test]
+fn unknown_method_answers_and_the_connection_stays_usable() {
+    let server = TestServer::start(ServerConfig::default());
+    let mut s = server.connect();
+    s.write_all(&raw_call("get_partitions_by_expr", b"some args to skip")).unwrap();
+    let mut input = TBinaryInputProtocol::new(TBufferedReadTransport::new(s.try_clone().unwrap()), true);
+    let ident = input.read_message_begin().unwrap();
+    assert_eq!(ident.name, "get_partitions_by_expr");
+    assert_eq!(ident.message_type, thrift::protocol::TMessageType::Exception);
+    assert_eq!(ident.sequence_number, 7);
+    let err = thrift::Error::read_application_error_from_in_protocol(&mut input).unwrap();
+    assert_eq!(err.kind, thrift::ApplicationErrorKind::UnknownMethod);
+    assert_eq!(err.message, "Invalid method name: 'get_partitions_by_expr'");
+    // Same connection, a normal call.
+    let mut c = client(&s, false, false);
+    assert_eq!(c.get_database("default".into()).unwrap().name.as_deref(), Some("default"));
+}
+
+#[test]
+fn declared_exceptions_reach_the_client() {
+    let server = TestServer::start(ServerConfig::default());
+    let s = server.connect();
+    let mut c = client(&s, false, false);
+    match c.get_table("default".into(), "nope".into()) {
+        Err(thrift::Error::User(e)) => {
+            let e = e.downcast_ref::<strata_thrift::NoSuchObjectException>().expect("NoSuchObjectException");
+            assert_eq!(e.message.as_deref(), Some("default.nope table not found"));
+        }
+        other => panic!("expected NoSuchObjectException, got {other:?}"),
+    }
+    match c.drop_database("default".into(), true, true) {
+        Err(thrift::Error::User(e)) => {
+            let e = e.downcast_ref::<strata_thrift::MetaException>().expect("MetaException");
+            assert_eq!(e.message.as_deref(), Some("Can not drop default database"));
+        }
+        other => panic!("expected MetaException, got {other:?}"),
+    }
+    // The connection is still fine after exceptions.
+    assert!(c.get_all_databases().unwrap().contains(&"default".to_string()));
+}
+
+#[test]
+fn truncated_message_closes_only_that_connection() {
+    let server = TestServer::start(ServerConfig::default());
+    let mut s = server.connect();
+    let full = raw_call("get_database", b"default");
+    s.write_all(&full[..full.len() - 5]).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_closed(s);
+    assert_serving(&server);
+}
+
+#[test]
+fn oversized_messages_are_refused() {
+    let server = TestServer::start(ServerConfig { max_message_size: 1024, ..ServerConfig::default() });
+    // Unframed: a 4 KiB argument.
+    let mut s = server.connect();
+    let _ = s.write_all(&raw_call("get_database", &[b'x'; 4096]));
+    assert_closed(s);
+    // Framed: a frame header announcing 1 MiB.
+    let mut s = server.connect();
+    let mut frame = (1u32 << 20).to_be_bytes().to_vec();
+    frame.extend_from_slice(&[0x80, 0x01, 0x00, 0x01]);
+    let _ = s.write_all(&frame);
+    assert_closed(s);
+    // A string claiming 2 GiB.
+    let mut s = server.connect();
+    let mut m = raw_call("get_database", b"");
+    let at = m.len() - 5; // the string length of the argument
+    m[at..at + 4].copy_from_slice(&0x7fff_fff0u32.to_be_bytes());
+    let _ = s.write_all(&m);
+    assert_closed(s);
+    assert_serving(&server);
+}
+
+#[test]
+fn negative_lengths_and_invalid_utf8_are_refused() {
+    let server = TestServer::start(ServerConfig::default());
+    // Negative string length in the argument.
+    let mut s = server.connect();
+    let mut m = raw_call("get_database", b"");
+    let at = m.len() - 5;
+    m[at..at + 4].copy_from_slice(&(-5i32).to_be_bytes());
+    s.write_all(&m).unwrap();
+    assert_closed(s);
+    // Negative length of the method name.
+    let mut s = server.connect();
+    let mut m = vec![0x80, 0x01, 0x00, 0x01];
+    m.extend_from_slice(&(-1i32).to_be_bytes());
+    s.write_all(&m).unwrap();
+    assert_closed(s);
+    // Invalid UTF-8 in a string argument.
+    let mut s = server.connect();
+    s.write_all(&raw_call("get_database", &[0xff, 0xfe, 0xfd])).unwrap();
+    assert_closed(s);
+    // Garbage that is not Thrift at all, and a TLS hello.
+    let mut s = server.connect();
+    s.write_all(b"hello there\r\n").unwrap();
+    assert_closed(s);
+    let mut s = server.connect();
+    s.write_all(&[0x16, 0x03, 0x01, 0x00, 0x05]).unwrap();
+    assert_closed(s);
+    assert_serving(&server);
+}
+
+#[test]
+fn idle_connections_are_closed() {
+    let server = TestServer::start(ServerConfig { idle_timeout: Duration::from_millis(500), ..ServerConfig::default() });
+    let s = server.connect();
+    std::thread::sleep(Duration::from_millis(900));
+    assert_closed(s);
+    assert_serving(&server);
+}
+
+#[test]
+fn connection_limit_queues_clients() {
+    let server = TestServer::start(ServerConfig { max_connections: 1, idle_timeout: Duration::from_millis(800), ..ServerConfig::default() });
+    let first = server.connect();
+    let mut c1 = client(&first, false, false);
+    c1.get_all_databases().unwrap();
+    // The second client is not served while the first holds the only slot...
+    let second = server.connect();
+    second.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let mut c2 = client(&second, false, false);
+    assert!(c2.get_all_databases().is_err(), "second connection must wait for a slot");
+    // ...and is served once the first goes away.
+    drop(c1);
+    drop(first);
+    let third = server.connect();
+    third.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut c3 = client(&third, false, false);
+    assert!(c3.get_all_databases().unwrap().contains(&"default".to_string()));
+}
