@@ -7,14 +7,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/crates/strata-thrift/src"
 
 if ! command -v thrift >/dev/null 2>&1; then
-  if [[ "${CI:-}" == "true" && "$(id -u)" == "0" ]]; then
-    echo "check-thrift-drift: installing thrift-compiler (CI)" >&2
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "check-thrift-drift: installing thrift-compiler" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq thrift-compiler >/dev/null
   else
     echo "check-thrift-drift: the Apache Thrift compiler is not installed." >&2
     echo "  Install it with: sudo apt-get install -y thrift-compiler" >&2
-    echo "  (CI installs it automatically when CI=true and running as root.)" >&2
+    echo "  (run as root, this script installs it itself)" >&2
     exit 2
   fi
 fi

@@ -30,6 +30,10 @@ fi
 export STRATA_TEST_PG_URL=${STRATA_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 export STRATA_TEST_PG_ADMIN_URL=${STRATA_TEST_PG_ADMIN_URL:-$STRATA_TEST_PG_URL}
 
+# --- Generated Thrift code matches the IDL ---------------------------------------------
+log "scripts/check-thrift-drift.sh"
+bash scripts/check-thrift-drift.sh
+
 # --- Rust ----------------------------------------------------------------------------
 log "cargo build --workspace"
 cargo build --workspace
