@@ -35,6 +35,10 @@ log "scripts/check-thrift-drift.sh"
 bash scripts/check-thrift-drift.sh
 
 # --- Rust ----------------------------------------------------------------------------
+log "cargo fmt --check, cargo clippy"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
 log "cargo build --workspace"
 cargo build --workspace
 

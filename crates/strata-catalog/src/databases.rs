@@ -34,10 +34,7 @@ impl Catalog {
     /// A database, or `NoSuchObject`.
     pub async fn get_database(&self, name: &str) -> Result<Database> {
         let name = names::normalize(name);
-        self.store
-            .get_database(&name)
-            .await?
-            .ok_or_else(|| CatalogError::NoSuchObject(msg::no_such_database(&name)))
+        self.store.get_database(&name).await?.ok_or_else(|| CatalogError::NoSuchObject(msg::no_such_database(&name)))
     }
 
     /// Database names matching an HMS pattern (`None` = all), ascending.
@@ -109,7 +106,8 @@ impl Catalog {
                     // Tables inside the database directory moved along with it.
                     for h in history.iter_mut().filter(|h| h.new_location.is_none()) {
                         if let Some(prev) = &h.previous_location {
-                            h.new_location = Some(format!("{}{}", m.to, &prev[location::trim_trailing_slash(&m.from).len()..]));
+                            h.new_location =
+                                Some(format!("{}{}", m.to, &prev[location::trim_trailing_slash(&m.from).len()..]));
                         }
                     }
                     row.new_location = Some(m.to.clone());

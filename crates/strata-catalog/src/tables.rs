@@ -53,7 +53,9 @@ impl Catalog {
             Err(CatalogError::NoSuchObject(_)) => {
                 return Err(CatalogError::InvalidObject(msg::no_such_database(&table.db_name)))
             }
-            Err(CatalogError::AlreadyExists(_)) => return Err(CatalogError::AlreadyExists(msg::table_exists(&spelled))),
+            Err(CatalogError::AlreadyExists(_)) => {
+                return Err(CatalogError::AlreadyExists(msg::table_exists(&spelled)))
+            }
             other => other?,
         };
         if let Some(dir) = table.location() {
@@ -87,7 +89,12 @@ impl Catalog {
     }
 
     /// Table names of a database matching an HMS pattern and, optionally, a table type.
-    pub async fn list_table_names(&self, db: &str, pattern: Option<&str>, table_type: Option<&str>) -> Result<Vec<String>> {
+    pub async fn list_table_names(
+        &self,
+        db: &str,
+        pattern: Option<&str>,
+        table_type: Option<&str>,
+    ) -> Result<Vec<String>> {
         let pattern = NamePattern::new(pattern)?;
         let tables = self.store.list_tables(&names::normalize(db)).await?;
         Ok(tables
@@ -100,7 +107,12 @@ impl Catalog {
 
     /// `get_table_meta`: tables of databases matching `db_pattern` whose names match
     /// `table_pattern` and whose type is one of `types` (empty = any).
-    pub async fn table_meta(&self, db_pattern: Option<&str>, table_pattern: Option<&str>, types: &[String]) -> Result<Vec<TableSummary>> {
+    pub async fn table_meta(
+        &self,
+        db_pattern: Option<&str>,
+        table_pattern: Option<&str>,
+        types: &[String],
+    ) -> Result<Vec<TableSummary>> {
         let table_pattern = NamePattern::new(table_pattern)?;
         let mut out = Vec::new();
         for db in self.list_databases(db_pattern).await? {
@@ -157,7 +169,14 @@ impl Catalog {
 
     /// Alter (and maybe rename) a table with HMS's rules. A managed table renamed while at its
     /// default location moves to the new default location, partitions included.
-    pub async fn alter_table(&self, actor: &Actor, db: &str, name: &str, mut new: Table, options: AlterOptions) -> Result<()> {
+    pub async fn alter_table(
+        &self,
+        actor: &Actor,
+        db: &str,
+        name: &str,
+        mut new: Table,
+        options: AlterOptions,
+    ) -> Result<()> {
         // -- VALIDATE --
         let (db, name) = (names::normalize(db), names::normalize(name));
         let Some(old) = self.store.get_table(&db, &name).await? else {
@@ -186,7 +205,8 @@ impl Catalog {
             new.sd.location = Some(location::qualify(loc, self.warehouse()));
         }
         let rename = new.db_name != db || new.name != name;
-        let mut store_options = AlterTableOptions { expected_param: options.expected_param, ..AlterTableOptions::default() };
+        let mut store_options =
+            AlterTableOptions { expected_param: options.expected_param, ..AlterTableOptions::default() };
         let mut moved = None;
         if rename {
             let Some(new_db) = self.store.get_database(&new.db_name).await? else {
@@ -300,7 +320,10 @@ impl Catalog {
 fn validate_columns(table: &Table) -> Result<()> {
     for col in table.sd.cols.iter().chain(&table.partition_keys) {
         if col.name.trim().is_empty() || col.type_name.trim().is_empty() {
-            return Err(CatalogError::InvalidObject(format!("Invalid column {}: name and type are required", col.name)));
+            return Err(CatalogError::InvalidObject(format!(
+                "Invalid column {}: name and type are required",
+                col.name
+            )));
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -309,7 +332,10 @@ fn validate_columns(table: &Table) -> Result<()> {
             return Err(CatalogError::InvalidObject(format!("Partition key {} is repeated", key.name)));
         }
     }
-    if table.table_type == table_type::VIRTUAL_VIEW && table.view_original_text.is_none() && table.view_expanded_text.is_none() {
+    if table.table_type == table_type::VIRTUAL_VIEW
+        && table.view_original_text.is_none()
+        && table.view_expanded_text.is_none()
+    {
         tracing::debug!(table = %table.name, "view without text");
     }
     Ok(())

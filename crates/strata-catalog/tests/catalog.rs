@@ -6,8 +6,8 @@ use std::{path::PathBuf, time::Duration};
 use strata_catalog::{tables::AlterOptions, Catalog, CatalogConfig};
 use strata_core::{
     error::msg,
-    model::{history_op, Actor, Database, FieldSchema, LockRequest, Table},
     lock::{LockLevel, LockState, LockTarget, LockType},
+    model::{history_op, Actor, Database, FieldSchema, LockRequest, Table},
     CatalogError,
 };
 
@@ -177,7 +177,9 @@ async fn compare_and_swap_follows_iceberg_contract() {
     // A second writer still expecting m1 loses.
     let err = f.catalog.alter_table(&actor(), "db", "ice", next.clone(), cas("m1")).await.unwrap_err();
     assert_eq!(err, CatalogError::Meta(msg::cas_mismatch("metadata_location", Some("m2"), "m1")));
-    assert!(err.message().starts_with("The table has been modified. The parameter value for key 'metadata_location' is"));
+    assert!(err
+        .message()
+        .starts_with("The table has been modified. The parameter value for key 'metadata_location' is"));
     let mut without = next;
     without.parameters.remove("metadata_location");
     assert_eq!(
@@ -242,7 +244,10 @@ async fn listings_patterns_and_filters() {
     assert_eq!(f.catalog.list_table_names("db", Some("*_t"), None).await.unwrap(), vec!["a_t", "b_t"]);
     assert_eq!(f.catalog.list_table_names("db", Some("*"), Some("VIRTUAL_VIEW")).await.unwrap(), vec!["c_view"]);
     assert_eq!(
-        f.catalog.table_names_by_filter("db", r#"hive_filter_field_params__table_type like "ICEBERG""#, -1).await.unwrap(),
+        f.catalog
+            .table_names_by_filter("db", r#"hive_filter_field_params__table_type like "ICEBERG""#, -1)
+            .await
+            .unwrap(),
         vec!["a_t"]
     );
     assert_eq!(

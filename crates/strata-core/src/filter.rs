@@ -151,11 +151,7 @@ impl fmt::Display for Literal {
             Self::String(s) => {
                 // The raw text must be re-lexable between the chosen quotes. A string that fits
                 // neither (only possible for a hand-built literal) is written in double quotes.
-                let q = if !fits_in_quotes(s, b'"') && fits_in_quotes(s, b'\'') {
-                    '\''
-                } else {
-                    '"'
-                };
+                let q = if !fits_in_quotes(s, b'"') && fits_in_quotes(s, b'\'') { '\'' } else { '"' };
                 write!(f, "{q}{s}{q}")
             }
             Self::Integer(n) => write!(f, "{n}"),
@@ -270,11 +266,7 @@ impl<'a> Value<'a> {
     /// `default_partition_name` (and unparsable numbers) to NULL for integer and date keys, as
     /// directSQL does. `Other` keys are given as strings (they never get past `check_types`).
     #[must_use]
-    pub fn for_partition_value(
-        key_type: KeyType,
-        raw: &'a str,
-        default_partition_name: &str,
-    ) -> Self {
+    pub fn for_partition_value(key_type: KeyType, raw: &'a str, default_partition_name: &str) -> Self {
         match key_type {
             KeyType::String | KeyType::Other => Self::String(raw),
             KeyType::Integer if raw == default_partition_name => Self::Integer(None),
@@ -317,9 +309,7 @@ pub fn like_to_regex(pattern: &str) -> String {
 }
 
 fn compile_like(pattern: &str) -> Result<Regex, regex::Error> {
-    regex::RegexBuilder::new(&like_to_regex(pattern))
-        .size_limit(1 << 20)
-        .build()
+    regex::RegexBuilder::new(&like_to_regex(pattern)).size_limit(1 << 20).build()
 }
 
 /// Parse a partition filter. Blank → `Ok(None)` (every partition). Keys are lower-cased.
@@ -337,18 +327,12 @@ pub fn parse_table_filter(filter: &str) -> Result<Option<Expr>, CatalogError> {
 }
 
 fn parse_impl(filter: &str, lower_keys: bool) -> Result<Option<Expr>, CatalogError> {
-    let perr =
-        |detail: String| CatalogError::Meta(format!("Error parsing partition filter : {detail}"));
+    let perr = |detail: String| CatalogError::Meta(format!("Error parsing partition filter : {detail}"));
     if filter.bytes().all(is_space) {
         return Ok(None);
     }
     let toks = lex(filter).map_err(perr)?;
-    let mut p = Parser {
-        src: filter,
-        toks,
-        i: 0,
-        lower_keys,
-    };
+    let mut p = Parser { src: filter, toks, i: 0, lower_keys };
     let expr = p.parse_or(0).map_err(perr)?;
     if p.peek() != &Tok::Eof {
         return Err(perr(p.unexpected("AND, OR or the end of the filter")));
@@ -431,10 +415,7 @@ fn keyword(word: &str) -> Option<Tok> {
         ("between", Tok::Between),
         ("in", Tok::In),
     ];
-    KEYWORDS
-        .iter()
-        .find(|(k, _)| word.eq_ignore_ascii_case(k))
-        .map(|(_, t)| t.clone())
+    KEYWORDS.iter().find(|(k, _)| word.eq_ignore_ascii_case(k)).map(|(_, t)| t.clone())
 }
 
 fn is_keyword(word: &str) -> bool {
@@ -504,12 +485,7 @@ fn lex(src: &str) -> Result<Vec<Token>, String> {
                 let mut j = i + 1;
                 loop {
                     match b.get(j) {
-                        None => {
-                            return Err(format!(
-                                "unterminated string starting at {}",
-                                position(src, start)
-                            ))
-                        }
+                        None => return Err(format!("unterminated string starting at {}", position(src, start))),
                         Some(b'\\') => j += 2,
                         Some(&c) if c == q => break,
                         Some(_) => j += 1,
@@ -524,12 +500,7 @@ fn lex(src: &str) -> Result<Vec<Token>, String> {
                 let mut j = i + 1;
                 loop {
                     match b.get(j) {
-                        None => {
-                            return Err(format!(
-                                "unterminated quoted key starting at {}",
-                                position(src, start)
-                            ))
-                        }
+                        None => return Err(format!("unterminated quoted key starting at {}", position(src, start))),
                         Some(b'`') if b.get(j + 1) == Some(&b'`') => {
                             name.push_str(&src[seg..=j]);
                             j += 2;
@@ -583,10 +554,7 @@ fn lex(src: &str) -> Result<Vec<Token>, String> {
                     Tok::Int(parse_int(src, start, j)?)
                 } else {
                     i = j;
-                    keyword(word).unwrap_or_else(|| Tok::Ident {
-                        name: word.to_string(),
-                        quoted: false,
-                    })
+                    keyword(word).unwrap_or_else(|| Tok::Ident { name: word.to_string(), quoted: false })
                 }
             }
             _ => {
@@ -595,18 +563,12 @@ fn lex(src: &str) -> Result<Vec<Token>, String> {
                     '!' => " (did you mean '!='?)",
                     _ => "",
                 };
-                return Err(format!(
-                    "unexpected character '{c}' at {}{hint}",
-                    position(src, start)
-                ));
+                return Err(format!("unexpected character '{c}' at {}{hint}", position(src, start)));
             }
         };
         out.push(Token { tok, pos: start });
     }
-    out.push(Token {
-        tok: Tok::Eof,
-        pos: b.len(),
-    });
+    out.push(Token { tok: Tok::Eof, pos: b.len() });
     Ok(out)
 }
 
@@ -625,8 +587,7 @@ fn date_tail(b: &[u8], j: usize) -> bool {
 
 fn parse_int(src: &str, start: usize, end: usize) -> Result<i64, String> {
     let text = &src[start..end];
-    text.parse()
-        .map_err(|_| format!("integer {text} at {} is out of range", position(src, start)))
+    text.parse().map_err(|_| format!("integer {text} at {} is out of range", position(src, start)))
 }
 
 /// A date `y-M-d` (year of 1 to 4 digits, month and day of 1 or 2), validated as a calendar
@@ -657,9 +618,7 @@ fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
 
 /// A date in exactly the form `yyyy-MM-dd`.
 fn parse_date_strict(s: &str) -> Option<(u32, u32, u32)> {
-    (s.len() == 10 && date_tail(s.as_bytes(), 4))
-        .then(|| parse_date(s))
-        .flatten()
+    (s.len() == 10 && date_tail(s.as_bytes(), 4)).then(|| parse_date(s)).flatten()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -700,10 +659,7 @@ impl Parser<'_> {
         if found == &Tok::Eof {
             format!("expected {expected}, found the end of the filter")
         } else {
-            format!(
-                "expected {expected}, found {found} at {}",
-                position(self.src, self.pos())
-            )
+            format!("expected {expected}, found {found} at {}", position(self.src, self.pos()))
         }
     }
 
@@ -744,8 +700,7 @@ impl Parser<'_> {
             Tok::LParen => {
                 let key_in = matches!(self.peek_at(1), Tok::Ident { .. })
                     && self.peek_at(2) == &Tok::RParen
-                    && (self.peek_at(3) == &Tok::In
-                        || (self.peek_at(3) == &Tok::Not && self.peek_at(4) == &Tok::In));
+                    && (self.peek_at(3) == &Tok::In || (self.peek_at(3) == &Tok::Not && self.peek_at(4) == &Tok::In));
                 if key_in {
                     self.bump();
                     let Tok::Ident { name, .. } = self.bump() else {
@@ -778,19 +733,14 @@ impl Parser<'_> {
                 self.bump();
                 let e = self.parse_or(depth + 1)?;
                 if self.peek() != &Tok::RParen {
-                    let expected = format!(
-                        "AND, OR or ')' closing the '(' at {}",
-                        position(self.src, open)
-                    );
+                    let expected = format!("AND, OR or ')' closing the '(' at {}", position(self.src, open));
                     return Err(self.unexpected(&expected));
                 }
                 self.bump();
                 Ok(e)
             }
             Tok::Ident { .. } if !self.at_date_prefix() => self.parse_key_first(),
-            Tok::Ident { .. } | Tok::Str(_) | Tok::Int(_) | Tok::Date(_) => {
-                self.parse_literal_first()
-            }
+            Tok::Ident { .. } | Tok::Str(_) | Tok::Int(_) | Tok::Date(_) => self.parse_literal_first(),
             _ => Err(self.unexpected("a key, a literal or '('")),
         }
     }
@@ -814,10 +764,7 @@ impl Parser<'_> {
                     return Err(self.unexpected("a quoted pattern after LIKE"));
                 };
                 if let Err(e) = compile_like(&pattern) {
-                    return Err(format!(
-                        "invalid LIKE pattern at {}: {e}",
-                        position(self.src, pos)
-                    ));
+                    return Err(format!("invalid LIKE pattern at {}: {e}", position(self.src, pos)));
                 }
                 self.bump();
                 Ok(Expr::Like { key, pattern })
@@ -838,9 +785,7 @@ impl Parser<'_> {
                 self.bump();
                 self.parse_in_list(key, false)
             }
-            _ => Err(self.unexpected(&format!(
-                "a comparison operator, LIKE, BETWEEN or IN after key '{key}'"
-            ))),
+            _ => Err(self.unexpected(&format!("a comparison operator, LIKE, BETWEEN or IN after key '{key}'"))),
         }
     }
 
@@ -856,11 +801,7 @@ impl Parser<'_> {
                 let Tok::Ident { name, .. } = self.bump() else {
                     return Err(self.unexpected("a key"));
                 };
-                Ok(Expr::Compare {
-                    key: self.key(name),
-                    op: op.flip(),
-                    value,
-                })
+                Ok(Expr::Compare { key: self.key(name), op: op.flip(), value })
             }
             Tok::Like => Err(LIKE_VALUE_ON_RHS.to_string()),
             Tok::NullSafeEq => Err(self.unsupported_op()),
@@ -869,10 +810,7 @@ impl Parser<'_> {
     }
 
     fn unsupported_op(&self) -> String {
-        format!(
-            "Unsupported comparison operator '<=>' at {}",
-            position(self.src, self.pos())
-        )
+        format!("Unsupported comparison operator '<=>' at {}", position(self.src, self.pos()))
     }
 
     fn parse_literal(&mut self, expected: &str) -> PResult<Literal> {
@@ -909,12 +847,7 @@ impl Parser<'_> {
         }
         self.bump();
         let high = self.parse_literal("a literal after BETWEEN … AND")?;
-        Ok(Expr::Between {
-            key,
-            low,
-            high,
-            negated,
-        })
+        Ok(Expr::Between { key, low, high, negated })
     }
 
     /// After IN.
@@ -932,11 +865,7 @@ impl Parser<'_> {
                 }
                 Tok::RParen => {
                     self.bump();
-                    return Ok(Expr::In {
-                        key,
-                        values,
-                        negated,
-                    });
+                    return Ok(Expr::In { key, values, negated });
                 }
                 _ => return Err(self.unexpected("',' or ')' in the IN list")),
             }
@@ -972,10 +901,7 @@ struct KeyDisplay<'a>(&'a str);
 impl fmt::Display for KeyDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let k = self.0;
-        let plain = !k.is_empty()
-            && k.bytes().all(is_word)
-            && !k.bytes().all(|c| c.is_ascii_digit())
-            && !is_keyword(k);
+        let plain = !k.is_empty() && k.bytes().all(is_word) && !k.bytes().all(|c| c.is_ascii_digit()) && !is_keyword(k);
         if plain {
             f.write_str(k)
         } else {
@@ -1006,24 +932,10 @@ impl fmt::Display for Expr {
             }
             Self::Compare { key, op, value } => write!(f, "{} {op} {value}", KeyDisplay(key)),
             Self::Like { key, pattern } => {
-                write!(
-                    f,
-                    "{} like {}",
-                    KeyDisplay(key),
-                    Literal::String(pattern.clone())
-                )
+                write!(f, "{} like {}", KeyDisplay(key), Literal::String(pattern.clone()))
             }
-            Self::In {
-                key,
-                values,
-                negated,
-            } => {
-                write!(
-                    f,
-                    "({}) {}in (",
-                    KeyDisplay(key),
-                    if *negated { "not " } else { "" }
-                )?;
+            Self::In { key, values, negated } => {
+                write!(f, "({}) {}in (", KeyDisplay(key), if *negated { "not " } else { "" })?;
                 for (n, v) in values.iter().enumerate() {
                     if n > 0 {
                         f.write_str(", ")?;
@@ -1032,17 +944,9 @@ impl fmt::Display for Expr {
                 }
                 f.write_str(")")
             }
-            Self::Between {
-                key,
-                low,
-                high,
-                negated,
-            } => write!(
-                f,
-                "{} {}between {low} and {high}",
-                KeyDisplay(key),
-                if *negated { "not " } else { "" }
-            ),
+            Self::Between { key, low, high, negated } => {
+                write!(f, "{} {}between {low} and {high}", KeyDisplay(key), if *negated { "not " } else { "" })
+            }
         }
     }
 }
@@ -1062,10 +966,7 @@ impl Expr {
     fn collect_keys<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
             Self::And(v) | Self::Or(v) => v.iter().for_each(|e| e.collect_keys(out)),
-            Self::Compare { key, .. }
-            | Self::Like { key, .. }
-            | Self::In { key, .. }
-            | Self::Between { key, .. } => {
+            Self::Compare { key, .. } | Self::Like { key, .. } | Self::In { key, .. } | Self::Between { key, .. } => {
                 if !out.contains(&key.as_str()) {
                     out.push(key);
                 }
@@ -1079,12 +980,8 @@ impl Expr {
     /// a string key against an integer, an integer key against anything but an integer, a date
     /// key against anything but a date (or a string that parses as one), an `Other` key, or
     /// `LIKE` on a non-string key → `Meta(STRING_KEYS_ONLY)`.
-    pub fn check_types(
-        &self,
-        key_type: &dyn Fn(&str) -> Option<KeyType>,
-    ) -> Result<(), CatalogError> {
-        let known =
-            |key: &str| key_type(key).ok_or_else(|| CatalogError::Meta(not_a_partition_key(key)));
+    pub fn check_types(&self, key_type: &dyn Fn(&str) -> Option<KeyType>) -> Result<(), CatalogError> {
+        let known = |key: &str| key_type(key).ok_or_else(|| CatalogError::Meta(not_a_partition_key(key)));
         let fits = |kt: KeyType, lit: &Literal| -> Result<(), CatalogError> {
             let ok = match (kt, lit) {
                 (KeyType::String, Literal::String(_) | Literal::Date(_))
@@ -1137,8 +1034,7 @@ impl Expr {
         match self {
             Self::And(v) | Self::Or(v) => v.iter().for_each(|e| e.collect_likes(out)),
             Self::Like { pattern, .. } => {
-                out.entry(pattern.as_str())
-                    .or_insert_with(|| compile_like(pattern).ok());
+                out.entry(pattern.as_str()).or_insert_with(|| compile_like(pattern).ok());
             }
             _ => {}
         }
@@ -1162,35 +1058,22 @@ impl Matcher<'_> {
         match e {
             Expr::And(v) => v.iter().all(|e| self.eval(e, lookup)),
             Expr::Or(v) => v.iter().any(|e| self.eval(e, lookup)),
-            Expr::Compare { key, op, value } => lookup(key)
-                .and_then(|v| compare(v, value))
-                .is_some_and(|o| op.holds(o)),
+            Expr::Compare { key, op, value } => {
+                lookup(key).and_then(|v| compare(v, value)).is_some_and(|o| op.holds(o))
+            }
             Expr::Like { key, pattern } => match (lookup(key), self.likes.get(pattern.as_str())) {
                 (Some(Value::String(s)), Some(Some(re))) => re.is_match(s),
                 _ => false,
             },
-            Expr::In {
-                key,
-                values,
-                negated,
-            } => {
+            Expr::In { key, values, negated } => {
                 let Some(v) = lookup(key) else { return false };
                 if *negated {
-                    values
-                        .iter()
-                        .all(|l| compare(v, l).is_some_and(Ordering::is_ne))
+                    values.iter().all(|l| compare(v, l).is_some_and(Ordering::is_ne))
                 } else {
-                    values
-                        .iter()
-                        .any(|l| compare(v, l).is_some_and(Ordering::is_eq))
+                    values.iter().any(|l| compare(v, l).is_some_and(Ordering::is_eq))
                 }
             }
-            Expr::Between {
-                key,
-                low,
-                high,
-                negated,
-            } => {
+            Expr::Between { key, low, high, negated } => {
                 let Some(v) = lookup(key) else { return false };
                 let (Some(lo), Some(hi)) = (compare(v, low), compare(v, high)) else {
                     return false;
@@ -1210,9 +1093,7 @@ fn compare(value: Value<'_>, lit: &Literal) -> Option<Ordering> {
     match (value, lit) {
         (Value::String(s), Literal::String(l) | Literal::Date(l)) => Some(s.cmp(l.as_str())),
         (Value::Integer(Some(n)), Literal::Integer(m)) => Some(n.cmp(m)),
-        (Value::Date(Some(d)), Literal::Date(l) | Literal::String(l)) => {
-            Some(parse_date(d)?.cmp(&parse_date(l)?))
-        }
+        (Value::Date(Some(d)), Literal::Date(l) | Literal::String(l)) => Some(parse_date(d)?.cmp(&parse_date(l)?)),
         _ => None,
     }
 }
@@ -1238,11 +1119,7 @@ mod tests {
     }
 
     fn cmp(key: &str, op: CompareOp, value: Literal) -> Expr {
-        Expr::Compare {
-            key: key.into(),
-            op,
-            value,
-        }
+        Expr::Compare { key: key.into(), op, value }
     }
 
     fn s(v: &str) -> Literal {
@@ -1263,28 +1140,12 @@ mod tests {
     #[test]
     fn operators() {
         use CompareOp::*;
-        for (text, op) in [
-            ("=", Eq),
-            ("==", Eq),
-            ("!=", Ne),
-            ("<>", Ne),
-            ("<", Lt),
-            ("<=", Le),
-            (">", Gt),
-            (">=", Ge),
-        ] {
-            assert_eq!(
-                p(&format!("ds {text} 'x'")),
-                cmp("ds", op, s("x")),
-                "{text}"
-            );
+        for (text, op) in [("=", Eq), ("==", Eq), ("!=", Ne), ("<>", Ne), ("<", Lt), ("<=", Le), (">", Gt), (">=", Ge)]
+        {
+            assert_eq!(p(&format!("ds {text} 'x'")), cmp("ds", op, s("x")), "{text}");
             assert_eq!(p(&format!("ds{text}'x'")), cmp("ds", op, s("x")), "{text}");
             // Reversed order flips the operator.
-            assert_eq!(
-                p(&format!("'x' {text} ds")),
-                cmp("ds", op.flip(), s("x")),
-                "{text}"
-            );
+            assert_eq!(p(&format!("'x' {text} ds")), cmp("ds", op.flip(), s("x")), "{text}");
         }
         assert_eq!(p("5 < p"), cmp("p", Gt, Literal::Integer(5)));
         assert_eq!(p("5 >= p"), cmp("p", Le, Literal::Integer(5)));
@@ -1294,50 +1155,26 @@ mod tests {
     fn literals() {
         assert_eq!(p("p = 5"), cmp("p", CompareOp::Eq, Literal::Integer(5)));
         assert_eq!(p("p = -5"), cmp("p", CompareOp::Eq, Literal::Integer(-5)));
-        assert_eq!(
-            p("p=-9223372036854775808"),
-            cmp("p", CompareOp::Eq, Literal::Integer(i64::MIN))
-        );
-        assert_eq!(
-            p("p = 9223372036854775807"),
-            cmp("p", CompareOp::Eq, Literal::Integer(i64::MAX))
-        );
+        assert_eq!(p("p=-9223372036854775808"), cmp("p", CompareOp::Eq, Literal::Integer(i64::MIN)));
+        assert_eq!(p("p = 9223372036854775807"), cmp("p", CompareOp::Eq, Literal::Integer(i64::MAX)));
         assert!(err("p = 9223372036854775808").contains("out of range"));
         assert!(err("p = -9223372036854775809").contains("out of range"));
-        assert_eq!(
-            p("d = 2024-02-29"),
-            cmp("d", CompareOp::Eq, Literal::Date("2024-02-29".into()))
-        );
-        assert_eq!(
-            p("d = DATE '2024-02-29'"),
-            cmp("d", CompareOp::Eq, Literal::Date("2024-02-29".into()))
-        );
-        assert_eq!(
-            p("d = date \"2024-02-29\""),
-            cmp("d", CompareOp::Eq, Literal::Date("2024-02-29".into()))
-        );
-        assert_eq!(
-            p("date '2024-01-01' < d"),
-            cmp("d", CompareOp::Gt, Literal::Date("2024-01-01".into()))
-        );
+        assert_eq!(p("d = 2024-02-29"), cmp("d", CompareOp::Eq, Literal::Date("2024-02-29".into())));
+        assert_eq!(p("d = DATE '2024-02-29'"), cmp("d", CompareOp::Eq, Literal::Date("2024-02-29".into())));
+        assert_eq!(p("d = date \"2024-02-29\""), cmp("d", CompareOp::Eq, Literal::Date("2024-02-29".into())));
+        assert_eq!(p("date '2024-01-01' < d"), cmp("d", CompareOp::Gt, Literal::Date("2024-01-01".into())));
         assert!(err("d = 2023-02-29").contains("invalid date 2023-02-29"));
         assert!(err("d = 2024-13-01").contains("invalid date"));
         assert!(err("d = DATE '2024-1-1'").contains("invalid date"));
         assert_eq!(p(r#"a = "it's""#), cmp("a", CompareOp::Eq, s("it's")));
-        assert_eq!(
-            p(r#"a = 'say "hi"'"#),
-            cmp("a", CompareOp::Eq, s("say \"hi\""))
-        );
+        assert_eq!(p(r#"a = 'say "hi"'"#), cmp("a", CompareOp::Eq, s("say \"hi\"")));
         // Escapes are lexed but not processed: the value is the raw text.
         assert_eq!(p(r#"a = 'it\'s'"#), cmp("a", CompareOp::Eq, s(r"it\'s")));
         assert_eq!(p(r#"a = "x\\""#), cmp("a", CompareOp::Eq, s(r"x\\")));
         assert_eq!(p("a = ''"), cmp("a", CompareOp::Eq, s("")));
         assert_eq!(p("a = 'ünï'"), cmp("a", CompareOp::Eq, s("ünï")));
         // A date-looking string stays a string; the key's type decides later.
-        assert_eq!(
-            p(r#"ds = "2024-02-01""#),
-            cmp("ds", CompareOp::Eq, s("2024-02-01"))
-        );
+        assert_eq!(p(r#"ds = "2024-02-01""#), cmp("ds", CompareOp::Eq, s("2024-02-01")));
     }
 
     #[test]
@@ -1345,33 +1182,17 @@ mod tests {
         assert_eq!(p("DS = 1"), cmp("ds", CompareOp::Eq, Literal::Integer(1)));
         assert_eq!(p("_x = 1"), cmp("_x", CompareOp::Eq, Literal::Integer(1)));
         assert_eq!(p("1a = 1"), cmp("1a", CompareOp::Eq, Literal::Integer(1)));
-        assert_eq!(
-            p("`Weird Key` = 1"),
-            cmp("weird key", CompareOp::Eq, Literal::Integer(1))
-        );
-        assert_eq!(
-            p("`a``b` = 1"),
-            cmp("a`b", CompareOp::Eq, Literal::Integer(1))
-        );
-        assert_eq!(
-            p("`and` = 1"),
-            cmp("and", CompareOp::Eq, Literal::Integer(1))
-        );
-        assert_eq!(
-            p("date = '2024-01-01'"),
-            cmp("date", CompareOp::Eq, s("2024-01-01"))
-        );
+        assert_eq!(p("`Weird Key` = 1"), cmp("weird key", CompareOp::Eq, Literal::Integer(1)));
+        assert_eq!(p("`a``b` = 1"), cmp("a`b", CompareOp::Eq, Literal::Integer(1)));
+        assert_eq!(p("`and` = 1"), cmp("and", CompareOp::Eq, Literal::Integer(1)));
+        assert_eq!(p("date = '2024-01-01'"), cmp("date", CompareOp::Eq, s("2024-01-01")));
         assert_eq!(
             p("a = 1 AnD b = 2 oR c LiKe 'x' and d NoT bEtWeEn 1 AND 2 or (e) NOT in (1)"),
             p("a = 1 and b = 2 or c like 'x' and d not between 1 and 2 or (e) not in (1)")
         );
         assert_eq!(
             parse_table_filter("hive_filter_field_params__TABLE_TYPE = 'x'").unwrap(),
-            Some(cmp(
-                "hive_filter_field_params__TABLE_TYPE",
-                CompareOp::Eq,
-                s("x")
-            ))
+            Some(cmp("hive_filter_field_params__TABLE_TYPE", CompareOp::Eq, s("x")))
         );
         assert!(err("`` = 1").contains("empty quoted key"));
         assert!(err("`ab = 1").contains("unterminated quoted key"));
@@ -1382,24 +1203,12 @@ mod tests {
         let a = cmp("a", CompareOp::Eq, Literal::Integer(1));
         let b = cmp("b", CompareOp::Eq, Literal::Integer(2));
         let c = cmp("c", CompareOp::Eq, Literal::Integer(3));
-        assert_eq!(
-            p("a = 1 or b = 2 and c = 3"),
-            Expr::Or(vec![a.clone(), Expr::And(vec![b.clone(), c.clone()])])
-        );
-        assert_eq!(
-            p("a = 1 and b = 2 or c = 3"),
-            Expr::Or(vec![Expr::And(vec![a.clone(), b.clone()]), c.clone()])
-        );
-        assert_eq!(
-            p("(a = 1 or b = 2) and c = 3"),
-            Expr::And(vec![Expr::Or(vec![a.clone(), b.clone()]), c.clone()])
-        );
+        assert_eq!(p("a = 1 or b = 2 and c = 3"), Expr::Or(vec![a.clone(), Expr::And(vec![b.clone(), c.clone()])]));
+        assert_eq!(p("a = 1 and b = 2 or c = 3"), Expr::Or(vec![Expr::And(vec![a.clone(), b.clone()]), c.clone()]));
+        assert_eq!(p("(a = 1 or b = 2) and c = 3"), Expr::And(vec![Expr::Or(vec![a.clone(), b.clone()]), c.clone()]));
         assert_eq!(p("((((a = 1))))"), a);
         // Same-kind nesting is flattened.
-        assert_eq!(
-            p("a = 1 and (b = 2 and c = 3)"),
-            Expr::And(vec![a.clone(), b.clone(), c.clone()])
-        );
+        assert_eq!(p("a = 1 and (b = 2 and c = 3)"), Expr::And(vec![a.clone(), b.clone(), c.clone()]));
         assert_eq!(p("(a = 1 or b = 2) or c = 3"), Expr::Or(vec![a, b, c]));
     }
 
@@ -1407,11 +1216,7 @@ mod tests {
     fn in_and_between() {
         let ins = |negated| Expr::In {
             key: "k".into(),
-            values: vec![
-                s("a"),
-                Literal::Integer(2),
-                Literal::Date("2024-01-01".into()),
-            ],
+            values: vec![s("a"), Literal::Integer(2), Literal::Date("2024-01-01".into())],
             negated,
         };
         assert_eq!(p("(k) in ('a', 2, 2024-01-01)"), ins(false));
@@ -1419,20 +1224,13 @@ mod tests {
         assert_eq!(p("k in ('a', 2, 2024-01-01)"), ins(false));
         assert_eq!(p("k not in ('a', 2, date '2024-01-01')"), ins(true));
         assert_eq!(p("(`k`) in ('a', 2, 2024-01-01)"), ins(false));
-        let betw = |negated| Expr::Between {
-            key: "k".into(),
-            low: Literal::Integer(1),
-            high: Literal::Integer(10),
-            negated,
-        };
+        let betw =
+            |negated| Expr::Between { key: "k".into(), low: Literal::Integer(1), high: Literal::Integer(10), negated };
         assert_eq!(p("k between 1 and 10"), betw(false));
         assert_eq!(p("k NOT BETWEEN 1 AND 10"), betw(true));
         assert_eq!(
             p("k between 1 and 10 and j = 1"),
-            Expr::And(vec![
-                betw(false),
-                cmp("j", CompareOp::Eq, Literal::Integer(1))
-            ])
+            Expr::And(vec![betw(false), cmp("j", CompareOp::Eq, Literal::Integer(1))])
         );
         assert!(err("(k) in ()").contains("expected a literal in the IN list"));
         assert!(err("(k) in (1, )").contains("expected a literal in the IN list"));
@@ -1446,47 +1244,22 @@ mod tests {
     #[test]
     fn spark_strings() {
         let d = |v: &str| s(v);
-        assert_eq!(
-            p(r#"ds = "2024-02-01""#),
-            cmp("ds", CompareOp::Eq, d("2024-02-01"))
-        );
+        assert_eq!(p(r#"ds = "2024-02-01""#), cmp("ds", CompareOp::Eq, d("2024-02-01")));
         assert_eq!(
             p(r#"ds >= "2024-01-02" and ds < "2024-01-04""#),
-            Expr::And(vec![
-                cmp("ds", CompareOp::Ge, d("2024-01-02")),
-                cmp("ds", CompareOp::Lt, d("2024-01-04"))
-            ])
+            Expr::And(vec![cmp("ds", CompareOp::Ge, d("2024-01-02")), cmp("ds", CompareOp::Lt, d("2024-01-04"))])
         );
         assert_eq!(
             p(r#"(ds) in ("2024-01-01", "2024-01-04")"#),
-            Expr::In {
-                key: "ds".into(),
-                values: vec![d("2024-01-01"), d("2024-01-04")],
-                negated: false
-            }
+            Expr::In { key: "ds".into(), values: vec![d("2024-01-01"), d("2024-01-04")], negated: false }
         );
         assert_eq!(p("p = 5"), cmp("p", CompareOp::Eq, Literal::Integer(5)));
-        assert_eq!(
-            p(r#"c like ".*v.*""#),
-            Expr::Like {
-                key: "c".into(),
-                pattern: ".*v.*".into()
-            }
-        );
-        assert_eq!(
-            p(r#"c like "v%""#),
-            Expr::Like {
-                key: "c".into(),
-                pattern: "v%".into()
-            }
-        );
+        assert_eq!(p(r#"c like ".*v.*""#), Expr::Like { key: "c".into(), pattern: ".*v.*".into() });
+        assert_eq!(p(r#"c like "v%""#), Expr::Like { key: "c".into(), pattern: "v%".into() });
         assert_eq!(
             p(r#"(c = "a" or c = "b") and p != 5"#),
             Expr::And(vec![
-                Expr::Or(vec![
-                    cmp("c", CompareOp::Eq, s("a")),
-                    cmp("c", CompareOp::Eq, s("b"))
-                ]),
+                Expr::Or(vec![cmp("c", CompareOp::Eq, s("a")), cmp("c", CompareOp::Eq, s("b"))]),
                 cmp("p", CompareOp::Ne, Literal::Integer(5)),
             ])
         );
@@ -1494,37 +1267,18 @@ mod tests {
 
     #[test]
     fn table_filters() {
-        let e = parse_table_filter(r#"hive_filter_field_params__table_type like "ICEBERG""#)
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            e,
-            Expr::Like {
-                key: "hive_filter_field_params__table_type".into(),
-                pattern: "ICEBERG".into()
-            }
-        );
+        let e = parse_table_filter(r#"hive_filter_field_params__table_type like "ICEBERG""#).unwrap().unwrap();
+        assert_eq!(e, Expr::Like { key: "hive_filter_field_params__table_type".into(), pattern: "ICEBERG".into() });
         let lookup = |tt: &'static str| {
-            move |k: &str| {
-                (k == "hive_filter_field_params__table_type").then_some(Value::String(tt))
-            }
+            move |k: &str| (k == "hive_filter_field_params__table_type").then_some(Value::String(tt))
         };
         assert!(e.eval(&lookup("ICEBERG")));
         assert!(!e.eval(&lookup("iceberg")));
-        assert!(
-            !e.eval(&|_| None),
-            "a table without the parameter never matches"
-        );
-        let e = parse_table_filter(r#"hive_filter_field_params__presto_view = "true""#)
-            .unwrap()
-            .unwrap();
-        assert!(e
-            .eval(&|k| (k == "hive_filter_field_params__presto_view")
-                .then_some(Value::String("true"))));
+        assert!(!e.eval(&|_| None), "a table without the parameter never matches");
+        let e = parse_table_filter(r#"hive_filter_field_params__presto_view = "true""#).unwrap().unwrap();
+        assert!(e.eval(&|k| (k == "hive_filter_field_params__presto_view").then_some(Value::String("true"))));
         assert!(!e.eval(&|_| None));
-        let e = parse_table_filter("hive_filter_field_last_access__ > 10")
-            .unwrap()
-            .unwrap();
+        let e = parse_table_filter("hive_filter_field_last_access__ > 10").unwrap().unwrap();
         assert!(e.eval(&|_| Some(Value::Integer(Some(11)))));
         assert!(!e.eval(&|_| Some(Value::Integer(Some(10)))));
     }
@@ -1548,12 +1302,8 @@ mod tests {
         );
         assert!(err("a = b").contains("expected a literal after '=', found key 'b' at position 5"));
         assert!(err("1 = 2").contains("expected a key after '='"));
-        assert!(
-            err("1 =").contains("expected a key after '=' (one side must be a key), found the end")
-        );
-        assert!(
-            err("a").contains("expected a comparison operator, LIKE, BETWEEN or IN after key 'a'")
-        );
+        assert!(err("1 =").contains("expected a key after '=' (one side must be a key), found the end"));
+        assert!(err("a").contains("expected a comparison operator, LIKE, BETWEEN or IN after key 'a'"));
         assert!(err("(a = 1").contains("')' closing the '(' at position 1"));
         assert!(err("a = 1)").contains("found ')' at position 6"));
         assert!(err("a = 'x").contains("unterminated string starting at position 5"));
@@ -1642,20 +1392,14 @@ mod tests {
         assert!(t(r#"c like "a\.c""#, "a.c"));
         assert!(!t(r#"c like "a\.c""#, "abc"));
         assert!(!t(r#"c like "ab""#, "xaby"), "whole-string match");
-        assert!(
-            !t(r#"c like "a|b""#, "ab"),
-            "alternation stays inside the anchors"
-        );
+        assert!(!t(r#"c like "a|b""#, "ab"), "alternation stays inside the anchors");
         assert!(t(r#"c like "a|b""#, "b"));
         assert!(!p("c like 'x'").eval(&|_| Some(Value::Integer(Some(1)))));
         assert_eq!(like_to_regex(r"v%\%_\_\."), r"\A(?:v.*%._\.)\z");
         // Reusable matcher.
         let e = p("c like 'a%' or c like 'b%'");
         let m = e.matcher();
-        let hits: Vec<_> = ["ax", "bx", "cx"]
-            .into_iter()
-            .filter(|v| m.matches(&|_| Some(Value::String(v))))
-            .collect();
+        let hits: Vec<_> = ["ax", "bx", "cx"].into_iter().filter(|v| m.matches(&|_| Some(Value::String(v)))).collect();
         assert_eq!(hits, ["ax", "bx"]);
     }
 
@@ -1672,15 +1416,9 @@ mod tests {
         assert!(t("(p) not in (1, 2)", Some(3)));
         assert!(t("-1 < p", Some(0)));
         // NULL (default partition) matches nothing.
-        for f in [
-            "p = 5",
-            "p != 5",
-            "p < 5",
-            "(p) in (5)",
-            "(p) not in (5)",
-            "p between 1 and 2",
-            "p not between 1 and 2",
-        ] {
+        for f in
+            ["p = 5", "p != 5", "p < 5", "(p) in (5)", "(p) not in (5)", "p between 1 and 2", "p not between 1 and 2"]
+        {
             assert!(!t(f, None), "{f}");
         }
         // Type mismatches are false.
@@ -1693,19 +1431,10 @@ mod tests {
         let t = |f: &str, v: Option<&str>| p(f).eval(&|_| Some(Value::Date(v)));
         assert!(t("d = 2024-01-05", Some("2024-01-05")));
         assert!(t("d = '2024-01-05'", Some("2024-01-05")));
-        assert!(
-            t("d = \"2024-1-5\"", Some("2024-01-05")),
-            "compared as dates"
-        );
+        assert!(t("d = \"2024-1-5\"", Some("2024-01-05")), "compared as dates");
         assert!(t("d > '2024-1-4'", Some("2024-01-10")));
-        assert!(t(
-            "d between 2024-01-01 and date '2024-01-31'",
-            Some("2024-01-31")
-        ));
-        assert!(t(
-            "d not between 2024-01-01 and 2024-01-31",
-            Some("2024-02-01")
-        ));
+        assert!(t("d between 2024-01-01 and date '2024-01-31'", Some("2024-01-31")));
+        assert!(t("d not between 2024-01-01 and 2024-01-31", Some("2024-02-01")));
         assert!(t("(d) in ('2024-01-05', 2024-01-06)", Some("2024-01-06")));
         assert!(!t("d = 'not a date'", Some("2024-01-05")));
         assert!(!t("d = 2024-01-05", Some("garbage")));
@@ -1716,30 +1445,12 @@ mod tests {
     #[test]
     fn value_for_partition() {
         let d = crate::partname::DEFAULT_PARTITION_NAME;
-        assert_eq!(
-            Value::for_partition_value(KeyType::Integer, "42", d),
-            Value::Integer(Some(42))
-        );
-        assert_eq!(
-            Value::for_partition_value(KeyType::Integer, d, d),
-            Value::Integer(None)
-        );
-        assert_eq!(
-            Value::for_partition_value(KeyType::Integer, "x", d),
-            Value::Integer(None)
-        );
-        assert_eq!(
-            Value::for_partition_value(KeyType::Date, d, d),
-            Value::Date(None)
-        );
-        assert_eq!(
-            Value::for_partition_value(KeyType::Date, "2024-01-01", d),
-            Value::Date(Some("2024-01-01"))
-        );
-        assert_eq!(
-            Value::for_partition_value(KeyType::String, d, d),
-            Value::String(d)
-        );
+        assert_eq!(Value::for_partition_value(KeyType::Integer, "42", d), Value::Integer(Some(42)));
+        assert_eq!(Value::for_partition_value(KeyType::Integer, d, d), Value::Integer(None));
+        assert_eq!(Value::for_partition_value(KeyType::Integer, "x", d), Value::Integer(None));
+        assert_eq!(Value::for_partition_value(KeyType::Date, d, d), Value::Date(None));
+        assert_eq!(Value::for_partition_value(KeyType::Date, "2024-01-01", d), Value::Date(Some("2024-01-01")));
+        assert_eq!(Value::for_partition_value(KeyType::String, d, d), Value::String(d));
         assert_eq!(KeyType::from_hive_type("BIGINT"), KeyType::Integer);
         assert_eq!(KeyType::from_hive_type("string"), KeyType::String);
         assert_eq!(KeyType::from_hive_type("date"), KeyType::Date);
@@ -1788,30 +1499,16 @@ mod tests {
         }
         assert_eq!(
             check("s = 'a' or Zz = 1"),
-            Err(CatalogError::Meta(
-                "Specified key zz is not a partitioning key for the table".into()
-            ))
+            Err(CatalogError::Meta("Specified key zz is not a partitioning key for the table".into()))
         );
     }
 
     #[test]
     fn display_is_canonical() {
-        assert_eq!(
-            p("A=1 AND (b<>'x' OR c LIKE \"y%\")").to_string(),
-            r#"a = 1 and (b != "x" or c like "y%")"#
-        );
-        assert_eq!(
-            p("a = 1 or b = 2 and c = 3").to_string(),
-            "a = 1 or (b = 2 and c = 3)"
-        );
-        assert_eq!(
-            p("k in (1, 'a', DATE '2024-01-01')").to_string(),
-            r#"(k) in (1, "a", 2024-01-01)"#
-        );
-        assert_eq!(
-            p("k not between 1 and 2").to_string(),
-            "k not between 1 and 2"
-        );
+        assert_eq!(p("A=1 AND (b<>'x' OR c LIKE \"y%\")").to_string(), r#"a = 1 and (b != "x" or c like "y%")"#);
+        assert_eq!(p("a = 1 or b = 2 and c = 3").to_string(), "a = 1 or (b = 2 and c = 3)");
+        assert_eq!(p("k in (1, 'a', DATE '2024-01-01')").to_string(), r#"(k) in (1, "a", 2024-01-01)"#);
+        assert_eq!(p("k not between 1 and 2").to_string(), "k not between 1 and 2");
         assert_eq!(p("`in` = 1").to_string(), "`in` = 1");
         assert_eq!(p("`12` = 1").to_string(), "`12` = 1");
         assert_eq!(p("`a b``c` = 1").to_string(), "`a b``c` = 1");
@@ -1845,8 +1542,7 @@ mod tests {
             prop_oneof![
                 "[a-zA-Z0-9 %_.'-]{0,8}".prop_map(Literal::String),
                 "[a-z\"\\\\]{0,6}".prop_filter_map("must lex in some quotes", |s| {
-                    (fits_in_quotes(&s, b'"') || fits_in_quotes(&s, b'\''))
-                        .then_some(Literal::String(s))
+                    (fits_in_quotes(&s, b'"') || fits_in_quotes(&s, b'\'')).then_some(Literal::String(s))
                 }),
                 any::<i64>().prop_map(Literal::Integer),
                 (1u32..=9999, 1u32..=12, 1u32..=28)
@@ -1861,27 +1557,16 @@ mod tests {
 
         fn leaf() -> impl Strategy<Value = Expr> {
             prop_oneof![
-                (key(), op(), literal()).prop_map(|(key, op, value)| Expr::Compare {
-                    key,
-                    op,
-                    value
-                }),
+                (key(), op(), literal()).prop_map(|(key, op, value)| Expr::Compare { key, op, value }),
                 (key(), "[a-z%_.]{0,6}").prop_map(|(key, pattern)| Expr::Like { key, pattern }),
-                (key(), prop::collection::vec(literal(), 1..4), any::<bool>()).prop_map(
-                    |(key, values, negated)| Expr::In {
-                        key,
-                        values,
-                        negated
-                    }
-                ),
-                (key(), literal(), literal(), any::<bool>()).prop_map(
-                    |(key, low, high, negated)| Expr::Between {
-                        key,
-                        low,
-                        high,
-                        negated
-                    }
-                ),
+                (key(), prop::collection::vec(literal(), 1..4), any::<bool>())
+                    .prop_map(|(key, values, negated)| Expr::In { key, values, negated }),
+                (key(), literal(), literal(), any::<bool>()).prop_map(|(key, low, high, negated)| Expr::Between {
+                    key,
+                    low,
+                    high,
+                    negated
+                }),
             ]
         }
 

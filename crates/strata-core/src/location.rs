@@ -59,13 +59,7 @@ pub fn default_table_location(db_location: &str, table: &str) -> String {
 /// Where retained data of a table (or of one of its partitions) goes:
 /// `<warehouse>/.strata-retained/<db>.db/<table>[/<partition name>]/<stamp>`.
 #[must_use]
-pub fn retained_location(
-    warehouse: &str,
-    db: &str,
-    table: &str,
-    partition: Option<&str>,
-    stamp: &str,
-) -> String {
+pub fn retained_location(warehouse: &str, db: &str, table: &str, partition: Option<&str>, stamp: &str) -> String {
     let mut loc = join(&join(warehouse, RETAINED_DIR), &format!("{db}.db/{}", encode_table_name(table)));
     if let Some(part) = partition {
         loc = join(&loc, part);
@@ -129,10 +123,7 @@ mod tests {
             retained_location("s3://b/wh", "db", "t", Some("ds=1"), "20240101000000"),
             "s3://b/wh/.strata-retained/db.db/t/ds=1/20240101000000"
         );
-        assert_eq!(
-            retained_location("file:///wh", "db", "t", None, "x"),
-            "file:///wh/.strata-retained/db.db/t/x"
-        );
+        assert_eq!(retained_location("file:///wh", "db", "t", None, "x"), "file:///wh/.strata-retained/db.db/t/x");
     }
 
     #[test]

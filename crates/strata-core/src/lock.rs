@@ -127,7 +127,10 @@ mod tests {
         assert!(!r.conflicts_with(&t(LockType::ExclWrite, Some("t1"), None)));
         let w = t(LockType::ExclWrite, Some("t1"), None);
         assert!(w.conflicts_with(&t(LockType::SharedWrite, Some("t1"), None)));
-        assert!(!t(LockType::Exclusive, Some("t1"), Some("p=1"))
-            .conflicts_with(&t(LockType::Exclusive, Some("t1"), Some("p=2"))));
+        assert!(!t(LockType::Exclusive, Some("t1"), Some("p=1")).conflicts_with(&t(
+            LockType::Exclusive,
+            Some("t1"),
+            Some("p=2")
+        )));
     }
 }

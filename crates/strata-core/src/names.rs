@@ -84,10 +84,8 @@ impl NamePattern {
             None | Some("" | "*") => return Ok(Self { regex: None }),
             Some(p) => p,
         };
-        let alternatives: Vec<String> = pattern
-            .split('|')
-            .map(|alt| format!("(?:{})", alt.trim().replace('*', ".*")))
-            .collect();
+        let alternatives: Vec<String> =
+            pattern.split('|').map(|alt| format!("(?:{})", alt.trim().replace('*', ".*"))).collect();
         let source = format!("(?i)^(?:{})$", alternatives.join("|"));
         Regex::new(&source)
             .map(|regex| Self { regex: Some(regex) })

@@ -6,7 +6,26 @@ use crate::error::{CatalogError, Result};
 pub const DEFAULT_PARTITION_NAME: &str = "__HIVE_DEFAULT_PARTITION__";
 
 fn needs_escape(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{1F}' | '"' | '#' | '%' | '\'' | '*' | '/' | ':' | '=' | '?' | '\\' | '\u{7F}' | '{' | '[' | ']' | '^')
+    matches!(
+        c,
+        '\u{0}'
+            ..='\u{1F}'
+                | '"'
+                | '#'
+                | '%'
+                | '\''
+                | '*'
+                | '/'
+                | ':'
+                | '='
+                | '?'
+                | '\\'
+                | '\u{7F}'
+                | '{'
+                | '['
+                | ']'
+                | '^'
+    )
 }
 
 /// Escape a key or value for a partition path: listed characters become `%XX`.

@@ -11,9 +11,7 @@ impl EpochSeconds {
     /// The current time.
     #[must_use]
     pub fn now() -> Self {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         Self(i32::try_from(secs).unwrap_or(i32::MAX))
     }
 }
@@ -39,12 +37,7 @@ pub fn compact_utc(epoch_secs: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
-        rem / 3_600,
-        (rem % 3_600) / 60,
-        rem % 60
-    )
+    format!("{year:04}{month:02}{day:02}{:02}{:02}{:02}", rem / 3_600, (rem % 3_600) / 60, rem % 60)
 }
 
 /// Milliseconds since the Unix epoch (locks and history use this resolution).

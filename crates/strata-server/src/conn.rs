@@ -15,8 +15,8 @@ use std::{
 use strata_thrift::ThriftHiveMetastoreSyncProcessor;
 use thrift::{
     protocol::{
-        TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
-        TInputProtocol, TOutputProtocol,
+        TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol, TInputProtocol,
+        TOutputProtocol,
     },
     server::TProcessor,
     TConfiguration,
@@ -70,7 +70,9 @@ pub fn detect(first: &[u8]) -> Detected {
             Some(_) => Detected::Unsupported("framed message that is neither binary nor compact protocol"),
         },
         Some(0x16) => Detected::Unsupported("TLS handshake; Strata serves plain Thrift (terminate TLS in front of it)"),
-        Some(0x01..=0x05) => Detected::Unsupported("SASL negotiation; set hive.metastore.sasl.enabled=false on the client"),
+        Some(0x01..=0x05) => {
+            Detected::Unsupported("SASL negotiation; set hive.metastore.sasl.enabled=false on the client")
+        }
         Some(b'G' | b'P') => Detected::Unsupported("HTTP request; Strata serves the binary Thrift transport"),
         Some(_) => Detected::Unsupported("not a Thrift binary or compact message"),
     }
@@ -285,7 +287,13 @@ pub(crate) fn run(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, conf
     }
 }
 
-fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, config: &ServerConfig, stop: &AtomicBool) -> io::Result<End> {
+fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    config: &ServerConfig,
+    stop: &AtomicBool,
+) -> io::Result<End> {
     stream.set_nodelay(true)?;
     let write_half = stream.try_clone()?;
     write_half.set_write_timeout(Some(config.idle_timeout))?;
@@ -326,7 +334,8 @@ fn serve(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, config: &Serv
         reader.stream.set_read_timeout(Some(config.idle_timeout))?;
         reader.begin_message(framing)?;
         let result = {
-            let (mut input, mut output): (Box<dyn TInputProtocol + '_>, Box<dyn TOutputProtocol + '_>) = match protocol {
+            let (mut input, mut output): (Box<dyn TInputProtocol + '_>, Box<dyn TOutputProtocol + '_>) = match protocol
+            {
                 Protocol::Binary => (
                     Box::new(TBinaryInputProtocol::with_config(&mut reader, true, thrift_config.clone())),
                     Box::new(TBinaryOutputProtocol::new(&mut writer, true)),
@@ -374,7 +383,11 @@ fn wait_for_bytes(reader: &mut Reader, config: &ServerConfig, stop: &AtomicBool)
         match reader.fill() {
             Ok(0) => return Ok(Some(End::ClientClosed)),
             Ok(_) => {}
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) => {}
             Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe) => {
                 return Ok(Some(End::ClientClosed));
             }

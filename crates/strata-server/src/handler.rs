@@ -146,7 +146,10 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
     fn handle_get_meta_conf(&self, key: String) -> R<String> {
         let Some((_, default)) = META_CONF_KEYS.iter().find(|(k, _)| *k == key) else {
-            return Err(errors::to_thrift("getMetaConf", CatalogError::Meta(format!("Invalid configuration key {key}"))));
+            return Err(errors::to_thrift(
+                "getMetaConf",
+                CatalogError::Meta(format!("Invalid configuration key {key}")),
+            ));
         };
         let session = self.session.lock().ok();
         Ok(session.and_then(|s| s.meta_conf.get(&key).cloned()).unwrap_or_else(|| (*default).to_string()))
@@ -154,7 +157,10 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
     fn handle_set_meta_conf(&self, key: String, value: String) -> R<()> {
         if !META_CONF_KEYS.iter().any(|(k, _)| *k == key) {
-            return Err(errors::to_thrift("setMetaConf", CatalogError::Meta(format!("Invalid configuration key {key}"))));
+            return Err(errors::to_thrift(
+                "setMetaConf",
+                CatalogError::Meta(format!("Invalid configuration key {key}")),
+            ));
         }
         if let Ok(mut s) = self.session.lock() {
             s.meta_conf.insert(key, value);
@@ -167,7 +173,9 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         if !allowed {
             return Err(errors::to_thrift(
                 "get_config_value",
-                CatalogError::ConfigValSecurity(format!("For security reasons, the config key {name} cannot be accessed")),
+                CatalogError::ConfigValSecurity(format!(
+                    "For security reasons, the config key {name} cannot be accessed"
+                )),
             ));
         }
         if name == "hive.metastore.warehouse.dir" {
@@ -335,7 +343,12 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         self.call("get_all_tables", &db.clone(), |c, _| async move { c.list_table_names(&db, None, None).await })
     }
 
-    fn handle_get_table_meta(&self, db_patterns: String, tbl_patterns: String, tbl_types: Vec<String>) -> R<Vec<t::TableMeta>> {
+    fn handle_get_table_meta(
+        &self,
+        db_patterns: String,
+        tbl_patterns: String,
+        tbl_types: Vec<String>,
+    ) -> R<Vec<t::TableMeta>> {
         let arg = names::parse_db_arg(&db_patterns);
         self.call("get_table_meta", &db_patterns, |c, _| async move {
             let metas = c.table_meta(arg.db.as_deref(), Some(&tbl_patterns), &tbl_types).await?;
@@ -369,7 +382,13 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         self.alter_table("alter_table_with_environment_context", dbname, tbl_name, new_tbl, options)
     }
 
-    fn handle_alter_table_with_cascade(&self, dbname: String, tbl_name: String, new_tbl: t::Table, cascade: bool) -> R<()> {
+    fn handle_alter_table_with_cascade(
+        &self,
+        dbname: String,
+        tbl_name: String,
+        new_tbl: t::Table,
+        cascade: bool,
+    ) -> R<()> {
         let options = AlterOptions { cascade, ..AlterOptions::default() };
         self.alter_table("alter_table_with_cascade", dbname, tbl_name, new_tbl, options)
     }
@@ -421,7 +440,12 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         self.fields("get_fields", db_name, table_name, false)
     }
 
-    fn handle_get_fields_with_environment_context(&self, db_name: String, table_name: String, _env: t::EnvironmentContext) -> R<Vec<t::FieldSchema>> {
+    fn handle_get_fields_with_environment_context(
+        &self,
+        db_name: String,
+        table_name: String,
+        _env: t::EnvironmentContext,
+    ) -> R<Vec<t::FieldSchema>> {
         self.fields("get_fields_with_environment_context", db_name, table_name, false)
     }
 
@@ -433,7 +457,12 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         self.fields("get_schema", db_name, table_name, true)
     }
 
-    fn handle_get_schema_with_environment_context(&self, db_name: String, table_name: String, _env: t::EnvironmentContext) -> R<Vec<t::FieldSchema>> {
+    fn handle_get_schema_with_environment_context(
+        &self,
+        db_name: String,
+        table_name: String,
+        _env: t::EnvironmentContext,
+    ) -> R<Vec<t::FieldSchema>> {
         self.fields("get_schema_with_environment_context", db_name, table_name, true)
     }
 
@@ -445,7 +474,8 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
     fn handle_lock(&self, rqst: t::LockRequest) -> R<t::LockResponse> {
         let request = convert::lock_request_in(rqst);
-        let tgt = request.components.first().map(|c| target(&c.db, c.table.as_deref().unwrap_or(""))).unwrap_or_default();
+        let tgt =
+            request.components.first().map(|c| target(&c.db, c.table.as_deref().unwrap_or(""))).unwrap_or_default();
         self.call("lock", &tgt, |c, _| async move {
             let out = c.lock(request).await?;
             Ok(t::LockResponse { lockid: out.lock_id, state: convert::lock_state_out(out.state), error_message: None })
@@ -501,15 +531,28 @@ impl Handler {
 
     fn get_table(&self, method: &'static str, db: String, table: String) -> R<t::Table> {
         let db = names::strip_catalog(&db);
-        self.call(method, &target(&db, &table), |c, _| async move {
-            c.get_table(&db, &table).await.map(convert::table_out)
-        })
+        self.call(
+            method,
+            &target(&db, &table),
+            |c, _| async move { c.get_table(&db, &table).await.map(convert::table_out) },
+        )
     }
 
-    fn alter_table(&self, method: &'static str, db: String, table: String, new_tbl: t::Table, options: AlterOptions) -> R<()> {
+    fn alter_table(
+        &self,
+        method: &'static str,
+        db: String,
+        table: String,
+        new_tbl: t::Table,
+        options: AlterOptions,
+    ) -> R<()> {
         let db = names::strip_catalog(&db);
         let new = convert::table_in(new_tbl);
-        self.call(method, &target(&db, &table), |c, a| async move { c.alter_table(&a, &db, &table, new, options).await })
+        self.call(
+            method,
+            &target(&db, &table),
+            |c, a| async move { c.alter_table(&a, &db, &table, new, options).await },
+        )
     }
 
     fn drop_table(&self, method: &'static str, db: String, table: String, delete_data: bool) -> R<()> {

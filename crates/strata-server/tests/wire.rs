@@ -13,8 +13,8 @@ use strata_server::{ServerConfig, Shared};
 use strata_thrift::{Database, TThriftHiveMetastoreSyncClient, ThriftHiveMetastoreSyncClient};
 use thrift::{
     protocol::{
-        TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
-        TInputProtocol, TOutputProtocol,
+        TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol, TInputProtocol,
+        TOutputProtocol,
     },
     transport::{TBufferedReadTransport, TBufferedWriteTransport, TFramedReadTransport, TFramedWriteTransport},
 };
@@ -287,7 +287,8 @@ fn negative_lengths_and_invalid_utf8_are_refused() {
 
 #[test]
 fn idle_connections_are_closed() {
-    let server = TestServer::start(ServerConfig { idle_timeout: Duration::from_millis(500), ..ServerConfig::default() });
+    let server =
+        TestServer::start(ServerConfig { idle_timeout: Duration::from_millis(500), ..ServerConfig::default() });
     let s = server.connect();
     std::thread::sleep(Duration::from_millis(900));
     assert_closed(s);
@@ -296,7 +297,11 @@ fn idle_connections_are_closed() {
 
 #[test]
 fn connection_limit_queues_clients() {
-    let server = TestServer::start(ServerConfig { max_connections: 1, idle_timeout: Duration::from_millis(800), ..ServerConfig::default() });
+    let server = TestServer::start(ServerConfig {
+        max_connections: 1,
+        idle_timeout: Duration::from_millis(800),
+        ..ServerConfig::default()
+    });
     let first = server.connect();
     let mut c1 = client(&first, false, false);
     c1.get_all_databases().unwrap();

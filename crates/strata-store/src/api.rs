@@ -6,8 +6,8 @@
 
 use async_trait::async_trait;
 use strata_core::{
-    model::{Database, HistoryEntry, LockInfo, LockRequest, Table, TableSummary},
     lock::LockState,
+    model::{Database, HistoryEntry, LockInfo, LockRequest, Table, TableSummary},
     Result,
 };
 

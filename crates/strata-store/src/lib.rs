@@ -28,8 +28,6 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
     } else {
-        Err(CatalogError::Meta(format!(
-            "unsupported database URL '{url}': use postgres://… or sqlite://…"
-        )))
+        Err(CatalogError::Meta(format!("unsupported database URL '{url}': use postgres://… or sqlite://…")))
     }
 }

@@ -140,133 +140,33 @@ pub const DECLARED_EXCEPTIONS: &[(&str, &[&str])] = &[
     ("get_config_value", &["ConfigValSecurityException"]),
     ("get_catalogs", &["MetaException"]),
     ("get_catalog", &["NoSuchObjectException", "MetaException"]),
-    (
-        "create_database",
-        &[
-            "AlreadyExistsException",
-            "InvalidObjectException",
-            "MetaException",
-        ],
-    ),
-    (
-        "create_database_req",
-        &[
-            "AlreadyExistsException",
-            "InvalidObjectException",
-            "MetaException",
-        ],
-    ),
+    ("create_database", &["AlreadyExistsException", "InvalidObjectException", "MetaException"]),
+    ("create_database_req", &["AlreadyExistsException", "InvalidObjectException", "MetaException"]),
     ("get_database", &["NoSuchObjectException", "MetaException"]),
-    (
-        "get_database_req",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "drop_database",
-        &[
-            "NoSuchObjectException",
-            "InvalidOperationException",
-            "MetaException",
-        ],
-    ),
-    (
-        "drop_database_req",
-        &[
-            "NoSuchObjectException",
-            "InvalidOperationException",
-            "MetaException",
-        ],
-    ),
+    ("get_database_req", &["NoSuchObjectException", "MetaException"]),
+    ("drop_database", &["NoSuchObjectException", "InvalidOperationException", "MetaException"]),
+    ("drop_database_req", &["NoSuchObjectException", "InvalidOperationException", "MetaException"]),
     ("get_databases", &["MetaException"]),
     ("get_all_databases", &["MetaException"]),
-    (
-        "alter_database",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "alter_database_req",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_fields",
-        &[
-            "MetaException",
-            "UnknownTableException",
-            "UnknownDBException",
-        ],
-    ),
-    (
-        "get_fields_with_environment_context",
-        &[
-            "MetaException",
-            "UnknownTableException",
-            "UnknownDBException",
-        ],
-    ),
-    (
-        "get_fields_req",
-        &[
-            "MetaException",
-            "UnknownTableException",
-            "UnknownDBException",
-        ],
-    ),
-    (
-        "get_schema",
-        &[
-            "MetaException",
-            "UnknownTableException",
-            "UnknownDBException",
-        ],
-    ),
-    (
-        "get_schema_with_environment_context",
-        &[
-            "MetaException",
-            "UnknownTableException",
-            "UnknownDBException",
-        ],
-    ),
-    (
-        "get_schema_req",
-        &[
-            "MetaException",
-            "UnknownTableException",
-            "UnknownDBException",
-        ],
-    ),
-    (
-        "create_table",
-        &[
-            "AlreadyExistsException",
-            "InvalidObjectException",
-            "MetaException",
-            "NoSuchObjectException",
-        ],
-    ),
+    ("alter_database", &["MetaException", "NoSuchObjectException"]),
+    ("alter_database_req", &["MetaException", "NoSuchObjectException"]),
+    ("get_fields", &["MetaException", "UnknownTableException", "UnknownDBException"]),
+    ("get_fields_with_environment_context", &["MetaException", "UnknownTableException", "UnknownDBException"]),
+    ("get_fields_req", &["MetaException", "UnknownTableException", "UnknownDBException"]),
+    ("get_schema", &["MetaException", "UnknownTableException", "UnknownDBException"]),
+    ("get_schema_with_environment_context", &["MetaException", "UnknownTableException", "UnknownDBException"]),
+    ("get_schema_req", &["MetaException", "UnknownTableException", "UnknownDBException"]),
+    ("create_table", &["AlreadyExistsException", "InvalidObjectException", "MetaException", "NoSuchObjectException"]),
     (
         "create_table_with_environment_context",
-        &[
-            "AlreadyExistsException",
-            "InvalidObjectException",
-            "MetaException",
-            "NoSuchObjectException",
-        ],
+        &["AlreadyExistsException", "InvalidObjectException", "MetaException", "NoSuchObjectException"],
     ),
     (
         "create_table_req",
-        &[
-            "AlreadyExistsException",
-            "InvalidObjectException",
-            "MetaException",
-            "NoSuchObjectException",
-        ],
+        &["AlreadyExistsException", "InvalidObjectException", "MetaException", "NoSuchObjectException"],
     ),
     ("drop_table", &["NoSuchObjectException", "MetaException"]),
-    (
-        "drop_table_with_environment_context",
-        &["NoSuchObjectException", "MetaException"],
-    ),
+    ("drop_table_with_environment_context", &["NoSuchObjectException", "MetaException"]),
     ("truncate_table", &["MetaException"]),
     ("truncate_table_req", &["MetaException"]),
     ("get_tables", &["MetaException"]),
@@ -276,393 +176,123 @@ pub const DECLARED_EXCEPTIONS: &[(&str, &[&str])] = &[
     ("get_table", &["MetaException", "NoSuchObjectException"]),
     ("get_table_objects_by_name", &[]),
     ("get_table_req", &["MetaException", "NoSuchObjectException"]),
-    (
-        "get_table_objects_by_name_req",
-        &[
-            "MetaException",
-            "InvalidOperationException",
-            "UnknownDBException",
-        ],
-    ),
-    (
-        "get_table_names_by_filter",
-        &[
-            "MetaException",
-            "InvalidOperationException",
-            "UnknownDBException",
-        ],
-    ),
-    (
-        "alter_table",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "alter_table_with_environment_context",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "alter_table_with_cascade",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "alter_table_req",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "add_partition",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
-    ),
-    (
-        "add_partition_with_environment_context",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
-    ),
-    (
-        "add_partitions",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
-    ),
-    (
-        "add_partitions_pspec",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
-    ),
-    (
-        "append_partition",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
-    ),
-    (
-        "add_partitions_req",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
-    ),
+    ("get_table_objects_by_name_req", &["MetaException", "InvalidOperationException", "UnknownDBException"]),
+    ("get_table_names_by_filter", &["MetaException", "InvalidOperationException", "UnknownDBException"]),
+    ("alter_table", &["InvalidOperationException", "MetaException"]),
+    ("alter_table_with_environment_context", &["InvalidOperationException", "MetaException"]),
+    ("alter_table_with_cascade", &["InvalidOperationException", "MetaException"]),
+    ("alter_table_req", &["InvalidOperationException", "MetaException"]),
+    ("add_partition", &["InvalidObjectException", "AlreadyExistsException", "MetaException"]),
+    ("add_partition_with_environment_context", &["InvalidObjectException", "AlreadyExistsException", "MetaException"]),
+    ("add_partitions", &["InvalidObjectException", "AlreadyExistsException", "MetaException"]),
+    ("add_partitions_pspec", &["InvalidObjectException", "AlreadyExistsException", "MetaException"]),
+    ("append_partition", &["InvalidObjectException", "AlreadyExistsException", "MetaException"]),
+    ("add_partitions_req", &["InvalidObjectException", "AlreadyExistsException", "MetaException"]),
     (
         "append_partition_with_environment_context",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
+        &["InvalidObjectException", "AlreadyExistsException", "MetaException"],
     ),
-    (
-        "append_partition_by_name",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
-    ),
+    ("append_partition_by_name", &["InvalidObjectException", "AlreadyExistsException", "MetaException"]),
     (
         "append_partition_by_name_with_environment_context",
-        &[
-            "InvalidObjectException",
-            "AlreadyExistsException",
-            "MetaException",
-        ],
+        &["InvalidObjectException", "AlreadyExistsException", "MetaException"],
     ),
-    (
-        "drop_partition",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "drop_partition_with_environment_context",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "drop_partition_by_name",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "drop_partition_by_name_with_environment_context",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "drop_partitions_req",
-        &["NoSuchObjectException", "MetaException"],
-    ),
+    ("drop_partition", &["NoSuchObjectException", "MetaException"]),
+    ("drop_partition_with_environment_context", &["NoSuchObjectException", "MetaException"]),
+    ("drop_partition_by_name", &["NoSuchObjectException", "MetaException"]),
+    ("drop_partition_by_name_with_environment_context", &["NoSuchObjectException", "MetaException"]),
+    ("drop_partitions_req", &["NoSuchObjectException", "MetaException"]),
     ("get_partition", &["MetaException", "NoSuchObjectException"]),
     (
         "exchange_partition",
-        &[
-            "MetaException",
-            "NoSuchObjectException",
-            "InvalidObjectException",
-            "InvalidInputException",
-        ],
+        &["MetaException", "NoSuchObjectException", "InvalidObjectException", "InvalidInputException"],
     ),
     (
         "exchange_partitions",
-        &[
-            "MetaException",
-            "NoSuchObjectException",
-            "InvalidObjectException",
-            "InvalidInputException",
-        ],
+        &["MetaException", "NoSuchObjectException", "InvalidObjectException", "InvalidInputException"],
     ),
-    (
-        "get_partition_with_auth",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partition_by_name",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partitions",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "get_partitions_req",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "get_partitions_with_auth",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "get_partitions_pspec",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "get_partition_names",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "get_partition_values",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partitions_ps",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partitions_ps_with_auth",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "get_partitions_ps_with_auth_req",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partition_names_ps",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partition_names_ps_req",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partition_names_req",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partitions_by_filter",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partitions_by_filter_req",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_num_partitions_by_filter",
-        &["MetaException", "NoSuchObjectException"],
-    ),
-    (
-        "get_partitions_by_names",
-        &[
-            "MetaException",
-            "NoSuchObjectException",
-            "InvalidObjectException",
-        ],
-    ),
-    (
-        "get_partitions_by_names_req",
-        &[
-            "MetaException",
-            "NoSuchObjectException",
-            "InvalidObjectException",
-        ],
-    ),
-    (
-        "alter_partition",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "alter_partitions",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "alter_partitions_with_environment_context",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "alter_partitions_req",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "alter_partition_with_environment_context",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "rename_partition",
-        &["InvalidOperationException", "MetaException"],
-    ),
-    (
-        "rename_partition_req",
-        &["InvalidOperationException", "MetaException"],
-    ),
+    ("get_partition_with_auth", &["MetaException", "NoSuchObjectException"]),
+    ("get_partition_by_name", &["MetaException", "NoSuchObjectException"]),
+    ("get_partitions", &["NoSuchObjectException", "MetaException"]),
+    ("get_partitions_req", &["NoSuchObjectException", "MetaException"]),
+    ("get_partitions_with_auth", &["NoSuchObjectException", "MetaException"]),
+    ("get_partitions_pspec", &["NoSuchObjectException", "MetaException"]),
+    ("get_partition_names", &["NoSuchObjectException", "MetaException"]),
+    ("get_partition_values", &["MetaException", "NoSuchObjectException"]),
+    ("get_partitions_ps", &["MetaException", "NoSuchObjectException"]),
+    ("get_partitions_ps_with_auth", &["NoSuchObjectException", "MetaException"]),
+    ("get_partitions_ps_with_auth_req", &["MetaException", "NoSuchObjectException"]),
+    ("get_partition_names_ps", &["MetaException", "NoSuchObjectException"]),
+    ("get_partition_names_ps_req", &["MetaException", "NoSuchObjectException"]),
+    ("get_partition_names_req", &["MetaException", "NoSuchObjectException"]),
+    ("get_partitions_by_filter", &["MetaException", "NoSuchObjectException"]),
+    ("get_partitions_by_filter_req", &["MetaException", "NoSuchObjectException"]),
+    ("get_num_partitions_by_filter", &["MetaException", "NoSuchObjectException"]),
+    ("get_partitions_by_names", &["MetaException", "NoSuchObjectException", "InvalidObjectException"]),
+    ("get_partitions_by_names_req", &["MetaException", "NoSuchObjectException", "InvalidObjectException"]),
+    ("alter_partition", &["InvalidOperationException", "MetaException"]),
+    ("alter_partitions", &["InvalidOperationException", "MetaException"]),
+    ("alter_partitions_with_environment_context", &["InvalidOperationException", "MetaException"]),
+    ("alter_partitions_req", &["InvalidOperationException", "MetaException"]),
+    ("alter_partition_with_environment_context", &["InvalidOperationException", "MetaException"]),
+    ("rename_partition", &["InvalidOperationException", "MetaException"]),
+    ("rename_partition_req", &["InvalidOperationException", "MetaException"]),
     ("partition_name_has_valid_characters", &["MetaException"]),
     ("partition_name_to_vals", &["MetaException"]),
     ("partition_name_to_spec", &["MetaException"]),
     (
         "update_table_column_statistics",
-        &[
-            "NoSuchObjectException",
-            "InvalidObjectException",
-            "MetaException",
-            "InvalidInputException",
-        ],
+        &["NoSuchObjectException", "InvalidObjectException", "MetaException", "InvalidInputException"],
     ),
     (
         "update_partition_column_statistics",
-        &[
-            "NoSuchObjectException",
-            "InvalidObjectException",
-            "MetaException",
-            "InvalidInputException",
-        ],
+        &["NoSuchObjectException", "InvalidObjectException", "MetaException", "InvalidInputException"],
     ),
     (
         "update_table_column_statistics_req",
-        &[
-            "NoSuchObjectException",
-            "InvalidObjectException",
-            "MetaException",
-            "InvalidInputException",
-        ],
+        &["NoSuchObjectException", "InvalidObjectException", "MetaException", "InvalidInputException"],
     ),
     (
         "update_partition_column_statistics_req",
-        &[
-            "NoSuchObjectException",
-            "InvalidObjectException",
-            "MetaException",
-            "InvalidInputException",
-        ],
+        &["NoSuchObjectException", "InvalidObjectException", "MetaException", "InvalidInputException"],
     ),
     (
         "get_table_column_statistics",
-        &[
-            "NoSuchObjectException",
-            "MetaException",
-            "InvalidInputException",
-            "InvalidObjectException",
-        ],
+        &["NoSuchObjectException", "MetaException", "InvalidInputException", "InvalidObjectException"],
     ),
     (
         "get_partition_column_statistics",
-        &[
-            "NoSuchObjectException",
-            "MetaException",
-            "InvalidInputException",
-            "InvalidObjectException",
-        ],
+        &["NoSuchObjectException", "MetaException", "InvalidInputException", "InvalidObjectException"],
     ),
-    (
-        "get_table_statistics_req",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "get_partitions_statistics_req",
-        &["NoSuchObjectException", "MetaException"],
-    ),
-    (
-        "get_aggr_stats_for",
-        &["NoSuchObjectException", "MetaException"],
-    ),
+    ("get_table_statistics_req", &["NoSuchObjectException", "MetaException"]),
+    ("get_partitions_statistics_req", &["NoSuchObjectException", "MetaException"]),
+    ("get_aggr_stats_for", &["NoSuchObjectException", "MetaException"]),
     (
         "set_aggr_stats_for",
-        &[
-            "NoSuchObjectException",
-            "InvalidObjectException",
-            "MetaException",
-            "InvalidInputException",
-        ],
+        &["NoSuchObjectException", "InvalidObjectException", "MetaException", "InvalidInputException"],
     ),
     (
         "delete_partition_column_statistics",
-        &[
-            "NoSuchObjectException",
-            "MetaException",
-            "InvalidObjectException",
-            "InvalidInputException",
-        ],
+        &["NoSuchObjectException", "MetaException", "InvalidObjectException", "InvalidInputException"],
     ),
     (
         "delete_table_column_statistics",
-        &[
-            "NoSuchObjectException",
-            "MetaException",
-            "InvalidObjectException",
-            "InvalidInputException",
-        ],
+        &["NoSuchObjectException", "MetaException", "InvalidObjectException", "InvalidInputException"],
     ),
     (
         "create_function",
-        &[
-            "AlreadyExistsException",
-            "InvalidObjectException",
-            "MetaException",
-            "NoSuchObjectException",
-        ],
+        &["AlreadyExistsException", "InvalidObjectException", "MetaException", "NoSuchObjectException"],
     ),
     ("drop_function", &["NoSuchObjectException", "MetaException"]),
-    (
-        "alter_function",
-        &["InvalidOperationException", "MetaException"],
-    ),
+    ("alter_function", &["InvalidOperationException", "MetaException"]),
     ("get_functions", &["MetaException"]),
     ("get_function", &["MetaException", "NoSuchObjectException"]),
     ("get_all_functions", &["MetaException"]),
     ("lock", &["NoSuchTxnException", "TxnAbortedException"]),
-    (
-        "check_lock",
-        &[
-            "NoSuchTxnException",
-            "TxnAbortedException",
-            "NoSuchLockException",
-        ],
-    ),
+    ("check_lock", &["NoSuchTxnException", "TxnAbortedException", "NoSuchLockException"]),
     ("unlock", &["NoSuchLockException", "TxnOpenException"]),
     ("show_locks", &[]),
-    (
-        "heartbeat",
-        &[
-            "NoSuchLockException",
-            "NoSuchTxnException",
-            "TxnAbortedException",
-        ],
-    ),
+    ("heartbeat", &["NoSuchLockException", "NoSuchTxnException", "TxnAbortedException"]),
     ("get_next_notification", &[]),
     ("get_current_notificationEventId", &[]),
     ("get_notification_events_count", &[]),
@@ -671,10 +301,7 @@ pub const DECLARED_EXCEPTIONS: &[(&str, &[&str])] = &[
 
 /// The exception types `method` declares (empty for unknown methods).
 pub fn declared_exceptions(method: &str) -> &'static [&'static str] {
-    DECLARED_EXCEPTIONS
-        .iter()
-        .find(|(name, _)| *name == method)
-        .map_or(&[], |(_, declared)| declared)
+    DECLARED_EXCEPTIONS.iter().find(|(name, _)| *name == method).map_or(&[], |(_, declared)| declared)
 }
 
 /// True when `name` is a method the generated processor dispatches.

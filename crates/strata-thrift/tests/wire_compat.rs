@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use strata_thrift::methods::{is_oneway, is_served, ONEWAY_METHODS, SERVED_METHODS};
 use strata_thrift::*;
 use thrift::protocol::{
-    TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
-    TFieldIdentifier, TInputProtocol, TMessageIdentifier, TMessageType, TOutputProtocol,
-    TSerializable, TStructIdentifier, TType,
+    TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol, TFieldIdentifier,
+    TInputProtocol, TMessageIdentifier, TMessageType, TOutputProtocol, TSerializable, TStructIdentifier, TType,
 };
 use thrift::server::TProcessor;
 use thrift::{ApplicationErrorKind, OrderedFloat};
@@ -47,19 +46,13 @@ fn from_compact<T: TSerializable>(bytes: &[u8]) -> thrift::Result<T> {
 }
 
 fn params(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
-    kv.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn sample_sd(location: &str) -> StorageDescriptor {
     StorageDescriptor {
         cols: Some(vec![
-            FieldSchema {
-                name: Some("id".into()),
-                type_: Some("bigint".into()),
-                comment: None,
-            },
+            FieldSchema { name: Some("id".into()), type_: Some("bigint".into()), comment: None },
             FieldSchema {
                 name: Some("name".into()),
                 type_: Some("string".into()),
@@ -81,10 +74,7 @@ fn sample_sd(location: &str) -> StorageDescriptor {
             serde_type: None,
         }),
         bucket_cols: Some(vec![]),
-        sort_cols: Some(vec![Order {
-            col: Some("id".into()),
-            order: Some(1),
-        }]),
+        sort_cols: Some(vec![Order { col: Some("id".into()), order: Some(1) }]),
         parameters: Some(BTreeMap::new()),
         skewed_info: None,
         stored_as_sub_directories: Some(false),
@@ -105,10 +95,7 @@ fn sample_table() -> Table {
             type_: Some("string".into()),
             comment: None,
         }]),
-        parameters: Some(params(&[
-            ("EXTERNAL", "TRUE"),
-            ("transient_lastDdlTime", "1"),
-        ])),
+        parameters: Some(params(&[("EXTERNAL", "TRUE"), ("transient_lastDdlTime", "1")])),
         view_original_text: None,
         view_expanded_text: None,
         table_type: Some("EXTERNAL_TABLE".into()),
@@ -221,30 +208,23 @@ fn compact_table_with_hive23_string_field_16_decodes() {
     let mut buf = Vec::new();
     {
         let mut p = TCompactOutputProtocol::new(&mut buf);
-        p.write_struct_begin(&TStructIdentifier::new("Table"))
-            .unwrap();
-        p.write_field_begin(&TFieldIdentifier::new("tableName", TType::String, 1))
-            .unwrap();
+        p.write_struct_begin(&TStructIdentifier::new("Table")).unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("tableName", TType::String, 1)).unwrap();
         p.write_string("t").unwrap();
         p.write_field_end().unwrap();
-        p.write_field_begin(&TFieldIdentifier::new("dbName", TType::String, 2))
-            .unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("dbName", TType::String, 2)).unwrap();
         p.write_string("d").unwrap();
         p.write_field_end().unwrap();
-        p.write_field_begin(&TFieldIdentifier::new("sd", TType::Struct, 7))
-            .unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("sd", TType::Struct, 7)).unwrap();
         sd.write_to_out_protocol(&mut p).unwrap();
         p.write_field_end().unwrap();
-        p.write_field_begin(&TFieldIdentifier::new("tableType", TType::String, 12))
-            .unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("tableType", TType::String, 12)).unwrap();
         p.write_string("MANAGED_TABLE").unwrap();
         p.write_field_end().unwrap();
-        p.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 16))
-            .unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 16)).unwrap();
         p.write_string("hive").unwrap();
         p.write_field_end().unwrap();
-        p.write_field_begin(&TFieldIdentifier::new("ownerType", TType::I32, 18))
-            .unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("ownerType", TType::I32, 18)).unwrap();
         p.write_i32(PrincipalType::ROLE.0).unwrap();
         p.write_field_end().unwrap();
         p.write_field_stop().unwrap();
@@ -263,10 +243,7 @@ fn compact_table_with_hive23_string_field_16_decodes() {
 #[test]
 fn type_mismatch_on_scalar_field_is_skipped() {
     // Database.9 createTime is i32; a sender using i64 must not break decoding.
-    let mut bytes = to_binary(&Database {
-        name: Some("x".into()),
-        ..empty_database()
-    });
+    let mut bytes = to_binary(&Database { name: Some("x".into()), ..empty_database() });
     assert_eq!(bytes.pop(), Some(0));
     bytes.push(10); // I64
     bytes.extend_from_slice(&9i16.to_be_bytes());
@@ -333,16 +310,10 @@ fn empty_database() -> Database {
 #[test]
 fn absent_fields_decode_as_none() {
     // Only the name on the wire (what a minimal 2.3 client may send).
-    let db = Database {
-        name: Some("only_name".into()),
-        ..empty_database()
-    };
+    let db = Database { name: Some("only_name".into()), ..empty_database() };
     let back: Database = from_binary(&to_binary(&db)).unwrap();
     assert_eq!(back, db);
-    assert_eq!(
-        back.description, None,
-        "absent default-requiredness field stays None"
-    );
+    assert_eq!(back.description, None, "absent default-requiredness field stays None");
     assert_eq!(back.parameters, None);
 
     // Pre-4.x stats request: no `engine` (required in 4.0.0, optional here).
@@ -388,10 +359,8 @@ fn missing_required_field_is_still_an_error() {
     let mut buf = Vec::new();
     {
         let mut p = TBinaryOutputProtocol::new(&mut buf, true);
-        p.write_struct_begin(&TStructIdentifier::new("LockResponse"))
-            .unwrap();
-        p.write_field_begin(&TFieldIdentifier::new("lockid", TType::I64, 1))
-            .unwrap();
+        p.write_struct_begin(&TStructIdentifier::new("LockResponse")).unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("lockid", TType::I64, 1)).unwrap();
         p.write_i64(1).unwrap();
         p.write_field_end().unwrap();
         p.write_field_stop().unwrap();
@@ -406,10 +375,8 @@ fn union_with_unknown_member_is_an_error_not_a_panic() {
     let mut buf = Vec::new();
     {
         let mut p = TBinaryOutputProtocol::new(&mut buf, true);
-        p.write_struct_begin(&TStructIdentifier::new("ColumnStatisticsData"))
-            .unwrap();
-        p.write_field_begin(&TFieldIdentifier::new("future", TType::I32, 42))
-            .unwrap();
+        p.write_struct_begin(&TStructIdentifier::new("ColumnStatisticsData")).unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("future", TType::I32, 42)).unwrap();
         p.write_i32(1).unwrap();
         p.write_field_end().unwrap();
         p.write_field_stop().unwrap();
@@ -434,9 +401,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         if name == "sales" {
             Ok(sample_database())
         } else {
-            Err(thrift::Error::User(Box::new(NoSuchObjectException {
-                message: Some(name),
-            })))
+            Err(thrift::Error::User(Box::new(NoSuchObjectException { message: Some(name) })))
         }
     }
 
@@ -445,27 +410,16 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         tbl: Table,
         environment_context: EnvironmentContext,
     ) -> thrift::Result<()> {
-        self.created
-            .lock()
-            .unwrap()
-            .push((tbl, environment_context));
+        self.created.lock().unwrap().push((tbl, environment_context));
         Ok(())
     }
 }
 
 /// Writes one call: message header, then `args` writes the argument fields.
-fn call(
-    out: &mut Vec<u8>,
-    name: &str,
-    kind: TMessageType,
-    seq: i32,
-    args: impl FnOnce(&mut dyn TOutputProtocol),
-) {
+fn call(out: &mut Vec<u8>, name: &str, kind: TMessageType, seq: i32, args: impl FnOnce(&mut dyn TOutputProtocol)) {
     let mut p = TBinaryOutputProtocol::new(out, true);
-    p.write_message_begin(&TMessageIdentifier::new(name, kind, seq))
-        .unwrap();
-    p.write_struct_begin(&TStructIdentifier::new("args"))
-        .unwrap();
+    p.write_message_begin(&TMessageIdentifier::new(name, kind, seq)).unwrap();
+    p.write_struct_begin(&TStructIdentifier::new("args")).unwrap();
     args(&mut p);
     p.write_field_stop().unwrap();
     p.write_struct_end().unwrap();
@@ -473,11 +427,7 @@ fn call(
     p.flush().unwrap();
 }
 
-fn run(
-    processor: &ThriftHiveMetastoreSyncProcessor<Handler>,
-    input: &[u8],
-    calls: usize,
-) -> Vec<u8> {
+fn run(processor: &ThriftHiveMetastoreSyncProcessor<Handler>, input: &[u8], calls: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let mut i = TBinaryInputProtocol::new(input, true);
     {
@@ -497,51 +447,34 @@ fn processor_replies_results_exceptions_and_unknown_methods() {
     let mut input = Vec::new();
     // 1. get_database("sales") -> success
     call(&mut input, "get_database", TMessageType::Call, 1, |p| {
-        p.write_field_begin(&TFieldIdentifier::new("name", TType::String, 1))
-            .unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("name", TType::String, 1)).unwrap();
         p.write_string("sales").unwrap();
         p.write_field_end().unwrap();
     });
     // 2. get_database("nope") -> NoSuchObjectException in result field 1
     call(&mut input, "get_database", TMessageType::Call, 2, |p| {
-        p.write_field_begin(&TFieldIdentifier::new("name", TType::String, 1))
-            .unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("name", TType::String, 1)).unwrap();
         p.write_string("nope").unwrap();
         p.write_field_end().unwrap();
     });
     // 3. not declared at all: must be skipped and answered like Java.
-    call(
-        &mut input,
-        "get_partitions_by_expr",
-        TMessageType::Call,
-        3,
-        |p| {
-            p.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))
-                .unwrap();
-            sample_database().write_to_out_protocol(p).unwrap();
-            p.write_field_end().unwrap();
-        },
-    );
+    call(&mut input, "get_partitions_by_expr", TMessageType::Call, 3, |p| {
+        p.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1)).unwrap();
+        sample_database().write_to_out_protocol(p).unwrap();
+        p.write_field_end().unwrap();
+    });
     // 4. declared but not implemented by this handler.
     call(&mut input, "get_partitions", TMessageType::Call, 4, |p| {
-        p.write_field_begin(&TFieldIdentifier::new("db_name", TType::String, 1))
-            .unwrap();
+        p.write_field_begin(&TFieldIdentifier::new("db_name", TType::String, 1)).unwrap();
         p.write_string("sales").unwrap();
         p.write_field_end().unwrap();
     });
     // 5. Spark sends create_table_with_environment_context(tbl, null).
-    call(
-        &mut input,
-        "create_table_with_environment_context",
-        TMessageType::Call,
-        5,
-        |p| {
-            p.write_field_begin(&TFieldIdentifier::new("tbl", TType::Struct, 1))
-                .unwrap();
-            sample_table().write_to_out_protocol(p).unwrap();
-            p.write_field_end().unwrap();
-        },
-    );
+    call(&mut input, "create_table_with_environment_context", TMessageType::Call, 5, |p| {
+        p.write_field_begin(&TFieldIdentifier::new("tbl", TType::Struct, 1)).unwrap();
+        sample_table().write_to_out_protocol(p).unwrap();
+        p.write_field_end().unwrap();
+    });
     // 6. oneway shutdown: no reply at all.
     call(&mut input, "shutdown", TMessageType::OneWay, 6, |_| {});
 
@@ -556,15 +489,9 @@ fn processor_replies_results_exceptions_and_unknown_methods() {
 
     // 1
     let m = r.read_message_begin().unwrap();
-    assert_eq!(
-        (m.name.as_str(), m.message_type, m.sequence_number),
-        ("get_database", TMessageType::Reply, 1)
-    );
+    assert_eq!((m.name.as_str(), m.message_type, m.sequence_number), ("get_database", TMessageType::Reply, 1));
     assert_eq!(read_result_field(&mut r), 0);
-    assert_eq!(
-        Database::read_from_in_protocol(&mut r).unwrap(),
-        sample_database()
-    );
+    assert_eq!(Database::read_from_in_protocol(&mut r).unwrap(), sample_database());
     r.read_field_end().unwrap();
     assert_eq!(r.read_field_begin().unwrap().field_type, TType::Stop);
     r.read_struct_end().unwrap();
@@ -572,10 +499,7 @@ fn processor_replies_results_exceptions_and_unknown_methods() {
 
     // 2
     let m = r.read_message_begin().unwrap();
-    assert_eq!(
-        (m.message_type, m.sequence_number),
-        (TMessageType::Reply, 2)
-    );
+    assert_eq!((m.message_type, m.sequence_number), (TMessageType::Reply, 2));
     assert_eq!(read_result_field(&mut r), 1, "o1: NoSuchObjectException");
     let e = NoSuchObjectException::read_from_in_protocol(&mut r).unwrap();
     assert_eq!(e.message.as_deref(), Some("nope"));
@@ -587,10 +511,7 @@ fn processor_replies_results_exceptions_and_unknown_methods() {
     // 3 and 4
     for (seq, name) in [(3, "get_partitions_by_expr"), (4, "get_partitions")] {
         let m = r.read_message_begin().unwrap();
-        assert_eq!(
-            (m.name.as_str(), m.message_type, m.sequence_number),
-            (name, TMessageType::Exception, seq)
-        );
+        assert_eq!((m.name.as_str(), m.message_type, m.sequence_number), (name, TMessageType::Exception, seq));
         let app = thrift::Error::read_application_error_from_in_protocol(&mut r).unwrap();
         assert_eq!(app.kind, ApplicationErrorKind::UnknownMethod);
         assert_eq!(app.message, format!("Invalid method name: '{name}'"));
@@ -599,24 +520,15 @@ fn processor_replies_results_exceptions_and_unknown_methods() {
 
     // 5: the handler saw an empty EnvironmentContext, the client got a void reply.
     let m = r.read_message_begin().unwrap();
-    assert_eq!(
-        (m.message_type, m.sequence_number),
-        (TMessageType::Reply, 5)
-    );
+    assert_eq!((m.message_type, m.sequence_number), (TMessageType::Reply, 5));
     r.read_struct_begin().unwrap();
     assert_eq!(r.read_field_begin().unwrap().field_type, TType::Stop);
     r.read_struct_end().unwrap();
     r.read_message_end().unwrap();
-    assert_eq!(
-        *created.lock().unwrap(),
-        vec![(sample_table(), EnvironmentContext::default())]
-    );
+    assert_eq!(*created.lock().unwrap(), vec![(sample_table(), EnvironmentContext::default())]);
 
     // 6: nothing more was written.
-    assert!(
-        r.read_message_begin().is_err(),
-        "oneway call must not be answered"
-    );
+    assert!(r.read_message_begin().is_err(), "oneway call must not be answered");
 }
 
 // ---------------------------------------------------------------------------
@@ -626,13 +538,7 @@ fn processor_replies_results_exceptions_and_unknown_methods() {
 #[test]
 fn served_methods_match_the_idl() {
     let idl = include_str!("../../../thrift/hive_metastore.thrift");
-    let body = idl
-        .split("service ThriftHiveMetastore {")
-        .nth(1)
-        .expect("service block")
-        .split("\n}")
-        .next()
-        .unwrap();
+    let body = idl.split("service ThriftHiveMetastore {").nth(1).expect("service block").split("\n}").next().unwrap();
     let declared: Vec<&str> = body
         .lines()
         .map(str::trim)

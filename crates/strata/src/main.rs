@@ -41,7 +41,8 @@ enum Command {
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
-    let mut overrides = Overrides { config_file: cli.config.clone(), database_url: cli.database_url.clone(), ..Overrides::default() };
+    let mut overrides =
+        Overrides { config_file: cli.config.clone(), database_url: cli.database_url.clone(), ..Overrides::default() };
     if let Command::Serve { listen, warehouse } = &cli.command {
         overrides.listen.clone_from(listen);
         overrides.warehouse.clone_from(warehouse);
@@ -105,7 +106,10 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
     let catalog = Catalog::new(
         store.clone(),
         strata_storage::Storages::default(),
-        CatalogConfig { warehouse: warehouse.clone(), lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs) },
+        CatalogConfig {
+            warehouse: warehouse.clone(),
+            lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
+        },
     );
     catalog.bootstrap().await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
