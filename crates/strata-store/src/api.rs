@@ -6,8 +6,9 @@
 
 use async_trait::async_trait;
 use strata_core::{
+    filter::{Expr, KeyType},
     lock::LockState,
-    model::{Database, HistoryEntry, LockInfo, LockRequest, Table, TableSummary},
+    model::{Database, HistoryEntry, LockInfo, LockRequest, Partition, Table, TableSummary},
     Result,
 };
 
@@ -30,6 +31,26 @@ pub struct AlterTableOptions {
     pub relocate_partitions: Option<(String, String)>,
     /// History rows to append with the change (before any per-partition rows).
     pub history: Vec<HistoryEntry>,
+}
+
+/// Which partitions of a table a read or count selects. Everything given must hold (AND).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PartitionQuery<'a> {
+    /// The table's partition keys with their filter types, in key order (key index = position).
+    /// Keys of the filter are matched against these names (lower-case).
+    pub keys: &'a [(String, KeyType)],
+    /// A parsed HMS filter (`get_partitions_by_filter`), already checked with
+    /// `Expr::check_types` by the caller. Must be pushed down into SQL with bound parameters,
+    /// with the semantics of `strata_core::filter::Expr::eval` (HMS directSQL: integer keys
+    /// compare as numbers, date keys as dates, the default partition never matches).
+    pub filter: Option<&'a Expr>,
+    /// Partial values (`get_partitions_ps`, `get_partition_names_ps`): one entry per leading
+    /// key; `Some(v)` means the stored value equals `v` exactly (as strings, any key type),
+    /// `None` (an empty string on the wire) is a wildcard. Shorter than `keys`: the rest are
+    /// wildcards.
+    pub values: Option<&'a [Option<String>]>,
+    /// At most this many results (in partition-name order); `None` = all.
+    pub max: Option<usize>,
 }
 
 /// What [`Store::lock`] and [`Store::check_lock`] answer.
@@ -100,6 +121,87 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn alter_table(&self, db: &str, name: &str, new: &Table, options: &AlterTableOptions) -> Result<()>;
     /// Drop a table and its partitions. `NoSuchObject(msg::table_doesnt_exist)` if absent.
     async fn drop_table(&self, db: &str, name: &str, history: &[HistoryEntry]) -> Result<()>;
+
+    // ---- partitions ----
+    //
+    // Partitions are identified by their name `k1=v1/k2=v2` (`strata_core::partname::make_part_name`
+    // of the table's keys and the values), computed by the caller and passed alongside. A missing
+    // table is `NoSuchObject(msg::table_not_found)` for every partition method. Results are in
+    // partition-name order. Each partition's storage descriptor is stored through the shared,
+    // content-addressed `storage_descriptors` rows (the location apart).
+
+    /// Add partitions `(name, partition)` in one transaction. An existing name fails the whole
+    /// call with `AlreadyExists(format!("Partition already exists: {name}"))` unless
+    /// `if_not_exists`, in which case it is skipped. Returns the partitions actually added.
+    async fn add_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        parts: &[(String, Partition)],
+        if_not_exists: bool,
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
+    /// One partition by name, `None` if absent.
+    async fn get_partition(&self, db: &str, table: &str, name: &str) -> Result<Option<Partition>> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
+    /// The named partitions that exist (others skipped), in name order.
+    async fn get_partitions_by_names(&self, db: &str, table: &str, names: &[String]) -> Result<Vec<Partition>> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
+    /// Partitions selected by a query.
+    async fn list_partitions(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<Partition>> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
+    /// Names of the partitions selected by a query.
+    async fn list_partition_names(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<String>> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
+    /// Number of partitions selected by a query (`max` ignored).
+    async fn count_partitions(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<i64> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
+    /// Replace existing partitions `(name, new definition)` in one transaction (values and name
+    /// unchanged; storage descriptor, location, parameters, times replaced). Any missing name
+    /// fails the whole call with `InvalidOperation(format!("Partition not found: {name}"))`.
+    /// Returns the previous definitions, in input order.
+    async fn alter_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        parts: &[(String, Partition)],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
+    /// Give partition `old_name` new values (`new_name`, `new`). `NoSuchObject` if the old one
+    /// is absent, `AlreadyExists(format!("Partition already exists: {new_name}"))` if the new
+    /// name is taken.
+    async fn rename_partition(
+        &self,
+        db: &str,
+        table: &str,
+        old_name: &str,
+        new_name: &str,
+        new: &Partition,
+        history: &[HistoryEntry],
+    ) -> Result<()> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
+    /// Drop partitions by name in one transaction; any missing name fails the whole call with
+    /// `NoSuchObject(format!("Partition doesn't exist. {name}"))`. Returns the dropped
+    /// partitions in input order.
+    async fn drop_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        names: &[String],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
+    }
 
     // ---- history ----
 

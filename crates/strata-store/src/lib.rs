@@ -17,7 +17,7 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
-pub use api::{AlterTableOptions, LockFilter, LockOutcome, Store};
+pub use api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Store};
 use strata_core::{CatalogError, Result};
 
 /// Open the store a URL names (`postgres://…`/`postgresql://…` or `sqlite://…`), without
