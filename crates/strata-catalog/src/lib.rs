@@ -5,11 +5,13 @@
 //! # Layout
 //! - [`databases`]: create/get/list/alter/drop databases.
 //! - [`tables`]: create/get/list/alter/rename/drop/truncate tables.
+//! - [`partitions`]: add/get/list/filter/alter/rename/drop partitions.
 //! - [`locks`]: table and partition locks with heartbeat expiry.
 //! - [`retain`]: where data goes instead of being deleted.
 
 pub mod databases;
 pub mod locks;
+pub mod partitions;
 pub mod retain;
 pub mod tables;
 

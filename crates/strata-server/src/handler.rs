@@ -4,7 +4,11 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, sync::Mutex, time::Instant};
 
-use strata_catalog::{tables::AlterOptions, Catalog};
+use strata_catalog::{
+    partitions::{self, Limit},
+    tables::AlterOptions,
+    Catalog,
+};
 use strata_core::{
     model::{param, Actor},
     names, CatalogError,
@@ -470,6 +474,421 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         self.fields("get_schema_req", req.db_name, req.tbl_name, true).map(|fields| t::GetSchemaResponse { fields })
     }
 
+    // ------------------------------------------------------------- partitions
+
+    fn handle_add_partition(&self, new_part: t::Partition) -> R<t::Partition> {
+        self.add_one("add_partition", new_part)
+    }
+
+    fn handle_add_partition_with_environment_context(
+        &self,
+        new_part: t::Partition,
+        _env: t::EnvironmentContext,
+    ) -> R<t::Partition> {
+        self.add_one("add_partition_with_environment_context", new_part)
+    }
+
+    fn handle_add_partitions(&self, new_parts: Vec<t::Partition>) -> R<i32> {
+        let parts: Vec<_> = new_parts.into_iter().map(convert::partition_in).collect();
+        self.add_many("add_partitions", parts, false).map(|added| i32::try_from(added.len()).unwrap_or(i32::MAX))
+    }
+
+    fn handle_add_partitions_pspec(&self, new_parts: Vec<t::PartitionSpec>) -> R<i32> {
+        let parts = convert::partitions_from_specs(new_parts);
+        self.add_many("add_partitions_pspec", parts, false).map(|added| i32::try_from(added.len()).unwrap_or(i32::MAX))
+    }
+
+    fn handle_add_partitions_req(&self, request: t::AddPartitionsRequest) -> R<t::AddPartitionsResult> {
+        let db = names::strip_catalog(&request.db_name);
+        let table = request.tbl_name;
+        let parts: Vec<_> = request.parts.into_iter().map(convert::partition_in).collect();
+        let need_result = request.need_result.unwrap_or(true);
+        let if_not_exists = request.if_not_exists;
+        self.call("add_partitions_req", &target(&db, &table), |c, a| async move {
+            let added = c.add_partitions(&a, &db, &table, parts, if_not_exists).await?;
+            Ok(t::AddPartitionsResult {
+                partitions: need_result.then(|| convert::partitions_out(added)),
+                is_stats_compliant: None,
+                partition_col_schema: None,
+            })
+        })
+    }
+
+    fn handle_append_partition(&self, db_name: String, tbl_name: String, part_vals: Vec<String>) -> R<t::Partition> {
+        self.append("append_partition", db_name, tbl_name, part_vals)
+    }
+
+    fn handle_append_partition_with_environment_context(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        _env: t::EnvironmentContext,
+    ) -> R<t::Partition> {
+        self.append("append_partition_with_environment_context", db_name, tbl_name, part_vals)
+    }
+
+    fn handle_append_partition_by_name(&self, db_name: String, tbl_name: String, part_name: String) -> R<t::Partition> {
+        self.append_by_name("append_partition_by_name", db_name, tbl_name, part_name)
+    }
+
+    fn handle_append_partition_by_name_with_environment_context(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_name: String,
+        _env: t::EnvironmentContext,
+    ) -> R<t::Partition> {
+        self.append_by_name("append_partition_by_name_with_environment_context", db_name, tbl_name, part_name)
+    }
+
+    fn handle_get_partition(&self, db_name: String, tbl_name: String, part_vals: Vec<String>) -> R<t::Partition> {
+        self.get_one("get_partition", db_name, tbl_name, part_vals)
+    }
+
+    fn handle_get_partition_with_auth(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        _user_name: String,
+        _group_names: Vec<String>,
+    ) -> R<t::Partition> {
+        self.get_one("get_partition_with_auth", db_name, tbl_name, part_vals)
+    }
+
+    fn handle_get_partition_by_name(&self, db_name: String, tbl_name: String, part_name: String) -> R<t::Partition> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_partition_by_name", &target(&db, &tbl_name), |c, _| async move {
+            c.get_partition_by_name(&db, &tbl_name, &part_name).await.map(convert::partition_out)
+        })
+    }
+
+    fn handle_get_partitions(&self, db_name: String, tbl_name: String, max_parts: i16) -> R<Vec<t::Partition>> {
+        self.list("get_partitions", db_name, tbl_name, None, None, i32::from(max_parts))
+    }
+
+    fn handle_get_partitions_with_auth(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        max_parts: i16,
+        _user_name: String,
+        _group_names: Vec<String>,
+    ) -> R<Vec<t::Partition>> {
+        self.list("get_partitions_with_auth", db_name, tbl_name, None, None, i32::from(max_parts))
+    }
+
+    fn handle_get_partitions_req(&self, req: t::PartitionsRequest) -> R<t::PartitionsResponse> {
+        let max = i32::from(req.max_parts.unwrap_or(-1));
+        self.list("get_partitions_req", req.db_name, req.tbl_name, None, None, max)
+            .map(|partitions| t::PartitionsResponse { partitions })
+    }
+
+    fn handle_get_partitions_pspec(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        max_parts: i32,
+    ) -> R<Vec<t::PartitionSpec>> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_partitions_pspec", &target(&db, &tbl_name), |c, _| async move {
+            let parts = c.list_partitions(&db, &tbl_name, None, None, Limit::from_max(max_parts)).await?;
+            if parts.is_empty() {
+                return Ok(Vec::new());
+            }
+            let table = names::normalize(&tbl_name);
+            Ok(vec![convert::partitions_to_spec(&names::normalize(&db), &table, parts)])
+        })
+    }
+
+    fn handle_get_partitions_ps(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        max_parts: i16,
+    ) -> R<Vec<t::Partition>> {
+        self.list("get_partitions_ps", db_name, tbl_name, Some(part_vals), None, i32::from(max_parts))
+    }
+
+    fn handle_get_partitions_ps_with_auth(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        max_parts: i16,
+        _user_name: String,
+        _group_names: Vec<String>,
+    ) -> R<Vec<t::Partition>> {
+        self.list("get_partitions_ps_with_auth", db_name, tbl_name, Some(part_vals), None, i32::from(max_parts))
+    }
+
+    fn handle_get_partitions_ps_with_auth_req(
+        &self,
+        req: t::GetPartitionsPsWithAuthRequest,
+    ) -> R<t::GetPartitionsPsWithAuthResponse> {
+        let max = i32::from(req.max_parts.unwrap_or(-1));
+        if let Some(part_names) = req.part_names {
+            let db = names::strip_catalog(&req.db_name);
+            let table = req.tbl_name;
+            return self.call("get_partitions_ps_with_auth_req", &target(&db, &table), |c, _| async move {
+                let parts = c.get_partitions_by_names(&db, &table, &part_names).await?;
+                Ok(t::GetPartitionsPsWithAuthResponse { partitions: convert::partitions_out(parts) })
+            });
+        }
+        self.list("get_partitions_ps_with_auth_req", req.db_name, req.tbl_name, req.part_vals, None, max)
+            .map(|partitions| t::GetPartitionsPsWithAuthResponse { partitions })
+    }
+
+    fn handle_get_partition_names(&self, db_name: String, tbl_name: String, max_parts: i16) -> R<Vec<String>> {
+        self.names("get_partition_names", db_name, tbl_name, None, i32::from(max_parts))
+    }
+
+    fn handle_get_partition_names_ps(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        max_parts: i16,
+    ) -> R<Vec<String>> {
+        self.names("get_partition_names_ps", db_name, tbl_name, Some(part_vals), i32::from(max_parts))
+    }
+
+    fn handle_get_partition_names_ps_req(
+        &self,
+        req: t::GetPartitionNamesPsRequest,
+    ) -> R<t::GetPartitionNamesPsResponse> {
+        let max = i32::from(req.max_parts.unwrap_or(-1));
+        self.names(
+            "get_partition_names_ps_req",
+            req.db_name,
+            req.tbl_name,
+            Some(req.part_values.unwrap_or_default()),
+            max,
+        )
+        .map(|names| t::GetPartitionNamesPsResponse { names })
+    }
+
+    fn handle_get_partitions_by_filter(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        filter: String,
+        max_parts: i16,
+    ) -> R<Vec<t::Partition>> {
+        self.list("get_partitions_by_filter", db_name, tbl_name, None, Some(filter), i32::from(max_parts))
+    }
+
+    fn handle_get_partitions_by_filter_req(&self, req: t::GetPartitionsByFilterRequest) -> R<Vec<t::Partition>> {
+        let max = i32::from(req.max_parts.unwrap_or(-1));
+        self.list(
+            "get_partitions_by_filter_req",
+            req.db_name.unwrap_or_default(),
+            req.tbl_name.unwrap_or_default(),
+            None,
+            Some(req.filter.unwrap_or_default()),
+            max,
+        )
+    }
+
+    fn handle_get_num_partitions_by_filter(&self, db_name: String, tbl_name: String, filter: String) -> R<i32> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_num_partitions_by_filter", &target(&db, &tbl_name), |c, _| async move {
+            let n = c.count_partitions(&db, &tbl_name, Some(&filter)).await?;
+            Ok(i32::try_from(n).unwrap_or(i32::MAX))
+        })
+    }
+
+    fn handle_get_partitions_by_names(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        names_: Vec<String>,
+    ) -> R<Vec<t::Partition>> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_partitions_by_names", &target(&db, &tbl_name), |c, _| async move {
+            c.get_partitions_by_names(&db, &tbl_name, &names_).await.map(convert::partitions_out)
+        })
+    }
+
+    fn handle_get_partitions_by_names_req(
+        &self,
+        req: t::GetPartitionsByNamesRequest,
+    ) -> R<t::GetPartitionsByNamesResult> {
+        let db = names::strip_catalog(&req.db_name);
+        let table = req.tbl_name;
+        let wanted = req.names.unwrap_or_default();
+        self.call("get_partitions_by_names_req", &target(&db, &table), |c, _| async move {
+            let parts = c.get_partitions_by_names(&db, &table, &wanted).await?;
+            Ok(t::GetPartitionsByNamesResult { partitions: convert::partitions_out(parts), dictionary: None })
+        })
+    }
+
+    fn handle_get_partition_values(&self, request: t::PartitionValuesRequest) -> R<t::PartitionValuesResponse> {
+        let db = names::strip_catalog(&request.db_name);
+        let table = request.tbl_name;
+        self.call("get_partition_values", &target(&db, &table), |c, _| async move {
+            let t_ = c.get_table(&db, &table).await?;
+            let wanted: Vec<usize> = request
+                .partition_keys
+                .iter()
+                .filter_map(|k| {
+                    let name = k.name.clone().unwrap_or_default().to_lowercase();
+                    t_.partition_keys.iter().position(|pk| pk.name == name)
+                })
+                .collect();
+            let limit = request.max_parts.and_then(|m| usize::try_from(m).ok()).map_or(Limit::All, Limit::AtMost);
+            let parts = c
+                .list_partitions(&db, &table, None, request.filter.as_deref().filter(|f| !f.is_empty()), limit)
+                .await?;
+            let mut rows: Vec<Vec<String>> = parts
+                .into_iter()
+                .map(|p| wanted.iter().map(|&i| p.values.get(i).cloned().unwrap_or_default()).collect())
+                .collect();
+            if request.apply_distinct.unwrap_or(true) {
+                let mut seen = std::collections::HashSet::new();
+                rows.retain(|r| seen.insert(r.clone()));
+            }
+            if request.ascending == Some(false) {
+                rows.reverse();
+            }
+            Ok(t::PartitionValuesResponse {
+                partition_values: rows.into_iter().map(|row| t::PartitionValuesRow { row }).collect(),
+            })
+        })
+    }
+
+    fn handle_alter_partition(&self, db_name: String, tbl_name: String, new_part: t::Partition) -> R<()> {
+        self.alter("alter_partition", db_name, tbl_name, vec![new_part])
+    }
+
+    fn handle_alter_partition_with_environment_context(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        new_part: t::Partition,
+        _env: t::EnvironmentContext,
+    ) -> R<()> {
+        self.alter("alter_partition_with_environment_context", db_name, tbl_name, vec![new_part])
+    }
+
+    fn handle_alter_partitions(&self, db_name: String, tbl_name: String, new_parts: Vec<t::Partition>) -> R<()> {
+        self.alter("alter_partitions", db_name, tbl_name, new_parts)
+    }
+
+    fn handle_alter_partitions_with_environment_context(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        new_parts: Vec<t::Partition>,
+        _env: t::EnvironmentContext,
+    ) -> R<()> {
+        self.alter("alter_partitions_with_environment_context", db_name, tbl_name, new_parts)
+    }
+
+    fn handle_alter_partitions_req(&self, req: t::AlterPartitionsRequest) -> R<t::AlterPartitionsResponse> {
+        self.alter("alter_partitions_req", req.db_name, req.table_name, req.partitions)
+            .map(|()| t::AlterPartitionsResponse {})
+    }
+
+    fn handle_rename_partition(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        new_part: t::Partition,
+    ) -> R<()> {
+        self.rename("rename_partition", db_name, tbl_name, part_vals, new_part)
+    }
+
+    fn handle_rename_partition_req(&self, req: t::RenamePartitionRequest) -> R<t::RenamePartitionResponse> {
+        self.rename("rename_partition_req", req.db_name, req.table_name, req.part_vals, req.new_part)
+            .map(|()| t::RenamePartitionResponse {})
+    }
+
+    fn handle_drop_partition(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        delete_data: bool,
+    ) -> R<bool> {
+        self.drop_one("drop_partition", db_name, tbl_name, part_vals, delete_data)
+    }
+
+    fn handle_drop_partition_with_environment_context(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        delete_data: bool,
+        _env: t::EnvironmentContext,
+    ) -> R<bool> {
+        self.drop_one("drop_partition_with_environment_context", db_name, tbl_name, part_vals, delete_data)
+    }
+
+    fn handle_drop_partition_by_name(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_name: String,
+        delete_data: bool,
+    ) -> R<bool> {
+        self.drop_by_name("drop_partition_by_name", db_name, tbl_name, part_name, delete_data)
+    }
+
+    fn handle_drop_partition_by_name_with_environment_context(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_name: String,
+        delete_data: bool,
+        _env: t::EnvironmentContext,
+    ) -> R<bool> {
+        self.drop_by_name("drop_partition_by_name_with_environment_context", db_name, tbl_name, part_name, delete_data)
+    }
+
+    fn handle_drop_partitions_req(&self, req: t::DropPartitionsRequest) -> R<t::DropPartitionsResult> {
+        let db = names::strip_catalog(&req.db_name);
+        let table = req.tbl_name;
+        let delete_data = req.delete_data.unwrap_or(true);
+        let if_exists = req.if_exists.unwrap_or(true);
+        let need_result = req.need_result.unwrap_or(false);
+        self.call("drop_partitions_req", &target(&db, &table), |c, a| async move {
+            let t::RequestPartsSpec::Names(wanted) = req.parts else {
+                return Err(CatalogError::Meta(
+                    "Dropping partitions by expression is not supported; drop them by name".to_string(),
+                ));
+            };
+            let wanted = if if_exists {
+                let existing = c.get_partitions_by_names(&db, &table, &wanted).await?;
+                let t_ = c.get_table(&db, &table).await?;
+                existing
+                    .iter()
+                    .map(|p| Catalog::partition_name(&t_, &p.values))
+                    .collect::<strata_core::Result<Vec<_>>>()?
+            } else {
+                wanted
+            };
+            let dropped = c.drop_partitions(&a, &db, &table, wanted, delete_data).await?;
+            Ok(t::DropPartitionsResult { partitions: need_result.then(|| convert::partitions_out(dropped)) })
+        })
+    }
+
+    fn handle_partition_name_to_vals(&self, part_name: String) -> R<Vec<String>> {
+        self.call("partition_name_to_vals", "", |_, _| async move { partitions::name_to_values(&part_name) })
+    }
+
+    fn handle_partition_name_to_spec(&self, part_name: String) -> R<std::collections::BTreeMap<String, String>> {
+        self.call("partition_name_to_spec", "", |_, _| async move { partitions::name_to_spec(&part_name) })
+    }
+
+    fn handle_partition_name_has_valid_characters(&self, _part_vals: Vec<String>, _throw_exception: bool) -> R<bool> {
+        // No whitelist pattern is configured (HMS's default): every value is valid.
+        Ok(true)
+    }
+
     // ------------------------------------------------------------------ locks
 
     fn handle_lock(&self, rqst: t::LockRequest) -> R<t::LockResponse> {
@@ -522,6 +941,129 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
 // Shared bodies of the method families above.
 impl Handler {
+    fn add_one(&self, method: &'static str, part: t::Partition) -> R<t::Partition> {
+        let part = convert::partition_in(part);
+        let (db, table) = (part.db_name.clone(), part.table_name.clone());
+        self.call(method, &target(&db, &table), |c, a| async move {
+            let mut added = c.add_partitions(&a, &db, &table, vec![part], false).await?;
+            added.pop().map(convert::partition_out).ok_or_else(|| CatalogError::internal("no partition added"))
+        })
+    }
+
+    fn add_many(
+        &self,
+        method: &'static str,
+        parts: Vec<strata_core::model::Partition>,
+        if_not_exists: bool,
+    ) -> R<Vec<t::Partition>> {
+        let Some(first) = parts.first() else { return Ok(Vec::new()) };
+        let (db, table) = (first.db_name.clone(), first.table_name.clone());
+        self.call(method, &target(&db, &table), |c, a| async move {
+            c.add_partitions(&a, &db, &table, parts, if_not_exists).await.map(convert::partitions_out)
+        })
+    }
+
+    fn append(&self, method: &'static str, db: String, table: String, values: Vec<String>) -> R<t::Partition> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, a| async move {
+            c.append_partition(&a, &db, &table, values).await.map(convert::partition_out)
+        })
+    }
+
+    fn append_by_name(&self, method: &'static str, db: String, table: String, name: String) -> R<t::Partition> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, a| async move {
+            c.append_partition_by_name(&a, &db, &table, &name).await.map(convert::partition_out)
+        })
+    }
+
+    fn get_one(&self, method: &'static str, db: String, table: String, values: Vec<String>) -> R<t::Partition> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, _| async move {
+            c.get_partition(&db, &table, &values).await.map(convert::partition_out)
+        })
+    }
+
+    fn list(
+        &self,
+        method: &'static str,
+        db: String,
+        table: String,
+        values: Option<Vec<String>>,
+        filter: Option<String>,
+        max: i32,
+    ) -> R<Vec<t::Partition>> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, _| async move {
+            let parts =
+                c.list_partitions(&db, &table, values.as_deref(), filter.as_deref(), Limit::from_max(max)).await?;
+            Ok(convert::partitions_out(parts))
+        })
+    }
+
+    fn names(
+        &self,
+        method: &'static str,
+        db: String,
+        table: String,
+        values: Option<Vec<String>>,
+        max: i32,
+    ) -> R<Vec<String>> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, _| async move {
+            c.list_partition_names(&db, &table, values.as_deref(), None, Limit::from_max_names(max)).await
+        })
+    }
+
+    fn alter(&self, method: &'static str, db: String, table: String, parts: Vec<t::Partition>) -> R<()> {
+        let db = names::strip_catalog(&db);
+        let parts: Vec<_> = parts.into_iter().map(convert::partition_in).collect();
+        self.call(method, &target(&db, &table), |c, a| async move { c.alter_partitions(&a, &db, &table, parts).await })
+    }
+
+    fn rename(
+        &self,
+        method: &'static str,
+        db: String,
+        table: String,
+        old_values: Vec<String>,
+        new: t::Partition,
+    ) -> R<()> {
+        let db = names::strip_catalog(&db);
+        let new = convert::partition_in(new);
+        self.call(method, &target(&db, &table), |c, a| async move {
+            c.rename_partition(&a, &db, &table, &old_values, new).await
+        })
+    }
+
+    fn drop_one(
+        &self,
+        method: &'static str,
+        db: String,
+        table: String,
+        values: Vec<String>,
+        delete_data: bool,
+    ) -> R<bool> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, a| async move {
+            c.drop_partition(&a, &db, &table, &values, delete_data).await.map(|()| true)
+        })
+    }
+
+    fn drop_by_name(
+        &self,
+        method: &'static str,
+        db: String,
+        table: String,
+        name: String,
+        delete_data: bool,
+    ) -> R<bool> {
+        let db = names::strip_catalog(&db);
+        self.call(method, &target(&db, &table), |c, a| async move {
+            c.drop_partition_by_name(&a, &db, &table, &name, delete_data).await.map(|()| true)
+        })
+    }
+
     fn create_table(&self, method: &'static str, tbl: t::Table) -> R<()> {
         let table = convert::table_in(tbl);
         self.call(method, &target(&table.db_name, &table.name), |c, a| async move {
