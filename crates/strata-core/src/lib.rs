@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`model`]: databases, tables, partitions, storage descriptors, locks (our own types, not Thrift's).
+//! - [`model_extra`]: functions, column statistics, notification events.
 //! - [`names`]: identifier normalisation, validation, `@cat#db` parsing, HMS name patterns.
 //! - [`location`]: default locations, path joining, the retained area.
 //! - [`partname`]: partition names `k1=v1/k2=v2` with HMS escaping.
@@ -15,6 +16,7 @@ pub mod filter;
 pub mod location;
 pub mod lock;
 pub mod model;
+pub mod model_extra;
 pub mod names;
 pub mod partname;
 pub mod time;

@@ -12,6 +12,8 @@ use strata_core::{
     Result,
 };
 
+use crate::{events::EventStore, functions::FunctionStore, stats::StatsStore};
+
 /// Options of [`Store::alter_table`].
 #[derive(Debug, Clone, Default)]
 pub struct AlterTableOptions {
@@ -77,7 +79,7 @@ pub struct LockFilter {
 /// conformance suite ([`crate::conformance`]).
 #[async_trait]
 #[allow(unused_variables)] // the temporary default bodies of the partition methods
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: FunctionStore + StatsStore + EventStore + Send + Sync + std::fmt::Debug + 'static {
     /// `"postgres"` or `"sqlite"`.
     fn backend(&self) -> &'static str;
 

@@ -5,6 +5,8 @@
 //! - [`postgres`]: the PostgreSQL implementation (production).
 //! - [`sqlite`]: the SQLite implementation (embedded default).
 //! - [`conformance`]: the suite both implementations must pass.
+//! - [`functions`], [`stats`], [`events`]: functions, column statistics and the notification log
+//!   (supertraits of [`Store`]); [`conformance_extra`]: their conformance cases.
 //! - `common` (private): row structs, JSON encodings and constraint-to-error mapping both share.
 //!
 //! Migrations live at the workspace root in `migrations/postgres` and `migrations/sqlite`.
@@ -12,8 +14,12 @@
 pub mod api;
 mod common;
 pub mod conformance;
+pub mod conformance_extra;
+pub mod events;
+pub mod functions;
 pub mod postgres;
 pub mod sqlite;
+pub mod stats;
 
 use std::sync::Arc;
 

@@ -92,6 +92,7 @@ async fn fresh() -> Option<Fixture> {
 }
 
 strata_store::conformance_tests!(fresh);
+strata_store::conformance_extra_tests!(fresh);
 
 /// Servers starting together on an empty database apply the migrations once (sqlx's migrator
 /// holds an advisory lock), and all of them succeed.

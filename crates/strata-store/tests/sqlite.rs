@@ -34,6 +34,7 @@ async fn fresh() -> Option<Fixture> {
 }
 
 strata_store::conformance_tests!(fresh);
+strata_store::conformance_extra_tests!(fresh);
 
 #[tokio::test]
 async fn open_dispatches_on_the_url_and_data_persists() {

@@ -1,0 +1,157 @@
+//! The notification log (`notification_log`, `notification_sequence`), for both backends.
+//!
+//! Ids are gap-free: each append takes the next id from the one-row `notification_sequence`
+//! under its row lock (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` write
+//! lock) and writes the event in the same transaction, so a rolled-back append consumes no id
+//! and ids are committed in order (Hive ≥ 3 clients reject a log with holes).
+
+use async_trait::async_trait;
+use strata_core::{model_extra::NotificationEvent, time::EpochSeconds, Result};
+
+use crate::{
+    common::{db, internal},
+    functions::{begin_pg, begin_sqlite},
+    postgres::PgStore,
+    sqlite::SqliteStore,
+};
+
+/// The catalog's notification log.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Append an event (its `event_id` is ignored); returns the id it got: the previous last id
+    /// plus one.
+    async fn append_event(&self, event: &NotificationEvent) -> Result<i64>;
+    /// The last id handed out (0 when none).
+    async fn current_event_id(&self) -> Result<i64>;
+    /// Events with an id above `last_event`, ascending, at most `max`, leaving out the types in
+    /// `skip_types`.
+    async fn events_after(&self, last_event: i64, max: usize, skip_types: &[String]) -> Result<Vec<NotificationEvent>>;
+    /// How many events of database `db` have an id above `from` (and at most `to`, if given).
+    async fn count_events(&self, db: &str, from: i64, to: Option<i64>) -> Result<i64>;
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct EventRow {
+    event_id: i64,
+    event_time: i32,
+    event_type: String,
+    catalog_name: Option<String>,
+    db_name: Option<String>,
+    table_name: Option<String>,
+    message: String,
+    message_format: Option<String>,
+}
+
+impl EventRow {
+    fn into_model(self) -> NotificationEvent {
+        NotificationEvent {
+            event_id: self.event_id,
+            event_time: EpochSeconds(self.event_time),
+            event_type: self.event_type,
+            catalog_name: self.catalog_name,
+            db_name: self.db_name,
+            table_name: self.table_name,
+            message: self.message,
+            message_format: self.message_format,
+        }
+    }
+}
+
+const EVENT_COLUMNS: &str =
+    "event_id, event_time, event_type, catalog_name, db_name, table_name, message, message_format";
+
+fn limit(max: usize) -> i64 {
+    i64::try_from(max).unwrap_or(i64::MAX)
+}
+
+macro_rules! event_store_impl {
+    ($store:ty, $begin:expr, $for_update:literal, $skip:literal, $skip_list:expr) => {
+        #[async_trait]
+        impl EventStore for $store {
+            async fn append_event(&self, e: &NotificationEvent) -> Result<i64> {
+                let mut tx = $begin(self).await?;
+                let id: i64 = sqlx::query_scalar(concat!(
+                    "SELECT next_event_id FROM notification_sequence WHERE id = 1",
+                    $for_update
+                ))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("append event: sequence"))?;
+                sqlx::query("UPDATE notification_sequence SET next_event_id = $1 WHERE id = 1")
+                    .bind(id.checked_add(1).ok_or_else(|| internal("append event", "event ids exhausted"))?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("append event: advance"))?;
+                sqlx::query(
+                    "INSERT INTO notification_log (event_id, event_time, event_type, catalog_name, db_name, \
+                     table_name, message, message_format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(id)
+                .bind(e.event_time.0)
+                .bind(&e.event_type)
+                .bind(&e.catalog_name)
+                .bind(&e.db_name)
+                .bind(&e.table_name)
+                .bind(&e.message)
+                .bind(&e.message_format)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("append event"))?;
+                tx.commit().await.map_err(db("append event: commit"))?;
+                Ok(id)
+            }
+
+            async fn current_event_id(&self) -> Result<i64> {
+                let next: i64 = sqlx::query_scalar("SELECT next_event_id FROM notification_sequence WHERE id = 1")
+                    .fetch_one(self.pool())
+                    .await
+                    .map_err(db("current event id"))?;
+                Ok(next - 1)
+            }
+
+            async fn events_after(
+                &self,
+                last_event: i64,
+                max: usize,
+                skip_types: &[String],
+            ) -> Result<Vec<NotificationEvent>> {
+                let rows = sqlx::query_as::<_, EventRow>(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM notification_log WHERE event_id > $1 AND {} \
+                     ORDER BY event_id LIMIT $3",
+                    $skip
+                ))
+                .bind(last_event)
+                .bind($skip_list(skip_types))
+                .bind(limit(max))
+                .fetch_all(self.pool())
+                .await
+                .map_err(db("events after"))?;
+                Ok(rows.into_iter().map(EventRow::into_model).collect())
+            }
+
+            async fn count_events(&self, db_name: &str, from: i64, to: Option<i64>) -> Result<i64> {
+                sqlx::query_scalar(
+                    "SELECT count(*) FROM notification_log WHERE event_id > $1 AND ($2 IS NULL OR event_id <= $2) \
+                     AND lower(db_name) = lower($3)",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(db_name)
+                .fetch_one(self.pool())
+                .await
+                .map_err(db("count events"))
+            }
+        }
+    };
+}
+
+fn pg_skip(types: &[String]) -> Vec<String> {
+    types.to_vec()
+}
+
+fn sqlite_skip(types: &[String]) -> String {
+    serde_json::to_string(types).unwrap_or_else(|_| "[]".into())
+}
+
+event_store_impl!(PgStore, begin_pg, " FOR UPDATE", "NOT (event_type = ANY($2))", pg_skip);
+event_store_impl!(SqliteStore, begin_sqlite, "", "event_type NOT IN (SELECT value FROM json_each($2))", sqlite_skip);
