@@ -28,6 +28,7 @@ impl Catalog {
         if let Err(e) = self.storage.mkdirs(&db.location).await {
             tracing::warn!(error = %e, location = %db.location, "could not create database directory");
         }
+        self.on_create_database(&db).await;
         Ok(db)
     }
 
@@ -60,7 +61,9 @@ impl Catalog {
         if new.managed_location.is_some() {
             db.managed_location = new.managed_location;
         }
-        self.store.alter_database(&db).await
+        self.store.alter_database(&db).await?;
+        self.on_alter_database(&db).await;
+        Ok(())
     }
 
     /// Drop a database. With `delete_data`, managed tables' directories and the database's own
@@ -126,6 +129,10 @@ impl Catalog {
             self.restore(&moved).await;
             return Err(e);
         }
+        for t in &tables {
+            self.on_drop_table(t).await;
+        }
+        self.on_drop_database(&db).await;
         Ok(())
     }
 }

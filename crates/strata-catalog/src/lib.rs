@@ -6,13 +6,17 @@
 //! - [`databases`]: create/get/list/alter/drop databases.
 //! - [`tables`]: create/get/list/alter/rename/drop/truncate tables.
 //! - [`partitions`]: add/get/list/filter/alter/rename/drop partitions.
+//! - [`functions`], [`stats`], [`events`]: functions, column statistics, the notification log.
 //! - [`locks`]: table and partition locks with heartbeat expiry.
 //! - [`retain`]: where data goes instead of being deleted.
 
 pub mod databases;
+pub mod events;
+pub mod functions;
 pub mod locks;
 pub mod partitions;
 pub mod retain;
+pub mod stats;
 pub mod tables;
 
 use std::{sync::Arc, time::Duration};

@@ -172,6 +172,7 @@ impl Catalog {
         if !table.is_view() {
             self.make_dirs(added.iter().filter_map(|p| p.sd.location.as_deref())).await;
         }
+        self.on_add_partition(&table.db_name, &table.name, &added).await;
         Ok(added)
     }
 
@@ -375,7 +376,12 @@ impl Catalog {
             Err(CatalogError::NoSuchObject(m) | CatalogError::InvalidObject(m)) => {
                 Err(CatalogError::InvalidOperation(m))
             }
-            other => other.map(|_| ()),
+            Ok(_) => {
+                let parts: Vec<Partition> = prepared.into_iter().map(|(_, p)| p).collect();
+                self.on_alter_partition(&t.db_name, &t.name, &parts).await;
+                Ok(())
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -423,6 +429,9 @@ impl Catalog {
         h.previous_location.clone_from(&old.sd.location);
         h.new_location.clone_from(&new.sd.location);
         let result = self.store.rename_partition(&t.db_name, &t.name, &old_name, &new_name, &new, &[h]).await;
+        if result.is_ok() {
+            self.on_alter_partition(&t.db_name, &t.name, std::slice::from_ref(&new)).await;
+        }
         if result.is_err() {
             if let Some((from, to)) = moved {
                 if let Err(e) = self.storage.rename(&to, &from).await {
@@ -483,7 +492,10 @@ impl Catalog {
         let canonical: Vec<String> =
             current.iter().map(|p| Self::partition_name(&t, &p.values)).collect::<Result<_>>()?;
         match self.store.drop_partitions(&t.db_name, &t.name, &canonical, &history).await {
-            Ok(dropped) => Ok(dropped),
+            Ok(dropped) => {
+                self.on_drop_partition(&t.db_name, &t.name, &dropped).await;
+                Ok(dropped)
+            }
             Err(e) => {
                 self.restore(&moved).await;
                 Err(e)

@@ -63,6 +63,7 @@ impl Catalog {
                 tracing::warn!(error = %e, location = dir, "could not create table directory");
             }
         }
+        self.on_create_table(&table).await;
         Ok(table)
     }
 
@@ -243,6 +244,9 @@ impl Catalog {
         }
         // -- STORE --
         let result = self.store.alter_table(&db, &name, &new, &store_options).await;
+        if result.is_ok() {
+            self.on_alter_table(&db, &name, &new).await;
+        }
         if result.is_err() {
             if let Some((from, to)) = moved {
                 if let Err(e) = self.storage.rename(&to, &from).await {
@@ -269,6 +273,9 @@ impl Catalog {
             }
         }
         let result = self.store.drop_table(&db, &name, &[row]).await;
+        if result.is_ok() {
+            self.on_drop_table(&table).await;
+        }
         if result.is_err() {
             if let Some(m) = moved {
                 self.restore(&[m]).await;

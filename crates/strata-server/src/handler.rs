@@ -889,6 +889,291 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         Ok(true)
     }
 
+    // ---- functions, statistics, notifications ----
+
+    fn handle_create_function(&self, func: t::Function) -> R<()> {
+        let f = crate::convert_extra::function_in(func);
+        self.call("create_function", &target(&f.db_name, &f.name), |c, _| async move {
+            c.create_function(f).await.map(|_| ())
+        })
+    }
+
+    fn handle_drop_function(&self, db_name: String, func_name: String) -> R<()> {
+        self.call("drop_function", &target(&db_name, &func_name), |c, _| async move {
+            c.drop_function(&db_name, &func_name).await
+        })
+    }
+
+    fn handle_alter_function(&self, db_name: String, func_name: String, new_func: t::Function) -> R<()> {
+        let new = crate::convert_extra::function_in(new_func);
+        self.call("alter_function", &target(&db_name, &func_name), |c, _| async move {
+            c.alter_function(&db_name, &func_name, new).await
+        })
+    }
+
+    fn handle_get_functions(&self, db_name: String, pattern: String) -> R<Vec<String>> {
+        self.call("get_functions", &db_name.clone(), |c, _| async move {
+            c.list_function_names(&db_name, Some(&pattern)).await
+        })
+    }
+
+    fn handle_get_function(&self, db_name: String, func_name: String) -> R<t::Function> {
+        self.call("get_function", &target(&db_name, &func_name), |c, _| async move {
+            c.get_function(&db_name, &func_name).await.map(crate::convert_extra::function_out)
+        })
+    }
+
+    fn handle_get_all_functions(&self) -> R<t::GetAllFunctionsResponse> {
+        self.call("get_all_functions", "", |c, _| async move {
+            let all = c.all_functions().await?;
+            Ok(t::GetAllFunctionsResponse {
+                functions: Some(all.into_iter().map(crate::convert_extra::function_out).collect()),
+            })
+        })
+    }
+
+    fn handle_update_table_column_statistics(&self, stats_obj: t::ColumnStatistics) -> R<bool> {
+        let mut stats = crate::convert_extra::column_statistics_in(stats_obj);
+        stats.is_table_level = true;
+        self.call("update_table_column_statistics", &target(&stats.db_name, &stats.table_name), |c, _| async move {
+            c.update_column_statistics(stats).await.map(|()| true)
+        })
+    }
+
+    fn handle_update_partition_column_statistics(&self, stats_obj: t::ColumnStatistics) -> R<bool> {
+        let mut stats = crate::convert_extra::column_statistics_in(stats_obj);
+        stats.is_table_level = false;
+        self.call("update_partition_column_statistics", &target(&stats.db_name, &stats.table_name), |c, _| async move {
+            c.update_column_statistics(stats).await.map(|()| true)
+        })
+    }
+
+    fn handle_update_table_column_statistics_req(
+        &self,
+        req: t::SetPartitionsStatsRequest,
+    ) -> R<t::SetPartitionsStatsResponse> {
+        let engine = req.engine;
+        let mut all: Vec<_> = req.col_stats.into_iter().map(crate::convert_extra::column_statistics_in).collect();
+        all.iter_mut().for_each(|s| s.is_table_level = true);
+        let tgt = all.first().map(|s| target(&s.db_name, &s.table_name)).unwrap_or_default();
+        self.call("update_table_column_statistics_req", &tgt, |c, _| async move {
+            c.set_column_statistics(all, false, engine.as_deref()).await?;
+            Ok(t::SetPartitionsStatsResponse { result: true })
+        })
+    }
+
+    fn handle_update_partition_column_statistics_req(
+        &self,
+        req: t::SetPartitionsStatsRequest,
+    ) -> R<t::SetPartitionsStatsResponse> {
+        let engine = req.engine;
+        let mut all: Vec<_> = req.col_stats.into_iter().map(crate::convert_extra::column_statistics_in).collect();
+        all.iter_mut().for_each(|s| s.is_table_level = false);
+        let tgt = all.first().map(|s| target(&s.db_name, &s.table_name)).unwrap_or_default();
+        self.call("update_partition_column_statistics_req", &tgt, |c, _| async move {
+            c.set_column_statistics(all, false, engine.as_deref()).await?;
+            Ok(t::SetPartitionsStatsResponse { result: true })
+        })
+    }
+
+    fn handle_get_table_column_statistics(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        col_name: String,
+    ) -> R<t::ColumnStatistics> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_table_column_statistics", &target(&db, &tbl_name), |c, _| async move {
+            let rows = c.table_column_statistics(&db, &tbl_name, std::slice::from_ref(&col_name), None).await?;
+            if rows.is_empty() {
+                return Err(CatalogError::NoSuchObject(format!(
+                    "Column statistics of {db}.{tbl_name}.{col_name} not found"
+                )));
+            }
+            Ok(crate::convert_extra::column_statistics_out(
+                &names::normalize(&db),
+                &names::normalize(&tbl_name),
+                None,
+                rows,
+            ))
+        })
+    }
+
+    fn handle_get_partition_column_statistics(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_name: String,
+        col_name: String,
+    ) -> R<t::ColumnStatistics> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_partition_column_statistics", &target(&db, &tbl_name), |c, _| async move {
+            let rows = c
+                .partition_column_statistics(
+                    &db,
+                    &tbl_name,
+                    std::slice::from_ref(&part_name),
+                    std::slice::from_ref(&col_name),
+                    None,
+                )
+                .await?;
+            let Some(name) = rows.first().and_then(|r| r.part_name.clone()) else {
+                return Err(CatalogError::NoSuchObject(format!(
+                    "Column statistics of {db}.{tbl_name}.{col_name} for partition {part_name} not found"
+                )));
+            };
+            Ok(crate::convert_extra::column_statistics_out(
+                &names::normalize(&db),
+                &names::normalize(&tbl_name),
+                Some(name),
+                rows,
+            ))
+        })
+    }
+
+    fn handle_get_table_statistics_req(&self, request: t::TableStatsRequest) -> R<t::TableStatsResult> {
+        let db = names::strip_catalog(&request.db_name);
+        let table = request.tbl_name;
+        self.call("get_table_statistics_req", &target(&db, &table), |c, _| async move {
+            let rows = c.table_column_statistics(&db, &table, &request.col_names, request.engine.as_deref()).await?;
+            Ok(t::TableStatsResult {
+                table_stats: rows.into_iter().map(|r| crate::convert_extra::stats_obj_out(r.stats)).collect(),
+                is_stats_compliant: None,
+            })
+        })
+    }
+
+    fn handle_get_partitions_statistics_req(&self, request: t::PartitionsStatsRequest) -> R<t::PartitionsStatsResult> {
+        let db = names::strip_catalog(&request.db_name);
+        let table = request.tbl_name;
+        self.call("get_partitions_statistics_req", &target(&db, &table), |c, _| async move {
+            let rows = c
+                .partition_column_statistics(
+                    &db,
+                    &table,
+                    &request.part_names,
+                    &request.col_names,
+                    request.engine.as_deref(),
+                )
+                .await?;
+            let mut part_stats: std::collections::BTreeMap<String, Vec<t::ColumnStatisticsObj>> =
+                std::collections::BTreeMap::new();
+            for r in rows {
+                part_stats
+                    .entry(r.part_name.unwrap_or_default())
+                    .or_default()
+                    .push(crate::convert_extra::stats_obj_out(r.stats));
+            }
+            Ok(t::PartitionsStatsResult { part_stats, is_stats_compliant: None })
+        })
+    }
+
+    fn handle_get_aggr_stats_for(&self, request: t::PartitionsStatsRequest) -> R<t::AggrStats> {
+        let db = names::strip_catalog(&request.db_name);
+        let table = request.tbl_name;
+        self.call("get_aggr_stats_for", &target(&db, &table), |c, _| async move {
+            let aggr = c
+                .aggregate_statistics(&db, &table, &request.part_names, &request.col_names, request.engine.as_deref())
+                .await?;
+            Ok(t::AggrStats {
+                col_stats: aggr.columns.into_iter().map(crate::convert_extra::stats_obj_out).collect(),
+                parts_found: aggr.parts_found,
+                is_stats_compliant: None,
+            })
+        })
+    }
+
+    fn handle_set_aggr_stats_for(&self, request: t::SetPartitionsStatsRequest) -> R<bool> {
+        let (engine, need_merge) = (request.engine, request.need_merge.unwrap_or(false));
+        let all: Vec<_> = request.col_stats.into_iter().map(crate::convert_extra::column_statistics_in).collect();
+        let tgt = all.first().map(|s| target(&s.db_name, &s.table_name)).unwrap_or_default();
+        self.call("set_aggr_stats_for", &tgt, |c, _| async move {
+            c.set_column_statistics(all, need_merge, engine.as_deref()).await.map(|()| true)
+        })
+    }
+
+    fn handle_delete_partition_column_statistics(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        part_name: String,
+        col_name: String,
+        engine: String,
+    ) -> R<bool> {
+        let db = names::strip_catalog(&db_name);
+        self.call("delete_partition_column_statistics", &target(&db, &tbl_name), |c, _| async move {
+            c.delete_column_statistics(&db, &tbl_name, Some(&part_name), Some(&col_name), Some(&engine))
+                .await
+                .map(|()| true)
+        })
+    }
+
+    fn handle_delete_table_column_statistics(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        col_name: String,
+        engine: String,
+    ) -> R<bool> {
+        let db = names::strip_catalog(&db_name);
+        self.call("delete_table_column_statistics", &target(&db, &tbl_name), |c, _| async move {
+            c.delete_column_statistics(&db, &tbl_name, None, Some(&col_name), Some(&engine)).await.map(|()| true)
+        })
+    }
+
+    fn handle_get_next_notification(&self, rqst: t::NotificationEventRequest) -> R<t::NotificationEventResponse> {
+        self.call("get_next_notification", "", |c, _| async move {
+            let skip = rqst.event_type_skip_list.unwrap_or_default();
+            let events = c.next_events(rqst.last_event, rqst.max_events.unwrap_or(-1), &skip).await?;
+            Ok(t::NotificationEventResponse {
+                events: events.into_iter().map(crate::convert_extra::event_out).collect(),
+            })
+        })
+    }
+
+    fn handle_get_current_notification_event_id(&self) -> R<t::CurrentNotificationEventId> {
+        self.call("get_current_notificationEventId", "", |c, _| async move {
+            Ok(t::CurrentNotificationEventId { event_id: c.current_event_id().await? })
+        })
+    }
+
+    fn handle_get_notification_events_count(
+        &self,
+        rqst: t::NotificationEventsCountRequest,
+    ) -> R<t::NotificationEventsCountResponse> {
+        self.call("get_notification_events_count", &rqst.db_name.clone(), |c, _| async move {
+            let events_count = c.count_events(&rqst.db_name, rqst.from_event_id, rqst.to_event_id).await?;
+            Ok(t::NotificationEventsCountResponse { events_count })
+        })
+    }
+
+    fn handle_fire_listener_event(&self, rqst: t::FireEventRequest) -> R<t::FireEventResponse> {
+        let db = rqst.db_name.unwrap_or_default();
+        let table = rqst.table_name.unwrap_or_default();
+        self.call("fire_listener_event", &target(&db, &table), |c, _| async move {
+            if !rqst.successful {
+                return Ok(t::FireEventResponse { event_ids: Some(Vec::new()) });
+            }
+            let inserts = match rqst.data {
+                t::FireEventRequestData::InsertData(d) => vec![d],
+                t::FireEventRequestData::InsertDatas(ds) => ds,
+                t::FireEventRequestData::RefreshEvent(_) => {
+                    return Ok(t::FireEventResponse { event_ids: Some(Vec::new()) })
+                }
+            };
+            let inserts = inserts
+                .into_iter()
+                .map(|d| strata_catalog::events::InsertEvent {
+                    files: d.files_added.unwrap_or_default(),
+                    replace: d.replace,
+                    partition_vals: d.partition_val,
+                })
+                .collect();
+            let ids = c.fire_insert_events(&db, &table, rqst.partition_vals, inserts).await?;
+            Ok(t::FireEventResponse { event_ids: Some(ids) })
+        })
+    }
+
     // ------------------------------------------------------------------ locks
 
     fn handle_lock(&self, rqst: t::LockRequest) -> R<t::LockResponse> {

@@ -5,7 +5,7 @@
 //! - [`conn`]: one connection on its own thread: transport/protocol detection, limits, the
 //!   call loop.
 //! - [`handler`]: the HMS methods: decode, call the catalog, encode.
-//! - [`convert`]: Thrift structs ⇄ core model.
+//! - [`convert`]: Thrift structs ⇄ core model ([`convert_extra`]: functions, statistics, events).
 //! - [`errors`]: catalog errors → HMS exceptions, in one place.
 //!
 //! ```text
@@ -17,6 +17,7 @@
 
 pub mod conn;
 pub mod convert;
+pub mod convert_extra;
 pub mod errors;
 pub mod handler;
 
