@@ -78,7 +78,6 @@ pub struct LockFilter {
 /// The catalog's persistence. Implemented for PostgreSQL and SQLite; both pass one
 /// conformance suite ([`crate::conformance`]).
 #[async_trait]
-#[allow(unused_variables)] // the temporary default bodies of the partition methods
 pub trait Store: FunctionStore + StatsStore + EventStore + Send + Sync + std::fmt::Debug + 'static {
     /// `"postgres"` or `"sqlite"`.
     fn backend(&self) -> &'static str;
@@ -135,7 +134,9 @@ pub trait Store: FunctionStore + StatsStore + EventStore + Send + Sync + std::fm
 
     /// Add partitions `(name, partition)` in one transaction. An existing name fails the whole
     /// call with `AlreadyExists(format!("Partition already exists: {name}"))` unless
-    /// `if_not_exists`, in which case it is skipped. Returns the partitions actually added.
+    /// `if_not_exists`, in which case it is skipped. Returns the partitions actually added, in
+    /// input order. A name given twice counts as existing the second time. History rows naming
+    /// a skipped partition (`partition_name`) are not appended; the others are.
     async fn add_partitions(
         &self,
         db: &str,
@@ -143,45 +144,33 @@ pub trait Store: FunctionStore + StatsStore + EventStore + Send + Sync + std::fm
         parts: &[(String, Partition)],
         if_not_exists: bool,
         history: &[HistoryEntry],
-    ) -> Result<Vec<Partition>> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
+    ) -> Result<Vec<Partition>>;
     /// One partition by name, `None` if absent.
-    async fn get_partition(&self, db: &str, table: &str, name: &str) -> Result<Option<Partition>> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
+    async fn get_partition(&self, db: &str, table: &str, name: &str) -> Result<Option<Partition>>;
     /// The named partitions that exist (others skipped), in name order.
-    async fn get_partitions_by_names(&self, db: &str, table: &str, names: &[String]) -> Result<Vec<Partition>> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
+    async fn get_partitions_by_names(&self, db: &str, table: &str, names: &[String]) -> Result<Vec<Partition>>;
     /// Partitions selected by a query.
-    async fn list_partitions(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<Partition>> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
+    async fn list_partitions(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<Partition>>;
     /// Names of the partitions selected by a query.
-    async fn list_partition_names(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<String>> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
+    async fn list_partition_names(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<String>>;
     /// Number of partitions selected by a query (`max` ignored).
-    async fn count_partitions(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<i64> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
+    async fn count_partitions(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<i64>;
     /// Replace existing partitions `(name, new definition)` in one transaction (values and name
     /// unchanged; storage descriptor, location, parameters, times replaced). Any missing name
     /// fails the whole call with `InvalidOperation(format!("Partition not found: {name}"))`.
-    /// Returns the previous definitions, in input order.
+    /// Returns the previous definitions, in input order. A name given twice: the last definition
+    /// wins.
     async fn alter_partitions(
         &self,
         db: &str,
         table: &str,
         parts: &[(String, Partition)],
         history: &[HistoryEntry],
-    ) -> Result<Vec<Partition>> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
-    /// Give partition `old_name` new values (`new_name`, `new`). `NoSuchObject` if the old one
-    /// is absent, `AlreadyExists(format!("Partition already exists: {new_name}"))` if the new
-    /// name is taken.
+    ) -> Result<Vec<Partition>>;
+    /// Give partition `old_name` new values (`new_name`, `new`; every stored field is replaced,
+    /// the key values too). `NoSuchObject(format!("Partition doesn't exist. {old_name}"))` if
+    /// the old one is absent, `AlreadyExists(format!("Partition already exists: {new_name}"))`
+    /// if the new name is taken (also when it is `old_name`).
     async fn rename_partition(
         &self,
         db: &str,
@@ -190,21 +179,17 @@ pub trait Store: FunctionStore + StatsStore + EventStore + Send + Sync + std::fm
         new_name: &str,
         new: &Partition,
         history: &[HistoryEntry],
-    ) -> Result<()> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
+    ) -> Result<()>;
     /// Drop partitions by name in one transaction; any missing name fails the whole call with
     /// `NoSuchObject(format!("Partition doesn't exist. {name}"))`. Returns the dropped
-    /// partitions in input order.
+    /// partitions in input order (each once).
     async fn drop_partitions(
         &self,
         db: &str,
         table: &str,
         names: &[String],
         history: &[HistoryEntry],
-    ) -> Result<Vec<Partition>> {
-        Err(strata_core::CatalogError::Meta("partitions are not implemented by this store yet".into()))
-    }
+    ) -> Result<Vec<Partition>>;
 
     // ---- history ----
 

@@ -31,6 +31,9 @@ use tokio::sync::Barrier;
 
 use crate::api::{AlterTableOptions, LockFilter, Store};
 
+mod partitions;
+pub use partitions::*;
+
 /// What the suite needs beyond the [`Store`] trait. Test-only; not for the catalog.
 #[doc(hidden)]
 #[async_trait]
@@ -78,6 +81,13 @@ macro_rules! conformance_tests {
             case_concurrent_cas,
             case_concurrent_locks,
             case_concurrent_creates,
+            case_partitions_add_and_get,
+            case_partitions_list,
+            case_partitions_alter,
+            case_partitions_rename,
+            case_partitions_drop,
+            case_partition_filters,
+            case_partition_filter_differential,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {

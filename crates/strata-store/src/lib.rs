@@ -7,6 +7,8 @@
 //! - [`conformance`]: the suite both implementations must pass.
 //! - [`functions`], [`stats`], [`events`]: functions, column statistics and the notification log
 //!   (supertraits of [`Store`]); [`conformance_extra`]: their conformance cases.
+//! - `partitions` (private): typed key values, write batches and the filter pushdown both
+//!   stores share.
 //! - `common` (private): row structs, JSON encodings and constraint-to-error mapping both share.
 //!
 //! Migrations live at the workspace root in `migrations/postgres` and `migrations/sqlite`.
@@ -17,6 +19,7 @@ pub mod conformance;
 pub mod conformance_extra;
 pub mod events;
 pub mod functions;
+mod partitions;
 pub mod postgres;
 pub mod sqlite;
 pub mod stats;

@@ -3,30 +3,35 @@
 //! Every trait method runs in one transaction at READ COMMITTED. Writers that must see a stable
 //! row lock it (`FOR UPDATE`); lock requests serialise on one transaction-scoped advisory lock.
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    str::FromStr,
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use sqlx::{
     migrate::Migrator,
-    postgres::{PgConnectOptions, PgPoolOptions},
-    PgConnection, PgPool, Postgres, Transaction,
+    postgres::{PgArguments, PgConnectOptions, PgPoolOptions},
+    Arguments, PgConnection, PgPool, Postgres, Transaction,
 };
 use strata_core::{
     error::msg,
     lock::{LockState, LockTarget},
-    model::{Database, HistoryEntry, LockInfo, LockRequest, Params, Table, TableSummary},
+    model::{Database, HistoryEntry, LockInfo, LockRequest, Params, Partition, Table, TableSummary},
     partname, CatalogError, Result,
 };
 
 use crate::{
-    api::{AlterTableOptions, LockFilter, LockOutcome, Store},
+    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Store},
     common::{
         self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
         to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
-        DATABASES_NAME_KEY, DATABASE_COLUMNS, HISTORY_COLUMNS, LOCK_COLUMNS, STATE_ACQUIRED, STATE_WAITING,
-        TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY, TABLE_SELECT,
+        DATABASES_NAME_KEY, DATABASE_COLUMNS, HISTORY_COLUMNS, LOCK_COLUMNS, PARTITIONS_TABLE_ID_PART_NAME_KEY,
+        STATE_ACQUIRED, STATE_WAITING, TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY, TABLE_SELECT,
     },
     conformance::ConformanceHooks,
+    partitions::{self, Batch, Bind, Dialect, PartRow, Shapes, PART_COLUMNS},
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -109,25 +114,51 @@ async fn intern_descriptor(conn: &mut PgConnection, shape_hash: &str, shape_json
 }
 
 async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Result<()> {
-    for e in entries {
-        let values = e.partition_values.as_ref().map(to_json).transpose()?;
+    for chunk in entries.chunks(PG_CHUNK) {
+        let n = chunk.len();
+        let (mut operation, mut db_name, mut table_name) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut partition_name, mut partition_values, mut batch_id) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut previous, mut new, mut actor) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut client_addr, mut request_id, mut at_millis) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for e in chunk {
+            operation.push(e.operation.as_str());
+            db_name.push(e.db_name.as_str());
+            table_name.push(e.table_name.as_str());
+            partition_name.push(e.partition_name.as_deref());
+            partition_values.push(e.partition_values.as_ref().map(to_json).transpose()?);
+            batch_id.push(e.batch_id.as_deref());
+            previous.push(e.previous_location.as_deref());
+            new.push(e.new_location.as_deref());
+            actor.push(e.actor.as_str());
+            client_addr.push(e.client_addr.as_str());
+            request_id.push(e.request_id.as_str());
+            at_millis.push(e.at_millis);
+        }
         sqlx::query(
             "INSERT INTO location_history (operation, db_name, table_name, partition_name, partition_values, \
              batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             SELECT u.operation, u.db_name, u.table_name, u.partition_name, u.partition_values, u.batch_id, \
+             u.previous_location, u.new_location, u.actor, u.client_addr, u.request_id, u.at_millis \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+             $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) WITH ORDINALITY \
+             AS u(operation, db_name, table_name, partition_name, partition_values, batch_id, previous_location, \
+             new_location, actor, client_addr, request_id, at_millis, ord) ORDER BY u.ord",
         )
-        .bind(&e.operation)
-        .bind(&e.db_name)
-        .bind(&e.table_name)
-        .bind(&e.partition_name)
-        .bind(values)
-        .bind(&e.batch_id)
-        .bind(&e.previous_location)
-        .bind(&e.new_location)
-        .bind(&e.actor)
-        .bind(&e.client_addr)
-        .bind(&e.request_id)
-        .bind(e.at_millis)
+        .bind(&operation)
+        .bind(&db_name)
+        .bind(&table_name)
+        .bind(&partition_name)
+        .bind(&partition_values)
+        .bind(&batch_id)
+        .bind(&previous)
+        .bind(&new)
+        .bind(&actor)
+        .bind(&client_addr)
+        .bind(&request_id)
+        .bind(&at_millis)
         .execute(&mut *conn)
         .await
         .map_err(db("insert history"))?;
@@ -171,6 +202,176 @@ async fn serialise_locks(conn: &mut PgConnection) -> Result<()> {
         .await
         .map_err(db("lock advisory"))?;
     Ok(())
+}
+
+// ------------------------------------------------------------------ partitions (inside a transaction)
+
+/// Rows written per statement (partitions, history).
+const PG_CHUNK: usize = 5_000;
+/// Key-value rows written per statement.
+const PG_KV_CHUNK: usize = 20_000;
+
+/// A `partitions` row as PostgreSQL returns it ([`PART_COLUMNS`]).
+#[derive(Debug, sqlx::FromRow)]
+struct PgPartRow {
+    id: i64,
+    part_name: String,
+    part_values: Vec<String>,
+    sd_id: i64,
+    location: Option<String>,
+    create_time: i32,
+    last_access_time: i32,
+    parameters: String,
+}
+
+impl From<PgPartRow> for PartRow {
+    fn from(r: PgPartRow) -> Self {
+        PartRow {
+            id: r.id,
+            part_name: r.part_name,
+            values: r.part_values,
+            sd_id: r.sd_id,
+            location: r.location,
+            create_time: r.create_time,
+            last_access_time: r.last_access_time,
+            parameters: r.parameters,
+        }
+    }
+}
+
+/// The id of the table whose partitions a call touches; `NoSuchObject` if absent. Writers take
+/// a key-share lock on the table row, so that the table cannot be dropped under them.
+async fn partition_table_id(conn: &mut PgConnection, db_name: &str, table: &str, write: bool) -> Result<i64> {
+    let sql = if write {
+        "SELECT t.id FROM tables t JOIN databases d ON d.id = t.db_id WHERE d.name = $1 AND t.name = $2 \
+         FOR KEY SHARE OF t"
+    } else {
+        "SELECT t.id FROM tables t JOIN databases d ON d.id = t.db_id WHERE d.name = $1 AND t.name = $2"
+    };
+    sqlx::query_scalar(sql)
+        .bind(db_name)
+        .bind(table)
+        .fetch_optional(conn)
+        .await
+        .map_err(db("partition table"))?
+        .ok_or_else(|| partitions::no_table(db_name, table))
+}
+
+/// The named partitions of a table, by name; locked for update when `for_update`.
+async fn partitions_named(
+    conn: &mut PgConnection,
+    table_id: i64,
+    names: &[String],
+    for_update: bool,
+) -> Result<Vec<PartRow>> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    Ok(sqlx::query_as::<_, PgPartRow>(&format!(
+        "SELECT {PART_COLUMNS} FROM partitions p WHERE p.table_id = $1 AND p.part_name = ANY($2) \
+         ORDER BY p.part_name{lock}"
+    ))
+    .bind(table_id)
+    .bind(names)
+    .fetch_all(conn)
+    .await
+    .map_err(db("read partitions"))?
+    .into_iter()
+    .map(PartRow::from)
+    .collect())
+}
+
+/// The descriptor shapes the rows use, one query for all.
+async fn load_shapes(conn: &mut PgConnection, rows: &[PartRow]) -> Result<Shapes> {
+    let ids = partitions::shape_ids(rows);
+    if ids.is_empty() {
+        return Ok(Shapes::new());
+    }
+    let found: Vec<(i64, String)> = sqlx::query_as("SELECT id, shape_json FROM storage_descriptors WHERE id = ANY($1)")
+        .bind(&ids)
+        .fetch_all(conn)
+        .await
+        .map_err(db("read storage descriptors"))?;
+    partitions::decode_shapes(found)
+}
+
+/// Rows with their shapes as partitions of `db.table`.
+fn to_models(rows: Vec<PartRow>, shapes: &Shapes, db_name: &str, table: &str) -> Result<Vec<Partition>> {
+    rows.into_iter().map(|r| r.into_model(db_name, table, shapes)).collect()
+}
+
+/// The descriptor id of each distinct shape of a batch.
+async fn intern_shapes(conn: &mut PgConnection, batch: &Batch<'_>) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(batch.shapes.len());
+    for shape in &batch.shapes {
+        ids.push(intern_descriptor(conn, &shape.hash, &shape.json).await?);
+    }
+    Ok(ids)
+}
+
+/// Write the key-value rows of partitions `(id, values)`.
+async fn insert_key_values<'a>(
+    conn: &mut PgConnection,
+    table_id: i64,
+    parts: impl IntoIterator<Item = (i64, &'a [String])>,
+) -> Result<()> {
+    let (mut pids, mut indexes, mut values, mut ints, mut dates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (id, part_values) in parts {
+        for kv in partitions::key_values(part_values)? {
+            pids.push(id);
+            indexes.push(kv.key_index);
+            values.push(kv.value);
+            ints.push(kv.int_value);
+            dates.push(kv.date_value);
+        }
+    }
+    for start in (0..pids.len()).step_by(PG_KV_CHUNK) {
+        let end = (start + PG_KV_CHUNK).min(pids.len());
+        sqlx::query(
+            "INSERT INTO partition_key_values (partition_id, table_id, key_index, value, int_value, date_value) \
+             SELECT u.pid, $1, u.key_index, u.value, u.int_value, u.date_value \
+             FROM UNNEST($2::bigint[], $3::int[], $4::text[], $5::bigint[], $6::int[]) \
+             AS u(pid, key_index, value, int_value, date_value)",
+        )
+        .bind(table_id)
+        .bind(&pids[start..end])
+        .bind(&indexes[start..end])
+        .bind(&values[start..end])
+        .bind(&ints[start..end])
+        .bind(&dates[start..end])
+        .execute(&mut *conn)
+        .await
+        .map_err(db("insert partition key values"))?;
+    }
+    Ok(())
+}
+
+/// Arguments `$1 = table id`, then a selection's binds, then the limit if any.
+fn selection_args(table_id: i64, binds: &[Bind], limit: Option<i64>) -> Result<PgArguments> {
+    let mut args = PgArguments::default();
+    let bind_err = |e| internal("bind partition query", e);
+    args.add(table_id).map_err(bind_err)?;
+    for b in binds {
+        match b {
+            Bind::Text(s) => args.add(s.as_str()),
+            Bind::Int(n) => args.add(*n),
+            Bind::Int4(n) => args.add(*n),
+            Bind::Texts(v) => args.add(v.as_slice()),
+            Bind::Ints(v) => args.add(v.as_slice()),
+            Bind::Int4s(v) => args.add(v.as_slice()),
+        }
+        .map_err(bind_err)?;
+    }
+    if let Some(limit) = limit {
+        args.add(limit).map_err(bind_err)?;
+    }
+    Ok(args)
+}
+
+impl PgStore {
+    /// A read-only transaction on one snapshot (a listing and its descriptors agree).
+    async fn begin_read(&self) -> Result<Transaction<'static, Postgres>> {
+        self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db("begin read"))
+    }
 }
 
 // ------------------------------------------------------------------ the trait
@@ -546,6 +747,364 @@ impl Store for PgStore {
         Ok(())
     }
 
+    // ---- partitions ----
+
+    async fn add_partitions(
+        &self,
+        db_name: &str,
+        table: &str,
+        parts: &[(String, Partition)],
+        if_not_exists: bool,
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        let mut tx = self.begin().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, true).await?;
+        let mut seen = HashSet::with_capacity(parts.len());
+        let mut unique = Vec::with_capacity(parts.len());
+        for (name, part) in parts {
+            if seen.insert(name.as_str()) {
+                unique.push((name.as_str(), part));
+            } else if !if_not_exists {
+                return Err(partitions::already_exists(name));
+            }
+        }
+        let batch = partitions::prepare_batch(unique)?;
+        let sd_ids = intern_shapes(&mut tx, &batch).await?;
+
+        // Insert what is new; ON CONFLICT also covers a concurrent add of the same name.
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.rows.len());
+        for chunk in batch.rows.chunks(PG_CHUNK) {
+            let n = chunk.len();
+            let (mut names, mut sds, mut locations) =
+                (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+            let (mut created, mut accessed, mut params) =
+                (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+            let (mut flat, mut offsets, mut counts) = (Vec::new(), Vec::with_capacity(n), Vec::with_capacity(n));
+            for r in chunk {
+                names.push(r.name);
+                sds.push(sd_ids[r.shape]);
+                locations.push(r.part.sd.location.as_deref());
+                created.push(r.part.create_time.0);
+                accessed.push(r.part.last_access_time.0);
+                params.push(r.parameters.as_str());
+                offsets.push(i32::try_from(flat.len()).map_err(|e| internal("partition values", e))?);
+                counts.push(i32::try_from(r.part.values.len()).map_err(|e| internal("partition values", e))?);
+                flat.extend(r.part.values.iter().map(String::as_str));
+            }
+            let inserted: Vec<(i64, String)> = sqlx::query_as(
+                "INSERT INTO partitions (table_id, part_name, part_values, sd_id, location, create_time, \
+                 last_access_time, parameters) \
+                 SELECT $1, u.name, ($8::text[])[u.off + 1 : u.off + u.cnt], u.sd_id, u.location, u.create_time, \
+                 u.last_access_time, u.parameters \
+                 FROM UNNEST($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $9::int[], \
+                 $10::int[]) WITH ORDINALITY \
+                 AS u(name, sd_id, location, create_time, last_access_time, parameters, off, cnt, ord) \
+                 ORDER BY u.ord \
+                 ON CONFLICT ON CONSTRAINT partitions_table_id_part_name_key DO NOTHING RETURNING id, part_name",
+            )
+            .bind(table_id)
+            .bind(&names)
+            .bind(&sds)
+            .bind(&locations)
+            .bind(&created)
+            .bind(&accessed)
+            .bind(&params)
+            .bind(&flat)
+            .bind(&offsets)
+            .bind(&counts)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("add partitions"))?;
+            ids.extend(inserted.into_iter().map(|(id, name)| (name, id)));
+        }
+        let skipped: Vec<&str> = batch.rows.iter().filter(|r| !ids.contains_key(r.name)).map(|r| r.name).collect();
+        if let (Some(first), false) = (skipped.first(), if_not_exists) {
+            return Err(partitions::already_exists(first));
+        }
+        let added: Vec<(i64, &Partition)> =
+            batch.rows.iter().filter_map(|r| ids.get(r.name).map(|id| (*id, r.part))).collect();
+        insert_key_values(&mut tx, table_id, added.iter().map(|(id, p)| (*id, p.values.as_slice()))).await?;
+        if skipped.is_empty() {
+            insert_history(&mut tx, history).await?;
+        } else {
+            insert_history(&mut tx, &partitions::history_for_added(history, &skipped)).await?;
+        }
+        tx.commit().await.map_err(db("add partitions: commit"))?;
+        Ok(added.into_iter().map(|(_, p)| p.clone()).collect())
+    }
+
+    async fn get_partition(&self, db_name: &str, table: &str, name: &str) -> Result<Option<Partition>> {
+        let mut found = self.get_partitions_by_names(db_name, table, &[name.to_string()]).await?;
+        Ok(found.pop())
+    }
+
+    async fn get_partitions_by_names(&self, db_name: &str, table: &str, names: &[String]) -> Result<Vec<Partition>> {
+        let mut tx = self.begin_read().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, false).await?;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = partitions_named(&mut tx, table_id, names, false).await?;
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        tx.commit().await.map_err(db("get partitions: commit"))?;
+        to_models(rows, &shapes, db_name, table)
+    }
+
+    async fn list_partitions(&self, db_name: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<Partition>> {
+        let mut tx = self.begin_read().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, false).await?;
+        let selection = partitions::select(Dialect::Postgres, query)?;
+        let limit = selection.sql_limit(query.max);
+        let sql = selection.sql(PART_COLUMNS, true, limit.is_some());
+        let mut rows: Vec<PartRow> =
+            sqlx::query_as_with::<_, PgPartRow, _>(&sql, selection_args(table_id, &selection.binds, limit)?)
+                .persistent(query.filter.is_none())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db("list partitions"))?
+                .into_iter()
+                .map(PartRow::from)
+                .collect();
+        if let Some(check) = &selection.recheck {
+            rows.retain(|r| check.matches(&r.values));
+        }
+        if let Some(max) = query.max {
+            rows.truncate(max);
+        }
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        tx.commit().await.map_err(db("list partitions: commit"))?;
+        to_models(rows, &shapes, db_name, table)
+    }
+
+    async fn list_partition_names(
+        &self,
+        db_name: &str,
+        table: &str,
+        query: &PartitionQuery<'_>,
+    ) -> Result<Vec<String>> {
+        let mut tx = self.begin_read().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, false).await?;
+        let selection = partitions::select(Dialect::Postgres, query)?;
+        let limit = selection.sql_limit(query.max);
+        let mut names: Vec<String> = match &selection.recheck {
+            None => {
+                let sql = selection.sql("p.part_name", true, limit.is_some());
+                sqlx::query_scalar_with::<_, String, _>(&sql, selection_args(table_id, &selection.binds, limit)?)
+                    .persistent(query.filter.is_none())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("list partition names"))?
+            }
+            Some(check) => {
+                let sql = selection.sql("p.part_name, p.part_values", true, false);
+                sqlx::query_as_with::<_, (String, Vec<String>), _>(
+                    &sql,
+                    selection_args(table_id, &selection.binds, None)?,
+                )
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db("list partition names"))?
+                .into_iter()
+                .filter(|(_, values)| check.matches(values))
+                .map(|(name, _)| name)
+                .collect()
+            }
+        };
+        tx.commit().await.map_err(db("list partition names: commit"))?;
+        if let Some(max) = query.max {
+            names.truncate(max);
+        }
+        Ok(names)
+    }
+
+    async fn count_partitions(&self, db_name: &str, table: &str, query: &PartitionQuery<'_>) -> Result<i64> {
+        let mut tx = self.begin_read().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, false).await?;
+        let selection = partitions::select(Dialect::Postgres, query)?;
+        let count = match &selection.recheck {
+            None => {
+                let sql = selection.sql("count(*)", false, false);
+                sqlx::query_scalar_with::<_, i64, _>(&sql, selection_args(table_id, &selection.binds, None)?)
+                    .persistent(query.filter.is_none())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db("count partitions"))?
+            }
+            Some(check) => {
+                let sql = selection.sql("p.part_values", false, false);
+                let rows = sqlx::query_scalar_with::<_, Vec<String>, _>(
+                    &sql,
+                    selection_args(table_id, &selection.binds, None)?,
+                )
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db("count partitions"))?;
+                i64::try_from(rows.iter().filter(|values| check.matches(values)).count()).unwrap_or(i64::MAX)
+            }
+        };
+        tx.commit().await.map_err(db("count partitions: commit"))?;
+        Ok(count)
+    }
+
+    async fn alter_partitions(
+        &self,
+        db_name: &str,
+        table: &str,
+        parts: &[(String, Partition)],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        let mut tx = self.begin().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, true).await?;
+        let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
+        let rows = partitions_named(&mut tx, table_id, &names, true).await?;
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let (id, name) = (row.id, row.part_name.clone());
+            current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
+        }
+        if let Some((missing, _)) = parts.iter().find(|(name, _)| !current.contains_key(name)) {
+            return Err(partitions::not_found_for_alter(missing));
+        }
+        let batch = partitions::prepare_batch(parts.iter().map(|(name, part)| (name.as_str(), part)))?;
+        let sd_ids = intern_shapes(&mut tx, &batch).await?;
+        // One update per partition; when a name repeats, its last definition wins.
+        let mut slot: HashMap<i64, usize> = HashMap::with_capacity(batch.rows.len());
+        let (mut ids, mut sds, mut locations, mut created, mut accessed, mut params) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for r in &batch.rows {
+            let id = current[r.name].0;
+            let at = *slot.entry(id).or_insert(ids.len());
+            let row = (sd_ids[r.shape], r.part.sd.location.as_deref(), r.part.create_time.0, r.part.last_access_time.0);
+            if at == ids.len() {
+                ids.push(id);
+                sds.push(row.0);
+                locations.push(row.1);
+                created.push(row.2);
+                accessed.push(row.3);
+                params.push(r.parameters.as_str());
+            } else {
+                (sds[at], locations[at], created[at], accessed[at], params[at]) =
+                    (row.0, row.1, row.2, row.3, r.parameters.as_str());
+            }
+        }
+        for start in (0..ids.len()).step_by(PG_CHUNK) {
+            let end = (start + PG_CHUNK).min(ids.len());
+            sqlx::query(
+                "UPDATE partitions p SET sd_id = u.sd_id, location = u.location, create_time = u.create_time, \
+                 last_access_time = u.last_access_time, parameters = u.parameters \
+                 FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::text[]) \
+                 AS u(id, sd_id, location, create_time, last_access_time, parameters) WHERE p.id = u.id",
+            )
+            .bind(&ids[start..end])
+            .bind(&sds[start..end])
+            .bind(&locations[start..end])
+            .bind(&created[start..end])
+            .bind(&accessed[start..end])
+            .bind(&params[start..end])
+            .execute(&mut *tx)
+            .await
+            .map_err(db("alter partitions"))?;
+        }
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("alter partitions: commit"))?;
+        Ok(parts.iter().map(|(name, _)| current[name].1.clone()).collect())
+    }
+
+    async fn rename_partition(
+        &self,
+        db_name: &str,
+        table: &str,
+        old_name: &str,
+        new_name: &str,
+        new: &Partition,
+        history: &[HistoryEntry],
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, true).await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM partitions WHERE table_id = $1 AND part_name = $2 FOR UPDATE")
+            .bind(table_id)
+            .bind(old_name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("rename partition: read"))?
+            .ok_or_else(|| partitions::doesnt_exist(old_name))?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM partitions WHERE table_id = $1 AND part_name = $2")
+            .bind(table_id)
+            .bind(new_name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("rename partition: target"))?;
+        if taken.is_some() {
+            return Err(partitions::already_exists(new_name));
+        }
+        let batch = partitions::prepare_batch([(new_name, new)])?;
+        let sd_ids = intern_shapes(&mut tx, &batch).await?;
+        sqlx::query(
+            "UPDATE partitions SET part_name = $2, part_values = $3, sd_id = $4, location = $5, create_time = $6, \
+             last_access_time = $7, parameters = $8 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(new_name)
+        .bind(&new.values)
+        .bind(sd_ids[0])
+        .bind(&new.sd.location)
+        .bind(new.create_time.0)
+        .bind(new.last_access_time.0)
+        .bind(&batch.rows[0].parameters)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if violates(&e, PARTITIONS_TABLE_ID_PART_NAME_KEY) {
+                partitions::already_exists(new_name)
+            } else {
+                internal("rename partition", e)
+            }
+        })?;
+        sqlx::query("DELETE FROM partition_key_values WHERE partition_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("rename partition: key values"))?;
+        insert_key_values(&mut tx, table_id, [(id, new.values.as_slice())]).await?;
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("rename partition: commit"))
+    }
+
+    async fn drop_partitions(
+        &self,
+        db_name: &str,
+        table: &str,
+        names: &[String],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        let mut tx = self.begin().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, true).await?;
+        let rows = partitions_named(&mut tx, table_id, names, true).await?;
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let (id, name) = (row.id, row.part_name.clone());
+            current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
+        }
+        if let Some(missing) = names.iter().find(|name| !current.contains_key(*name)) {
+            return Err(partitions::doesnt_exist(missing));
+        }
+        let ids: Vec<i64> = current.values().map(|(id, _)| *id).collect();
+        for chunk in ids.chunks(PG_KV_CHUNK) {
+            sqlx::query("DELETE FROM partitions WHERE id = ANY($1)")
+                .bind(chunk)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("drop partitions"))?;
+        }
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("drop partitions: commit"))?;
+        Ok(names.iter().filter_map(|name| current.remove(name).map(|(_, p)| p)).collect())
+    }
+
     // ---- history ----
 
     async fn append_history(&self, entries: &[HistoryEntry]) -> Result<()> {
@@ -754,24 +1313,13 @@ impl ConformanceHooks for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
-            if violates(&e, common::PARTITIONS_TABLE_ID_PART_NAME_KEY) {
+            if violates(&e, PARTITIONS_TABLE_ID_PART_NAME_KEY) {
                 CatalogError::AlreadyExists(format!("Partition already exists: {part_name}"))
             } else {
                 internal("insert partition", e)
             }
         })?;
-        for (index, value) in values.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO partition_key_values (partition_id, table_id, key_index, value) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(id)
-            .bind(t.id)
-            .bind(i32::try_from(index).map_err(|e| internal("key index", e))?)
-            .bind(value)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("insert partition key value"))?;
-        }
+        insert_key_values(&mut tx, t.id, [(id, values)]).await?;
         tx.commit().await.map_err(db("insert partition: commit"))
     }
 

@@ -5,30 +5,36 @@
 //! read lock (which is what fails with `SQLITE_BUSY`). Writers therefore run one at a time, which
 //! is also what makes lock requests and compare-and-swap alters serialisable here.
 
-use std::{path::PathBuf, str::FromStr, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    path::PathBuf,
+    str::FromStr,
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use sqlx::{
     migrate::Migrator,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    Sqlite, SqliteConnection, SqlitePool, Transaction,
+    sqlite::{SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    Arguments, Sqlite, SqliteConnection, SqlitePool, Transaction,
 };
 use strata_core::{
     error::msg,
     lock::{LockState, LockTarget},
-    model::{Database, HistoryEntry, LockInfo, LockRequest, Params, Table, TableSummary},
+    model::{Database, HistoryEntry, LockInfo, LockRequest, Params, Partition, Table, TableSummary},
     partname, CatalogError, Result,
 };
 
 use crate::{
-    api::{AlterTableOptions, LockFilter, LockOutcome, Store},
+    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Store},
     common::{
         self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
         to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
-        DATABASES_NAME_KEY, DATABASE_COLUMNS, HISTORY_COLUMNS, LOCK_COLUMNS, STATE_ACQUIRED, STATE_WAITING,
-        TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY, TABLE_SELECT,
+        DATABASES_NAME_KEY, DATABASE_COLUMNS, HISTORY_COLUMNS, LOCK_COLUMNS, PARTITIONS_TABLE_ID_PART_NAME_KEY,
+        STATE_ACQUIRED, STATE_WAITING, TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY, TABLE_SELECT,
     },
     conformance::ConformanceHooks,
+    partitions::{self, Batch, Bind, Dialect, PartRow, Shapes, PART_COLUMNS},
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -146,28 +152,30 @@ async fn intern_descriptor(conn: &mut SqliteConnection, shape_hash: &str, shape_
 }
 
 async fn insert_history(conn: &mut SqliteConnection, entries: &[HistoryEntry]) -> Result<()> {
-    for e in entries {
-        let values = e.partition_values.as_ref().map(to_json).transpose()?;
-        sqlx::query(
+    const COLUMNS: usize = 12;
+    for chunk in entries.chunks(SQLITE_HISTORY_CHUNK) {
+        let sql = format!(
             "INSERT INTO location_history (operation, db_name, table_name, partition_name, partition_values, \
-             batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&e.operation)
-        .bind(&e.db_name)
-        .bind(&e.table_name)
-        .bind(&e.partition_name)
-        .bind(values)
-        .bind(&e.batch_id)
-        .bind(&e.previous_location)
-        .bind(&e.new_location)
-        .bind(&e.actor)
-        .bind(&e.client_addr)
-        .bind(&e.request_id)
-        .bind(e.at_millis)
-        .execute(&mut *conn)
-        .await
-        .map_err(db("insert history"))?;
+             batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) VALUES {}",
+            placeholders(chunk.len(), COLUMNS)
+        );
+        let mut args = SqliteArguments::default();
+        for e in chunk {
+            let values = e.partition_values.as_ref().map(to_json).transpose()?;
+            add(&mut args, e.operation.clone())?;
+            add(&mut args, e.db_name.clone())?;
+            add(&mut args, e.table_name.clone())?;
+            add(&mut args, e.partition_name.clone())?;
+            add(&mut args, values)?;
+            add(&mut args, e.batch_id.clone())?;
+            add(&mut args, e.previous_location.clone())?;
+            add(&mut args, e.new_location.clone())?;
+            add(&mut args, e.actor.clone())?;
+            add(&mut args, e.client_addr.clone())?;
+            add(&mut args, e.request_id.clone())?;
+            add(&mut args, e.at_millis)?;
+        }
+        sqlx::query_with(&sql, args).execute(&mut *conn).await.map_err(db("insert history"))?;
     }
     Ok(())
 }
@@ -200,6 +208,176 @@ async fn earlier_locks(conn: &mut SqliteConnection, targets: &[LockTarget], befo
     .fetch_all(conn)
     .await
     .map_err(db("earlier locks"))
+}
+
+// ------------------------------------------------------------------ partitions (inside a transaction)
+
+/// Partitions written per statement (8 parameters each).
+const SQLITE_PART_CHUNK: usize = 1_000;
+/// Key-value rows written per statement (6 parameters each).
+const SQLITE_KV_CHUNK: usize = 2_500;
+/// History rows written per statement (12 parameters each).
+const SQLITE_HISTORY_CHUNK: usize = 1_000;
+
+/// `($1, $2, …), (…)`: `rows` groups of `columns` numbered parameters.
+fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 6);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * columns + c + 1));
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Add one argument.
+fn add<'q, T>(args: &mut SqliteArguments<'q>, value: T) -> Result<()>
+where
+    T: 'q + sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
+{
+    args.add(value).map_err(|e| internal("bind", e))
+}
+
+/// A `partitions` row as SQLite returns it ([`PART_COLUMNS`]; values are a JSON array).
+#[derive(Debug, sqlx::FromRow)]
+struct SqlitePartRow {
+    id: i64,
+    part_name: String,
+    part_values: String,
+    sd_id: i64,
+    location: Option<String>,
+    create_time: i32,
+    last_access_time: i32,
+    parameters: String,
+}
+
+impl SqlitePartRow {
+    fn decode(self) -> Result<PartRow> {
+        Ok(PartRow {
+            id: self.id,
+            part_name: self.part_name,
+            values: from_json("decode partition values", &self.part_values)?,
+            sd_id: self.sd_id,
+            location: self.location,
+            create_time: self.create_time,
+            last_access_time: self.last_access_time,
+            parameters: self.parameters,
+        })
+    }
+}
+
+/// The id of the table whose partitions a call touches; `NoSuchObject` if absent.
+async fn partition_table_id(conn: &mut SqliteConnection, db_name: &str, table: &str) -> Result<i64> {
+    sqlx::query_scalar("SELECT t.id FROM tables t JOIN databases d ON d.id = t.db_id WHERE d.name = $1 AND t.name = $2")
+        .bind(db_name)
+        .bind(table)
+        .fetch_optional(conn)
+        .await
+        .map_err(db("partition table"))?
+        .ok_or_else(|| partitions::no_table(db_name, table))
+}
+
+/// The named partitions of a table, by name.
+async fn partitions_named(conn: &mut SqliteConnection, table_id: i64, names: &[String]) -> Result<Vec<PartRow>> {
+    sqlx::query_as::<_, SqlitePartRow>(&format!(
+        "SELECT {PART_COLUMNS} FROM partitions p WHERE p.table_id = $1 \
+         AND p.part_name IN (SELECT value FROM json_each($2)) ORDER BY p.part_name"
+    ))
+    .bind(table_id)
+    .bind(to_json(names)?)
+    .fetch_all(conn)
+    .await
+    .map_err(db("read partitions"))?
+    .into_iter()
+    .map(SqlitePartRow::decode)
+    .collect()
+}
+
+/// The descriptor shapes the rows use, one query for all.
+async fn load_shapes(conn: &mut SqliteConnection, rows: &[PartRow]) -> Result<Shapes> {
+    let ids = partitions::shape_ids(rows);
+    if ids.is_empty() {
+        return Ok(Shapes::new());
+    }
+    let found: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, shape_json FROM storage_descriptors WHERE id IN (SELECT value FROM json_each($1))")
+            .bind(to_json(&ids)?)
+            .fetch_all(conn)
+            .await
+            .map_err(db("read storage descriptors"))?;
+    partitions::decode_shapes(found)
+}
+
+/// Rows with their shapes as partitions of `db.table`.
+fn to_models(rows: Vec<PartRow>, shapes: &Shapes, db_name: &str, table: &str) -> Result<Vec<Partition>> {
+    rows.into_iter().map(|r| r.into_model(db_name, table, shapes)).collect()
+}
+
+/// The descriptor id of each distinct shape of a batch.
+async fn intern_shapes(conn: &mut SqliteConnection, batch: &Batch<'_>) -> Result<Vec<i64>> {
+    let mut ids = Vec::with_capacity(batch.shapes.len());
+    for shape in &batch.shapes {
+        ids.push(intern_descriptor(conn, &shape.hash, &shape.json).await?);
+    }
+    Ok(ids)
+}
+
+/// Write the key-value rows of partitions `(id, values)`.
+async fn insert_key_values<'a>(
+    conn: &mut SqliteConnection,
+    table_id: i64,
+    parts: impl IntoIterator<Item = (i64, &'a [String])>,
+) -> Result<()> {
+    let mut rows = Vec::new();
+    for (id, values) in parts {
+        rows.extend(partitions::key_values(values)?.into_iter().map(|kv| (id, kv)));
+    }
+    for chunk in rows.chunks(SQLITE_KV_CHUNK) {
+        let sql = format!(
+            "INSERT INTO partition_key_values (partition_id, table_id, key_index, value, int_value, date_value) \
+             VALUES {}",
+            placeholders(chunk.len(), 6)
+        );
+        let mut args = SqliteArguments::default();
+        for (id, kv) in chunk {
+            add(&mut args, *id)?;
+            add(&mut args, table_id)?;
+            add(&mut args, kv.key_index)?;
+            add(&mut args, kv.value.to_string())?;
+            add(&mut args, kv.int_value)?;
+            add(&mut args, kv.date_value)?;
+        }
+        sqlx::query_with(&sql, args).execute(&mut *conn).await.map_err(db("insert partition key values"))?;
+    }
+    Ok(())
+}
+
+/// Arguments `$1 = table id`, then a selection's binds, then the limit if any.
+fn selection_args(table_id: i64, binds: &[Bind], limit: Option<i64>) -> Result<SqliteArguments<'static>> {
+    let mut args = SqliteArguments::default();
+    add(&mut args, table_id)?;
+    for b in binds {
+        match b {
+            Bind::Text(s) => add(&mut args, s.clone())?,
+            Bind::Int(n) => add(&mut args, *n)?,
+            Bind::Int4(n) => add(&mut args, *n)?,
+            Bind::Texts(_) | Bind::Ints(_) | Bind::Int4s(_) => {
+                return Err(internal("bind partition query", "arrays are PostgreSQL only"))
+            }
+        }
+    }
+    if let Some(limit) = limit {
+        add(&mut args, limit)?;
+    }
+    Ok(args)
 }
 
 // ------------------------------------------------------------------ the trait
@@ -563,6 +741,324 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    // ---- partitions ----
+
+    async fn add_partitions(
+        &self,
+        db_name: &str,
+        table: &str,
+        parts: &[(String, Partition)],
+        if_not_exists: bool,
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        let mut tx = self.begin_write().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        let mut seen = HashSet::with_capacity(parts.len());
+        let mut unique = Vec::with_capacity(parts.len());
+        for (name, part) in parts {
+            if seen.insert(name.as_str()) {
+                unique.push((name.as_str(), part));
+            } else if !if_not_exists {
+                return Err(partitions::already_exists(name));
+            }
+        }
+        let batch = partitions::prepare_batch(unique)?;
+        let sd_ids = intern_shapes(&mut tx, &batch).await?;
+
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.rows.len());
+        for chunk in batch.rows.chunks(SQLITE_PART_CHUNK) {
+            let sql = format!(
+                "INSERT INTO partitions (table_id, part_name, part_values, sd_id, location, create_time, \
+                 last_access_time, parameters) VALUES {} \
+                 ON CONFLICT (table_id, part_name) DO NOTHING RETURNING id, part_name",
+                placeholders(chunk.len(), 8)
+            );
+            let mut args = SqliteArguments::default();
+            for r in chunk {
+                add(&mut args, table_id)?;
+                add(&mut args, r.name.to_string())?;
+                add(&mut args, to_json(&r.part.values)?)?;
+                add(&mut args, sd_ids[r.shape])?;
+                add(&mut args, r.part.sd.location.clone())?;
+                add(&mut args, r.part.create_time.0)?;
+                add(&mut args, r.part.last_access_time.0)?;
+                add(&mut args, r.parameters.clone())?;
+            }
+            let inserted: Vec<(i64, String)> =
+                sqlx::query_as_with(&sql, args).fetch_all(&mut *tx).await.map_err(db("add partitions"))?;
+            ids.extend(inserted.into_iter().map(|(id, name)| (name, id)));
+        }
+        let skipped: Vec<&str> = batch.rows.iter().filter(|r| !ids.contains_key(r.name)).map(|r| r.name).collect();
+        if let (Some(first), false) = (skipped.first(), if_not_exists) {
+            return Err(partitions::already_exists(first));
+        }
+        let added: Vec<(i64, &Partition)> =
+            batch.rows.iter().filter_map(|r| ids.get(r.name).map(|id| (*id, r.part))).collect();
+        insert_key_values(&mut tx, table_id, added.iter().map(|(id, p)| (*id, p.values.as_slice()))).await?;
+        if skipped.is_empty() {
+            insert_history(&mut tx, history).await?;
+        } else {
+            insert_history(&mut tx, &partitions::history_for_added(history, &skipped)).await?;
+        }
+        tx.commit().await.map_err(db("add partitions: commit"))?;
+        Ok(added.into_iter().map(|(_, p)| p.clone()).collect())
+    }
+
+    async fn get_partition(&self, db_name: &str, table: &str, name: &str) -> Result<Option<Partition>> {
+        let mut found = self.get_partitions_by_names(db_name, table, &[name.to_string()]).await?;
+        Ok(found.pop())
+    }
+
+    async fn get_partitions_by_names(&self, db_name: &str, table: &str, names: &[String]) -> Result<Vec<Partition>> {
+        let mut tx = self.pool.begin().await.map_err(db("begin"))?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = partitions_named(&mut tx, table_id, names).await?;
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        tx.commit().await.map_err(db("get partitions: commit"))?;
+        to_models(rows, &shapes, db_name, table)
+    }
+
+    async fn list_partitions(&self, db_name: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<Partition>> {
+        let mut tx = self.pool.begin().await.map_err(db("begin"))?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        let selection = partitions::select(Dialect::Sqlite, query)?;
+        let limit = selection.sql_limit(query.max);
+        let sql = selection.sql(PART_COLUMNS, true, limit.is_some());
+        let mut rows: Vec<PartRow> =
+            sqlx::query_as_with::<_, SqlitePartRow, _>(&sql, selection_args(table_id, &selection.binds, limit)?)
+                .persistent(query.filter.is_none())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db("list partitions"))?
+                .into_iter()
+                .map(SqlitePartRow::decode)
+                .collect::<Result<_>>()?;
+        if let Some(check) = &selection.recheck {
+            rows.retain(|r| check.matches(&r.values));
+        }
+        if let Some(max) = query.max {
+            rows.truncate(max);
+        }
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        tx.commit().await.map_err(db("list partitions: commit"))?;
+        to_models(rows, &shapes, db_name, table)
+    }
+
+    async fn list_partition_names(
+        &self,
+        db_name: &str,
+        table: &str,
+        query: &PartitionQuery<'_>,
+    ) -> Result<Vec<String>> {
+        let mut tx = self.pool.begin().await.map_err(db("begin"))?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        let selection = partitions::select(Dialect::Sqlite, query)?;
+        let limit = selection.sql_limit(query.max);
+        let mut names: Vec<String> = match &selection.recheck {
+            None => {
+                let sql = selection.sql("p.part_name", true, limit.is_some());
+                sqlx::query_scalar_with::<_, String, _>(&sql, selection_args(table_id, &selection.binds, limit)?)
+                    .persistent(query.filter.is_none())
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("list partition names"))?
+            }
+            Some(check) => {
+                let sql = selection.sql("p.part_name, p.part_values", true, false);
+                let rows = sqlx::query_as_with::<_, (String, String), _>(
+                    &sql,
+                    selection_args(table_id, &selection.binds, None)?,
+                )
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db("list partition names"))?;
+                let mut names = Vec::new();
+                for (name, values) in rows {
+                    let values: Vec<String> = from_json("decode partition values", &values)?;
+                    if check.matches(&values) {
+                        names.push(name);
+                    }
+                }
+                names
+            }
+        };
+        tx.commit().await.map_err(db("list partition names: commit"))?;
+        if let Some(max) = query.max {
+            names.truncate(max);
+        }
+        Ok(names)
+    }
+
+    async fn count_partitions(&self, db_name: &str, table: &str, query: &PartitionQuery<'_>) -> Result<i64> {
+        let mut tx = self.pool.begin().await.map_err(db("begin"))?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        let selection = partitions::select(Dialect::Sqlite, query)?;
+        let count = match &selection.recheck {
+            None => {
+                let sql = selection.sql("count(*)", false, false);
+                sqlx::query_scalar_with::<_, i64, _>(&sql, selection_args(table_id, &selection.binds, None)?)
+                    .persistent(query.filter.is_none())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db("count partitions"))?
+            }
+            Some(check) => {
+                let sql = selection.sql("p.part_values", false, false);
+                let rows =
+                    sqlx::query_scalar_with::<_, String, _>(&sql, selection_args(table_id, &selection.binds, None)?)
+                        .persistent(false)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db("count partitions"))?;
+                let mut count = 0i64;
+                for values in rows {
+                    let values: Vec<String> = from_json("decode partition values", &values)?;
+                    count += i64::from(check.matches(&values));
+                }
+                count
+            }
+        };
+        tx.commit().await.map_err(db("count partitions: commit"))?;
+        Ok(count)
+    }
+
+    async fn alter_partitions(
+        &self,
+        db_name: &str,
+        table: &str,
+        parts: &[(String, Partition)],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        let mut tx = self.begin_write().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
+        let rows = partitions_named(&mut tx, table_id, &names).await?;
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let (id, name) = (row.id, row.part_name.clone());
+            current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
+        }
+        if let Some((missing, _)) = parts.iter().find(|(name, _)| !current.contains_key(name)) {
+            return Err(partitions::not_found_for_alter(missing));
+        }
+        let batch = partitions::prepare_batch(parts.iter().map(|(name, part)| (name.as_str(), part)))?;
+        let sd_ids = intern_shapes(&mut tx, &batch).await?;
+        // In input order: when a name repeats, its last definition wins.
+        for r in &batch.rows {
+            sqlx::query(
+                "UPDATE partitions SET sd_id = $2, location = $3, create_time = $4, last_access_time = $5, \
+                 parameters = $6 WHERE id = $1",
+            )
+            .bind(current[r.name].0)
+            .bind(sd_ids[r.shape])
+            .bind(&r.part.sd.location)
+            .bind(r.part.create_time.0)
+            .bind(r.part.last_access_time.0)
+            .bind(&r.parameters)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("alter partitions"))?;
+        }
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("alter partitions: commit"))?;
+        Ok(parts.iter().map(|(name, _)| current[name].1.clone()).collect())
+    }
+
+    async fn rename_partition(
+        &self,
+        db_name: &str,
+        table: &str,
+        old_name: &str,
+        new_name: &str,
+        new: &Partition,
+        history: &[HistoryEntry],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM partitions WHERE table_id = $1 AND part_name = $2")
+            .bind(table_id)
+            .bind(old_name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("rename partition: read"))?
+            .ok_or_else(|| partitions::doesnt_exist(old_name))?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM partitions WHERE table_id = $1 AND part_name = $2")
+            .bind(table_id)
+            .bind(new_name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("rename partition: target"))?;
+        if taken.is_some() {
+            return Err(partitions::already_exists(new_name));
+        }
+        let batch = partitions::prepare_batch([(new_name, new)])?;
+        let sd_ids = intern_shapes(&mut tx, &batch).await?;
+        sqlx::query(
+            "UPDATE partitions SET part_name = $2, part_values = $3, sd_id = $4, location = $5, create_time = $6, \
+             last_access_time = $7, parameters = $8 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(new_name)
+        .bind(to_json(&new.values)?)
+        .bind(sd_ids[0])
+        .bind(&new.sd.location)
+        .bind(new.create_time.0)
+        .bind(new.last_access_time.0)
+        .bind(&batch.rows[0].parameters)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if violates(&e, PARTITIONS_TABLE_ID_PART_NAME_KEY) {
+                partitions::already_exists(new_name)
+            } else {
+                internal("rename partition", e)
+            }
+        })?;
+        sqlx::query("DELETE FROM partition_key_values WHERE partition_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("rename partition: key values"))?;
+        insert_key_values(&mut tx, table_id, [(id, new.values.as_slice())]).await?;
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("rename partition: commit"))
+    }
+
+    async fn drop_partitions(
+        &self,
+        db_name: &str,
+        table: &str,
+        names: &[String],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        let mut tx = self.begin_write().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        let rows = partitions_named(&mut tx, table_id, names).await?;
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let (id, name) = (row.id, row.part_name.clone());
+            current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
+        }
+        if let Some(missing) = names.iter().find(|name| !current.contains_key(*name)) {
+            return Err(partitions::doesnt_exist(missing));
+        }
+        let ids: Vec<i64> = current.values().map(|(id, _)| *id).collect();
+        sqlx::query("DELETE FROM partitions WHERE id IN (SELECT value FROM json_each($1))")
+            .bind(to_json(&ids)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("drop partitions"))?;
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("drop partitions: commit"))?;
+        Ok(names.iter().filter_map(|name| current.remove(name).map(|(_, p)| p)).collect())
+    }
+
     // ---- history ----
 
     async fn append_history(&self, entries: &[HistoryEntry]) -> Result<()> {
@@ -771,24 +1267,13 @@ impl ConformanceHooks for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
-            if violates(&e, common::PARTITIONS_TABLE_ID_PART_NAME_KEY) {
+            if violates(&e, PARTITIONS_TABLE_ID_PART_NAME_KEY) {
                 CatalogError::AlreadyExists(format!("Partition already exists: {part_name}"))
             } else {
                 internal("insert partition", e)
             }
         })?;
-        for (index, value) in values.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO partition_key_values (partition_id, table_id, key_index, value) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(id)
-            .bind(t.id)
-            .bind(i32::try_from(index).map_err(|e| internal("key index", e))?)
-            .bind(value)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("insert partition key value"))?;
-        }
+        insert_key_values(&mut tx, t.id, [(id, values)]).await?;
         tx.commit().await.map_err(db("insert partition: commit"))
     }
 

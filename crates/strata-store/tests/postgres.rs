@@ -94,6 +94,24 @@ async fn fresh() -> Option<Fixture> {
 strata_store::conformance_tests!(fresh);
 strata_store::conformance_extra_tests!(fresh);
 
+/// Timings of bulk partition writes and listings on PostgreSQL (no assertions on time):
+/// `cargo test -p strata-store --release --test postgres -- --ignored --nocapture partition_timings`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "timing run, not a test"]
+async fn partition_timings() {
+    let Some(fixture) = fresh().await else {
+        return;
+    };
+    let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+        strata_store::conformance::partition_timings(fixture.store()),
+    ))
+    .await;
+    fixture.teardown().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 /// Servers starting together on an empty database apply the migrations once (sqlx's migrator
 /// holds an advisory lock), and all of them succeed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -116,12 +134,12 @@ async fn concurrent_first_migrations() {
         let pool = PgStore::connect(&database.url).await.unwrap();
         let applied: i64 =
             sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(pool.pool()).await.unwrap();
-        assert_eq!(applied, 1);
+        assert_eq!(applied, 2);
         let version: String = sqlx::query_scalar("SELECT value FROM strata_meta WHERE key = 'schema_version'")
             .fetch_one(pool.pool())
             .await
             .unwrap();
-        assert_eq!(version, "1");
+        assert_eq!(version, "2");
         pool.close().await;
     }))
     .await;

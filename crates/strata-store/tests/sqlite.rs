@@ -36,6 +36,24 @@ async fn fresh() -> Option<Fixture> {
 strata_store::conformance_tests!(fresh);
 strata_store::conformance_extra_tests!(fresh);
 
+/// Timings of bulk partition writes and listings on SQLite (no assertions on time):
+/// `cargo test -p strata-store --release --test sqlite -- --ignored --nocapture partition_timings`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "timing run, not a test"]
+async fn partition_timings() {
+    let Some(fixture) = fresh().await else {
+        return;
+    };
+    let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+        strata_store::conformance::partition_timings(fixture.store()),
+    ))
+    .await;
+    fixture.teardown().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
 #[tokio::test]
 async fn open_dispatches_on_the_url_and_data_persists() {
     let dir = temp_dir();

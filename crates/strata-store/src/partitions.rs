@@ -1,0 +1,806 @@
+//! Partitions, shared by both stores: the typed forms of key values, descriptor shapes of a
+//! batch, the translation of a [`PartitionQuery`] into SQL (filter pushdown), and the in-memory
+//! re-check for the few filters SQL cannot express exactly.
+//!
+//! # Pushdown
+//!
+//! Each partition key the query uses is joined once (`k<i>`: the `partition_key_values` row of
+//! key index `i`), and the filter becomes a boolean expression over those rows, every literal a
+//! bound parameter. String keys compare `value` (bytewise: `COLLATE "C"` / SQLite `BINARY`),
+//! integer keys `int_value`, date keys `date_value`: typed forms computed in Rust when the row
+//! is written ([`int_value`], [`date_value`]), NULL when the value is none (the default
+//! partition, `x`, `2024-02-30`), so no text is parsed in SQL and NULL never matches.
+//!
+//! The filter language has no `NOT`: every filter is monotone in its leaves. So SQL's
+//! three-valued logic gives the same rows as [`Expr::eval`]'s two-valued one (a NULL leaf is as
+//! good as false), and a leaf SQL cannot express exactly may be replaced by TRUE (a superset)
+//! and the rows re-checked in memory with [`Expr::matcher`] ([`Selection::recheck`]). That is
+//! done for `LIKE` patterns outside a plain subset (the pattern is a Rust regex; PostgreSQL's
+//! regex dialect and SQLite's `GLOB` agree with it only on that subset) and for filters too
+//! large for one statement. `max` becomes a `LIMIT` only when nothing is re-checked.
+
+use std::collections::{BTreeMap, HashMap};
+
+use strata_core::{
+    error::msg,
+    filter::{Expr, KeyType, Literal, Matcher, Value},
+    model::{HistoryEntry, Partition, StorageDescriptor},
+    partname::DEFAULT_PARTITION_NAME,
+    time::EpochSeconds,
+    CatalogError, Result,
+};
+
+use crate::{
+    api::PartitionQuery,
+    common::{from_json, internal, shape_hash, to_json},
+};
+
+// ------------------------------------------------------------------ errors
+
+/// `NoSuchObject` for a missing table.
+pub(crate) fn no_table(db: &str, table: &str) -> CatalogError {
+    CatalogError::NoSuchObject(msg::table_not_found(db, table))
+}
+
+/// `AlreadyExists` for a partition name that is taken.
+pub(crate) fn already_exists(name: &str) -> CatalogError {
+    CatalogError::AlreadyExists(format!("Partition already exists: {name}"))
+}
+
+/// `InvalidOperation` of `alter_partitions` for a missing partition.
+pub(crate) fn not_found_for_alter(name: &str) -> CatalogError {
+    CatalogError::InvalidOperation(format!("Partition not found: {name}"))
+}
+
+/// `NoSuchObject` of `drop_partitions` and `rename_partition` for a missing partition.
+pub(crate) fn doesnt_exist(name: &str) -> CatalogError {
+    CatalogError::NoSuchObject(format!("Partition doesn't exist. {name}"))
+}
+
+// ------------------------------------------------------------------ typed key values
+
+/// The value as an integer key sees it (`Value::for_partition_value`): `None` for the default
+/// partition and anything that is not an i64.
+pub(crate) fn int_value(raw: &str) -> Option<i64> {
+    match Value::for_partition_value(KeyType::Integer, raw, DEFAULT_PARTITION_NAME) {
+        Value::Integer(n) => n,
+        _ => None,
+    }
+}
+
+/// The value as a date key sees it, as `y * 10000 + m * 100 + d` (which orders as the date);
+/// `None` for the default partition and anything that is not a valid `y-M-d` date.
+pub(crate) fn date_value(raw: &str) -> Option<i32> {
+    match Value::for_partition_value(KeyType::Date, raw, DEFAULT_PARTITION_NAME) {
+        Value::Date(Some(d)) => parse_date(d).map(date_code),
+        _ => None,
+    }
+}
+
+/// `y-M-d` (year of 1 to 4 digits, month and day of 1 or 2) as a valid calendar date: the rule
+/// of `strata_core::filter` (private there; the differential conformance case keeps the two
+/// in step).
+fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = s.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let num = |p: &str, max_len: usize| -> Option<u32> {
+        if p.is_empty() || p.len() > max_len || !p.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok()
+    };
+    let (y, m, d) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=days).contains(&d).then_some((y, m, d))
+}
+
+fn date_code((y, m, d): (u32, u32, u32)) -> i32 {
+    // y ≤ 9999, so at most 99_991_231.
+    i32::try_from(y * 10_000 + m * 100 + d).unwrap_or(i32::MAX)
+}
+
+/// One `partition_key_values` row of a partition.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyValue<'a> {
+    pub key_index: i32,
+    pub value: &'a str,
+    pub int_value: Option<i64>,
+    pub date_value: Option<i32>,
+}
+
+/// The key-value rows of a partition's values.
+pub(crate) fn key_values(values: &[String]) -> Result<Vec<KeyValue<'_>>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            Ok(KeyValue {
+                key_index: i32::try_from(i).map_err(|e| internal("key index", e))?,
+                value: v,
+                int_value: int_value(v),
+                date_value: date_value(v),
+            })
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ rows
+
+/// A `partitions` row as both stores read it (values decoded).
+#[derive(Debug)]
+pub(crate) struct PartRow {
+    pub id: i64,
+    pub part_name: String,
+    pub values: Vec<String>,
+    pub sd_id: i64,
+    pub location: Option<String>,
+    pub create_time: i32,
+    pub last_access_time: i32,
+    pub parameters: String,
+}
+
+/// Columns of a [`PartRow`] (alias `p`), in its field order.
+pub(crate) const PART_COLUMNS: &str =
+    "p.id, p.part_name, p.part_values, p.sd_id, p.location, p.create_time, p.last_access_time, p.parameters";
+
+/// Descriptor shapes by id, decoded once per call.
+pub(crate) type Shapes = HashMap<i64, StorageDescriptor>;
+
+/// The distinct descriptor ids of some rows (for one batched shape query).
+pub(crate) fn shape_ids(rows: &[PartRow]) -> Vec<i64> {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.sd_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Decode `(id, shape_json)` rows.
+pub(crate) fn decode_shapes(rows: Vec<(i64, String)>) -> Result<Shapes> {
+    rows.into_iter().map(|(id, json)| Ok((id, from_json("decode storage descriptor", &json)?))).collect()
+}
+
+impl PartRow {
+    pub(crate) fn into_model(self, db: &str, table: &str, shapes: &Shapes) -> Result<Partition> {
+        let mut sd =
+            shapes.get(&self.sd_id).cloned().ok_or_else(|| internal("partition descriptor", "missing shape"))?;
+        sd.location = self.location;
+        Ok(Partition {
+            values: self.values,
+            db_name: db.to_string(),
+            table_name: table.to_string(),
+            create_time: EpochSeconds(self.create_time),
+            last_access_time: EpochSeconds(self.last_access_time),
+            sd,
+            parameters: from_json("decode partition parameters", &self.parameters)?,
+        })
+    }
+}
+
+// ------------------------------------------------------------------ write batches
+
+/// A distinct descriptor shape of a batch.
+#[derive(Debug)]
+pub(crate) struct Shape {
+    pub json: String,
+    pub hash: String,
+}
+
+/// One partition of a write batch, with its encoded columns.
+#[derive(Debug)]
+pub(crate) struct BatchRow<'a> {
+    pub name: &'a str,
+    pub part: &'a Partition,
+    /// Index into [`Batch::shapes`].
+    pub shape: usize,
+    pub parameters: String,
+}
+
+/// Partitions to write, with their shapes resolved once per distinct shape.
+#[derive(Debug, Default)]
+pub(crate) struct Batch<'a> {
+    pub shapes: Vec<Shape>,
+    pub rows: Vec<BatchRow<'a>>,
+}
+
+/// Whether two descriptors have the same shape (everything but the location). Exhaustive, so a
+/// new field cannot be forgotten.
+fn same_shape(a: &StorageDescriptor, b: &StorageDescriptor) -> bool {
+    let StorageDescriptor {
+        cols,
+        location: _,
+        input_format,
+        output_format,
+        compressed,
+        num_buckets,
+        serde_info,
+        bucket_cols,
+        sort_cols,
+        parameters,
+        skewed_info,
+        stored_as_sub_directories,
+    } = a;
+    *cols == b.cols
+        && *input_format == b.input_format
+        && *output_format == b.output_format
+        && *compressed == b.compressed
+        && *num_buckets == b.num_buckets
+        && *serde_info == b.serde_info
+        && *bucket_cols == b.bucket_cols
+        && *sort_cols == b.sort_cols
+        && *parameters == b.parameters
+        && *skewed_info == b.skewed_info
+        && *stored_as_sub_directories == b.stored_as_sub_directories
+}
+
+/// Encode a batch. A shape is serialised only when it differs from the previous partition's,
+/// so a batch of one shape (the usual case) encodes it once.
+pub(crate) fn prepare_batch<'a>(parts: impl IntoIterator<Item = (&'a str, &'a Partition)>) -> Result<Batch<'a>> {
+    let mut batch = Batch::default();
+    let mut by_json: HashMap<String, usize> = HashMap::new();
+    let mut last: Option<(&StorageDescriptor, usize)> = None;
+    for (name, part) in parts {
+        let shape = match last {
+            Some((sd, index)) if same_shape(sd, &part.sd) => index,
+            _ => {
+                let json = part.sd.shape_json();
+                if json.is_empty() {
+                    return Err(internal("encode storage descriptor", "empty encoding"));
+                }
+                let next = batch.shapes.len();
+                let index = *by_json.entry(json.clone()).or_insert(next);
+                if index == next {
+                    batch.shapes.push(Shape { hash: shape_hash(&json), json });
+                }
+                index
+            }
+        };
+        last = Some((&part.sd, shape));
+        batch.rows.push(BatchRow { name, part, shape, parameters: to_json(&part.parameters)? });
+    }
+    Ok(batch)
+}
+
+/// The history rows to append for an `add_partitions` that skipped some existing partitions:
+/// rows naming a skipped partition are left out (nothing happened to it).
+pub(crate) fn history_for_added(history: &[HistoryEntry], skipped: &[&str]) -> Vec<HistoryEntry> {
+    history.iter().filter(|h| h.partition_name.as_deref().is_none_or(|n| !skipped.contains(&n))).cloned().collect()
+}
+
+// ------------------------------------------------------------------ query translation
+
+/// The SQL dialect a [`Selection`] is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+/// A bound parameter of a [`Selection`]. Arrays only in the PostgreSQL dialect.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+    Int4(i32),
+    Texts(Vec<String>),
+    Ints(Vec<i64>),
+    Int4s(Vec<i32>),
+}
+
+/// Parameters one selection may bind; larger filters are evaluated in memory instead.
+const MAX_BINDS: usize = 20_000;
+/// Nesting beyond which a sub-filter is evaluated in memory (SQLite bounds expression depth).
+const MAX_SQL_DEPTH: usize = 64;
+/// Longest `LIKE` pattern pushed down (longer ones may exceed the regex size limit).
+const MAX_PUSHED_LIKE: usize = 200;
+/// Longest `IN` list SQLite gets as separate parameters (longer ones go as one JSON array).
+const SQLITE_IN_PARAMS: usize = 16;
+
+/// What a [`PartitionQuery`] becomes: joins and conditions over `partitions p` (after
+/// `p.table_id = $1`), parameters `$2…`, and the in-memory check rows must still pass.
+pub(crate) struct Selection<'q> {
+    joins: String,
+    conditions: String,
+    pub binds: Vec<Bind>,
+    /// Rows must also pass this, in partition-name order, before `max` applies.
+    pub recheck: Option<Recheck<'q>>,
+}
+
+/// The in-memory evaluation of a filter over a row's values.
+pub(crate) struct Recheck<'q> {
+    matcher: Matcher<'q>,
+    keys: &'q [(String, KeyType)],
+}
+
+impl Recheck<'_> {
+    /// Whether a partition with these values passes the filter.
+    pub(crate) fn matches(&self, values: &[String]) -> bool {
+        let lookup = |key: &str| -> Option<Value<'_>> {
+            let index = self.keys.iter().position(|(name, _)| name == key)?;
+            let raw = values.get(index)?;
+            Some(Value::for_partition_value(self.keys[index].1, raw, DEFAULT_PARTITION_NAME))
+        };
+        self.matcher.matches(&lookup)
+    }
+}
+
+impl Selection<'_> {
+    /// `SELECT <columns> FROM partitions p … WHERE p.table_id = $1 …`, ordered by name when
+    /// `ordered`, with `LIMIT $<n>` (the parameter after the binds) when `limit`.
+    pub(crate) fn sql(&self, columns: &str, ordered: bool, limit: bool) -> String {
+        let mut sql =
+            format!("SELECT {columns} FROM partitions p{} WHERE p.table_id = $1{}", self.joins, self.conditions);
+        if ordered {
+            sql.push_str(" ORDER BY p.part_name");
+        }
+        if limit {
+            sql.push_str(&format!(" LIMIT ${}", self.binds.len() + 2));
+        }
+        sql
+    }
+
+    /// The `LIMIT` to bind: `max`, unless rows are re-checked in memory (then the caller stops).
+    pub(crate) fn sql_limit(&self, max: Option<usize>) -> Option<i64> {
+        if self.recheck.is_some() {
+            None
+        } else {
+            max.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+        }
+    }
+}
+
+/// A condition under construction, folded where constant.
+enum Cond {
+    True,
+    False,
+    Sql(String),
+}
+
+/// The column a key type compares.
+fn column(kt: KeyType) -> &'static str {
+    match kt {
+        KeyType::String | KeyType::Other => "value",
+        KeyType::Integer => "int_value",
+        KeyType::Date => "date_value",
+    }
+}
+
+/// A literal as the key type compares it (`compare` of `strata_core::filter`); `None` for a
+/// type mismatch or a string that is no date, which compares as NULL.
+fn typed_literal(kt: KeyType, lit: &Literal) -> Option<Bind> {
+    match (kt, lit) {
+        (KeyType::String | KeyType::Other, Literal::String(s) | Literal::Date(s)) => Some(Bind::Text(s.clone())),
+        (KeyType::Integer, Literal::Integer(n)) => Some(Bind::Int(*n)),
+        (KeyType::Date, Literal::Date(s) | Literal::String(s)) => parse_date(s).map(|d| Bind::Int4(date_code(d))),
+        _ => None,
+    }
+}
+
+/// Scalars of one kind as one array parameter.
+fn array_bind(items: Vec<Bind>) -> Bind {
+    match items.first() {
+        Some(Bind::Int(_)) => {
+            Bind::Ints(items.into_iter().filter_map(|b| if let Bind::Int(n) = b { Some(n) } else { None }).collect())
+        }
+        Some(Bind::Int4(_)) => {
+            Bind::Int4s(items.into_iter().filter_map(|b| if let Bind::Int4(n) = b { Some(n) } else { None }).collect())
+        }
+        _ => {
+            Bind::Texts(items.into_iter().filter_map(|b| if let Bind::Text(s) = b { Some(s) } else { None }).collect())
+        }
+    }
+}
+
+/// Scalars of one kind as a JSON array (SQLite `json_each`).
+fn json_array(items: &[Bind]) -> Result<String> {
+    let values: Vec<serde_json::Value> = items
+        .iter()
+        .map(|b| match b {
+            Bind::Text(s) => serde_json::Value::from(s.as_str()),
+            Bind::Int(n) => serde_json::Value::from(*n),
+            Bind::Int4(n) => serde_json::Value::from(*n),
+            _ => serde_json::Value::Null,
+        })
+        .collect();
+    to_json(&values)
+}
+
+struct Builder<'q> {
+    dialect: Dialect,
+    keys: &'q [(String, KeyType)],
+    binds: Vec<Bind>,
+    /// Key index → whether its join may be INNER (a top-level conjunct needs its row).
+    joins: BTreeMap<usize, bool>,
+    recheck: bool,
+}
+
+impl Builder<'_> {
+    fn param(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        format!("${}", self.binds.len() + 1)
+    }
+
+    fn key(&self, name: &str) -> Option<(usize, KeyType)> {
+        self.keys.iter().position(|(k, _)| k == name).map(|i| (i, self.keys[i].1))
+    }
+
+    fn col(&mut self, index: usize, kt: KeyType) -> String {
+        self.joins.entry(index).or_insert(false);
+        format!("k{index}.{}", column(kt))
+    }
+
+    fn expr(&mut self, e: &Expr, depth: usize) -> Result<Cond> {
+        if depth > MAX_SQL_DEPTH {
+            self.recheck = true;
+            return Ok(Cond::True);
+        }
+        match e {
+            Expr::And(items) => {
+                let mut parts = Vec::with_capacity(items.len());
+                for item in items {
+                    match self.expr(item, depth + 1)? {
+                        Cond::True => {}
+                        Cond::False => return Ok(Cond::False),
+                        Cond::Sql(s) => parts.push(s),
+                    }
+                }
+                Ok(if parts.is_empty() { Cond::True } else { Cond::Sql(balanced(&parts, "AND")) })
+            }
+            Expr::Or(items) => {
+                let mut parts = Vec::with_capacity(items.len());
+                for item in items {
+                    match self.expr(item, depth + 1)? {
+                        Cond::True => return Ok(Cond::True),
+                        Cond::False => {}
+                        Cond::Sql(s) => parts.push(s),
+                    }
+                }
+                Ok(if parts.is_empty() { Cond::False } else { Cond::Sql(balanced(&parts, "OR")) })
+            }
+            leaf => self.leaf(leaf),
+        }
+    }
+
+    fn leaf(&mut self, e: &Expr) -> Result<Cond> {
+        Ok(match e {
+            Expr::And(_) | Expr::Or(_) => Cond::True,
+            Expr::Compare { key, op, value } => {
+                let Some((i, kt)) = self.key(key) else { return Ok(Cond::False) };
+                let Some(lit) = typed_literal(kt, value) else { return Ok(Cond::False) };
+                let col = self.col(i, kt);
+                let p = self.param(lit);
+                Cond::Sql(format!("{col} {} {p}", op.as_sql()))
+            }
+            Expr::Between { key, low, high, negated } => {
+                let Some((i, kt)) = self.key(key) else { return Ok(Cond::False) };
+                let (Some(lo), Some(hi)) = (typed_literal(kt, low), typed_literal(kt, high)) else {
+                    return Ok(Cond::False);
+                };
+                let col = self.col(i, kt);
+                let (lo, hi) = (self.param(lo), self.param(hi));
+                Cond::Sql(if *negated {
+                    format!("({col} < {lo} OR {col} > {hi})")
+                } else {
+                    format!("({col} >= {lo} AND {col} <= {hi})")
+                })
+            }
+            Expr::In { key, values, negated } => {
+                let Some((i, kt)) = self.key(key) else { return Ok(Cond::False) };
+                let typed: Vec<Option<Bind>> = values.iter().map(|l| typed_literal(kt, l)).collect();
+                if *negated && typed.iter().any(Option::is_none) {
+                    // A literal that compares as NULL makes every NOT IN unknown.
+                    return Ok(Cond::False);
+                }
+                let items: Vec<Bind> = typed.into_iter().flatten().collect();
+                if items.is_empty() {
+                    if !*negated {
+                        return Ok(Cond::False);
+                    }
+                    // NOT IN () holds for every partition that has the key.
+                    self.joins.entry(i).or_insert(false);
+                    return Ok(Cond::Sql(format!("k{i}.partition_id IS NOT NULL")));
+                }
+                let col = self.col(i, kt);
+                let (not, all) = if *negated { ("NOT ", "<> ALL") } else { ("", "= ANY") };
+                Cond::Sql(match self.dialect {
+                    Dialect::Postgres => {
+                        let p = self.param(array_bind(items));
+                        format!("{col} {all}({p})")
+                    }
+                    Dialect::Sqlite if items.len() > SQLITE_IN_PARAMS => {
+                        let p = self.param(Bind::Text(json_array(&items)?));
+                        format!("{col} {not}IN (SELECT value FROM json_each({p}))")
+                    }
+                    Dialect::Sqlite => {
+                        let ps: Vec<String> = items.into_iter().map(|b| self.param(b)).collect();
+                        format!("{col} {not}IN ({})", ps.join(", "))
+                    }
+                })
+            }
+            Expr::Like { key, pattern } => {
+                let Some((i, kt)) = self.key(key) else { return Ok(Cond::False) };
+                if !matches!(kt, KeyType::String | KeyType::Other) {
+                    return Ok(Cond::False);
+                }
+                // Inside the subset the regex always compiles (within its size limit, for
+                // patterns this short); anything else is left to `Expr::eval`.
+                let tokens = if pattern.chars().count() <= MAX_PUSHED_LIKE { like_tokens(pattern) } else { None };
+                let Some(tokens) = tokens else {
+                    self.recheck = true;
+                    return Ok(Cond::True);
+                };
+                let col = self.col(i, kt);
+                match self.dialect {
+                    Dialect::Postgres => {
+                        let p = self.param(Bind::Text(postgres_regex(&tokens)));
+                        Cond::Sql(format!("{col} ~ {p}"))
+                    }
+                    Dialect::Sqlite => match sqlite_glob(&tokens) {
+                        Some((glob, wildcards)) => {
+                            let p = self.param(Bind::Text(glob));
+                            Cond::Sql(if wildcards {
+                                // Rust's `.` never matches a newline; GLOB's `?` and `*` do.
+                                format!("({col} GLOB {p} AND instr({col}, char(10)) = 0)")
+                            } else {
+                                format!("{col} GLOB {p}")
+                            })
+                        }
+                        None => {
+                            self.recheck = true;
+                            Cond::True
+                        }
+                    },
+                }
+            }
+        })
+    }
+}
+
+/// `a OP b OP c …` as a balanced tree of parentheses (SQLite bounds expression depth).
+fn balanced(parts: &[String], op: &str) -> String {
+    match parts {
+        [one] => one.clone(),
+        _ => {
+            let (a, b) = parts.split_at(parts.len() / 2);
+            format!("({}) {op} ({})", balanced(a, op), balanced(b, op))
+        }
+    }
+}
+
+/// The leaf expression of a top-level conjunct (whose key row must exist for a match).
+fn is_leaf(e: &Expr) -> bool {
+    !matches!(e, Expr::And(_) | Expr::Or(_))
+}
+
+/// Translate a query. `Err` only for encoding failures.
+pub(crate) fn select<'q>(dialect: Dialect, query: &PartitionQuery<'q>) -> Result<Selection<'q>> {
+    let mut b = Builder { dialect, keys: query.keys, binds: Vec::new(), joins: BTreeMap::new(), recheck: false };
+    let mut conditions = String::new();
+
+    // Partial values: string equality on leading keys.
+    for (i, value) in query.values.unwrap_or(&[]).iter().enumerate() {
+        if let Some(v) = value {
+            b.joins.insert(i, true);
+            let p = b.param(Bind::Text(v.clone()));
+            conditions.push_str(&format!(" AND k{i}.value = {p}"));
+        }
+    }
+
+    if let Some(filter) = query.filter {
+        let (binds_before, joins_before) = (b.binds.len(), b.joins.clone());
+        let cond = b.expr(filter, 0)?;
+        if b.binds.len() > MAX_BINDS {
+            // Too large for one statement: evaluate the whole filter in memory.
+            b.binds.truncate(binds_before);
+            b.joins = joins_before;
+            b.recheck = true;
+        } else {
+            match cond {
+                Cond::True => {}
+                Cond::False => conditions.push_str(" AND FALSE"),
+                Cond::Sql(sql) => {
+                    // Keys of top-level leaves must have their row: INNER JOIN lets the planner
+                    // start from the key-value index.
+                    let top: Vec<&Expr> = match filter {
+                        Expr::And(items) => items.iter().collect(),
+                        other => vec![other],
+                    };
+                    for leaf in top.into_iter().filter(|e| is_leaf(e)) {
+                        if let Some((i, _)) = leaf_key(leaf).and_then(|k| b.key(k)) {
+                            if let Some(inner) = b.joins.get_mut(&i) {
+                                *inner = true;
+                            }
+                        }
+                    }
+                    conditions.push_str(&format!(" AND ({sql})"));
+                }
+            }
+        }
+    }
+
+    let mut joins = String::new();
+    for (i, inner) in &b.joins {
+        let kind = if *inner { "JOIN" } else { "LEFT JOIN" };
+        joins.push_str(&format!(
+            " {kind} partition_key_values k{i} ON k{i}.partition_id = p.id AND k{i}.key_index = {i}"
+        ));
+    }
+    let recheck = match (b.recheck, query.filter) {
+        (true, Some(filter)) => Some(Recheck { matcher: filter.matcher(), keys: query.keys }),
+        _ => None,
+    };
+    Ok(Selection { joins, conditions, binds: b.binds, recheck })
+}
+
+/// The key of a leaf.
+fn leaf_key(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Compare { key, .. } | Expr::Like { key, .. } | Expr::In { key, .. } | Expr::Between { key, .. } => {
+            Some(key)
+        }
+        Expr::And(_) | Expr::Or(_) => None,
+    }
+}
+
+// ------------------------------------------------------------------ LIKE
+
+/// A piece of a `LIKE` pattern in the subset both dialects can express exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    /// A character that matches itself.
+    Lit(char),
+    /// Any character but a newline (Rust's `.`).
+    Any,
+    /// `*`, `+` or `?` applied to the previous piece (greedy; only whole-string matches count).
+    Quant(char),
+}
+
+/// Characters a backslash makes literal in a Rust regex (and which stay literal after it).
+const ESCAPABLE: &str = r"\.+*?()|[]{}^$#&-~";
+
+/// The pattern as [`Tok`]s, reading it as `strata_core::filter::like_to_regex` does; `None` when it uses regex
+/// syntax outside the subset (classes, groups, alternation, anchors, escapes like `\d`).
+fn like_tokens(pattern: &str) -> Option<Vec<Tok>> {
+    let mut out = Vec::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    let quantifiable = |out: &Vec<Tok>| matches!(out.last(), Some(Tok::Lit(_) | Tok::Any));
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(n @ ('%' | '_')) => out.push(Tok::Lit(n)),
+                Some(n) if ESCAPABLE.contains(n) => out.push(Tok::Lit(n)),
+                _ => return None,
+            },
+            '%' => out.extend([Tok::Any, Tok::Quant('*')]),
+            '_' | '.' => out.push(Tok::Any),
+            '*' | '+' | '?' if quantifiable(&out) => out.push(Tok::Quant(c)),
+            '*' | '+' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => return None,
+            c => out.push(Tok::Lit(c)),
+        }
+    }
+    Some(out)
+}
+
+/// The tokens as an anchored PostgreSQL (ARE) regex.
+fn postgres_regex(tokens: &[Tok]) -> String {
+    let mut out = String::from("^(?:");
+    for t in tokens {
+        match *t {
+            Tok::Lit(c) if c.is_ascii_punctuation() => {
+                out.push('\\');
+                out.push(c);
+            }
+            Tok::Lit(c) | Tok::Quant(c) => out.push(c),
+            Tok::Any => out.push_str("[^\n]"),
+        }
+    }
+    out.push_str(")$");
+    out
+}
+
+/// The tokens as a SQLite `GLOB` pattern and whether it has wildcards; `None` when `GLOB`
+/// cannot say it (a quantified literal, `.?`, a literal newline next to wildcards).
+fn sqlite_glob(tokens: &[Tok]) -> Option<(String, bool)> {
+    let mut out = String::new();
+    let mut wildcards = false;
+    let mut newline = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        let next = tokens.get(i + 1).copied();
+        match (tokens[i], next) {
+            (Tok::Any, Some(Tok::Quant('*'))) => {
+                out.push('*');
+                i += 1;
+            }
+            (Tok::Any, Some(Tok::Quant('+'))) => {
+                out.push_str("?*");
+                i += 1;
+            }
+            (Tok::Any, Some(Tok::Quant(_))) | (Tok::Lit(_), Some(Tok::Quant(_))) | (Tok::Quant(_), _) => return None,
+            (Tok::Any, _) => out.push('?'),
+            (Tok::Lit(c), _) => {
+                newline |= c == '\n';
+                match c {
+                    '*' => out.push_str("[*]"),
+                    '?' => out.push_str("[?]"),
+                    '[' => out.push_str("[[]"),
+                    c => out.push(c),
+                }
+                i += 1;
+                continue;
+            }
+        }
+        wildcards = true;
+        i += 1;
+    }
+    if newline && wildcards {
+        return None;
+    }
+    Some((out, wildcards))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_values() {
+        assert_eq!(int_value("42"), Some(42));
+        assert_eq!(int_value(" 007 "), Some(7));
+        assert_eq!(int_value("+3"), Some(3));
+        assert_eq!(int_value("-0"), Some(0));
+        assert_eq!(int_value("99999999999999999999"), None);
+        assert_eq!(int_value(DEFAULT_PARTITION_NAME), None);
+        assert_eq!(int_value("1e3"), None);
+        assert_eq!(date_value("2024-01-05"), Some(20_240_105));
+        assert_eq!(date_value("2024-1-5"), Some(20_240_105));
+        assert_eq!(date_value("2024-02-30"), None);
+        assert_eq!(date_value("2024-02-29"), Some(20_240_229));
+        assert_eq!(date_value("2023-02-29"), None);
+        assert_eq!(date_value(" 2024-01-05"), None);
+        assert_eq!(date_value(DEFAULT_PARTITION_NAME), None);
+    }
+
+    #[test]
+    fn like_subset() {
+        let pg = |p: &str| like_tokens(p).map(|t| postgres_regex(&t));
+        let glob = |p: &str| like_tokens(p).and_then(|t| sqlite_glob(&t));
+        assert_eq!(pg("a%"), Some("^(?:a[^\n]*)$".into()));
+        assert_eq!(pg(".*v.*"), Some("^(?:[^\n]*v[^\n]*)$".into()));
+        assert_eq!(pg(r"100\%"), Some(r"^(?:100\%)$".into()));
+        assert_eq!(pg(r"a\.b/c"), Some(r"^(?:a\.b\/c)$".into()));
+        assert_eq!(pg("ab+"), Some("^(?:ab+)$".into()));
+        assert_eq!(pg("a|b"), None);
+        assert_eq!(pg("[ab]"), None);
+        assert_eq!(pg(r"\d"), None);
+        assert_eq!(pg("a**"), None);
+        assert_eq!(glob("a%"), Some(("a*".into(), true)));
+        assert_eq!(glob("a_c"), Some(("a?c".into(), true)));
+        assert_eq!(glob(".+x"), Some(("?*x".into(), true)));
+        assert_eq!(glob(r"a\*\?\["), Some(("a[*][?][[]".into(), false)));
+        assert_eq!(glob("ab+"), None);
+        assert_eq!(glob("a\n%"), None);
+        assert_eq!(glob("a\nb"), Some(("a\nb".into(), false)));
+        // The longest pushed-down pattern still compiles within `Expr::eval`'s size limit.
+        let long = "_%".repeat(MAX_PUSHED_LIKE / 2);
+        let e = Expr::Like { key: "k".into(), pattern: long.clone() };
+        assert!(like_tokens(&long).is_some());
+        let value = "é".repeat(200);
+        assert!(e.eval(&|_| Some(Value::String(&value))));
+    }
+
+    #[test]
+    fn balanced_joins() {
+        let parts: Vec<String> = ["a", "b", "c"].iter().map(|s| (*s).to_string()).collect();
+        assert_eq!(balanced(&parts, "AND"), "(a) AND ((b) AND (c))");
+    }
+}
