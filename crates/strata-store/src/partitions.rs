@@ -306,8 +306,9 @@ const MAX_PUSHED_LIKE: usize = 200;
 const SQLITE_IN_PARAMS: usize = 16;
 
 /// What a [`PartitionQuery`] becomes: joins and conditions over `partitions p` (after
-/// `p.table_id = $1`), parameters `$2…`, and the in-memory check rows must still pass.
+/// `p.table_id = <table id>`), their parameters, and the in-memory check rows must still pass.
 pub(crate) struct Selection<'q> {
+    dialect: Dialect,
     joins: String,
     conditions: String,
     pub binds: Vec<Bind>,
@@ -334,16 +335,21 @@ impl Recheck<'_> {
 }
 
 impl Selection<'_> {
-    /// `SELECT <columns> FROM partitions p … WHERE p.table_id = $1 …`, ordered by name when
-    /// `ordered`, with `LIMIT $<n>` (the parameter after the binds) when `limit`.
+    /// `SELECT <columns> FROM partitions p … WHERE p.table_id = <table id> …`, ordered by name
+    /// when `ordered`, with `LIMIT <the parameter after the binds>` when `limit`. Parameters:
+    /// the table id, the binds, the limit (PostgreSQL `$n`, SQLite `?` in that order).
     pub(crate) fn sql(&self, columns: &str, ordered: bool, limit: bool) -> String {
+        let (table, limit_param) = match self.dialect {
+            Dialect::Postgres => ("$1".to_string(), format!("${}", self.binds.len() + 2)),
+            Dialect::Sqlite => ("?".to_string(), "?".to_string()),
+        };
         let mut sql =
-            format!("SELECT {columns} FROM partitions p{} WHERE p.table_id = $1{}", self.joins, self.conditions);
+            format!("SELECT {columns} FROM partitions p{} WHERE p.table_id = {table}{}", self.joins, self.conditions);
         if ordered {
             sql.push_str(" ORDER BY p.part_name");
         }
         if limit {
-            sql.push_str(&format!(" LIMIT ${}", self.binds.len() + 2));
+            sql.push_str(&format!(" LIMIT {limit_param}"));
         }
         sql
     }
@@ -424,9 +430,14 @@ struct Builder<'q> {
 }
 
 impl Builder<'_> {
+    /// The placeholder of a new parameter. SQLite gets anonymous `?`s (numbered ones cost a
+    /// list lookup each, quadratic in big filters): every parameter appears once, in bind order.
     fn param(&mut self, bind: Bind) -> String {
         self.binds.push(bind);
-        format!("${}", self.binds.len() + 1)
+        match self.dialect {
+            Dialect::Postgres => format!("${}", self.binds.len() + 1),
+            Dialect::Sqlite => "?".to_string(),
+        }
     }
 
     fn key(&self, name: &str) -> Option<(usize, KeyType)> {
@@ -443,13 +454,18 @@ impl Builder<'_> {
             self.recheck = true;
             return Ok(Cond::True);
         }
+        // A constant result drops the SQL of its operands: their parameters go with it.
+        let mark = self.binds.len();
         match e {
             Expr::And(items) => {
                 let mut parts = Vec::with_capacity(items.len());
                 for item in items {
                     match self.expr(item, depth + 1)? {
                         Cond::True => {}
-                        Cond::False => return Ok(Cond::False),
+                        Cond::False => {
+                            self.binds.truncate(mark);
+                            return Ok(Cond::False);
+                        }
                         Cond::Sql(s) => parts.push(s),
                     }
                 }
@@ -459,7 +475,10 @@ impl Builder<'_> {
                 let mut parts = Vec::with_capacity(items.len());
                 for item in items {
                     match self.expr(item, depth + 1)? {
-                        Cond::True => return Ok(Cond::True),
+                        Cond::True => {
+                            self.binds.truncate(mark);
+                            return Ok(Cond::True);
+                        }
                         Cond::False => {}
                         Cond::Sql(s) => parts.push(s),
                     }
@@ -638,7 +657,7 @@ pub(crate) fn select<'q>(dialect: Dialect, query: &PartitionQuery<'q>) -> Result
         (true, Some(filter)) => Some(Recheck { matcher: filter.matcher(), keys: query.keys }),
         _ => None,
     };
-    Ok(Selection { joins, conditions, binds: b.binds, recheck })
+    Ok(Selection { dialect, joins, conditions, binds: b.binds, recheck })
 }
 
 /// The key of a leaf.

@@ -779,7 +779,7 @@ impl Store for PgStore {
                 (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
             let (mut created, mut accessed, mut params) =
                 (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-            let (mut flat, mut offsets, mut counts) = (Vec::new(), Vec::with_capacity(n), Vec::with_capacity(n));
+            let mut values = Vec::with_capacity(n);
             for r in chunk {
                 names.push(r.name);
                 sds.push(sd_ids[r.shape]);
@@ -787,18 +787,16 @@ impl Store for PgStore {
                 created.push(r.part.create_time.0);
                 accessed.push(r.part.last_access_time.0);
                 params.push(r.parameters.as_str());
-                offsets.push(i32::try_from(flat.len()).map_err(|e| internal("partition values", e))?);
-                counts.push(i32::try_from(r.part.values.len()).map_err(|e| internal("partition values", e))?);
-                flat.extend(r.part.values.iter().map(String::as_str));
+                // One JSON array per partition: slicing one flat array per row costs O(n²).
+                values.push(to_json(&r.part.values)?);
             }
             let inserted: Vec<(i64, String)> = sqlx::query_as(
                 "INSERT INTO partitions (table_id, part_name, part_values, sd_id, location, create_time, \
                  last_access_time, parameters) \
-                 SELECT $1, u.name, ($8::text[])[u.off + 1 : u.off + u.cnt], u.sd_id, u.location, u.create_time, \
-                 u.last_access_time, u.parameters \
-                 FROM UNNEST($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $9::int[], \
-                 $10::int[]) WITH ORDINALITY \
-                 AS u(name, sd_id, location, create_time, last_access_time, parameters, off, cnt, ord) \
+                 SELECT $1, u.name, ARRAY(SELECT v.e FROM json_array_elements_text(u.vals::json) WITH ORDINALITY \
+                 AS v(e, n) ORDER BY v.n), u.sd_id, u.location, u.create_time, u.last_access_time, u.parameters \
+                 FROM UNNEST($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[]) \
+                 WITH ORDINALITY AS u(name, sd_id, location, create_time, last_access_time, parameters, vals, ord) \
                  ORDER BY u.ord \
                  ON CONFLICT ON CONSTRAINT partitions_table_id_part_name_key DO NOTHING RETURNING id, part_name",
             )
@@ -809,9 +807,7 @@ impl Store for PgStore {
             .bind(&created)
             .bind(&accessed)
             .bind(&params)
-            .bind(&flat)
-            .bind(&offsets)
-            .bind(&counts)
+            .bind(&values)
             .fetch_all(&mut *tx)
             .await
             .map_err(db("add partitions"))?;
