@@ -36,6 +36,10 @@ pub struct CatalogConfig {
     pub warehouse: String,
     /// A lock whose holder has not heartbeaten for this long is released.
     pub lock_timeout: Duration,
+    /// At most this many partition objects in one reply (Apache HMS's
+    /// `hive.metastore.limit.partition.request`); `None` = no limit. A larger request fails
+    /// with a `MetaException` instead of exhausting memory.
+    pub max_partitions_per_request: Option<usize>,
 }
 
 /// The catalog. Cheap to clone.

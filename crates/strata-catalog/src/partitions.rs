@@ -258,6 +258,19 @@ impl Catalog {
         let (keys, expr, partial) = Self::query_parts(&t, values, filter)?;
         let query =
             PartitionQuery { keys: &keys, filter: expr.as_ref(), values: partial.as_deref(), max: limit.as_option() };
+        if let Some(cap) = self.config.max_partitions_per_request {
+            if limit.as_option().is_none_or(|m| m > cap) {
+                let n = self.store.count_partitions(&t.db_name, &t.name, &query).await?;
+                if usize::try_from(n).unwrap_or(usize::MAX) > cap {
+                    return Err(CatalogError::Meta(format!(
+                        "Number of partitions scanned (={n}) on table '{}' exceeds limit (={cap}). This is controlled \
+                         by the Strata setting max_partitions_per_request; narrow the request with a filter or ask \
+                         for partition names only.",
+                        t.name
+                    )));
+                }
+            }
+        }
         self.store.list_partitions(&t.db_name, &t.name, &query).await
     }
 

@@ -265,39 +265,129 @@ impl Catalog {
         };
         let mut row = Self::history(actor, history_op::DROP_TABLE, &db, &name);
         row.previous_location.clone_from(&table.sd.location);
-        let mut moved = None;
+        let mut moved = Vec::new();
+        let mut rows = Vec::new();
         if delete_data && owns_data(&table) {
+            // Partitions whose directories lie outside the table's go to the retained area too
+            // (Apache HMS deletes them).
+            if !table.partition_keys.is_empty() {
+                let outside = self.partitions_outside(&table).await?;
+                for (part_name, dir) in outside {
+                    let mut h = Self::history(actor, history_op::DROP_PARTITION, &db, &name);
+                    h.partition_name = Some(part_name.clone());
+                    h.previous_location = Some(dir.clone());
+                    match self.retain_table_dir(&dir, &db, &name, Some(&part_name)).await {
+                        Ok(Some(m)) => {
+                            h.new_location = Some(m.to.clone());
+                            moved.push(m);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            self.restore(&moved).await;
+                            return Err(e);
+                        }
+                    }
+                    rows.push(h);
+                }
+            }
             if let Some(dir) = table.location() {
-                moved = self.retain_table_dir(dir, &db, &name, None).await?;
-                row.new_location = moved.as_ref().map(|m| m.to.clone());
+                match self.retain_table_dir(dir, &db, &name, None).await {
+                    Ok(Some(m)) => {
+                        row.new_location = Some(m.to.clone());
+                        moved.push(m);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.restore(&moved).await;
+                        return Err(e);
+                    }
+                }
             }
         }
-        let result = self.store.drop_table(&db, &name, &[row]).await;
+        rows.push(row);
+        let result = self.store.drop_table(&db, &name, &rows).await;
         if result.is_ok() {
             self.on_drop_table(&table).await;
         }
         if result.is_err() {
-            if let Some(m) = moved {
-                self.restore(&[m]).await;
-            }
+            self.restore(&moved).await;
         }
         result
     }
 
-    /// Truncate a table: its data directory goes to the retained area and an empty one takes its
-    /// place. (Partitioned tables: their partitions' directories, with the partitions milestone.)
-    pub async fn truncate_table(&self, actor: &Actor, db: &str, name: &str) -> Result<()> {
-        let table = self.get_table(db, name).await?;
-        let Some(dir) = table.location() else { return Ok(()) };
-        let mut row = Self::history(actor, history_op::TRUNCATE_TABLE, &table.db_name, &table.name);
-        row.previous_location = Some(dir.to_string());
-        let moved = self.retain_table_dir(dir, &table.db_name, &table.name, None).await?;
-        self.storage.mkdirs(dir).await?;
-        row.new_location = moved.as_ref().map(|m| m.to.clone());
-        if let Err(e) = self.store.append_history(&[row]).await {
-            if let Some(m) = moved {
-                self.restore(&[m]).await;
+    /// `(name, location)` of a table's partitions whose directories are not inside the table's.
+    async fn partitions_outside(&self, table: &Table) -> Result<Vec<(String, String)>> {
+        let keys: Vec<(String, strata_core::filter::KeyType)> = table
+            .partition_keys
+            .iter()
+            .map(|k| (k.name.to_lowercase(), strata_core::filter::KeyType::from_hive_type(&k.type_name)))
+            .collect();
+        let query = strata_store::PartitionQuery { keys: &keys, ..strata_store::PartitionQuery::default() };
+        let parts = self.store.list_partitions(&table.db_name, &table.name, &query).await?;
+        let table_dir = table.location().unwrap_or_default();
+        let mut out = Vec::new();
+        for p in parts {
+            if let Some(dir) = p.sd.location.as_deref() {
+                if table_dir.is_empty() || !location::is_within(dir, table_dir) {
+                    out.push((Self::partition_name(table, &p.values)?, dir.to_string()));
+                }
             }
+        }
+        Ok(out)
+    }
+
+    /// Truncate a table: each data directory (the table's, or for a partitioned table its
+    /// partitions', all or those named) goes to the retained area and an empty one takes its place.
+    pub async fn truncate_table(
+        &self,
+        actor: &Actor,
+        db: &str,
+        name: &str,
+        part_names: Option<Vec<String>>,
+    ) -> Result<()> {
+        let table = self.get_table(db, name).await?;
+        let mut dirs: Vec<(Option<String>, String)> = Vec::new();
+        if table.partition_keys.is_empty() {
+            dirs.extend(table.location().map(|d| (None, d.to_string())));
+        } else {
+            let parts = match part_names.filter(|n| !n.is_empty()) {
+                Some(wanted) => self.store.get_partitions_by_names(&table.db_name, &table.name, &wanted).await?,
+                None => {
+                    let keys: Vec<(String, strata_core::filter::KeyType)> = Vec::new();
+                    let query = strata_store::PartitionQuery { keys: &keys, ..strata_store::PartitionQuery::default() };
+                    self.store.list_partitions(&table.db_name, &table.name, &query).await?
+                }
+            };
+            for p in parts {
+                if let Some(dir) = p.sd.location.clone() {
+                    dirs.push((Some(Self::partition_name(&table, &p.values)?), dir));
+                }
+            }
+        }
+        let mut moved = Vec::new();
+        let mut rows = Vec::new();
+        for (part, dir) in &dirs {
+            let mut row = Self::history(actor, history_op::TRUNCATE_TABLE, &table.db_name, &table.name);
+            row.partition_name.clone_from(part);
+            row.previous_location = Some(dir.clone());
+            match self.retain_table_dir(dir, &table.db_name, &table.name, part.as_deref()).await {
+                Ok(Some(m)) => {
+                    row.new_location = Some(m.to.clone());
+                    moved.push(m);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.restore(&moved).await;
+                    return Err(e);
+                }
+            }
+            if let Err(e) = self.storage.mkdirs(dir).await {
+                tracing::warn!(error = %e, location = %dir, "could not re-create a truncated directory");
+            }
+            rows.push(row);
+        }
+        if let Err(e) = self.store.append_history(&rows).await {
+            self.restore(&moved).await;
             return Err(e);
         }
         Ok(())

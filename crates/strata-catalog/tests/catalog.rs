@@ -29,7 +29,11 @@ impl Fixture {
         let catalog = Catalog::new(
             store,
             strata_storage::Storages::default(),
-            CatalogConfig { warehouse: format!("file://{}/wh", root.display()), lock_timeout },
+            CatalogConfig {
+                warehouse: format!("file://{}/wh", root.display()),
+                lock_timeout,
+                max_partitions_per_request: None,
+            },
         );
         catalog.bootstrap().await.unwrap();
         Self { catalog, root }
@@ -218,7 +222,7 @@ async fn truncate_moves_data_away_and_keeps_the_table() {
     with_db(&f, "db").await;
     f.catalog.create_table(&actor(), table("db", "t")).await.unwrap();
     std::fs::write(f.path("wh/db.db/t/a"), b"x").unwrap();
-    f.catalog.truncate_table(&actor(), "db", "t").await.unwrap();
+    f.catalog.truncate_table(&actor(), "db", "t", None).await.unwrap();
     assert!(f.path("wh/db.db/t").is_dir());
     assert_eq!(std::fs::read_dir(f.path("wh/db.db/t")).unwrap().count(), 0);
     let history = f.catalog.store().history("db", "t", None).await.unwrap();

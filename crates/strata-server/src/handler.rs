@@ -425,10 +425,10 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         self.drop_table("drop_table_with_environment_context", dbname, name, delete_data)
     }
 
-    fn handle_truncate_table(&self, db_name: String, table_name: String, _part_names: Vec<String>) -> R<()> {
+    fn handle_truncate_table(&self, db_name: String, table_name: String, part_names: Vec<String>) -> R<()> {
         let db = names::strip_catalog(&db_name);
         self.call("truncate_table", &target(&db, &table_name), |c, a| async move {
-            c.truncate_table(&a, &db, &table_name).await
+            c.truncate_table(&a, &db, &table_name, Some(part_names)).await
         })
     }
 
@@ -436,7 +436,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         let db = names::strip_catalog(&req.db_name);
         let table = req.table_name;
         self.call("truncate_table_req", &target(&db, &table), |c, a| async move {
-            c.truncate_table(&a, &db, &table).await.map(|()| t::TruncateTableResponse {})
+            c.truncate_table(&a, &db, &table, req.part_names).await.map(|()| t::TruncateTableResponse {})
         })
     }
 

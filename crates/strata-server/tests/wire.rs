@@ -42,7 +42,11 @@ impl TestServer {
                 let catalog = Catalog::new(
                     store,
                     strata_storage::Storages::default(),
-                    CatalogConfig { warehouse, lock_timeout: Duration::from_secs(60) },
+                    CatalogConfig {
+                        warehouse,
+                        lock_timeout: Duration::from_secs(60),
+                        max_partitions_per_request: None,
+                    },
                 );
                 catalog.bootstrap().await.unwrap();
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -22,6 +22,8 @@ pub struct Settings {
     pub idle_timeout_secs: u64,
     /// Locks not heartbeaten for this many seconds are released.
     pub lock_timeout_secs: u64,
+    /// At most this many partition objects in one reply; negative = no limit (HMS's default).
+    pub max_partitions_per_request: i64,
     /// Seconds calls in flight get to finish on shutdown.
     pub shutdown_grace_secs: u64,
     /// `text` or `json`.
@@ -51,6 +53,7 @@ impl Settings {
             .set_default("idle_timeout_secs", 600)?
             .set_default("lock_timeout_secs", 300)?
             .set_default("shutdown_grace_secs", 30)?
+            .set_default("max_partitions_per_request", -1)?
             .set_default("log_format", "text")?;
         if let Some(file) = &overrides.config_file {
             builder = builder.add_source(config::File::from(file.as_path()).required(true));
