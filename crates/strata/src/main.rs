@@ -36,11 +36,88 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Run named metastore workloads against a thrift:// URI (and a baseline), print the results.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// The metastore under test.
+    #[arg(long, default_value = "thrift://127.0.0.1:9083")]
+    uri: String,
+    /// A metastore to compare with (repetitions alternate between the two).
+    #[arg(long)]
+    baseline: Option<String>,
+    /// Sizes N of the partition workloads.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000")]
+    sizes: Vec<usize>,
+    /// Measured repetitions per workload (after one warm-up).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Only workloads whose names start with these prefixes.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Connections of the concurrent get_table run (0 skips it).
+    #[arg(long, default_value_t = 8)]
+    connections: usize,
+    /// Seconds of the concurrent get_table run.
+    #[arg(long, default_value_t = 5)]
+    throughput_secs: u64,
+    /// Directory (file:// URI) under which partition locations are placed.
+    #[arg(long, default_value = "file:///tmp/strata-bench")]
+    data_root: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also write an SVG chart of the speedups to this file.
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+}
+
+fn bench(args: BenchArgs) -> ExitCode {
+    let options = strata_bench::Options {
+        uri: args.uri,
+        baseline: args.baseline,
+        sizes: args.sizes,
+        repeats: args.repeats.max(1),
+        only: args.only,
+        connections: args.connections,
+        throughput_duration: std::time::Duration::from_secs(args.throughput_secs),
+        data_root: args.data_root,
+    };
+    let report = match strata_bench::run(&options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("strata bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.json {
+        match report.json() {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("strata bench: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        println!("{}", report.table());
+    }
+    if let Some(path) = args.plot {
+        if let Err(e) = report.plot(&path) {
+            eprintln!("strata bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
+    if let Command::Bench(args) = cli.command {
+        return bench(args);
+    }
     let mut overrides =
         Overrides { config_file: cli.config.clone(), database_url: cli.database_url.clone(), ..Overrides::default() };
     if let Command::Serve { listen, warehouse } = &cli.command {
@@ -66,6 +143,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { .. } => serve(settings, started).await,
             Command::Migrate => migrate(&settings).await,
+            Command::Bench(_) => Ok(()),
         }
     });
     match result {
@@ -109,6 +187,7 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
         CatalogConfig {
             warehouse: warehouse.clone(),
             lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
+            max_partitions_per_request: usize::try_from(settings.max_partitions_per_request).ok(),
         },
     );
     catalog.bootstrap().await?;

@@ -1,0 +1,275 @@
+//! The named workloads, modelled on Apache Hive's metastore-benchmarks. Each creates and
+//! cleans up its own objects; only the measured call is timed.
+
+use std::time::{Duration, Instant};
+
+use strata_thrift::{self as t, TThriftHiveMetastoreSyncClient};
+
+use crate::client::{self, Client};
+
+/// Where a workload runs: its own database and a data root for partition locations.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Database created for the run.
+    pub db: String,
+    /// `file:///…` directory under which partition locations are placed.
+    pub data_root: String,
+}
+
+type Res<T> = Result<T, String>;
+
+fn e(err: thrift::Error) -> String {
+    err.to_string()
+}
+
+fn time<T>(f: impl FnOnce() -> thrift::Result<T>) -> Res<Duration> {
+    let start = Instant::now();
+    f().map_err(e)?;
+    Ok(start.elapsed())
+}
+
+/// A workload: a name and one repetition (setup untimed, the call timed, teardown untimed).
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Name as reported, e.g. `add_partitions.1000`.
+    pub name: String,
+    /// What it does.
+    pub kind: Kind,
+    /// N, for the sized workloads.
+    pub n: usize,
+}
+
+/// The kinds of workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    GetDatabase,
+    GetTable,
+    GetTables,
+    AddPartitions,
+    AddPartition,
+    GetPartitions,
+    GetPartitionNames,
+    GetPartitionsByNames,
+    GetPartitionsByFilter,
+    AlterPartitions,
+    AlterPartition,
+    DropPartitions,
+    DropTableWithPartitions,
+    RenameTableWithPartitions,
+}
+
+impl Workload {
+    /// The standard suite for the given sizes.
+    #[must_use]
+    pub fn suite(sizes: &[usize]) -> Vec<Self> {
+        let mut out = vec![
+            Self { name: "get_database".into(), kind: Kind::GetDatabase, n: 0 },
+            Self { name: "get_table".into(), kind: Kind::GetTable, n: 0 },
+            Self { name: "get_tables".into(), kind: Kind::GetTables, n: 0 },
+            Self { name: "add_partition".into(), kind: Kind::AddPartition, n: 0 },
+            Self { name: "alter_partition".into(), kind: Kind::AlterPartition, n: 0 },
+        ];
+        for &n in sizes {
+            for (kind, base) in [
+                (Kind::AddPartitions, "add_partitions"),
+                (Kind::GetPartitions, "get_partitions"),
+                (Kind::GetPartitionNames, "get_partition_names"),
+                (Kind::GetPartitionsByNames, "get_partitions_by_names"),
+                (Kind::GetPartitionsByFilter, "get_partitions_by_filter"),
+                (Kind::AlterPartitions, "alter_partitions"),
+                (Kind::DropPartitions, "drop_partitions"),
+                (Kind::DropTableWithPartitions, "drop_table_with_partitions"),
+                (Kind::RenameTableWithPartitions, "rename_table_with_partitions"),
+            ] {
+                out.push(Self { name: format!("{base}.{n}"), kind, n });
+            }
+        }
+        out
+    }
+
+    /// Prepare shared state once (tables read by many repetitions).
+    pub fn prepare(&self, c: &mut Client, ctx: &Ctx) -> Res<()> {
+        match self.kind {
+            Kind::GetTable | Kind::GetTables => {
+                for i in 0..20 {
+                    let name = format!("read_t{i}");
+                    if c.get_table(ctx.db.clone(), name.clone()).is_err() {
+                        c.create_table(client::table(&ctx.db, &name)).map_err(e)?;
+                    }
+                }
+                Ok(())
+            }
+            Kind::GetPartitions
+            | Kind::GetPartitionNames
+            | Kind::GetPartitionsByNames
+            | Kind::GetPartitionsByFilter => {
+                let name = format!("read_p{}", self.n);
+                if c.get_table(ctx.db.clone(), name.clone()).is_err() {
+                    c.create_table(client::table(&ctx.db, &name)).map_err(e)?;
+                    add(c, ctx, &name, 0, self.n)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// One repetition; returns the time of the measured call.
+    pub fn run(&self, c: &mut Client, ctx: &Ctx, rep: usize) -> Res<Duration> {
+        let db = ctx.db.clone();
+        let n = self.n;
+        match self.kind {
+            Kind::GetDatabase => time(|| c.get_database(db)),
+            Kind::GetTable => time(|| c.get_table(db, "read_t0".into())),
+            Kind::GetTables => time(|| c.get_tables(db, "*".into())),
+            Kind::GetPartitions => time(|| c.get_partitions(db, format!("read_p{n}"), -1)),
+            Kind::GetPartitionNames => time(|| c.get_partition_names(db, format!("read_p{n}"), -1)),
+            Kind::GetPartitionsByNames => {
+                let names: Vec<String> = (0..n).map(|i| format!("ds={}", client::part_value(i))).collect();
+                time(|| c.get_partitions_by_names(db, format!("read_p{n}"), names))
+            }
+            Kind::GetPartitionsByFilter => {
+                let filter =
+                    format!("ds >= \"{}\" and ds < \"{}\"", client::part_value(n / 4), client::part_value(3 * n / 4));
+                time(|| c.get_partitions_by_filter(db, format!("read_p{n}"), filter, -1))
+            }
+            Kind::AddPartitions => {
+                let table = fresh(c, ctx, &format!("addps{n}_{rep}"))?;
+                let parts =
+                    (0..n).map(|i| client::partition(&db, &table, &ctx.data_root, &client::part_value(i))).collect();
+                let d = time(|| c.add_partitions(parts))?;
+                drop_table(c, ctx, &table)?;
+                Ok(d)
+            }
+            Kind::AddPartition => {
+                let table = format!("addp_{}", ctx.db);
+                if c.get_table(db.clone(), table.clone()).is_err() {
+                    c.create_table(client::table(&db, &table)).map_err(e)?;
+                }
+                let part = client::partition(&db, &table, &ctx.data_root, &client::part_value(rep));
+                time(|| c.add_partition(part))
+            }
+            Kind::AlterPartition => {
+                let table = format!("altp_{}", ctx.db);
+                if c.get_table(db.clone(), table.clone()).is_err() {
+                    c.create_table(client::table(&db, &table)).map_err(e)?;
+                    add(c, ctx, &table, 0, 1)?;
+                }
+                let mut part = c.get_partition(db.clone(), table.clone(), vec![client::part_value(0)]).map_err(e)?;
+                swap_location(&mut part, rep);
+                time(|| c.alter_partition(db, table, part))
+            }
+            Kind::AlterPartitions => {
+                let table = format!("altps{n}_{}", ctx.db);
+                if c.get_table(db.clone(), table.clone()).is_err() {
+                    c.create_table(client::table(&db, &table)).map_err(e)?;
+                    add(c, ctx, &table, 0, n)?;
+                }
+                let mut parts = c.get_partitions(db.clone(), table.clone(), -1).map_err(e)?;
+                for p in &mut parts {
+                    swap_location(p, rep);
+                }
+                time(|| c.alter_partitions(db, table, parts))
+            }
+            Kind::DropPartitions => {
+                let table = fresh(c, ctx, &format!("dropps{n}_{rep}"))?;
+                add(c, ctx, &table, 0, n)?;
+                let names: Vec<String> = (0..n).map(|i| format!("ds={}", client::part_value(i))).collect();
+                let req = t::DropPartitionsRequest {
+                    db_name: db,
+                    tbl_name: table.clone(),
+                    parts: t::RequestPartsSpec::Names(names),
+                    delete_data: Some(true),
+                    if_exists: Some(true),
+                    ignore_protection: None,
+                    environment_context: None,
+                    need_result: Some(false),
+                    cat_name: None,
+                    skip_column_schema_for_partition: None,
+                };
+                let d = time(|| c.drop_partitions_req(req))?;
+                drop_table(c, ctx, &table)?;
+                Ok(d)
+            }
+            Kind::DropTableWithPartitions => {
+                let table = fresh(c, ctx, &format!("dropt{n}_{rep}"))?;
+                add(c, ctx, &table, 0, n)?;
+                time(|| c.drop_table(db, table, true))
+            }
+            Kind::RenameTableWithPartitions => {
+                let table = fresh(c, ctx, &format!("rent{n}_{rep}"))?;
+                add(c, ctx, &table, 0, n)?;
+                let mut renamed = c.get_table(db.clone(), table.clone()).map_err(e)?;
+                let new_name = format!("{table}_renamed");
+                renamed.table_name = Some(new_name.clone());
+                let d = time(|| c.alter_table(db, table, renamed))?;
+                drop_table(c, ctx, &new_name)?;
+                Ok(d)
+            }
+        }
+    }
+}
+
+/// Point a partition at a fresh batch directory (the batch-ID pattern's write).
+fn swap_location(p: &mut t::Partition, rep: usize) {
+    if let Some(sd) = p.sd.as_mut() {
+        let base = sd.location.clone().unwrap_or_default();
+        let base = base.rsplit_once("/batch=").map_or(base.as_str(), |(b, _)| b).to_string();
+        sd.location = Some(format!("{base}/batch={rep:06}"));
+    }
+}
+
+/// Create a fresh table (dropping a leftover of an earlier run).
+fn fresh(c: &mut Client, ctx: &Ctx, name: &str) -> Res<String> {
+    let _ = c.drop_table(ctx.db.clone(), name.to_string(), true);
+    c.create_table(client::table(&ctx.db, name)).map_err(e)?;
+    Ok(name.to_string())
+}
+
+fn drop_table(c: &mut Client, ctx: &Ctx, name: &str) -> Res<()> {
+    c.drop_table(ctx.db.clone(), name.to_string(), true).map_err(e)
+}
+
+/// Add partitions `from..to` in batches of 1000.
+fn add(c: &mut Client, ctx: &Ctx, table: &str, from: usize, to: usize) -> Res<()> {
+    let mut i = from;
+    while i < to {
+        let end = (i + 1000).min(to);
+        let parts =
+            (i..end).map(|j| client::partition(&ctx.db, table, &ctx.data_root, &client::part_value(j))).collect();
+        c.add_partitions(parts).map_err(e)?;
+        i = end;
+    }
+    Ok(())
+}
+
+/// Concurrent `get_table` throughput: `connections` clients for `duration`; calls per second.
+pub fn get_table_throughput(uri: &str, ctx: &Ctx, connections: usize, duration: Duration) -> Res<f64> {
+    let mut c = client::connect(uri)?;
+    if c.get_table(ctx.db.clone(), "read_t0".into()).is_err() {
+        c.create_table(client::table(&ctx.db, "read_t0")).map_err(e)?;
+    }
+    let deadline = Instant::now() + duration;
+    let handles: Vec<_> = (0..connections)
+        .map(|_| {
+            let uri = uri.to_string();
+            let db = ctx.db.clone();
+            std::thread::spawn(move || -> Res<u64> {
+                let mut c = client::connect(&uri)?;
+                let mut calls = 0u64;
+                while Instant::now() < deadline {
+                    c.get_table(db.clone(), "read_t0".into()).map_err(e)?;
+                    calls += 1;
+                }
+                Ok(calls)
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let mut total = 0u64;
+    for h in handles {
+        total += h.join().map_err(|_| "a client thread panicked".to_string())??;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    Ok(total as f64 / start.elapsed().as_secs_f64().max(duration.as_secs_f64()))
+}

@@ -1,0 +1,46 @@
+"""Smoke test of `strata bench`: the load generator runs its suite at N=100 against a running
+strata, with the same strata as baseline, and reports every workload (no timing asserts)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import strata_binary
+
+
+@pytest.mark.partitions
+def test_bench_suite_runs_against_strata(strata_server, tmp_path):
+    if strata_server.is_external:
+        pytest.skip("the bench smoke runs against strata itself")
+    plot = tmp_path / "ratios.svg"
+    cmd = [
+        str(strata_binary()), "bench",
+        "--uri", strata_server.uri,
+        "--baseline", strata_server.uri,
+        "--sizes", "100",
+        "--repeats", "1",
+        "--connections", "2",
+        "--throughput-secs", "1",
+        "--data-root", f"file://{tmp_path}/data",
+        "--json",
+        "--plot", str(plot),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(done.stdout)
+    names = {row["workload"] for row in report["rows"]}
+    expected = {
+        "get_database", "get_table", "get_tables", "add_partition", "alter_partition",
+        "add_partitions.100", "get_partitions.100", "get_partition_names.100",
+        "get_partitions_by_names.100", "get_partitions_by_filter.100", "alter_partitions.100",
+        "drop_partitions.100", "drop_table_with_partitions.100", "rename_table_with_partitions.100",
+    }
+    assert expected <= names, expected - names
+    for row in report["rows"]:
+        assert row["target"]["samples"] == 1 and row["target"]["median_ms"] > 0, row
+        assert row["baseline"]["samples"] == 1, row
+    assert report["throughput"][0]["target_calls_per_sec"] > 0
+    assert plot.read_text().startswith("<svg")
