@@ -11,7 +11,6 @@ import pytest
 from conftest import strata_binary
 
 
-@pytest.mark.partitions
 def test_bench_suite_runs_against_strata(strata_server, tmp_path):
     if strata_server.is_external:
         pytest.skip("the bench smoke runs against strata itself")

@@ -49,10 +49,17 @@ fn setup(uri: &str, ctx: &Ctx) -> Result<client::Client, String> {
 /// Run the suite; progress goes to stderr.
 pub fn run(options: &Options) -> Result<Report, String> {
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let ctx = Ctx { db: format!("strata_bench_{run_id}"), data_root: format!("{}/{run_id}", options.data_root) };
+    // Each server gets its own database and data root, so that the two may even be the same
+    // server (the CI smoke runs Strata against itself).
+    let ctx_for = |side: &str| Ctx {
+        db: format!("strata_bench_{run_id}_{side}"),
+        data_root: format!("{}/{run_id}/{side}", options.data_root),
+    };
+    let ctx = ctx_for("t");
+    let base_ctx = ctx_for("b");
     let mut target = setup(&options.uri, &ctx)?;
     let mut baseline = match &options.baseline {
-        Some(uri) => Some(setup(uri, &ctx)?),
+        Some(uri) => Some(setup(uri, &base_ctx)?),
         None => None,
     };
     let mut rows = Vec::new();
@@ -63,7 +70,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
         eprintln!("bench: {}", w.name);
         w.prepare(&mut target, &ctx)?;
         if let Some(b) = baseline.as_mut() {
-            w.prepare(b, &ctx)?;
+            w.prepare(b, &base_ctx)?;
         }
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         // Repetition 0 is a warm-up; repetitions alternate between the two servers.
@@ -73,7 +80,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
                 ours.push(d);
             }
             if let (Some(b), Some(uri)) = (baseline.as_mut(), options.baseline.as_ref()) {
-                let d = w.run(b, &ctx, rep).map_err(|e| format!("{} on {uri}: {e}", w.name))?;
+                let d = w.run(b, &base_ctx, rep).map_err(|e| format!("{} on {uri}: {e}", w.name))?;
                 if rep > 0 {
                     theirs.push(d);
                 }
@@ -102,8 +109,9 @@ pub fn run(options: &Options) -> Result<Report, String> {
             baseline_calls_per_sec: theirs,
         });
     }
-    for c in std::iter::once(&mut target).chain(baseline.as_mut()) {
-        let _ = c.drop_database(ctx.db.clone(), true, true);
+    let _ = target.drop_database(ctx.db.clone(), true, true);
+    if let Some(b) = baseline.as_mut() {
+        let _ = b.drop_database(base_ctx.db.clone(), true, true);
     }
     Ok(Report { target: options.uri.clone(), baseline: options.baseline.clone(), rows, throughput })
 }
