@@ -440,6 +440,18 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether a literal cannot be bound: PostgreSQL text cannot hold NUL (such a leaf is
+    /// evaluated in memory instead).
+    fn unbindable<'b>(&self, mut binds: impl Iterator<Item = &'b Bind>) -> bool {
+        self.dialect == Dialect::Postgres && binds.any(|b| matches!(b, Bind::Text(s) if s.contains('\0')))
+    }
+
+    /// Give up on a leaf: TRUE here (a superset, the filter being monotone), exact in memory.
+    fn in_memory(&mut self) -> Cond {
+        self.recheck = true;
+        Cond::True
+    }
+
     fn key(&self, name: &str) -> Option<(usize, KeyType)> {
         self.keys.iter().position(|(k, _)| k == name).map(|i| (i, self.keys[i].1))
     }
@@ -451,8 +463,7 @@ impl Builder<'_> {
 
     fn expr(&mut self, e: &Expr, depth: usize) -> Result<Cond> {
         if depth > MAX_SQL_DEPTH {
-            self.recheck = true;
-            return Ok(Cond::True);
+            return Ok(self.in_memory());
         }
         // A constant result drops the SQL of its operands: their parameters go with it.
         let mark = self.binds.len();
@@ -495,6 +506,9 @@ impl Builder<'_> {
             Expr::Compare { key, op, value } => {
                 let Some((i, kt)) = self.key(key) else { return Ok(Cond::False) };
                 let Some(lit) = typed_literal(kt, value) else { return Ok(Cond::False) };
+                if self.unbindable([&lit].into_iter()) {
+                    return Ok(self.in_memory());
+                }
                 let col = self.col(i, kt);
                 let p = self.param(lit);
                 Cond::Sql(format!("{col} {} {p}", op.as_sql()))
@@ -504,6 +518,9 @@ impl Builder<'_> {
                 let (Some(lo), Some(hi)) = (typed_literal(kt, low), typed_literal(kt, high)) else {
                     return Ok(Cond::False);
                 };
+                if self.unbindable([&lo, &hi].into_iter()) {
+                    return Ok(self.in_memory());
+                }
                 let col = self.col(i, kt);
                 let (lo, hi) = (self.param(lo), self.param(hi));
                 Cond::Sql(if *negated {
@@ -520,6 +537,9 @@ impl Builder<'_> {
                     return Ok(Cond::False);
                 }
                 let items: Vec<Bind> = typed.into_iter().flatten().collect();
+                if self.unbindable(items.iter()) {
+                    return Ok(self.in_memory());
+                }
                 if items.is_empty() {
                     if !*negated {
                         return Ok(Cond::False);
@@ -553,10 +573,7 @@ impl Builder<'_> {
                 // Inside the subset the regex always compiles (within its size limit, for
                 // patterns this short); anything else is left to `Expr::eval`.
                 let tokens = if pattern.chars().count() <= MAX_PUSHED_LIKE { like_tokens(pattern) } else { None };
-                let Some(tokens) = tokens else {
-                    self.recheck = true;
-                    return Ok(Cond::True);
-                };
+                let Some(tokens) = tokens else { return Ok(self.in_memory()) };
                 let col = self.col(i, kt);
                 match self.dialect {
                     Dialect::Postgres => {
@@ -573,10 +590,7 @@ impl Builder<'_> {
                                 format!("{col} GLOB {p}")
                             })
                         }
-                        None => {
-                            self.recheck = true;
-                            Cond::True
-                        }
+                        None => self.in_memory(),
                     },
                 }
             }
@@ -608,6 +622,11 @@ pub(crate) fn select<'q>(dialect: Dialect, query: &PartitionQuery<'q>) -> Result
     // Partial values: string equality on leading keys.
     for (i, value) in query.values.unwrap_or(&[]).iter().enumerate() {
         if let Some(v) = value {
+            if dialect == Dialect::Postgres && v.contains('\0') {
+                // PostgreSQL stores no NUL, so nothing equals it.
+                conditions.push_str(" AND FALSE");
+                continue;
+            }
             b.joins.insert(i, true);
             let p = b.param(Bind::Text(v.clone()));
             conditions.push_str(&format!(" AND k{i}.value = {p}"));
@@ -650,7 +669,8 @@ pub(crate) fn select<'q>(dialect: Dialect, query: &PartitionQuery<'q>) -> Result
     for (i, inner) in &b.joins {
         let kind = if *inner { "JOIN" } else { "LEFT JOIN" };
         joins.push_str(&format!(
-            " {kind} partition_key_values k{i} ON k{i}.partition_id = p.id AND k{i}.key_index = {i}"
+            " {kind} partition_key_values k{i} ON k{i}.partition_id = p.id AND k{i}.table_id = p.table_id \
+             AND k{i}.key_index = {i}"
         ));
     }
     let recheck = match (b.recheck, query.filter) {
@@ -702,7 +722,7 @@ fn like_tokens(pattern: &str) -> Option<Vec<Tok>> {
             '%' => out.extend([Tok::Any, Tok::Quant('*')]),
             '_' | '.' => out.push(Tok::Any),
             '*' | '+' | '?' if quantifiable(&out) => out.push(Tok::Quant(c)),
-            '*' | '+' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => return None,
+            '*' | '+' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '\0' => return None,
             c => out.push(Tok::Lit(c)),
         }
     }
@@ -815,6 +835,48 @@ mod tests {
         assert!(like_tokens(&long).is_some());
         let value = "é".repeat(200);
         assert!(e.eval(&|_| Some(Value::String(&value))));
+    }
+
+    #[test]
+    fn selections() {
+        use strata_core::filter::CompareOp;
+        let keys = vec![("s".to_string(), KeyType::String), ("i".to_string(), KeyType::Integer)];
+        let nested = |depth: usize| {
+            let mut e = Expr::Compare { key: "i".into(), op: CompareOp::Eq, value: Literal::Integer(1) };
+            for _ in 0..depth {
+                let s = Expr::Compare { key: "s".into(), op: CompareOp::Eq, value: Literal::String("x".into()) };
+                e = Expr::Or(vec![s, e]);
+            }
+            e
+        };
+        for (depth, in_memory) in [(MAX_SQL_DEPTH, false), (MAX_SQL_DEPTH + 1, true)] {
+            let e = nested(depth);
+            let q = PartitionQuery { keys: &keys, filter: Some(&e), values: None, max: Some(3) };
+            let sel = select(Dialect::Sqlite, &q).unwrap();
+            assert_eq!(sel.recheck.is_some(), in_memory, "depth {depth}");
+            assert_eq!(sel.sql_limit(q.max), if in_memory { None } else { Some(3) });
+        }
+        // SQLite parameters are anonymous: one `?` per bind (plus table id and limit).
+        let e = strata_core::filter::parse("s = 'a' and (i = 1 or i between 2 and 3) and s like 'a%' and k = 1")
+            .unwrap()
+            .unwrap();
+        let values = [None, Some("7".to_string())];
+        let q = PartitionQuery { keys: &keys, filter: Some(&e), values: Some(&values), max: Some(1) };
+        let sel = select(Dialect::Sqlite, &q).unwrap();
+        let sql = sel.sql("p.part_name", true, true);
+        assert!(sql.contains(" AND FALSE"), "an unknown key in a conjunction: {sql}");
+        assert_eq!(sql.matches('?').count(), sel.binds.len() + 2, "{sql}");
+        let e =
+            strata_core::filter::parse("s = 'a' and (i = 1 or i between 2 and 3) and s like 'a%'").unwrap().unwrap();
+        let q = PartitionQuery { filter: Some(&e), ..q };
+        let sel = select(Dialect::Sqlite, &q).unwrap();
+        let sql = sel.sql("p.part_name", true, true);
+        assert_eq!(sql.matches('?').count(), sel.binds.len() + 2, "{sql}");
+        assert_eq!(sel.binds.len(), 6, "{sql}");
+        assert!(sql.contains(" JOIN partition_key_values k0") && !sql.contains("LEFT JOIN partition_key_values k0"));
+        assert!(sql.contains("LEFT JOIN partition_key_values k1") || sql.contains(" JOIN partition_key_values k1"));
+        let pg = select(Dialect::Postgres, &q).unwrap().sql("p.part_name", true, true);
+        assert!(pg.contains("LIMIT $8") && pg.contains("k0.value ~ $7"), "{pg}");
     }
 
     #[test]

@@ -446,6 +446,36 @@ pub async fn case_partition_filters(store: TestStore) {
         let q = PartitionQuery { filter: Some(&e), ..query(&keys) };
         assert!(store.list_partition_names("db", "t", &q).await.unwrap().is_empty(), "{e}");
     }
+    // Nesting as deep as the parser allows: in SQL up to a depth, in memory below it.
+    for depth in [64, filter::MAX_DEPTH] {
+        let mut deep = Expr::Compare { key: "i".into(), op: CompareOp::Eq, value: Literal::Integer(9) };
+        for level in 0..depth {
+            let n = i64::try_from(level).unwrap();
+            deep = if level % 2 == 0 {
+                let other =
+                    Expr::Compare { key: "s".into(), op: CompareOp::Eq, value: Literal::String(format!("{n}")) };
+                Expr::Or(vec![other, deep])
+            } else {
+                let other = Expr::Compare { key: "i".into(), op: CompareOp::Ne, value: Literal::Integer(-1000 - n) };
+                Expr::And(vec![other, deep])
+            };
+        }
+        let q = PartitionQuery { filter: Some(&deep), ..query(&keys) };
+        assert_eq!(store.list_partition_names("db", "t", &q).await.unwrap(), vec![name(0)], "depth {depth}");
+        assert_eq!(store.count_partitions("db", "t", &q).await.unwrap(), 1, "depth {depth}");
+    }
+    // NUL characters (PostgreSQL text cannot hold them) still compare.
+    let mut all: Vec<String> = (0..parts.len()).map(name).collect();
+    all.sort();
+    let ne_nul = Expr::Compare { key: "s".into(), op: CompareOp::Ne, value: Literal::String("a\0b".into()) };
+    let q = PartitionQuery { filter: Some(&ne_nul), ..query(&keys) };
+    assert_eq!(store.list_partition_names("db", "t", &q).await.unwrap(), all);
+    let like_nul = Expr::Like { key: "s".into(), pattern: "a\0%".into() };
+    let q = PartitionQuery { filter: Some(&like_nul), ..query(&keys) };
+    assert!(store.list_partition_names("db", "t", &q).await.unwrap().is_empty());
+    let nul_value = [Some("a\0".to_string())];
+    let q = PartitionQuery { values: Some(&nul_value), ..query(&keys) };
+    assert!(store.list_partition_names("db", "t", &q).await.unwrap().is_empty());
     // A very long filter is evaluated without hitting statement limits.
     let long = Expr::Or(
         (0..30_000).map(|n| Expr::Compare { key: "i".into(), op: CompareOp::Eq, value: Literal::Integer(n) }).collect(),
