@@ -64,7 +64,7 @@ pub const LIKE_VALUE_ON_RHS: &str = "Value should be on the RHS for LIKE operato
 /// `MetaException` text for a key that is not a partition key (`key` as the AST holds it).
 #[must_use]
 pub fn not_a_partition_key(key: &str) -> String {
-    format!("Specified key {key} is not a partitioning key for the table")
+    format!("Specified key <{key}> is not a partitioning key for the table")
 }
 
 /// A comparison operator.
@@ -277,35 +277,13 @@ impl<'a> Value<'a> {
     }
 }
 
-/// Translate a `LIKE` pattern to an anchored regex (Hive 4 rules): `%` → `.*`, `_` → `.`,
-/// `\%` and `\_` are the literal characters, and everything else passes through as regex (so
-/// Spark's `.*v.*` works). The result matches whole strings only.
+/// Translate a `LIKE` pattern to an anchored regex with Apache HMS 2.3's rules: the pattern *is*
+/// a (Java) regular expression matched against the whole value, so Spark's `.*v.*` works and
+/// `%`/`_` are ordinary characters (Hive 4's SQL-style translation is not applied: against the
+/// 2.3 metastore that Spark's built-in client expects, `ds like "ab%"` matches nothing).
 #[must_use]
 pub fn like_to_regex(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 12);
-    out.push_str("\\A(?:");
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.peek() {
-                Some(&n @ ('%' | '_')) => {
-                    out.push(n);
-                    chars.next();
-                }
-                Some(&n) => {
-                    out.push('\\');
-                    out.push(n);
-                    chars.next();
-                }
-                None => out.push('\\'),
-            },
-            '%' => out.push_str(".*"),
-            '_' => out.push('.'),
-            c => out.push(c),
-        }
-    }
-    out.push_str(")\\z");
-    out
+    format!("\\A(?:{pattern})\\z")
 }
 
 fn compile_like(pattern: &str) -> Result<Regex, regex::Error> {
@@ -1381,13 +1359,12 @@ mod tests {
         assert!(t(r#"c like ".*v.*""#, "avb"));
         assert!(t(r#"c like ".*v.*""#, "v"));
         assert!(!t(r#"c like ".*v.*""#, "abc"));
-        assert!(t(r#"c like "v%""#, "vxyz"));
-        assert!(!t(r#"c like "v%""#, "xv"));
-        assert!(t(r#"c like "v_""#, "vx"));
-        assert!(!t(r#"c like "v_""#, "vxy"));
-        assert!(t(r#"c like "v\_""#, "v_"));
-        assert!(!t(r#"c like "v\_""#, "vx"));
-        assert!(t(r#"c like "100\%""#, "100%"));
+        // Apache HMS 2.3: the pattern is a regex; `%` and `_` are plain characters.
+        assert!(!t(r#"c like "v%""#, "vxyz"));
+        assert!(t(r#"c like "v%""#, "v%"));
+        assert!(!t(r#"c like "v_""#, "vx"));
+        assert!(t(r#"c like "v_""#, "v_"));
+        assert!(t(r#"c like "v.*""#, "vxyz"));
         assert!(t(r#"c like "a.c""#, "abc"), "regex chars pass through");
         assert!(t(r#"c like "a\.c""#, "a.c"));
         assert!(!t(r#"c like "a\.c""#, "abc"));
@@ -1395,9 +1372,9 @@ mod tests {
         assert!(!t(r#"c like "a|b""#, "ab"), "alternation stays inside the anchors");
         assert!(t(r#"c like "a|b""#, "b"));
         assert!(!p("c like 'x'").eval(&|_| Some(Value::Integer(Some(1)))));
-        assert_eq!(like_to_regex(r"v%\%_\_\."), r"\A(?:v.*%._\.)\z");
+        assert_eq!(like_to_regex(r"v%_\."), r"\A(?:v%_\.)\z");
         // Reusable matcher.
-        let e = p("c like 'a%' or c like 'b%'");
+        let e = p("c like 'a.*' or c like 'b.*'");
         let m = e.matcher();
         let hits: Vec<_> = ["ax", "bx", "cx"].into_iter().filter(|v| m.matches(&|_| Some(Value::String(v)))).collect();
         assert_eq!(hits, ["ax", "bx"]);
@@ -1499,7 +1476,7 @@ mod tests {
         }
         assert_eq!(
             check("s = 'a' or Zz = 1"),
-            Err(CatalogError::Meta("Specified key zz is not a partitioning key for the table".into()))
+            Err(CatalogError::Meta("Specified key <zz> is not a partitioning key for the table".into()))
         );
     }
 

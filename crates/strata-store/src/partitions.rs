@@ -715,12 +715,10 @@ fn like_tokens(pattern: &str) -> Option<Vec<Tok>> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.next() {
-                Some(n @ ('%' | '_')) => out.push(Tok::Lit(n)),
                 Some(n) if ESCAPABLE.contains(n) => out.push(Tok::Lit(n)),
                 _ => return None,
             },
-            '%' => out.extend([Tok::Any, Tok::Quant('*')]),
-            '_' | '.' => out.push(Tok::Any),
+            '.' => out.push(Tok::Any),
             '*' | '+' | '?' if quantifiable(&out) => out.push(Tok::Quant(c)),
             '*' | '+' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '\0' => return None,
             c => out.push(Tok::Lit(c)),
@@ -813,24 +811,26 @@ mod tests {
     fn like_subset() {
         let pg = |p: &str| like_tokens(p).map(|t| postgres_regex(&t));
         let glob = |p: &str| like_tokens(p).and_then(|t| sqlite_glob(&t));
-        assert_eq!(pg("a%"), Some("^(?:a[^\n]*)$".into()));
+        // Apache HMS 2.3: `%` and `_` are plain characters of the regex.
+        assert_eq!(pg("a%"), Some(r"^(?:a\%)$".into()));
         assert_eq!(pg(".*v.*"), Some("^(?:[^\n]*v[^\n]*)$".into()));
-        assert_eq!(pg(r"100\%"), Some(r"^(?:100\%)$".into()));
+        assert_eq!(pg(r"100\%"), None, "not an escape a Rust regex knows");
         assert_eq!(pg(r"a\.b/c"), Some(r"^(?:a\.b\/c)$".into()));
         assert_eq!(pg("ab+"), Some("^(?:ab+)$".into()));
         assert_eq!(pg("a|b"), None);
         assert_eq!(pg("[ab]"), None);
         assert_eq!(pg(r"\d"), None);
         assert_eq!(pg("a**"), None);
-        assert_eq!(glob("a%"), Some(("a*".into(), true)));
-        assert_eq!(glob("a_c"), Some(("a?c".into(), true)));
+        assert_eq!(glob("a%"), Some(("a%".into(), false)));
+        assert_eq!(glob("a_c"), Some(("a_c".into(), false)));
+        assert_eq!(glob("a.*"), Some(("a*".into(), true)));
         assert_eq!(glob(".+x"), Some(("?*x".into(), true)));
         assert_eq!(glob(r"a\*\?\["), Some(("a[*][?][[]".into(), false)));
         assert_eq!(glob("ab+"), None);
-        assert_eq!(glob("a\n%"), None);
+        assert_eq!(glob("a\n.*"), None);
         assert_eq!(glob("a\nb"), Some(("a\nb".into(), false)));
         // The longest pushed-down pattern still compiles within `Expr::eval`'s size limit.
-        let long = "_%".repeat(MAX_PUSHED_LIKE / 2);
+        let long = ".*".repeat(MAX_PUSHED_LIKE / 2);
         let e = Expr::Like { key: "k".into(), pattern: long.clone() };
         assert!(like_tokens(&long).is_some());
         let value = "é".repeat(200);
