@@ -20,7 +20,12 @@ Environment knobs:
                                (scripts/test.sh sets it when cargo built the binary)
 * ``STRATA_TEST_PG_ADMIN_URL`` libpq URL used to create/drop the per-session
                                database (default postgres://postgres@127.0.0.1:5432/postgres)
-* ``STRATA_TEST_SKIP_SPARK=1`` skip tests/test_spark.py
+* ``STRATA_TEST_SKIP_SPARK=1`` skip tests/test_spark.py (and tests/test_spark_partitions.py)
+* ``STRATA_TEST_PARTITIONS=1``  run the tests marked ``partitions`` against strata too
+                               (partitions, functions, column statistics, notifications;
+                               without it they are skipped against strata while its
+                               server side is being written; they always run against
+                               an external target)
 """
 
 from __future__ import annotations
@@ -66,6 +71,25 @@ def _backends() -> List[str]:
 
 
 BACKENDS = _backends()
+
+PARTITIONS_ENABLED = bool(EXTERNAL_TARGET) or os.environ.get("STRATA_TEST_PARTITIONS") == "1"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "partitions: partition / function / column-statistics / notification tests; skipped "
+        "against strata unless STRATA_TEST_PARTITIONS=1 (always run against STRATA_TEST_TARGET)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if PARTITIONS_ENABLED:
+        return
+    skip = pytest.mark.skip(reason="partitions marker: set STRATA_TEST_PARTITIONS=1 to run "
+                                   "against strata")
+    for item in items:
+        if item.get_closest_marker("partitions") is not None:
+            item.add_marker(skip)
 
 
 def _thrift_socket_timeouts(seconds: float) -> None:
@@ -323,6 +347,18 @@ def iceberg_catalog_factory(strata_server):
         return HiveCatalog(name, **properties)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def spark_partitions_runner(tmp_path_factory):
+    """Like spark_scenario_runner, for tests/spark_partitions_scenario.py."""
+    from spark_partitions_scenario import run_in_subprocess
+
+    def run(server: Server, prefix: str) -> dict:
+        workdir = tmp_path_factory.mktemp(f"spark-partitions-{server.backend}")
+        return run_in_subprocess(server.uri, server.warehouse_uri, prefix, workdir)
+
+    return run
 
 
 @pytest.fixture(scope="module")
