@@ -190,6 +190,11 @@ class Normaliser:
         if msg is None:
             msg = str(e)
         msg = self.text(msg)
+        # JVM exception class prefixes and ANTLR parser internals are not behaviour: a filter
+        # parse error is compared by its documented prefix only.
+        msg = re.sub(r"^java\.[\w.$]+: ", "", msg)
+        if msg.startswith("Error parsing partition filter"):
+            msg = "Error parsing partition filter …"
         m = re.match(r"^(Partition already exists: ?Partition\(values:\[[^\]]*\]).*$", msg, re.S)
         if m:
             msg = m.group(1) + ", …)"

@@ -73,8 +73,8 @@ impl Catalog {
         self.store.list_functions(None).await
     }
 
-    /// Replace a function (a new name or database renames it). A missing function is
-    /// `InvalidOperation`; a taken new name `AlreadyExists` (sent as `MetaException` by the
+    /// Replace a function (a new name or database renames it). A missing function is a
+    /// `MetaException` `function <f> doesn't exist` (as HMS 2.3 says); a taken new name `AlreadyExists` (sent as `MetaException` by the
     /// server, `alter_function` declares no other).
     pub async fn alter_function(&self, db: &str, name: &str, mut new: Function) -> Result<()> {
         let (db, name) = (names::normalize(&names::strip_catalog(db)), names::normalize(name));
@@ -87,7 +87,7 @@ impl Catalog {
         }
         validate(&new).map_err(|e| CatalogError::InvalidOperation(e.message().to_string()))?;
         let Some(old) = self.store.get_function(&db, &name).await? else {
-            return Err(CatalogError::InvalidOperation(function_msg::not_found(&db, &name)));
+            return Err(CatalogError::Meta(function_msg::alter_not_found(&name)));
         };
         if new.create_time.0 == 0 {
             new.create_time = old.create_time;
@@ -98,10 +98,15 @@ impl Catalog {
         }
     }
 
-    /// Drop a function, or `NoSuchObject("Function <db>.<name> does not exist")`.
+    /// Drop a function, or `NoSuchObject("Function <name> does not exist")`.
     pub async fn drop_function(&self, db: &str, name: &str) -> Result<()> {
         let (db, name) = (names::normalize(&names::strip_catalog(db)), names::normalize(name));
-        let dropped = self.store.drop_function(&db, &name).await?;
+        let dropped = match self.store.drop_function(&db, &name).await {
+            Err(CatalogError::NoSuchObject(_)) => {
+                return Err(CatalogError::NoSuchObject(function_msg::drop_not_found(&name)))
+            }
+            other => other?,
+        };
         self.emit_function(event_type::DROP_FUNCTION, &dropped).await;
         Ok(())
     }

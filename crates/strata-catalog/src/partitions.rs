@@ -57,9 +57,18 @@ fn key_names(table: &Table) -> Vec<String> {
     table.partition_keys.iter().map(|k| k.name.to_lowercase()).collect()
 }
 
-fn describe_values(values: &[String]) -> String {
-    format!("[{}]", values.join(", "))
+/// HMS's answer to a missing partition of an existing table (`get_partition`, `drop_partition`).
+fn no_such_partition(values: &[String]) -> String {
+    format!("partition values={}", partname::values_list(values))
 }
+
+/// A partition the way HMS's messages print one (`Partition(values:[a, 1], dbName:…, …)`).
+fn describe_partition(table: &Table, values: &[String]) -> String {
+    format!("Partition(values:{}, dbName:{}, tableName:{})", partname::values_list(values), table.db_name, table.name)
+}
+
+/// HMS's answer to `add_partition`/`append_partition` on a missing table.
+const SINGLE_ADD_MISSING_TABLE: &str = "Unable to add partition because table or database do not exist";
 
 impl Catalog {
     /// The table, for partition calls: `NoSuchObject("<db>.<t> table not found")` if absent.
@@ -156,7 +165,10 @@ impl Catalog {
                 if if_not_exists {
                     continue;
                 }
-                return Err(CatalogError::Meta(format!("Duplicate partitions in the list: {name}")));
+                return Err(CatalogError::Meta(format!(
+                    "Duplicate partitions in the list: {}",
+                    describe_partition(&table, &part.values)
+                )));
             }
             prepared.push((name, part));
         }
@@ -168,7 +180,23 @@ impl Catalog {
                 h
             })
             .collect();
-        let added = self.store.add_partitions(&table.db_name, &table.name, &prepared, if_not_exists, &history).await?;
+        let added =
+            match self.store.add_partitions(&table.db_name, &table.name, &prepared, if_not_exists, &history).await {
+                Err(CatalogError::AlreadyExists(m)) => {
+                    // HMS names the partition by its values.
+                    let name = m.strip_prefix("Partition already exists: ").unwrap_or(&m);
+                    let values = prepared
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, p)| p.values.clone())
+                        .unwrap_or_else(|| partname::spec_from_name(name).into_iter().map(|(_, v)| v).collect());
+                    return Err(CatalogError::AlreadyExists(format!(
+                        "Partition already exists: {}",
+                        describe_partition(&table, &values)
+                    )));
+                }
+                other => other?,
+            };
         if !table.is_view() {
             self.make_dirs(added.iter().filter_map(|p| p.sd.location.as_deref())).await;
         }
@@ -184,6 +212,17 @@ impl Catalog {
         }
     }
 
+    /// `add_partition`: one partition (HMS words a missing table differently than for many).
+    pub async fn add_partition(&self, actor: &Actor, db: &str, table: &str, part: Partition) -> Result<Partition> {
+        match self.add_partitions(actor, db, table, vec![part], false).await {
+            Err(CatalogError::InvalidObject(m)) if m.starts_with("Unable to add partitions") => {
+                Err(CatalogError::InvalidObject(SINGLE_ADD_MISSING_TABLE.to_string()))
+            }
+            Err(e) => Err(e),
+            Ok(mut added) => added.pop().ok_or_else(|| CatalogError::internal("add_partition added nothing")),
+        }
+    }
+
     /// `append_partition`: add the partition with these values at its default location, with the
     /// table's storage.
     pub async fn append_partition(
@@ -193,9 +232,11 @@ impl Catalog {
         table: &str,
         values: Vec<String>,
     ) -> Result<Partition> {
-        let part = Partition { values, ..Partition::default() };
-        let mut added = self.add_partitions(actor, db, table, vec![part], false).await?;
-        added.pop().ok_or_else(|| CatalogError::internal("append_partition added nothing"))
+        match self.add_partition(actor, db, table, Partition { values, ..Partition::default() }).await {
+            // HMS words this one without a space after the colon.
+            Err(CatalogError::AlreadyExists(m)) => Err(CatalogError::AlreadyExists(m.replacen(": ", ":", 1))),
+            other => other,
+        }
     }
 
     /// `append_partition_by_name`.
@@ -206,36 +247,40 @@ impl Catalog {
         table: &str,
         name: &str,
     ) -> Result<Partition> {
-        let t = self.partition_table(db, table).await?;
-        let values = self.values_of_name(&t, name)?;
+        let t = match self.partition_table(db, table).await {
+            Err(CatalogError::NoSuchObject(_)) => {
+                return Err(CatalogError::InvalidObject(SINGLE_ADD_MISSING_TABLE.to_string()))
+            }
+            other => other?,
+        };
+        let values = self.values_of_name(&t, name).map_err(|e| CatalogError::InvalidObject(e.message().to_string()))?;
         self.append_partition(actor, db, table, values).await
     }
 
-    /// The values of a partition name, in key order. Keys must match the table's.
+    /// The values of a partition name, in key order (pieces that are not `key=value` are
+    /// ignored, as in HMS). A key of the table missing from the name is a `NoSuchObject`
+    /// `incomplete partition name - missing <key>`.
     pub fn values_of_name(&self, table: &Table, name: &str) -> Result<Vec<String>> {
-        let pairs = partname::parse_part_name(name)?;
-        let keys = key_names(table);
-        if pairs.len() != keys.len() || pairs.iter().zip(&keys).any(|((k, _), key)| k.to_lowercase() != *key) {
-            return Err(CatalogError::Meta(format!(
-                "Invalid partition name {name} for table {}.{}",
-                table.db_name, table.name
-            )));
-        }
-        Ok(pairs.into_iter().map(|(_, v)| v).collect())
+        let spec = partname::spec_from_name(name);
+        key_names(table)
+            .into_iter()
+            .map(|key| {
+                spec.iter()
+                    .find(|(k, _)| k.to_lowercase() == key)
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| CatalogError::NoSuchObject(format!("incomplete partition name - missing {key}")))
+            })
+            .collect()
     }
 
     /// One partition by values.
     pub async fn get_partition(&self, db: &str, table: &str, values: &[String]) -> Result<Partition> {
         let t = self.partition_table(db, table).await?;
         let name = Self::partition_name(&t, values)?;
-        self.store.get_partition(&t.db_name, &t.name, &name).await?.ok_or_else(|| {
-            CatalogError::NoSuchObject(format!(
-                "partition values={} not found in {}.{}",
-                describe_values(values),
-                t.db_name,
-                t.name
-            ))
-        })
+        self.store
+            .get_partition(&t.db_name, &t.name, &name)
+            .await?
+            .ok_or_else(|| CatalogError::NoSuchObject(no_such_partition(values)))
     }
 
     /// One partition by name.
@@ -331,7 +376,7 @@ impl Catalog {
             None => None,
             Some(v) if v.len() > keys.len() => {
                 return Err(CatalogError::Meta(format!(
-                    "Incorrect number of partition values. numPartKeys={}, numValues={}",
+                    "Incorrect number of partition values. numPartKeys={}, part_val={}",
                     keys.len(),
                     v.len()
                 )))
@@ -344,15 +389,31 @@ impl Catalog {
     /// Replace partitions (identified by their values) in one transaction. A missing partition
     /// fails the call with `InvalidOperation`. Location changes are recorded in the history.
     pub async fn alter_partitions(&self, actor: &Actor, db: &str, table: &str, parts: Vec<Partition>) -> Result<()> {
+        self.alter(actor, db, table, parts, false).await
+    }
+
+    /// `alter_partition`: one partition (HMS words its errors differently than for many).
+    pub async fn alter_partition(&self, actor: &Actor, db: &str, table: &str, part: Partition) -> Result<()> {
+        self.alter(actor, db, table, vec![part], true).await
+    }
+
+    async fn alter(&self, actor: &Actor, db: &str, table: &str, parts: Vec<Partition>, single: bool) -> Result<()> {
         let t = match self.partition_table(db, table).await {
-            Err(CatalogError::NoSuchObject(m)) => return Err(CatalogError::InvalidOperation(m)),
+            Err(CatalogError::NoSuchObject(_)) => {
+                return Err(CatalogError::InvalidOperation(
+                    "Unable to alter partition because table or database does not exist.".to_string(),
+                ))
+            }
             other => other?,
         };
         let now = EpochSeconds::now();
         let mut prepared = Vec::with_capacity(parts.len());
         for mut part in parts {
-            let name = Self::partition_name(&t, &part.values)
-                .map_err(|e| CatalogError::InvalidOperation(e.message().to_string()))?;
+            let name = match Self::partition_name(&t, &part.values) {
+                Ok(name) => name,
+                Err(e) if single => return Err(e),
+                Err(e) => return Err(CatalogError::InvalidOperation(format!("Alter partition operation failed: {e}"))),
+            };
             part.db_name.clone_from(&t.db_name);
             part.table_name.clone_from(&t.name);
             if let Some(loc) = part.sd.location.as_deref().filter(|l| !l.trim().is_empty()) {
@@ -366,13 +427,19 @@ impl Catalog {
         // Read the current partitions first, to keep creation times and record location swaps.
         let names: Vec<String> = prepared.iter().map(|(n, _)| n.clone()).collect();
         let current = self.store.get_partitions_by_names(&t.db_name, &t.name, &names).await?;
+        let current_names: Vec<String> =
+            current.iter().map(|c| Self::partition_name(&t, &c.values)).collect::<Result<_>>()?;
         let mut history = Vec::new();
         for (name, part) in &mut prepared {
-            let Some(old) = current.iter().find(|c| c.values == part.values) else {
-                return Err(CatalogError::InvalidOperation(format!(
-                    "alter is not possible: partition {name} of {}.{} does not exist",
-                    t.db_name, t.name
-                )));
+            let Some(old) = current_names.iter().position(|n| n == name).map(|i| &current[i]) else {
+                return Err(CatalogError::InvalidOperation(if single {
+                    "alter is not possible".to_string()
+                } else {
+                    format!(
+                        "Alter partition operation failed: partition {name} of {}.{} does not exist",
+                        t.db_name, t.name
+                    )
+                }));
             };
             part.create_time = old.create_time;
             if part.sd.location.as_deref().is_none_or(|l| l.trim().is_empty()) {
@@ -417,10 +484,18 @@ impl Catalog {
         let new_name = Self::partition_name(&t, &new.values)
             .map_err(|e| CatalogError::InvalidOperation(e.message().to_string()))?;
         let Some(old) = self.store.get_partition(&t.db_name, &t.name, &old_name).await? else {
-            return Err(CatalogError::InvalidOperation(format!(
-                "Unable to rename partition because old partition does not exist: {old_name}"
-            )));
+            return Err(CatalogError::InvalidOperation(
+                "Unable to rename partition because old partition does not exist".to_string(),
+            ));
         };
+        if new_name != old_name && self.store.get_partition(&t.db_name, &t.name, &new_name).await?.is_some() {
+            return Err(CatalogError::InvalidOperation(format!(
+                "Partition already exists:{}.{}.{}",
+                t.db_name,
+                t.name,
+                partname::values_list(&new.values)
+            )));
+        }
         new.db_name.clone_from(&t.db_name);
         new.table_name.clone_from(&t.name);
         new.create_time = old.create_time;
@@ -453,7 +528,12 @@ impl Catalog {
             }
         }
         result.map_err(|e| match e {
-            CatalogError::AlreadyExists(m) => CatalogError::InvalidOperation(m),
+            CatalogError::AlreadyExists(_) => CatalogError::InvalidOperation(format!(
+                "Partition already exists:{}.{}.{}",
+                t.db_name,
+                t.name,
+                partname::values_list(&new.values)
+            )),
             other => other,
         })
     }
@@ -469,15 +549,16 @@ impl Catalog {
         delete_data: bool,
     ) -> Result<Vec<Partition>> {
         let t = self.partition_table(db, table).await?;
-        let current = self.store.get_partitions_by_names(&t.db_name, &t.name, &part_names).await?;
-        for name in &part_names {
-            let values = self.values_of_name(&t, name)?;
-            if !current.iter().any(|p| p.values == values) {
-                return Err(CatalogError::NoSuchObject(format!(
-                    "Partition doesn't exist. {}",
-                    describe_values(&values)
-                )));
-            }
+        // Names as the store spells them (escaping, key case, the default-partition value).
+        let wanted: Vec<String> = part_names
+            .iter()
+            .map(|n| self.values_of_name(&t, n).and_then(|v| Self::partition_name(&t, &v)))
+            .collect::<Result<_>>()?;
+        let current = self.store.get_partitions_by_names(&t.db_name, &t.name, &wanted).await?;
+        let current_names: Vec<String> =
+            current.iter().map(|p| Self::partition_name(&t, &p.values)).collect::<Result<_>>()?;
+        if wanted.iter().any(|w| !current_names.contains(w)) {
+            return Err(CatalogError::NoSuchObject("Some partitions to drop are missing".to_string()));
         }
         let mut moved = Vec::new();
         let mut history = Vec::with_capacity(current.len());
@@ -525,9 +606,18 @@ impl Catalog {
         values: &[String],
         delete_data: bool,
     ) -> Result<()> {
-        let t = self.partition_table(db, table).await?;
+        let t = match self.partition_table(db, table).await {
+            Err(CatalogError::NoSuchObject(_)) => return Err(CatalogError::NoSuchObject(no_such_partition(values))),
+            other => other?,
+        };
         let name = Self::partition_name(&t, values)?;
-        self.drop_partitions(actor, db, table, vec![name], delete_data).await.map(|_| ())
+        match self.drop_partitions(actor, db, table, vec![name], delete_data).await {
+            Ok(_) => Ok(()),
+            Err(CatalogError::NoSuchObject(m)) if m == "Some partitions to drop are missing" => {
+                Err(CatalogError::NoSuchObject(no_such_partition(values)))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Drop one partition by name.
@@ -545,20 +635,141 @@ impl Catalog {
     }
 }
 
-/// `partition_name_to_vals`: the values of a name, in order.
-pub fn name_to_values(name: &str) -> Result<Vec<String>> {
-    if name.is_empty() {
-        return Ok(Vec::new());
+impl Catalog {
+    /// `exchange_partition(s)`: move the partitions of `source` selected by `spec` (key → value,
+    /// a prefix of the keys) into `dest`, which must have the same partition keys. Their
+    /// directories move to `dest`'s default partition locations. Returns the moved partitions
+    /// as they are in `dest`.
+    ///
+    /// Not one transaction across the two tables: the partitions are added to `dest`, then
+    /// dropped from `source`; if that drop fails the additions are undone.
+    pub async fn exchange_partitions(
+        &self,
+        actor: &Actor,
+        spec: &std::collections::BTreeMap<String, String>,
+        (source_db, source_table): (&str, &str),
+        (dest_db, dest_table): (&str, &str),
+    ) -> Result<Vec<Partition>> {
+        let source = self.partition_table(source_db, source_table).await?;
+        let dest = self.partition_table(dest_db, dest_table).await?;
+        let same_keys =
+            source.partition_keys.len() == dest.partition_keys.len()
+                && source.partition_keys.iter().zip(&dest.partition_keys).all(|(a, b)| {
+                    a.name.eq_ignore_ascii_case(&b.name) && a.type_name.eq_ignore_ascii_case(&b.type_name)
+                });
+        if !same_keys {
+            return Err(CatalogError::Meta("The tables have different partition keys".to_string()));
+        }
+        // The spec as partial values: the leading keys it names, wildcards after.
+        let keys = key_names(&source);
+        let spec: std::collections::BTreeMap<String, String> =
+            spec.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
+        let mut values = Vec::new();
+        for key in &keys {
+            match spec.get(key) {
+                Some(v) => values.push(v.clone()),
+                None => break,
+            }
+        }
+        if values.is_empty() || values.len() != spec.len() {
+            return Err(CatalogError::Meta(format!(
+                "Invalid partition spec {spec:?} for the keys {}",
+                partname::java_list(&keys)
+            )));
+        }
+        let parts = self.list_partitions(source_db, source_table, Some(&values), None, Limit::All).await?;
+        if parts.is_empty() {
+            return Err(CatalogError::NoSuchObject(format!(
+                "No partition of {}.{} matches {spec:?}",
+                source.db_name, source.name
+            )));
+        }
+        let names: Vec<String> =
+            parts.iter().map(|p| Self::partition_name(&source, &p.values)).collect::<Result<_>>()?;
+        let clash = self.store.get_partitions_by_names(&dest.db_name, &dest.name, &names).await?;
+        if let Some(c) = clash.first() {
+            return Err(CatalogError::Meta(format!(
+                "The partition {} already exists in the table {}.{}",
+                partname::values_list(&c.values),
+                dest.db_name,
+                dest.name
+            )));
+        }
+        let Some(dest_dir) = dest.location().map(str::to_string) else {
+            return Err(CatalogError::Meta(format!("{}.{} has no location", dest.db_name, dest.name)));
+        };
+        // Move the data, then the metadata.
+        let mut moved = Vec::new();
+        let mut new_parts = Vec::with_capacity(parts.len());
+        for (part, name) in parts.iter().zip(&names) {
+            let to = location::join(&dest_dir, name);
+            if let Some(from) = part.sd.location.as_deref() {
+                match self.storage.rename(from, &to).await {
+                    Ok(true) => moved.push(crate::retain::Retained { from: from.to_string(), to: to.clone() }),
+                    Ok(false) => {}
+                    Err(e) => {
+                        self.restore(&moved).await;
+                        return Err(e);
+                    }
+                }
+            }
+            let mut p = part.clone();
+            p.db_name.clone_from(&dest.db_name);
+            p.table_name.clone_from(&dest.name);
+            p.sd.location = Some(to);
+            new_parts.push((name.clone(), p));
+        }
+        let add_history: Vec<HistoryEntry> = new_parts
+            .iter()
+            .zip(&parts)
+            .map(|((name, p), old)| {
+                let mut h = Self::partition_history(actor, history_op::ADD_PARTITION, name, p);
+                h.previous_location.clone_from(&old.sd.location);
+                h.new_location.clone_from(&p.sd.location);
+                h
+            })
+            .collect();
+        let added = match self.store.add_partitions(&dest.db_name, &dest.name, &new_parts, false, &add_history).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.restore(&moved).await;
+                return Err(e);
+            }
+        };
+        let drop_history: Vec<HistoryEntry> = parts
+            .iter()
+            .zip(&new_parts)
+            .map(|(old, (name, p))| {
+                let mut h = Self::partition_history(actor, history_op::DROP_PARTITION, name, old);
+                h.previous_location.clone_from(&old.sd.location);
+                h.new_location.clone_from(&p.sd.location);
+                h
+            })
+            .collect();
+        if let Err(e) = self.store.drop_partitions(&source.db_name, &source.name, &names, &drop_history).await {
+            if let Err(undo) = self.store.drop_partitions(&dest.db_name, &dest.name, &names, &[]).await {
+                tracing::error!(error = %undo, "could not undo the added half of an exchange");
+            }
+            self.restore(&moved).await;
+            return Err(e);
+        }
+        self.on_add_partition(&dest.db_name, &dest.name, &added).await;
+        self.on_drop_partition(&source.db_name, &source.name, &parts).await;
+        Ok(added)
     }
-    Ok(partname::parse_part_name(name)?.into_iter().map(|(_, v)| v).collect())
+}
+
+/// `partition_name_to_vals`: the values of a name, in order (pieces that are not `key=value`
+/// are skipped, as HMS does).
+#[must_use]
+pub fn name_to_values(name: &str) -> Vec<String> {
+    partname::spec_from_name(name).into_iter().map(|(_, v)| v).collect()
 }
 
 /// `partition_name_to_spec`: key → value.
-pub fn name_to_spec(name: &str) -> Result<std::collections::BTreeMap<String, String>> {
-    if name.is_empty() {
-        return Ok(std::collections::BTreeMap::new());
-    }
-    Ok(partname::parse_part_name(name)?.into_iter().collect())
+#[must_use]
+pub fn name_to_spec(name: &str) -> std::collections::BTreeMap<String, String> {
+    partname::spec_from_name(name).into_iter().collect()
 }
 
 #[cfg(test)]
@@ -576,8 +787,9 @@ mod tests {
 
     #[test]
     fn names_to_values_and_specs() {
-        assert_eq!(name_to_values("ds=2024-01-01/hr=a%2Fb").unwrap(), vec!["2024-01-01", "a/b"]);
-        assert_eq!(name_to_spec("ds=1").unwrap().get("ds").map(String::as_str), Some("1"));
-        assert!(name_to_values("garbage").is_err());
+        assert_eq!(name_to_values("ds=2024-01-01/hr=a%2Fb"), vec!["2024-01-01", "a/b"]);
+        assert_eq!(name_to_spec("ds=1").get("ds").map(String::as_str), Some("1"));
+        assert!(name_to_values("garbage").is_empty());
+        assert_eq!(name_to_spec("a=1/b").len(), 1);
     }
 }

@@ -17,7 +17,7 @@
 //!           | key [NOT] BETWEEN literal AND literal
 //!           | '(' key ')' [NOT] IN '(' literal (',' literal)* ')'
 //!           | key [NOT] IN '(' literal (',' literal)* ')'          (Hive 4)
-//! op       := '=' | '==' | '!=' | '<>' | '<' | '<=' | '>' | '>='   ('<=>' is rejected)
+//! op       := '=' | '!=' | '<>' | '<' | '<=' | '>' | '>='   ('==' and '<=>' are rejected)
 //! key      := [A-Za-z0-9_]+ | '`' ( [^`] | '``' )* '`'            (case-insensitive: lower-cased)
 //! literal  := string | integer | date
 //! string   := '…' | "…"        backslash escapes are lexed, but the value is the raw text between
@@ -70,7 +70,7 @@ pub fn not_a_partition_key(key: &str) -> String {
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CompareOp {
-    /// `=` (Hive 4 also `==`).
+    /// `=` (Hive 4's `==` is rejected, as Apache HMS 2.3 does).
     Eq,
     /// `!=` or `<>`.
     Ne,
@@ -305,7 +305,14 @@ pub fn parse_table_filter(filter: &str) -> Result<Option<Expr>, CatalogError> {
 }
 
 fn parse_impl(filter: &str, lower_keys: bool) -> Result<Option<Expr>, CatalogError> {
-    let perr = |detail: String| CatalogError::Meta(format!("Error parsing partition filter : {detail}"));
+    // HMS reports a LIKE with the value on the left as it is, other errors as parse errors.
+    let perr = |detail: String| {
+        if detail.starts_with(LIKE_VALUE_ON_RHS) {
+            CatalogError::Meta(detail)
+        } else {
+            CatalogError::Meta(format!("Error parsing partition filter : {detail}"))
+        }
+    };
     if filter.bytes().all(is_space) {
         return Ok(None);
     }
@@ -424,8 +431,10 @@ fn lex(src: &str) -> Result<Vec<Token>, String> {
                 i += 1;
                 Tok::Comma
             }
+            // `==` (Hive 4) is a parse error in Apache HMS 2.3, which Strata follows.
+            b'=' if next == Some(b'=') => return Err(format!("unsupported operator '==' at {}", position(src, i))),
             b'=' => {
-                i += if next == Some(b'=') { 2 } else { 1 };
+                i += 1;
                 Tok::Op(CompareOp::Eq)
             }
             b'!' if next == Some(b'=') => {
@@ -751,18 +760,11 @@ impl Parser<'_> {
                 self.bump();
                 match self.peek() {
                     Tok::Between => self.parse_between(key, true),
-                    Tok::In => {
-                        self.bump();
-                        self.parse_in_list(key, true)
-                    }
-                    _ => Err(self.unexpected("BETWEEN or IN after NOT")),
+                    _ => Err(self.unexpected("BETWEEN after NOT (write `(key) NOT IN (...)` for IN)")),
                 }
             }
             Tok::Between => self.parse_between(key, false),
-            Tok::In => {
-                self.bump();
-                self.parse_in_list(key, false)
-            }
+            // Apache HMS 2.3 needs the key in parentheses: `(key) IN (...)`.
             _ => Err(self.unexpected(&format!("a comparison operator, LIKE, BETWEEN or IN after key '{key}'"))),
         }
     }
@@ -781,7 +783,13 @@ impl Parser<'_> {
                 };
                 Ok(Expr::Compare { key: self.key(name), op: op.flip(), value })
             }
-            Tok::Like => Err(LIKE_VALUE_ON_RHS.to_string()),
+            Tok::Like => {
+                self.bump();
+                match self.peek().clone() {
+                    Tok::Ident { name, .. } => Err(format!("{LIKE_VALUE_ON_RHS} : Key <{}>", self.key(name))),
+                    _ => Err(LIKE_VALUE_ON_RHS.to_string()),
+                }
+            }
             Tok::NullSafeEq => Err(self.unsupported_op()),
             _ => Err(self.unexpected(&format!("a comparison operator after {value}"))),
         }
@@ -1118,8 +1126,7 @@ mod tests {
     #[test]
     fn operators() {
         use CompareOp::*;
-        for (text, op) in [("=", Eq), ("==", Eq), ("!=", Ne), ("<>", Ne), ("<", Lt), ("<=", Le), (">", Gt), (">=", Ge)]
-        {
+        for (text, op) in [("=", Eq), ("!=", Ne), ("<>", Ne), ("<", Lt), ("<=", Le), (">", Gt), (">=", Ge)] {
             assert_eq!(p(&format!("ds {text} 'x'")), cmp("ds", op, s("x")), "{text}");
             assert_eq!(p(&format!("ds{text}'x'")), cmp("ds", op, s("x")), "{text}");
             // Reversed order flips the operator.
@@ -1199,8 +1206,11 @@ mod tests {
         };
         assert_eq!(p("(k) in ('a', 2, 2024-01-01)"), ins(false));
         assert_eq!(p("(K) NOT IN ('a',2,2024-01-01)"), ins(true));
-        assert_eq!(p("k in ('a', 2, 2024-01-01)"), ins(false));
-        assert_eq!(p("k not in ('a', 2, date '2024-01-01')"), ins(true));
+        assert_eq!(p("(k) in ('a', 2, 2024-01-01)"), ins(false));
+        assert_eq!(p("(k) not in ('a', 2, date '2024-01-01')"), ins(true));
+        // Apache HMS 2.3 requires the parentheses around the key, and has no `==`.
+        assert!(err("k in ('a')").starts_with("Error parsing partition filter"));
+        assert!(err("k == 'a'").starts_with("Error parsing partition filter"));
         assert_eq!(p("(`k`) in ('a', 2, 2024-01-01)"), ins(false));
         let betw =
             |negated| Expr::Between { key: "k".into(), low: Literal::Integer(1), high: Literal::Integer(10), negated };
@@ -1213,9 +1223,9 @@ mod tests {
         assert!(err("(k) in ()").contains("expected a literal in the IN list"));
         assert!(err("(k) in (1, )").contains("expected a literal in the IN list"));
         assert!(err("(k) in (1 2)").contains("expected ',' or ')'"));
-        assert!(err("k in 1").contains("expected '(' after IN"));
+        assert!(err("(k) in 1").contains("expected '(' after IN"));
         assert!(err("k between 1").contains("AND between the bounds"));
-        assert!(err("k not like 'x'").contains("expected BETWEEN or IN after NOT"));
+        assert!(err("k not like 'x'").contains("expected BETWEEN after NOT"));
         assert!(err("(struct(a,b)) in (const struct(1,2))").contains("STRUCT"));
     }
 
@@ -1484,7 +1494,7 @@ mod tests {
     fn display_is_canonical() {
         assert_eq!(p("A=1 AND (b<>'x' OR c LIKE \"y%\")").to_string(), r#"a = 1 and (b != "x" or c like "y%")"#);
         assert_eq!(p("a = 1 or b = 2 and c = 3").to_string(), "a = 1 or (b = 2 and c = 3)");
-        assert_eq!(p("k in (1, 'a', DATE '2024-01-01')").to_string(), r#"(k) in (1, "a", 2024-01-01)"#);
+        assert_eq!(p("(k) in (1, 'a', DATE '2024-01-01')").to_string(), r#"(k) in (1, "a", 2024-01-01)"#);
         assert_eq!(p("k not between 1 and 2").to_string(), "k not between 1 and 2");
         assert_eq!(p("`in` = 1").to_string(), "`in` = 1");
         assert_eq!(p("`12` = 1").to_string(), "`12` = 1");

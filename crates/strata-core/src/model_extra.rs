@@ -368,10 +368,20 @@ pub mod stats_msg {
 
 /// Messages of the function calls.
 pub mod function_msg {
-    /// `NoSuchObjectException` from `get_function`/`drop_function` (what Apache HMS sends).
+    /// `NoSuchObjectException` from `get_function` (what Apache HMS 2.3 sends).
     #[must_use]
     pub fn not_found(db: &str, name: &str) -> String {
         format!("Function {db}.{name} does not exist")
+    }
+    /// `NoSuchObjectException` from `drop_function` (2.3 leaves the database out).
+    #[must_use]
+    pub fn drop_not_found(name: &str) -> String {
+        format!("Function {name} does not exist")
+    }
+    /// `MetaException` from `alter_function` of a missing function.
+    #[must_use]
+    pub fn alter_not_found(name: &str) -> String {
+        format!("function {name} doesn't exist")
     }
     /// `AlreadyExistsException` from `create_function`.
     #[must_use]

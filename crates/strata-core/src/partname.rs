@@ -67,11 +67,7 @@ pub fn unescape(s: &str) -> String {
 /// partition name). The numbers of keys and values must agree.
 pub fn make_part_name(keys: &[String], values: &[String]) -> Result<String> {
     if keys.len() != values.len() || keys.is_empty() {
-        return Err(CatalogError::Meta(format!(
-            "Invalid partition key & values; keys [{}], values [{}]",
-            keys.join(", "),
-            values.join(", ")
-        )));
+        return Err(CatalogError::Meta(invalid_key_values(keys, values)));
     }
     let mut name = String::new();
     for (i, (k, v)) in keys.iter().zip(values).enumerate() {
@@ -87,6 +83,40 @@ pub fn make_part_name(keys: &[String], values: &[String]) -> Result<String> {
         }
     }
     Ok(name)
+}
+
+/// A list the way Java's `StringBuilder` loops in HMS print it: `[a, b, ]` (`[]` when empty).
+#[must_use]
+pub fn java_list(items: &[String]) -> String {
+    let mut out = String::from("[");
+    for item in items {
+        out.push_str(item);
+        out.push_str(", ");
+    }
+    out.push(']');
+    out
+}
+
+/// HMS's message when the number of partition values does not match the keys.
+#[must_use]
+pub fn invalid_key_values(keys: &[String], values: &[String]) -> String {
+    format!("Invalid partition key & values; keys {}, values {}", java_list(keys), java_list(values))
+}
+
+/// Values as `AbstractList.toString` prints them: `[a, b]`.
+#[must_use]
+pub fn values_list(values: &[String]) -> String {
+    format!("[{}]", values.join(", "))
+}
+
+/// Parse a partition name leniently, as HMS's `makeSpecFromName` does: pieces that are not
+/// `key=value` are skipped; keys and values are unescaped.
+#[must_use]
+pub fn spec_from_name(name: &str) -> Vec<(String, String)> {
+    name.split('/')
+        .filter_map(|piece| piece.split_once('=').filter(|(k, v)| !k.is_empty() && !v.is_empty()))
+        .map(|(k, v)| (unescape(k), unescape(v)))
+        .collect()
 }
 
 /// Parse `k1=v1/k2=v2` back into unescaped `(key, value)` pairs.
@@ -125,6 +155,15 @@ mod tests {
             vec![("ds".into(), "2024-01-01".into()), ("hr".into(), "a/b".into())]
         );
         assert_eq!(make_part_name(&keys[..1], &[String::new()]).unwrap(), "ds=__HIVE_DEFAULT_PARTITION__");
-        assert!(make_part_name(&keys, &["x".into()]).is_err());
+        assert_eq!(
+            make_part_name(&keys, &["x".into()]).unwrap_err().message(),
+            "Invalid partition key & values; keys [DS, hr, ], values [x, ]"
+        );
+        assert_eq!(
+            make_part_name(&[], &[]).unwrap_err().message(),
+            "Invalid partition key & values; keys [], values []"
+        );
+        assert_eq!(spec_from_name("a=1/b"), vec![("a".to_string(), "1".to_string())]);
+        assert!(spec_from_name("garbage").is_empty());
     }
 }

@@ -760,7 +760,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
     }
 
     fn handle_alter_partition(&self, db_name: String, tbl_name: String, new_part: t::Partition) -> R<()> {
-        self.alter("alter_partition", db_name, tbl_name, vec![new_part])
+        self.alter_one("alter_partition", db_name, tbl_name, new_part)
     }
 
     fn handle_alter_partition_with_environment_context(
@@ -770,7 +770,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         new_part: t::Partition,
         _env: t::EnvironmentContext,
     ) -> R<()> {
-        self.alter("alter_partition_with_environment_context", db_name, tbl_name, vec![new_part])
+        self.alter_one("alter_partition_with_environment_context", db_name, tbl_name, new_part)
     }
 
     fn handle_alter_partitions(&self, db_name: String, tbl_name: String, new_parts: Vec<t::Partition>) -> R<()> {
@@ -876,12 +876,50 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         })
     }
 
+    fn handle_exchange_partition(
+        &self,
+        partition_specs: std::collections::BTreeMap<String, String>,
+        source_db: String,
+        source_table_name: String,
+        dest_db: String,
+        dest_table_name: String,
+    ) -> R<t::Partition> {
+        // Apache HMS 2.3 answers an empty partition.
+        self.exchange("exchange_partition", partition_specs, source_db, source_table_name, dest_db, dest_table_name)
+            .map(|_| t::Partition {
+                values: None,
+                db_name: None,
+                table_name: None,
+                create_time: None,
+                last_access_time: None,
+                sd: None,
+                parameters: None,
+                privileges: None,
+                cat_name: None,
+                write_id: None,
+                is_stats_compliant: None,
+                col_stats: None,
+                file_metadata: None,
+            })
+    }
+
+    fn handle_exchange_partitions(
+        &self,
+        partition_specs: std::collections::BTreeMap<String, String>,
+        source_db: String,
+        source_table_name: String,
+        dest_db: String,
+        dest_table_name: String,
+    ) -> R<Vec<t::Partition>> {
+        self.exchange("exchange_partitions", partition_specs, source_db, source_table_name, dest_db, dest_table_name)
+    }
+
     fn handle_partition_name_to_vals(&self, part_name: String) -> R<Vec<String>> {
-        self.call("partition_name_to_vals", "", |_, _| async move { partitions::name_to_values(&part_name) })
+        Ok(partitions::name_to_values(&part_name))
     }
 
     fn handle_partition_name_to_spec(&self, part_name: String) -> R<std::collections::BTreeMap<String, String>> {
-        self.call("partition_name_to_spec", "", |_, _| async move { partitions::name_to_spec(&part_name) })
+        Ok(partitions::name_to_spec(&part_name))
     }
 
     fn handle_partition_name_has_valid_characters(&self, _part_vals: Vec<String>, _throw_exception: bool) -> R<bool> {
@@ -1230,8 +1268,7 @@ impl Handler {
         let part = convert::partition_in(part);
         let (db, table) = (part.db_name.clone(), part.table_name.clone());
         self.call(method, &target(&db, &table), |c, a| async move {
-            let mut added = c.add_partitions(&a, &db, &table, vec![part], false).await?;
-            added.pop().map(convert::partition_out).ok_or_else(|| CatalogError::internal("no partition added"))
+            c.add_partition(&a, &db, &table, part).await.map(convert::partition_out)
         })
     }
 
@@ -1306,6 +1343,12 @@ impl Handler {
         self.call(method, &target(&db, &table), |c, a| async move { c.alter_partitions(&a, &db, &table, parts).await })
     }
 
+    fn alter_one(&self, method: &'static str, db: String, table: String, part: t::Partition) -> R<()> {
+        let db = names::strip_catalog(&db);
+        let part = convert::partition_in(part);
+        self.call(method, &target(&db, &table), |c, a| async move { c.alter_partition(&a, &db, &table, part).await })
+    }
+
     fn rename(
         &self,
         method: &'static str,
@@ -1318,6 +1361,22 @@ impl Handler {
         let new = convert::partition_in(new);
         self.call(method, &target(&db, &table), |c, a| async move {
             c.rename_partition(&a, &db, &table, &old_values, new).await
+        })
+    }
+
+    fn exchange(
+        &self,
+        method: &'static str,
+        spec: std::collections::BTreeMap<String, String>,
+        source_db: String,
+        source_table: String,
+        dest_db: String,
+        dest_table: String,
+    ) -> R<Vec<t::Partition>> {
+        let (source_db, dest_db) = (names::strip_catalog(&source_db), names::strip_catalog(&dest_db));
+        self.call(method, &target(&source_db, &source_table), |c, a| async move {
+            let moved = c.exchange_partitions(&a, &spec, (&source_db, &source_table), (&dest_db, &dest_table)).await?;
+            Ok(convert::partitions_out(moved))
         })
     }
 

@@ -171,16 +171,15 @@ fn functions_over_the_wire() {
     c.alter_function("db".into(), "lower".into(), new).unwrap();
     assert_eq!(c.get_function("db".into(), "lower".into()).unwrap().class_name.as_deref(), Some("com.example.Lower2"));
     assert_eq!(
-        exception(
-            c.alter_function("db".into(), "ghost".into(), function("db", "ghost")),
-            |e: &t::InvalidOperationException| { e.message.clone() }
-        ),
-        "Function db.ghost does not exist"
+        exception(c.alter_function("db".into(), "ghost".into(), function("db", "ghost")), |e: &t::MetaException| {
+            e.message.clone()
+        }),
+        "function ghost doesn't exist"
     );
     c.drop_function("db".into(), "upper".into()).unwrap();
     assert_eq!(
         exception(c.drop_function("db".into(), "upper".into()), |e: &t::NoSuchObjectException| e.message.clone()),
-        "Function db.upper does not exist"
+        "Function upper does not exist"
     );
 }
 
