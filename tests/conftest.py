@@ -21,11 +21,9 @@ Environment knobs:
 * ``STRATA_TEST_PG_ADMIN_URL`` libpq URL used to create/drop the per-session
                                database (default postgres://postgres@127.0.0.1:5432/postgres)
 * ``STRATA_TEST_SKIP_SPARK=1`` skip tests/test_spark.py (and tests/test_spark_partitions.py)
-* ``STRATA_TEST_PARTITIONS=1``  run the tests marked ``partitions`` against strata too
-                               (partitions, functions, column statistics, notifications;
-                               without it they are skipped against strata while its
-                               server side is being written; they always run against
-                               an external target)
+* ``STRATA_TEST_PARTITIONS=0``  skip the tests marked ``partitions`` (partitions,
+                               functions, column statistics, notifications) against strata,
+                               for a quick run of the database/table tests only
 """
 
 from __future__ import annotations
@@ -72,21 +70,20 @@ def _backends() -> List[str]:
 
 BACKENDS = _backends()
 
-PARTITIONS_ENABLED = bool(EXTERNAL_TARGET) or os.environ.get("STRATA_TEST_PARTITIONS") == "1"
+PARTITIONS_ENABLED = bool(EXTERNAL_TARGET) or os.environ.get("STRATA_TEST_PARTITIONS", "1") != "0"
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "partitions: partition / function / column-statistics / notification tests; skipped "
-        "against strata unless STRATA_TEST_PARTITIONS=1 (always run against STRATA_TEST_TARGET)")
+        "against strata when STRATA_TEST_PARTITIONS=0 (always run against STRATA_TEST_TARGET)")
 
 
 def pytest_collection_modifyitems(config, items):
     if PARTITIONS_ENABLED:
         return
-    skip = pytest.mark.skip(reason="partitions marker: set STRATA_TEST_PARTITIONS=1 to run "
-                                   "against strata")
+    skip = pytest.mark.skip(reason="partitions marker: skipped with STRATA_TEST_PARTITIONS=0")
     for item in items:
         if item.get_closest_marker("partitions") is not None:
             item.add_marker(skip)

@@ -5,7 +5,7 @@ field by field after normalisation (see the docstring of tests/differential.py a
 tests/README.md); any other difference fails with the call and both replies.
 
 Sections: databases, tables, locks (run now) and partitions, partition_filters,
-functions, column_stats (marker ``partitions``: STRATA_TEST_PARTITIONS=1).
+functions, column_stats (marker ``partitions``; STRATA_TEST_PARTITIONS=0 skips them).
 
 Needs Java 17 and the anchor venv (~/.cache/strata-anchor-hms/venv; created by
 shared/anchor-hms/setup.sh, which this module runs when the venv is missing).

@@ -273,3 +273,45 @@ pub fn get_table_throughput(uri: &str, ctx: &Ctx, connections: usize, duration: 
     #[allow(clippy::cast_precision_loss)]
     Ok(total as f64 / start.elapsed().as_secs_f64().max(duration.as_secs_f64()))
 }
+
+/// Scale run: one table with `n` partitions added in batches of `batch`, then the full listings.
+/// Returns `(name, seconds)` rows: the whole add, `get_partition_names` of all, `get_partitions`
+/// of all (skipped above `full_objects_max`).
+pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, full_objects_max: usize) -> Res<Vec<(String, f64)>> {
+    let mut c = client::connect(uri)?;
+    if c.get_database(ctx.db.clone()).is_err() {
+        c.create_database(client::database(&ctx.db)).map_err(e)?;
+    }
+    let table = fresh(&mut c, ctx, &format!("scale{n}"))?;
+    let mut rows = Vec::new();
+    let start = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let end = (i + batch).min(n);
+        let parts =
+            (i..end).map(|j| client::partition(&ctx.db, &table, &ctx.data_root, &client::part_value(j))).collect();
+        c.add_partitions(parts).map_err(e)?;
+        i = end;
+    }
+    rows.push((format!("add_partitions.{n} (batches of {batch})"), start.elapsed().as_secs_f64()));
+    let start = Instant::now();
+    let names = c.get_partition_names(ctx.db.clone(), table.clone(), -1).map_err(e)?;
+    rows.push((format!("get_partition_names.{n}"), start.elapsed().as_secs_f64()));
+    if names.len() != n {
+        return Err(format!("expected {n} partition names, got {}", names.len()));
+    }
+    drop(names);
+    if n <= full_objects_max {
+        let start = Instant::now();
+        let parts = c.get_partitions(ctx.db.clone(), table.clone(), -1).map_err(e)?;
+        rows.push((format!("get_partitions.{n}"), start.elapsed().as_secs_f64()));
+        if parts.len() != n {
+            return Err(format!("expected {n} partitions, got {}", parts.len()));
+        }
+    }
+    let start = Instant::now();
+    c.drop_table(ctx.db.clone(), table, true).map_err(e)?;
+    rows.push((format!("drop_table_with_partitions.{n}"), start.elapsed().as_secs_f64()));
+    let _ = c.drop_database(ctx.db.clone(), true, true);
+    Ok(rows)
+}

@@ -72,9 +72,31 @@ struct BenchArgs {
     /// Also write an SVG chart of the speedups to this file.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
+    /// Instead of the suite: build one table with N partitions (in batches of 10,000) and time
+    /// the full listings and the drop (against --uri only).
+    #[arg(long, value_name = "N")]
+    scale: Option<usize>,
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
+    if let Some(n) = args.scale {
+        let ctx = strata_bench::workloads::Ctx {
+            db: format!("strata_scale_{}", std::process::id()),
+            data_root: format!("{}/scale", args.data_root),
+        };
+        return match strata_bench::workloads::scale(&args.uri, &ctx, n, 10_000, 200_000) {
+            Ok(rows) => {
+                for (name, secs) in rows {
+                    println!("{name}: {secs:.3} s");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("strata bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let options = strata_bench::Options {
         uri: args.uri,
         baseline: args.baseline,
