@@ -427,11 +427,11 @@ impl Catalog {
         // Read the current partitions first, to keep creation times and record location swaps.
         let names: Vec<String> = prepared.iter().map(|(n, _)| n.clone()).collect();
         let current = self.store.get_partitions_by_names(&t.db_name, &t.name, &names).await?;
-        let current_names: Vec<String> =
-            current.iter().map(|c| Self::partition_name(&t, &c.values)).collect::<Result<_>>()?;
+        let current: std::collections::HashMap<String, &Partition> =
+            current.iter().map(|c| Ok((Self::partition_name(&t, &c.values)?, c))).collect::<Result<_>>()?;
         let mut history = Vec::new();
         for (name, part) in &mut prepared {
-            let Some(old) = current_names.iter().position(|n| n == name).map(|i| &current[i]) else {
+            let Some(&old) = current.get(name.as_str()) else {
                 return Err(CatalogError::InvalidOperation(if single {
                     "alter is not possible".to_string()
                 } else {
@@ -555,7 +555,7 @@ impl Catalog {
             .map(|n| self.values_of_name(&t, n).and_then(|v| Self::partition_name(&t, &v)))
             .collect::<Result<_>>()?;
         let current = self.store.get_partitions_by_names(&t.db_name, &t.name, &wanted).await?;
-        let current_names: Vec<String> =
+        let current_names: std::collections::HashSet<String> =
             current.iter().map(|p| Self::partition_name(&t, &p.values)).collect::<Result<_>>()?;
         if wanted.iter().any(|w| !current_names.contains(w)) {
             return Err(CatalogError::NoSuchObject("Some partitions to drop are missing".to_string()));
