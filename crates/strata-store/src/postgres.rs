@@ -264,12 +264,12 @@ async fn partitions_named(
     names: &[String],
     for_update: bool,
 ) -> Result<Vec<PartRow>> {
-    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let lock = if for_update { " FOR UPDATE OF p" } else { "" };
     Ok(sqlx::query_as::<_, PgPartRow>(&format!(
         // A join on the unnested names (not `= ANY($2)`, which PostgreSQL may evaluate by scanning
         // the array for every row: quadratic for thousands of names).
         "SELECT {PART_COLUMNS} FROM partitions p \
-         JOIN unnest($2::text[]) AS wanted(name) ON p.part_name = wanted.name COLLATE \"C\" \
+         JOIN (SELECT DISTINCT unnest($2::text[]) AS name) AS wanted ON p.part_name = wanted.name COLLATE \"C\" \
          WHERE p.table_id = $1 ORDER BY p.part_name{lock}"
     ))
     .bind(table_id)
