@@ -11,6 +11,7 @@
 //! - [`time`]: epoch-second timestamps as HMS stores them.
 //! - [`lock`]: pure lock-compatibility rules.
 
+pub mod batch;
 pub mod error;
 pub mod filter;
 pub mod location;

@@ -322,6 +322,20 @@ pub mod history_op {
     pub const ALTER_PARTITION: &str = "alter";
     /// A partition was dropped.
     pub const DROP_PARTITION: &str = "drop";
+    /// A partition was put back to an earlier location, or restored, by `strata rollback`.
+    pub const ROLLBACK: &str = "rollback";
+    /// A partition added after the time a table was rolled back to was dropped (data retained).
+    pub const ROLLBACK_DROP: &str = "rollback_drop";
+    /// A dropped partition or table was restored from the retained area (`strata undrop`).
+    pub const UNDROP: &str = "undrop";
+    /// A batch written outside the engines was swapped in (`strata batch commit`).
+    pub const BATCH_COMMIT: &str = "batch_commit";
+
+    /// Whether a partition row of this kind leaves the partition dropped.
+    #[must_use]
+    pub fn removes_partition(op: &str) -> bool {
+        op == DROP_PARTITION || op == ROLLBACK_DROP
+    }
 }
 
 /// One row of the append-only location history.

@@ -48,6 +48,71 @@ pub fn now_millis() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// Days since the epoch of a civil date (Howard Hinnant's days-from-civil), `None` if invalid.
+fn days_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || day < 1 || day > month_days[usize::try_from(month - 1).ok()?] {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+fn seconds_of(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
+    if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..60).contains(&s) {
+        return None;
+    }
+    Some(days_from_civil(y, mo, d)? * 86_400 + h * 3_600 + mi * 60 + s)
+}
+
+/// Epoch seconds of `YYYYMMDDHHMMSS` (UTC); `None` unless exactly 14 digits of a valid time.
+#[must_use]
+pub fn parse_compact_utc(s: &str) -> Option<i64> {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().ok();
+    seconds_of(n(0..4)?, n(4..6)?, n(6..8)?, n(8..10)?, n(10..12)?, n(12..14)?)
+}
+
+/// Milliseconds since the epoch of a point in time as users write it: `YYYYMMDDHHMMSS` (UTC),
+/// or ISO 8601 `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff]]` with an optional `Z` or `±HH:MM`
+/// offset (no offset means UTC); a space may stand for the `T`.
+#[must_use]
+pub fn parse_instant_millis(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Some(secs) = parse_compact_utc(s) {
+        return Some(secs * 1000);
+    }
+    let re = regex::Regex::new(
+        r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$",
+    )
+    .ok()?;
+    let c = re.captures(s)?;
+    let n = |i: usize| c.get(i).map_or(Some(0), |m| m.as_str().parse::<i64>().ok());
+    let secs = seconds_of(n(1)?, n(2)?, n(3)?, n(4)?, n(5)?, n(6)?)?;
+    let millis = c.get(7).map_or(0, |m| {
+        let digits = format!("{:0<3}", m.as_str());
+        digits[..3].parse::<i64>().unwrap_or(0)
+    });
+    let offset = match c.get(8).map(|m| m.as_str()) {
+        None | Some("Z") => 0,
+        Some(o) => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let digits: String = o[1..].chars().filter(char::is_ascii_digit).collect();
+            let (h, m) = (digits[..2].parse::<i64>().ok()?, digits[2..].parse::<i64>().ok()?);
+            sign * (h * 3_600 + m * 60)
+        }
+    };
+    Some((secs - offset) * 1000 + millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +122,29 @@ mod tests {
         assert_eq!(compact_utc(0), "19700101000000");
         assert_eq!(compact_utc(1_478_129_372), "20161102232932");
         assert_eq!(compact_utc(951_782_400), "20000229000000");
+    }
+
+    #[test]
+    fn compact_utc_round_trips() {
+        for secs in [0, 951_782_400, 1_478_129_372, 4_102_444_799] {
+            assert_eq!(parse_compact_utc(&compact_utc(secs)), Some(secs));
+        }
+        assert_eq!(parse_compact_utc("20230229000000"), None);
+        assert_eq!(parse_compact_utc("20231301000000"), None);
+        assert_eq!(parse_compact_utc("20231231240000"), None);
+    }
+
+    #[test]
+    fn instants_parse_iso_8601_and_compact() {
+        let t = 1_478_129_372_000;
+        assert_eq!(parse_instant_millis("20161102232932"), Some(t));
+        assert_eq!(parse_instant_millis("2016-11-02T23:29:32Z"), Some(t));
+        assert_eq!(parse_instant_millis("2016-11-02 23:29:32"), Some(t));
+        assert_eq!(parse_instant_millis("2016-11-02T23:29:32.250Z"), Some(t + 250));
+        assert_eq!(parse_instant_millis("2016-11-03T01:29:32+02:00"), Some(t));
+        assert_eq!(parse_instant_millis("2016-11-02T23:29"), Some(t - 32_000));
+        assert_eq!(parse_instant_millis("2016-11-02"), Some(t - (23 * 3600 + 29 * 60 + 32) * 1000));
+        assert_eq!(parse_instant_millis("yesterday"), None);
+        assert_eq!(parse_instant_millis("2016-02-30"), None);
     }
 }

@@ -21,6 +21,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Move `from` to `to` (whose parents are created). Fails if `to` already exists.
     /// Returns `false`, moving nothing, when `from` does not exist.
     async fn rename(&self, from: &str, to: &str) -> Result<bool>;
+    /// Whether the location is a directory (or prefix) holding at least one entry.
+    async fn has_data(&self, location: &str) -> Result<bool>;
 }
 
 /// The local file system, for `file:` locations (`file:///a/b` and Hadoop's `file:/a/b`).
@@ -77,6 +79,15 @@ impl Storage for LocalStorage {
         tracing::info!(from, to, "moved directory");
         Ok(true)
     }
+
+    async fn has_data(&self, location: &str) -> Result<bool> {
+        let path = local_path(location).ok_or_else(|| not_local(location))?;
+        match tokio::fs::read_dir(&path).await {
+            Ok(mut entries) => Ok(entries.next_entry().await.map_err(|e| io_err("list", location, &e))?.is_some()),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => Ok(false),
+            Err(e) => Err(io_err("list", location, &e)),
+        }
+    }
 }
 
 /// Storage for schemes Strata cannot reach yet (`s3://` arrives with the batch layer, `hdfs://`
@@ -98,6 +109,10 @@ impl Storage for UnreachableStorage {
     async fn rename(&self, from: &str, to: &str) -> Result<bool> {
         tracing::warn!(from, to, "storage for this scheme is not configured; data left in place");
         Ok(false)
+    }
+
+    async fn has_data(&self, _location: &str) -> Result<bool> {
+        Ok(true)
     }
 }
 
@@ -144,6 +159,11 @@ impl Storages {
     pub async fn exists(&self, location: &str) -> Result<bool> {
         self.for_location(location).exists(location).await
     }
+
+    /// Whether a location holds data (a directory with at least one entry).
+    pub async fn has_data(&self, location: &str) -> Result<bool> {
+        self.for_location(location).has_data(location).await
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +195,20 @@ mod tests {
         s.mkdirs(&from).await.unwrap();
         assert!(s.rename(&from, &to).await.is_err());
         assert!(root.join(".retained/t/1/data.parquet").exists());
+        tokio::fs::remove_dir_all(&root).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn has_data_needs_an_entry() {
+        let root = std::env::temp_dir().join(format!("strata-storage-{}", uuid::Uuid::new_v4()));
+        let dir = format!("file://{}/p/20240101000000", root.display());
+        let s = Storages::default();
+        assert!(!s.has_data(&dir).await.unwrap(), "missing");
+        s.mkdirs(&dir).await.unwrap();
+        assert!(!s.has_data(&dir).await.unwrap(), "empty");
+        tokio::fs::write(root.join("p/20240101000000/part-0"), b"x").await.unwrap();
+        assert!(s.has_data(&dir).await.unwrap());
+        assert!(!s.has_data(&format!("{dir}/part-0")).await.unwrap(), "a file is not a directory of data");
         tokio::fs::remove_dir_all(&root).await.unwrap();
     }
 }

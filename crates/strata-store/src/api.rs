@@ -160,12 +160,22 @@ pub trait Store: FunctionStore + StatsStore + EventStore + Send + Sync + std::fm
     /// fails the whole call with `InvalidOperation(format!("Partition not found: {name}"))`.
     /// Returns the previous definitions, in input order. A name given twice: the last definition
     /// wins.
+    ///
+    /// History rows that name an altered partition are location swaps, completed under the
+    /// partitions' row locks: each gets the partition's location at that moment as
+    /// `previous_location`, and one whose location does not change is not appended (so
+    /// concurrent writers keep each partition's chain exact). With `fresh_locations` (the batch
+    /// policy's `enforce`), a swap to a location that another live partition of the table uses,
+    /// or that any history row of the table has as its new location, fails the whole call with
+    /// `InvalidOperation` (`strata_core::batch::check_swap`'s message); such calls on one table
+    /// are serialised, so two of them cannot both take the same fresh location.
     async fn alter_partitions(
         &self,
         db: &str,
         table: &str,
         parts: &[(String, Partition)],
         history: &[HistoryEntry],
+        fresh_locations: bool,
     ) -> Result<Vec<Partition>>;
     /// Give partition `old_name` new values (`new_name`, `new`; every stored field is replaced,
     /// the key values too). `NoSuchObject(format!("Partition doesn't exist. {old_name}"))` if
@@ -195,7 +205,7 @@ pub trait Store: FunctionStore + StatsStore + EventStore + Send + Sync + std::fm
 
     /// Append history rows on their own (e.g. a truncate, which changes no metadata).
     async fn append_history(&self, entries: &[HistoryEntry]) -> Result<()>;
-    /// History of a table, oldest first; only rows at or after `since_millis` if given.
+    /// History of a table in the order it was written (by id); only rows at or after `since_millis` if given.
     async fn history(&self, db: &str, table: &str, since_millis: Option<i64>) -> Result<Vec<HistoryEntry>>;
 
     // ---- locks ----

@@ -22,8 +22,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use strata_core::{
+    batch,
     error::msg,
     filter::{Expr, KeyType, Literal, Matcher, Value},
+    location,
     model::{HistoryEntry, Partition, StorageDescriptor},
     partname::DEFAULT_PARTITION_NAME,
     time::EpochSeconds,
@@ -55,6 +57,96 @@ pub(crate) fn not_found_for_alter(name: &str) -> CatalogError {
 /// `NoSuchObject` of `drop_partitions` and `rename_partition` for a missing partition.
 pub(crate) fn doesnt_exist(name: &str) -> CatalogError {
     CatalogError::NoSuchObject(format!("Partition doesn't exist. {name}"))
+}
+
+// ------------------------------------------------------------------ location swaps
+
+/// The history rows of an `alter_partitions`, completed under the partitions' row locks, so
+/// that concurrent writers keep the chain exact: a row that names an altered partition gets the
+/// partition's location at that moment as `previous_location` (a name given twice chains), and
+/// a row whose location does not change is dropped. Other rows pass through unchanged.
+/// `current` maps partition names to their locked locations.
+pub(crate) fn complete_swap_history(
+    history: &[HistoryEntry],
+    current: impl Fn(&str) -> Option<Option<String>>,
+) -> Vec<HistoryEntry> {
+    let mut at: HashMap<String, Option<String>> = HashMap::new();
+    let mut out = Vec::with_capacity(history.len());
+    for h in history {
+        let Some(name) = h.partition_name.as_deref() else {
+            out.push(h.clone());
+            continue;
+        };
+        let previous = match at.get(name) {
+            Some(loc) => loc.clone(),
+            None => match current(name) {
+                Some(loc) => loc,
+                None => {
+                    out.push(h.clone());
+                    continue;
+                }
+            },
+        };
+        let unchanged = match (&previous, &h.new_location) {
+            (Some(p), Some(n)) => batch::same_location(Some(p), n),
+            (None, None) => true,
+            _ => false,
+        };
+        if unchanged {
+            continue;
+        }
+        at.insert(name.to_string(), h.new_location.clone());
+        out.push(HistoryEntry { previous_location: previous, ..h.clone() });
+    }
+    out
+}
+
+/// The locations swaps move to, each spelled with and without a trailing slash (how the
+/// stores look them up).
+pub(crate) fn swap_targets(swaps: &[HistoryEntry]) -> Vec<String> {
+    let mut out = Vec::with_capacity(swaps.len() * 2);
+    for to in swaps.iter().filter_map(|h| h.new_location.as_deref()) {
+        let bare = location::trim_trailing_slash(to);
+        out.push(bare.to_string());
+        out.push(format!("{bare}/"));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Check each swap against the policy (`batch::Mode::Enforce`): `live` are `(partition name,
+/// location)` of live partitions of the table at any of the targets, `past` `(partition name,
+/// location)` of history rows whose new location is one of them.
+pub(crate) fn check_fresh_locations(
+    db: &str,
+    table: &str,
+    swaps: &[HistoryEntry],
+    live: &[(String, String)],
+    past: &[(Option<String>, String)],
+) -> Result<()> {
+    let key = |l: &str| location::trim_trailing_slash(l).to_string();
+    let mut live_at: HashMap<String, &str> = HashMap::new();
+    for (name, loc) in live {
+        live_at.insert(key(loc), name);
+    }
+    let mut past_at: HashMap<String, &str> = HashMap::new();
+    for (name, loc) in past {
+        past_at.entry(key(loc)).or_insert(name.as_deref().unwrap_or("(table)"));
+    }
+    let qualified = format!("{db}.{table}");
+    for h in swaps {
+        let (Some(name), Some(to)) = (h.partition_name.as_deref(), h.new_location.as_deref()) else { continue };
+        let found = batch::LocationUse {
+            live_partition: live_at.get(&key(to)).filter(|n| **n != name).map(|n| (*n).to_string()),
+            past_partition: past_at.get(&key(to)).map(|n| (*n).to_string()),
+        };
+        let spec = batch::spec_of_name(name);
+        let swap =
+            batch::Swap { table: &qualified, partition: name, spec: &spec, from: h.previous_location.as_deref(), to };
+        batch::check_swap(batch::Mode::Enforce, &swap, &found)?;
+    }
+    Ok(())
 }
 
 // ------------------------------------------------------------------ typed key values

@@ -257,6 +257,38 @@ async fn partition_table_id(conn: &mut PgConnection, db_name: &str, table: &str,
         .ok_or_else(|| partitions::no_table(db_name, table))
 }
 
+/// The batch policy's check of location swaps, under the transaction's locks.
+async fn check_fresh_locations(
+    conn: &mut PgConnection,
+    table_id: i64,
+    db_name: &str,
+    table: &str,
+    swaps: &[HistoryEntry],
+) -> Result<()> {
+    let targets = partitions::swap_targets(swaps);
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let live: Vec<(String, String)> =
+        sqlx::query_as("SELECT part_name, location FROM partitions WHERE table_id = $1 AND location = ANY($2)")
+            .bind(table_id)
+            .bind(&targets)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db("alter partitions: live locations"))?;
+    let past: Vec<(Option<String>, String)> = sqlx::query_as(
+        "SELECT partition_name, new_location FROM location_history \
+         WHERE db_name = $1 AND table_name = $2 AND new_location = ANY($3)",
+    )
+    .bind(db_name)
+    .bind(table)
+    .bind(&targets)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db("alter partitions: past locations"))?;
+    partitions::check_fresh_locations(db_name, table, swaps, &live, &past)
+}
+
 /// The named partitions of a table, by name; locked for update when `for_update`.
 async fn partitions_named(
     conn: &mut PgConnection,
@@ -953,9 +985,18 @@ impl Store for PgStore {
         table: &str,
         parts: &[(String, Partition)],
         history: &[HistoryEntry],
+        fresh_locations: bool,
     ) -> Result<Vec<Partition>> {
         let mut tx = self.begin().await?;
         let table_id = partition_table_id(&mut tx, db_name, table, true).await?;
+        if fresh_locations {
+            // Serialise policy-checked swaps of one table (before any row lock is taken).
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(table_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("alter partitions: table lock"))?;
+        }
         let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
         let rows = partitions_named(&mut tx, table_id, &names, true).await?;
         let shapes = load_shapes(&mut tx, &rows).await?;
@@ -966,6 +1007,11 @@ impl Store for PgStore {
         }
         if let Some((missing, _)) = parts.iter().find(|(name, _)| !current.contains_key(name)) {
             return Err(partitions::not_found_for_alter(missing));
+        }
+        let history =
+            partitions::complete_swap_history(history, |name| current.get(name).map(|(_, p)| p.sd.location.clone()));
+        if fresh_locations {
+            check_fresh_locations(&mut tx, table_id, db_name, table, &history).await?;
         }
         let batch = partitions::prepare_batch(parts.iter().map(|(name, part)| (name.as_str(), part)))?;
         let sd_ids = intern_shapes(&mut tx, &batch).await?;
@@ -1007,7 +1053,7 @@ impl Store for PgStore {
             .await
             .map_err(db("alter partitions"))?;
         }
-        insert_history(&mut tx, history).await?;
+        insert_history(&mut tx, &history).await?;
         tx.commit().await.map_err(db("alter partitions: commit"))?;
         Ok(parts.iter().map(|(name, _)| current[name].1.clone()).collect())
     }
@@ -1118,7 +1164,7 @@ impl Store for PgStore {
     async fn history(&self, db_name: &str, table: &str, since_millis: Option<i64>) -> Result<Vec<HistoryEntry>> {
         sqlx::query_as::<_, HistoryRow>(&format!(
             "SELECT {HISTORY_COLUMNS} FROM location_history WHERE db_name = $1 AND table_name = $2 \
-             AND ($3::bigint IS NULL OR at_millis >= $3) ORDER BY at_millis, id"
+             AND ($3::bigint IS NULL OR at_millis >= $3) ORDER BY id"
         ))
         .bind(db_name)
         .bind(table)

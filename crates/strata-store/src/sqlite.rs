@@ -275,6 +275,41 @@ async fn partition_table_id(conn: &mut SqliteConnection, db_name: &str, table: &
 }
 
 /// The named partitions of a table, by name.
+/// The batch policy's check of location swaps, inside the (serialised) write transaction.
+async fn check_fresh_locations(
+    conn: &mut SqliteConnection,
+    table_id: i64,
+    db_name: &str,
+    table: &str,
+    swaps: &[HistoryEntry],
+) -> Result<()> {
+    let targets = partitions::swap_targets(swaps);
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let targets = to_json(&targets)?;
+    let live: Vec<(String, String)> = sqlx::query_as(
+        "SELECT part_name, location FROM partitions WHERE table_id = $1 \
+         AND location IN (SELECT value FROM json_each($2))",
+    )
+    .bind(table_id)
+    .bind(&targets)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db("alter partitions: live locations"))?;
+    let past: Vec<(Option<String>, String)> = sqlx::query_as(
+        "SELECT partition_name, new_location FROM location_history \
+         WHERE db_name = $1 AND table_name = $2 AND new_location IN (SELECT value FROM json_each($3))",
+    )
+    .bind(db_name)
+    .bind(table)
+    .bind(&targets)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db("alter partitions: past locations"))?;
+    partitions::check_fresh_locations(db_name, table, swaps, &live, &past)
+}
+
 async fn partitions_named(conn: &mut SqliteConnection, table_id: i64, names: &[String]) -> Result<Vec<PartRow>> {
     sqlx::query_as::<_, SqlitePartRow>(&format!(
         "SELECT {PART_COLUMNS} FROM partitions p WHERE p.table_id = $1 \
@@ -921,7 +956,9 @@ impl Store for SqliteStore {
         table: &str,
         parts: &[(String, Partition)],
         history: &[HistoryEntry],
+        fresh_locations: bool,
     ) -> Result<Vec<Partition>> {
+        // `BEGIN IMMEDIATE` serialises every writer, policy-checked swaps included.
         let mut tx = self.begin_write().await?;
         let table_id = partition_table_id(&mut tx, db_name, table).await?;
         let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
@@ -934,6 +971,11 @@ impl Store for SqliteStore {
         }
         if let Some((missing, _)) = parts.iter().find(|(name, _)| !current.contains_key(name)) {
             return Err(partitions::not_found_for_alter(missing));
+        }
+        let history =
+            partitions::complete_swap_history(history, |name| current.get(name).map(|(_, p)| p.sd.location.clone()));
+        if fresh_locations {
+            check_fresh_locations(&mut tx, table_id, db_name, table, &history).await?;
         }
         let batch = partitions::prepare_batch(parts.iter().map(|(name, part)| (name.as_str(), part)))?;
         let sd_ids = intern_shapes(&mut tx, &batch).await?;
@@ -953,7 +995,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db("alter partitions"))?;
         }
-        insert_history(&mut tx, history).await?;
+        insert_history(&mut tx, &history).await?;
         tx.commit().await.map_err(db("alter partitions: commit"))?;
         Ok(parts.iter().map(|(name, _)| current[name].1.clone()).collect())
     }
@@ -1062,7 +1104,7 @@ impl Store for SqliteStore {
     async fn history(&self, db_name: &str, table: &str, since_millis: Option<i64>) -> Result<Vec<HistoryEntry>> {
         sqlx::query_as::<_, HistoryRow>(&format!(
             "SELECT {HISTORY_COLUMNS} FROM location_history WHERE db_name = $1 AND table_name = $2 \
-             AND ($3 IS NULL OR at_millis >= $3) ORDER BY at_millis, id"
+             AND ($3 IS NULL OR at_millis >= $3) ORDER BY id"
         ))
         .bind(db_name)
         .bind(table)

@@ -156,7 +156,7 @@ pub async fn case_partitions_add_and_get(store: TestStore) {
     assert_err(store.list_partitions("db", "nope", &query(&keys)).await, none.clone());
     assert_err(store.list_partition_names("db", "nope", &query(&keys)).await, none.clone());
     assert_err(store.count_partitions("db", "nope", &query(&keys)).await, none.clone());
-    assert_err(store.alter_partitions("db", "nope", std::slice::from_ref(&p1), &[]).await, none.clone());
+    assert_err(store.alter_partitions("db", "nope", std::slice::from_ref(&p1), &[], false).await, none.clone());
     assert_err(store.rename_partition("db", "nope", &p1.0, &p6.0, &p6.1, &[]).await, none.clone());
     assert_err(store.drop_partitions("db", "nope", std::slice::from_ref(&p1.0), &[]).await, none);
     assert_err(
@@ -248,8 +248,10 @@ pub async fn case_partitions_alter(store: TestStore) {
         previous_location: parts[2].1.sd.location.clone(),
         ..history_of(history_op::ALTER_PARTITION, &new_c, 30)
     };
-    let previous =
-        store.alter_partitions("db", "t", &[new_c.clone(), new_a.clone()], std::slice::from_ref(&moved)).await.unwrap();
+    let previous = store
+        .alter_partitions("db", "t", &[new_c.clone(), new_a.clone()], std::slice::from_ref(&moved), false)
+        .await
+        .unwrap();
     assert_eq!(previous, vec![parts[2].1.clone(), parts[0].1.clone()], "previous definitions, in input order");
     assert_eq!(store.get_partition("db", "t", &parts[2].0).await.unwrap(), Some(new_c.1.clone()));
     assert_eq!(store.get_partition("db", "t", &parts[0].0).await.unwrap(), Some(new_a.1.clone()));
@@ -258,7 +260,7 @@ pub async fn case_partitions_alter(store: TestStore) {
     assert_eq!(history_of_table(&store, "db", "t").await, vec![moved.clone()]);
 
     // Back to the table's shape: no new descriptor row.
-    store.alter_partitions("db", "t", &[parts[2].clone()], &[]).await.unwrap();
+    store.alter_partitions("db", "t", &[parts[2].clone()], &[], false).await.unwrap();
     assert_eq!(store.get_partition("db", "t", &parts[2].0).await.unwrap(), Some(parts[2].1.clone()));
     assert_eq!(store.storage_descriptor_count().await.unwrap(), base_sd + 1);
 
@@ -267,7 +269,7 @@ pub async fn case_partitions_alter(store: TestStore) {
     let mut new_b = parts[1].clone();
     new_b.1.sd.location = Some("s3://b".into());
     assert_err(
-        store.alter_partitions("db", "t", &[new_b, ghost.clone()], &[history_of("alter", &ghost, 40)]).await,
+        store.alter_partitions("db", "t", &[new_b, ghost.clone()], &[history_of("alter", &ghost, 40)], false).await,
         CatalogError::InvalidOperation(format!("Partition not found: {}", ghost.0)),
     );
     assert_eq!(store.get_partition("db", "t", &parts[1].0).await.unwrap(), Some(parts[1].1.clone()));
@@ -821,4 +823,115 @@ pub async fn partition_timings(store: TestStore) {
             filtered.len()
         );
     }
+}
+
+/// Location swaps: history rows are completed under the row locks (previous location from the
+/// stored row, unchanged ones dropped, repeated names chained), and `fresh_locations` refuses a
+/// location the table uses now or used before, changing nothing.
+pub async fn case_partitions_swap_history(store: TestStore) {
+    store.create_database(&database("db")).await.unwrap();
+    let t = keyed("db", "t", &[("ds", "string")]);
+    store.create_table(&t, &[]).await.unwrap();
+    let a = partition(&t, &["a"]);
+    let b = partition(&t, &["b"]);
+    let adds = vec![history_of(history_op::ADD_PARTITION, &a, 1), history_of(history_op::ADD_PARTITION, &b, 2)];
+    store.add_partitions("db", "t", &[a.clone(), b.clone()], false, &adds).await.unwrap();
+    let at = |p: &(String, Partition), loc: &str| {
+        let mut p = p.clone();
+        p.1.sd.location = Some(loc.into());
+        p
+    };
+    // The caller's previous location is ignored; an unchanged partition gets no row.
+    let a1 = at(&a, "file:///w/t/ds=a/1");
+    let stale = HistoryEntry { previous_location: Some("stale".into()), ..history_of("alter", &a1, 3) };
+    store
+        .alter_partitions("db", "t", &[a1.clone(), b.clone()], &[stale, history_of("alter", &b, 3)], true)
+        .await
+        .unwrap();
+    // A name given twice chains.
+    let a2 = at(&a, "file:///w/t/ds=a/2");
+    let a3 = at(&a, "file:///w/t/ds=a/3");
+    store
+        .alter_partitions(
+            "db",
+            "t",
+            &[a2.clone(), a3.clone()],
+            &[history_of("alter", &a2, 4), history_of("alter", &a3, 4)],
+            true,
+        )
+        .await
+        .unwrap();
+    let rows = history_of_table(&store, "db", "t").await;
+    let chain: Vec<(Option<String>, Option<String>)> = rows
+        .iter()
+        .filter(|h| h.partition_name.as_deref() == Some(a.0.as_str()))
+        .map(|h| (h.previous_location.clone(), h.new_location.clone()))
+        .collect();
+    assert_eq!(
+        chain,
+        vec![
+            (None, a.1.sd.location.clone()),
+            (a.1.sd.location.clone(), a1.1.sd.location.clone()),
+            (a1.1.sd.location.clone(), a2.1.sd.location.clone()),
+            (a2.1.sd.location.clone(), a3.1.sd.location.clone()),
+        ]
+    );
+    assert_eq!(rows.len(), 5, "b's unchanged location recorded nothing: {rows:?}");
+
+    // Fresh locations: a location used before (even with a trailing slash) or live elsewhere is refused.
+    for (target, why) in
+        [("file:///w/t/ds=a/1/", "used it before"), (b.1.sd.location.clone().unwrap().as_str(), "is there now")]
+    {
+        let moved = at(&a, target);
+        let err = store
+            .alter_partitions("db", "t", std::slice::from_ref(&moved), &[history_of("alter", &moved, 5)], true)
+            .await;
+        match err {
+            Err(CatalogError::InvalidOperation(m)) => assert!(m.contains(why) && m.contains("strata rollback"), "{m}"),
+            other => panic!("expected InvalidOperation for {target}, got {other:?}"),
+        }
+        assert_eq!(store.get_partition("db", "t", &a.0).await.unwrap(), Some(a3.1.clone()), "nothing changed");
+    }
+    assert_eq!(history_of_table(&store, "db", "t").await.len(), 5, "no history row for a refused swap");
+    // Without the check (the `track` mode, or a rollback) the same swap is allowed and recorded.
+    let back = at(&a, "file:///w/t/ds=a/1/");
+    store
+        .alter_partitions("db", "t", std::slice::from_ref(&back), &[history_of("rollback", &back, 6)], false)
+        .await
+        .unwrap();
+    let last = history_of_table(&store, "db", "t").await.pop().unwrap();
+    assert_eq!((last.operation.as_str(), last.previous_location), ("rollback", a3.1.sd.location.clone()));
+}
+
+/// 32 concurrent location swaps of one partition (policy-checked, each to its own fresh
+/// location): every swap lands, and the history is one exact chain.
+pub async fn case_concurrent_swaps(store: TestStore) {
+    store.create_database(&database("db")).await.unwrap();
+    let t = keyed("db", "t", &[("ds", "string")]);
+    store.create_table(&t, &[]).await.unwrap();
+    let p = partition(&t, &["x"]);
+    store
+        .add_partitions("db", "t", std::slice::from_ref(&p), false, &[history_of(history_op::ADD_PARTITION, &p, 1)])
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let store = store.clone();
+        let mut moved = p.clone();
+        moved.1.sd.location = Some(format!("file:///w/t/ds=x/{i:02}"));
+        tasks.push(tokio::spawn(async move {
+            let h = history_of(history_op::ALTER_PARTITION, &moved, 10 + i);
+            store.alter_partitions("db", "t", &[moved], &[h], true).await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let rows = history_of_table(&store, "db", "t").await;
+    assert_eq!(rows.len(), 33, "one add and 32 swaps");
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1].previous_location, pair[0].new_location, "chain broken: {rows:#?}");
+    }
+    let now = store.get_partition("db", "t", &p.0).await.unwrap().unwrap();
+    assert_eq!(now.sd.location, rows.last().unwrap().new_location, "the last swap is the current location");
 }
