@@ -18,11 +18,12 @@ pub mod partitions;
 pub mod retain;
 pub mod stats;
 pub mod tables;
+pub mod versions;
 
 use std::{sync::Arc, time::Duration};
 
 use strata_core::{
-    location,
+    batch, location,
     model::{Actor, Database, HistoryEntry, PrincipalType},
     names, time, Result,
 };
@@ -40,6 +41,31 @@ pub struct CatalogConfig {
     /// `hive.metastore.limit.partition.request`); `None` = no limit. A larger request fails
     /// with a `MetaException` instead of exhausting memory.
     pub max_partitions_per_request: Option<usize>,
+    /// The batch-ID policy.
+    pub batch: BatchPolicy,
+}
+
+/// The server-wide side of the batch-ID policy ([`strata_core::batch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchPolicy {
+    /// The mode of tables without a `strata.batch.mode` parameter.
+    pub default_mode: batch::Mode,
+    /// Under `enforce`, refuse a location swap to a directory that holds no data.
+    pub require_data: bool,
+}
+
+impl Default for BatchPolicy {
+    fn default() -> Self {
+        Self { default_mode: batch::Mode::Enforce, require_data: true }
+    }
+}
+
+impl BatchPolicy {
+    /// Record everything, refuse nothing: Apache HMS's behaviour plus the history.
+    #[must_use]
+    pub fn track() -> Self {
+        Self { default_mode: batch::Mode::Track, require_data: false }
+    }
 }
 
 /// The catalog. Cheap to clone.
@@ -68,6 +94,12 @@ impl Catalog {
     #[must_use]
     pub fn warehouse(&self) -> &str {
         &self.config.warehouse
+    }
+
+    /// The batch-ID mode of a table.
+    #[must_use]
+    pub fn batch_mode(&self, table: &strata_core::model::Table) -> batch::Mode {
+        batch::Mode::of_table(&table.parameters, self.config.batch.default_mode)
     }
 
     /// Make sure the `default` database exists (at the warehouse root, as in HMS).

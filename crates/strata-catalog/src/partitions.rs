@@ -3,6 +3,7 @@
 //! never-delete drops.
 
 use strata_core::{
+    batch,
     filter::{self, KeyType},
     location,
     model::{history_op, param, Actor, HistoryEntry, Partition, Table},
@@ -99,7 +100,13 @@ impl Catalog {
                         table.db_name, table.name
                     )));
                 };
-                Some(location::join(table_location, &name))
+                Some(if self.batch_mode(table) == batch::Mode::Enforce {
+                    // The batch-ID pattern: a new partition's data goes to a batch directory.
+                    let id = batch::next_batch_id(time::now_millis(), None);
+                    batch::batch_location(table_location, &name, &id)
+                } else {
+                    location::join(table_location, &name)
+                })
             }
             Some(given) => Some(location::qualify(given, self.warehouse())),
         };
@@ -133,6 +140,19 @@ impl Catalog {
         table: &str,
         parts: Vec<Partition>,
         if_not_exists: bool,
+    ) -> Result<Vec<Partition>> {
+        self.add_partitions_as(actor, db, table, parts, if_not_exists, history_op::ADD_PARTITION).await
+    }
+
+    /// [`Self::add_partitions`], recording the additions as `op`.
+    pub(crate) async fn add_partitions_as(
+        &self,
+        actor: &Actor,
+        db: &str,
+        table: &str,
+        parts: Vec<Partition>,
+        if_not_exists: bool,
+        op: &str,
     ) -> Result<Vec<Partition>> {
         if parts.is_empty() {
             return Ok(Vec::new());
@@ -175,8 +195,9 @@ impl Catalog {
         let history: Vec<HistoryEntry> = prepared
             .iter()
             .map(|(name, p)| {
-                let mut h = Self::partition_history(actor, history_op::ADD_PARTITION, name, p);
+                let mut h = Self::partition_history(actor, op, name, p);
                 h.new_location.clone_from(&p.sd.location);
+                h.batch_id = p.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string());
                 h
             })
             .collect();
@@ -398,6 +419,20 @@ impl Catalog {
     }
 
     async fn alter(&self, actor: &Actor, db: &str, table: &str, parts: Vec<Partition>, single: bool) -> Result<()> {
+        self.alter_with(actor, db, table, parts, single, history_op::ALTER_PARTITION).await
+    }
+
+    /// Alter partitions, recording location swaps as `op`. Swaps are checked against the batch
+    /// policy, except rollbacks (which go back to a location the partition had).
+    pub(crate) async fn alter_with(
+        &self,
+        actor: &Actor,
+        db: &str,
+        table: &str,
+        parts: Vec<Partition>,
+        single: bool,
+        op: &str,
+    ) -> Result<()> {
         let t = match self.partition_table(db, table).await {
             Err(CatalogError::NoSuchObject(_)) => {
                 return Err(CatalogError::InvalidOperation(
@@ -406,6 +441,7 @@ impl Catalog {
             }
             other => other?,
         };
+        let enforce = op != history_op::ROLLBACK && self.batch_mode(&t) == batch::Mode::Enforce;
         let now = EpochSeconds::now();
         let mut prepared = Vec::with_capacity(parts.len());
         for mut part in parts {
@@ -445,14 +481,23 @@ impl Catalog {
             if part.sd.location.as_deref().is_none_or(|l| l.trim().is_empty()) {
                 part.sd.location.clone_from(&old.sd.location);
             }
-            if part.sd.location != old.sd.location {
-                let mut h = Self::partition_history(actor, history_op::ALTER_PARTITION, name, part);
-                h.previous_location.clone_from(&old.sd.location);
-                h.new_location.clone_from(&part.sd.location);
-                history.push(h);
+            // One candidate row per partition: the store completes it under the row lock (the
+            // previous location as it is then) and drops it if the location does not change.
+            let mut h = Self::partition_history(actor, op, name, part);
+            h.new_location.clone_from(&part.sd.location);
+            h.batch_id = part.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string());
+            history.push(h);
+            if let (Some(to), true) = (part.sd.location.as_deref(), enforce && self.config.batch.require_data) {
+                if !batch::same_location(old.sd.location.as_deref(), to) && !self.storage.has_data(to).await? {
+                    return Err(CatalogError::InvalidOperation(batch::empty_location_message(
+                        &format!("{}.{}", t.db_name, t.name),
+                        name,
+                        to,
+                    )));
+                }
             }
         }
-        match self.store.alter_partitions(&t.db_name, &t.name, &prepared, &history).await {
+        match self.store.alter_partitions(&t.db_name, &t.name, &prepared, &history, enforce).await {
             Err(CatalogError::NoSuchObject(m) | CatalogError::InvalidObject(m)) => {
                 Err(CatalogError::InvalidOperation(m))
             }
@@ -548,6 +593,19 @@ impl Catalog {
         part_names: Vec<String>,
         delete_data: bool,
     ) -> Result<Vec<Partition>> {
+        self.drop_partitions_as(actor, db, table, part_names, delete_data, history_op::DROP_PARTITION).await
+    }
+
+    /// [`Self::drop_partitions`], recording the drops as `op`.
+    pub(crate) async fn drop_partitions_as(
+        &self,
+        actor: &Actor,
+        db: &str,
+        table: &str,
+        part_names: Vec<String>,
+        delete_data: bool,
+        op: &str,
+    ) -> Result<Vec<Partition>> {
         let t = self.partition_table(db, table).await?;
         // Names as the store spells them (escaping, key case, the default-partition value).
         let wanted: Vec<String> = part_names
@@ -564,7 +622,7 @@ impl Catalog {
         let mut history = Vec::with_capacity(current.len());
         for part in &current {
             let name = Self::partition_name(&t, &part.values)?;
-            let mut h = Self::partition_history(actor, history_op::DROP_PARTITION, &name, part);
+            let mut h = Self::partition_history(actor, op, &name, part);
             h.previous_location.clone_from(&part.sd.location);
             if delete_data && owns_data(&t) {
                 if let Some(dir) = part.sd.location.as_deref() {

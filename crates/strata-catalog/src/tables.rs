@@ -32,6 +32,7 @@ impl Catalog {
         names::validate_table_name(&table.name)?;
         normalize_columns(&mut table);
         validate_columns(&table)?;
+        strata_core::batch::validate_table_parameters(&table.parameters)?;
         let db = match self.store.get_database(&table.db_name).await? {
             Some(db) => db,
             None => return Err(CatalogError::InvalidObject(msg::no_such_database(&table.db_name))),
@@ -193,6 +194,8 @@ impl Catalog {
         }
         normalize_columns(&mut new);
         validate_columns(&new).map_err(|e| CatalogError::InvalidOperation(e.message().to_string()))?;
+        strata_core::batch::validate_table_parameters(&new.parameters)
+            .map_err(|e| CatalogError::InvalidOperation(e.message().to_string()))?;
         if let Some((key, _)) = &options.expected_param {
             if !new.parameters.contains_key(key) {
                 return Err(CatalogError::Meta(msg::cas_new_value_missing(key)));

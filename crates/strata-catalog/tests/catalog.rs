@@ -33,6 +33,7 @@ impl Fixture {
                 warehouse: format!("file://{}/wh", root.display()),
                 lock_timeout,
                 max_partitions_per_request: None,
+                batch: strata_catalog::BatchPolicy::track(),
             },
         );
         catalog.bootstrap().await.unwrap();

@@ -32,6 +32,7 @@ impl Fixture {
                 warehouse: format!("file://{}/wh", root.display()),
                 lock_timeout: Duration::from_secs(60),
                 max_partitions_per_request: None,
+                batch: strata_catalog::BatchPolicy::track(),
             },
         );
         catalog.bootstrap().await.unwrap();

@@ -46,6 +46,7 @@ impl TestServer {
                         warehouse,
                         lock_timeout: Duration::from_secs(60),
                         max_partitions_per_request: None,
+                        batch: strata_catalog::BatchPolicy::track(),
                     },
                 );
                 catalog.bootstrap().await.unwrap();

@@ -1,7 +1,9 @@
 //! `strata`: a Hive Metastore that never forgets.
 //!
-//! `strata serve` starts the HMS Thrift server; `strata migrate` applies database migrations.
+//! `strata serve` starts the HMS Thrift server; `strata migrate` applies database migrations;
+//! `strata history|rollback|undrop|batch` are the admin CLI over the location history.
 
+mod admin;
 mod settings;
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
@@ -19,6 +21,9 @@ struct Cli {
     /// Database URL: `sqlite://PATH` (default `sqlite://strata-data/strata.db`) or `postgres://…`.
     #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
+    /// Warehouse root (default file://./strata-data/warehouse).
+    #[arg(long, global = true, value_name = "URI")]
+    warehouse: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,14 +35,16 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:9083).
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
-        /// Warehouse root (default file://./strata-data/warehouse).
-        #[arg(long, value_name = "URI")]
-        warehouse: Option<String>,
+        /// Batch-ID mode of tables without `strata.batch.mode`: `enforce` (default) or `track`.
+        #[arg(long, value_name = "MODE")]
+        batch_default_mode: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
     /// Run named metastore workloads against a thrift:// URI (and a baseline), print the results.
     Bench(BenchArgs),
+    #[command(flatten)]
+    Admin(admin::Admin),
 }
 
 #[derive(Debug, clap::Args)]
@@ -140,11 +147,15 @@ fn main() -> ExitCode {
     if let Command::Bench(args) = cli.command {
         return bench(args);
     }
-    let mut overrides =
-        Overrides { config_file: cli.config.clone(), database_url: cli.database_url.clone(), ..Overrides::default() };
-    if let Command::Serve { listen, warehouse } = &cli.command {
+    let mut overrides = Overrides {
+        config_file: cli.config.clone(),
+        database_url: cli.database_url.clone(),
+        warehouse: cli.warehouse.clone(),
+        ..Overrides::default()
+    };
+    if let Command::Serve { listen, batch_default_mode } = &cli.command {
         overrides.listen.clone_from(listen);
-        overrides.warehouse.clone_from(warehouse);
+        overrides.batch_default_mode.clone_from(batch_default_mode);
     }
     let settings = match Settings::load(&overrides) {
         Ok(s) => s,
@@ -165,6 +176,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { .. } => serve(settings, started).await,
             Command::Migrate => migrate(&settings).await,
+            Command::Admin(command) => admin::run(&settings, command).await,
             Command::Bench(_) => Ok(()),
         }
     });
@@ -210,6 +222,7 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
             warehouse: warehouse.clone(),
             lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
             max_partitions_per_request: usize::try_from(settings.max_partitions_per_request).ok(),
+            batch: settings.batch_policy()?,
         },
     );
     catalog.bootstrap().await?;

@@ -28,6 +28,17 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     /// `text` or `json`.
     pub log_format: String,
+    /// The batch-ID policy (`[batch]` in the file, `STRATA_BATCH__*` in the environment).
+    pub batch: BatchSettings,
+}
+
+/// The server-wide batch-ID policy.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BatchSettings {
+    /// `enforce` or `track`: the mode of tables without a `strata.batch.mode` parameter.
+    pub default_mode: String,
+    /// Under `enforce`, refuse a location swap to a directory that holds no data.
+    pub require_data: bool,
 }
 
 /// Values given on the command line (they win over file and environment).
@@ -37,6 +48,7 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub database_url: Option<String>,
     pub warehouse: Option<String>,
+    pub batch_default_mode: Option<String>,
 }
 
 impl Settings {
@@ -54,15 +66,20 @@ impl Settings {
             .set_default("lock_timeout_secs", 300)?
             .set_default("shutdown_grace_secs", 30)?
             .set_default("max_partitions_per_request", -1)?
-            .set_default("log_format", "text")?;
+            .set_default("log_format", "text")?
+            .set_default("batch.default_mode", "enforce")?
+            .set_default("batch.require_data", true)?;
         if let Some(file) = &overrides.config_file {
             builder = builder.add_source(config::File::from(file.as_path()).required(true));
         }
         builder = builder
-            .add_source(config::Environment::with_prefix("STRATA").try_parsing(true))
+            .add_source(
+                config::Environment::with_prefix("STRATA").prefix_separator("_").separator("__").try_parsing(true),
+            )
             .set_override_option("listen", overrides.listen.clone())?
             .set_override_option("database_url", overrides.database_url.clone())?
-            .set_override_option("warehouse", overrides.warehouse.clone())?;
+            .set_override_option("warehouse", overrides.warehouse.clone())?
+            .set_override_option("batch.default_mode", overrides.batch_default_mode.clone())?;
         builder.build()?.try_deserialize()
     }
 
@@ -78,6 +95,12 @@ impl Settings {
             return format!("file://{}", self.warehouse);
         }
         self.warehouse.clone()
+    }
+
+    /// The catalog's batch policy. Errors name the bad value.
+    pub fn batch_policy(&self) -> Result<strata_catalog::BatchPolicy, String> {
+        let default_mode = self.batch.default_mode.parse().map_err(|e: strata_core::CatalogError| e.to_string())?;
+        Ok(strata_catalog::BatchPolicy { default_mode, require_data: self.batch.require_data })
     }
 
     /// The server limits.
@@ -122,5 +145,16 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:0");
         assert_eq!(s.redacted_database_url(), "postgres://u:***@h/db");
         assert!(s.warehouse_uri().starts_with("file:///"));
+        assert_eq!(s.batch_policy().unwrap(), strata_catalog::BatchPolicy::default());
+    }
+
+    #[test]
+    fn batch_mode_flag_is_checked() {
+        let s =
+            Settings::load(&Overrides { batch_default_mode: Some("track".into()), ..Overrides::default() }).unwrap();
+        assert_eq!(s.batch_policy().unwrap().default_mode, strata_core::batch::Mode::Track);
+        let s =
+            Settings::load(&Overrides { batch_default_mode: Some("maybe".into()), ..Overrides::default() }).unwrap();
+        assert!(s.batch_policy().unwrap_err().contains("'maybe'"));
     }
 }

@@ -1,0 +1,272 @@
+//! The admin CLI over the location history: `history`, `rollback`, `undrop`, `batch new`,
+//! `batch commit`. Same configuration and database as `serve`; safe while the server runs
+//! (every change is a transaction of its own, like a Thrift call's).
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table as TextTable};
+use strata_catalog::{
+    versions::{Change, Target},
+    Catalog, CatalogConfig,
+};
+use strata_core::{model::Actor, time, CatalogError};
+
+use crate::settings::Settings;
+
+/// The admin commands.
+#[derive(Debug, Subcommand)]
+pub enum Admin {
+    /// Show the location history of a table (oldest first).
+    History {
+        /// `DB.TABLE`.
+        table: String,
+        /// Only this partition: `k1=v1,k2=v2`.
+        #[arg(long, value_name = "SPEC")]
+        partition: Option<String>,
+        /// Only changes at or after this time (ISO 8601 or YYYYMMDDHHMMSS, UTC).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Roll a partition back to a batch id or time, or a whole table back to a time.
+    Rollback {
+        /// `DB.TABLE`.
+        table: String,
+        /// Only this partition: `k1=v1,k2=v2`.
+        #[arg(long, value_name = "SPEC")]
+        partition: Option<String>,
+        /// A batch id (YYYYMMDDHHMMSS) or a time (ISO 8601).
+        #[arg(long, value_name = "BATCH_ID|TIME")]
+        to: String,
+        /// Show what a table rollback would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a dropped partition from the retained area.
+    Undrop {
+        /// `DB.TABLE`.
+        table: String,
+        /// The partition: `k1=v1,k2=v2`.
+        #[arg(long, value_name = "SPEC")]
+        partition: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write batches from outside the engines.
+    #[command(subcommand)]
+    Batch(BatchCommand),
+}
+
+/// `strata batch …`.
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Print a fresh batch location for a partition (write the data there, then `commit`).
+    New {
+        /// `DB.TABLE`.
+        table: String,
+        /// The partition: `k1=v1,k2=v2`.
+        #[arg(long, value_name = "SPEC")]
+        partition: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Swap a written batch location into a partition (adding the partition if needed).
+    Commit {
+        /// `DB.TABLE`.
+        table: String,
+        /// The partition: `k1=v1,k2=v2`.
+        #[arg(long, value_name = "SPEC")]
+        partition: String,
+        /// The batch location the data was written to.
+        #[arg(long, value_name = "URI")]
+        location: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+type AnyResult = Result<(), Box<dyn std::error::Error>>;
+
+fn split_table(name: &str) -> Result<(&str, &str), CatalogError> {
+    name.split_once('.').filter(|(d, t)| !d.is_empty() && !t.is_empty()).ok_or_else(|| {
+        CatalogError::Meta(format!("'{name}' is not DB.TABLE (for example `strata history default.sold_items`)"))
+    })
+}
+
+fn actor() -> Actor {
+    Actor {
+        user: std::env::var("USER").unwrap_or_else(|_| "strata-cli".to_string()),
+        client_addr: "cli".to_string(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+fn utc(millis: i64) -> String {
+    let c = time::compact_utc(millis.div_euclid(1000));
+    format!("{}-{}-{} {}:{}:{}", &c[0..4], &c[4..6], &c[6..8], &c[8..10], &c[10..12], &c[12..14])
+}
+
+fn changes_table(changes: &[Change]) -> String {
+    let mut t = TextTable::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(["action", "partition", "from", "to"]);
+    for c in changes {
+        t.add_row([c.action, &c.partition, c.from.as_deref().unwrap_or(""), c.to.as_deref().unwrap_or("")]);
+    }
+    t.to_string()
+}
+
+fn print_changes(changes: &[Change], json: bool) -> AnyResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(changes)?);
+    } else if changes.is_empty() {
+        println!("nothing to change");
+    } else {
+        println!("{}", changes_table(changes));
+    }
+    Ok(())
+}
+
+/// Run one admin command.
+pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
+    let store = strata_store::open(&settings.database_url).await?;
+    store.migrate().await?;
+    let catalog = Catalog::new(
+        Arc::clone(&store),
+        strata_storage::Storages::default(),
+        CatalogConfig {
+            warehouse: settings.warehouse_uri(),
+            lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
+            max_partitions_per_request: None,
+            batch: settings.batch_policy()?,
+        },
+    );
+    let who = actor();
+    match command {
+        Admin::History { table, partition, since, json } => {
+            let (db, t) = split_table(&table)?;
+            let since = since
+                .map(|s| {
+                    time::parse_instant_millis(&s)
+                        .ok_or_else(|| CatalogError::Meta(format!("--since '{s}': use ISO 8601 or YYYYMMDDHHMMSS")))
+                })
+                .transpose()?;
+            let rows = catalog.table_history(db, t, partition.as_deref(), since).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(());
+            }
+            let mut out = TextTable::new();
+            out.load_preset(UTF8_FULL_CONDENSED).set_header([
+                "id",
+                "time (UTC)",
+                "operation",
+                "partition",
+                "batch",
+                "previous",
+                "new",
+                "actor",
+            ]);
+            for h in &rows {
+                out.add_row([
+                    h.id.to_string(),
+                    utc(h.at_millis),
+                    h.operation.clone(),
+                    h.partition_name.clone().unwrap_or_default(),
+                    h.batch_id.clone().unwrap_or_default(),
+                    h.previous_location.clone().unwrap_or_default(),
+                    h.new_location.clone().unwrap_or_default(),
+                    h.actor.clone(),
+                ]);
+            }
+            println!("{out}");
+        }
+        Admin::Rollback { table, partition, to, dry_run, json } => {
+            let (db, t) = split_table(&table)?;
+            let target = Target::parse(&to)?;
+            match partition {
+                Some(spec) => {
+                    if dry_run {
+                        return Err("--dry-run applies to whole-table rollbacks".into());
+                    }
+                    let change = catalog.rollback_partition(&who, db, t, &spec, &target).await?;
+                    print_changes(&[change], json)?;
+                }
+                None => {
+                    let Target::Time(at) = target else {
+                        return Err(format!(
+                            "a whole table rolls back to a time, not a batch id; give --partition to use batch {to}, \
+                             or a time such as {}",
+                            utc(target.millis()).replace(' ', "T") + "Z"
+                        )
+                        .into());
+                    };
+                    if dry_run {
+                        print_changes(&catalog.plan_table_rollback(db, t, at).await?, json)?;
+                        return Ok(());
+                    }
+                    let planned = catalog.plan_table_rollback(db, t, at).await?;
+                    let bar = indicatif::ProgressBar::new(planned.len() as u64 + 3);
+                    if json || planned.len() < 1000 {
+                        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+                    }
+                    let changes = catalog.rollback_table(&who, db, t, at, &|n| bar.inc(n)).await?;
+                    bar.finish_and_clear();
+                    print_changes(&changes, json)?;
+                }
+            }
+        }
+        Admin::Undrop { table, partition, json } => {
+            let (db, t) = split_table(&table)?;
+            let Some(spec) = partition else {
+                return Err(format!(
+                    "undrop of a whole table is not available yet; its partitions can be restored one by one with \
+                     `strata undrop {table} --partition SPEC` after re-creating the table"
+                )
+                .into());
+            };
+            let change = catalog.undrop_partition(&who, db, t, &spec).await?;
+            print_changes(&[change], json)?;
+        }
+        Admin::Batch(BatchCommand::New { table, partition, json }) => {
+            let (db, t) = split_table(&table)?;
+            let (loc, id) = catalog.new_batch_location(db, t, &partition).await?;
+            if json {
+                println!("{}", serde_json::json!({ "location": loc, "batch_id": id.as_str() }));
+            } else {
+                println!("{loc}");
+            }
+        }
+        Admin::Batch(BatchCommand::Commit { table, partition, location, json }) => {
+            let (db, t) = split_table(&table)?;
+            let change = catalog.commit_batch(&who, db, t, &partition, &location).await?;
+            print_changes(&[change], json)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_need_a_database() {
+        assert_eq!(split_table("db.t").unwrap(), ("db", "t"));
+        assert!(split_table("t").unwrap_err().to_string().contains("DB.TABLE"));
+        assert!(split_table(".t").is_err());
+    }
+
+    #[test]
+    fn times_print_as_utc() {
+        assert_eq!(utc(1_478_130_172_000), "2016-11-02 23:42:52");
+    }
+}
