@@ -189,7 +189,7 @@ class Server:
 
 
 def _start_strata(backend: str, binary: Path, database_url: str, warehouse: Path,
-                  workdir: Path) -> Server:
+                  workdir: Path, batch_mode: str) -> Server:
     port = free_port()
     log_path = workdir / f"strata-{backend}.stderr.log"
     cmd = [
@@ -197,6 +197,7 @@ def _start_strata(backend: str, binary: Path, database_url: str, warehouse: Path
         "--listen", f"127.0.0.1:{port}",
         "--database-url", database_url,
         "--warehouse", f"file://{warehouse}",
+        "--batch-default-mode", batch_mode,
     ]
     env = dict(os.environ)
     env.setdefault("RUST_BACKTRACE", "1")
@@ -248,8 +249,19 @@ def _stop_strata(server: Server) -> None:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def strata_server(request, tmp_path_factory) -> Iterator[Server]:
-    """A metastore for the whole session, one per backend."""
-    backend = request.param
+    """A metastore for the whole session, one per backend, in the batch policy's ``track``
+    mode: it answers exactly as Apache HMS does (these suites compare with it), and records
+    the history."""
+    yield from _session_server(request.param, tmp_path_factory, "track")
+
+
+@pytest.fixture(scope="session", params=[b for b in BACKENDS if b != "external"])
+def batch_server(request, tmp_path_factory) -> Iterator[Server]:
+    """A metastore with the server's default batch policy (``enforce``), one per backend."""
+    yield from _session_server(request.param, tmp_path_factory, "enforce")
+
+
+def _session_server(backend: str, tmp_path_factory, batch_mode: str) -> Iterator[Server]:
     if backend == "external":
         if not EXTERNAL_WAREHOUSE:
             pytest.fail("STRATA_TEST_TARGET needs STRATA_TEST_WAREHOUSE (the server's warehouse root)")
@@ -272,7 +284,7 @@ def strata_server(request, tmp_path_factory) -> Iterator[Server]:
             pytest.fail(msg, pytrace=False)
         pytest.skip(msg)
 
-    workdir = tmp_path_factory.mktemp(f"strata-{backend}").resolve()
+    workdir = tmp_path_factory.mktemp(f"strata-{backend}-{batch_mode}").resolve()
     warehouse = workdir / "warehouse"
     warehouse.mkdir()
 
@@ -286,7 +298,7 @@ def strata_server(request, tmp_path_factory) -> Iterator[Server]:
         database_url = f"{base}/{pg_db}"
 
     try:
-        server = _start_strata(backend, binary, database_url, warehouse, workdir)
+        server = _start_strata(backend, binary, database_url, warehouse, workdir, batch_mode)
         try:
             yield server
         finally:
