@@ -285,3 +285,49 @@ def test_spark_drop_recreate_then_undrop(spark_report):
     ops = [(h["operation"], h["partition_name"]) for h in ok(spark_report, "full_history")]
     assert ("rollback_drop", "ds=2024-01-02") in ops
     assert ops[-1] == ("undrop", "ds=2024-01-01")
+
+
+# --------------------------------------------------------------------------- audit SQL
+
+
+def audit_query(server, sql: str) -> list:
+    """Run a read-only query against the server's own database (the audit views)."""
+    url = server.database_url
+    if url.startswith("sqlite://"):
+        import sqlite3
+
+        conn = sqlite3.connect(f"file:{url[len('sqlite://'):]}?mode=ro", uri=True)
+        try:
+            return [list(r) for r in conn.execute(sql).fetchall()]
+        finally:
+            conn.close()
+    out = subprocess.run(["psql", url, "-AtF", "\t", "-c", sql], capture_output=True, text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def test_audit_views_answer_the_common_questions(batch_server, client, table):
+    db = table.dbName
+    p = RawClient.add_partition(client, part(table, "a"))
+    first = p.sd.location
+    second = norm_location(table.sd.location) + "/ds=a/20240101000009"
+    write_batch(first)
+    write_batch(second)
+    p.sd.location = second
+    client.alter_partition(db, "events", p)
+    RawClient.add_partition(client, part(table, "b"))
+    batch = first.rstrip("/").rsplit("/", 1)[1]
+    cli_json(batch_server, "rollback", f"{db}.events", "--partition", "ds=a", "--to", batch)
+
+    per_day = audit_query(batch_server, f"SELECT operation, changes FROM audit_changes_per_day "
+                                        f"WHERE db_name = '{db}' AND table_name = 'events' ORDER BY operation")
+    assert [[op, int(n)] for op, n in per_day] == [["add", 2], ["alter", 1], ["create_table", 1], ["rollback", 1]]
+    locs = audit_query(batch_server, f"SELECT partition_name, current_location, previous_location, last_operation "
+                                     f"FROM audit_partition_locations WHERE db_name = '{db}' ORDER BY partition_name")
+    assert [r[0] for r in locs] == ["ds=a", "ds=b"]
+    assert norm_location(locs[0][1]) == norm_location(first) and norm_location(locs[0][2]) == norm_location(second)
+    assert locs[0][3] == "rollback" and locs[1][3] == "add"
+    replaced = audit_query(batch_server, f"SELECT operation, partition_name FROM audit_replacements "
+                                         f"WHERE db_name = '{db}' AND at_utc >= '2000-01-01' ORDER BY id")
+    assert replaced == [["alter", "ds=a"], ["rollback", "ds=a"]]
+    who = audit_query(batch_server, f"SELECT DISTINCT actor FROM audit_history WHERE db_name = '{db}'")
+    assert len(who) >= 1 and all(w[0] for w in who)
