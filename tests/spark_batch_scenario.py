@@ -50,6 +50,9 @@ def run_scenario(spark, prefix: str, cli) -> dict:
     def rows(df):
         return sorted([list(r) for r in df.collect()])
 
+    def sql_rows(text):
+        return spark.sql(text)
+
     def frame(data):
         return spark.createDataFrame(data, "id INT, item STRING")
 
@@ -74,6 +77,24 @@ def run_scenario(spark, prefix: str, cli) -> dict:
         state.update(b1=b1, b2=b2, b3=b3)
         return {"batches": [b1, b2, b3], "now": day("2024-01-01"),
                 "partitions": rows(spark.sql(f"SHOW PARTITIONS {name}"))}
+
+    def time_travel():
+        b1, b2 = (state[k].rstrip("/").rsplit("/", 1)[1] for k in ("b1", "b2"))
+        out = {
+            "at_b1": rows(sql_rows(f"SELECT id, item, ds FROM {db}.`{table}@{b1}`")),
+            "at_b2": rows(sql_rows(f"SELECT id, item, ds FROM {db}.`{table}@{b2}`")),
+            "at_t1": rows(sql_rows(f"SELECT id, item, ds FROM {db}.`{table}@{state['t1']}`")),
+            "helper_b1": rows(load_dataframe(spark, db, table, {"ds": "2024-01-01"}, as_of=b1).select("id", "item")),
+            "pruned_b2": rows(sql_rows(f"SELECT id FROM {db}.`{table}@{b2}` WHERE ds = '2024-01-01'")),
+            "partitions_b1": rows(sql_rows(f"SHOW PARTITIONS {db}.`{table}@{b1}`")),
+            "now": day("2024-01-01"),
+        }
+        try:
+            spark.sql(f"ALTER TABLE {db}.`{table}@{b1}` ADD PARTITION (ds='2030-01-01')")
+            out["write"] = "accepted"
+        except Exception as e:  # noqa: BLE001
+            out["write"] = str(e)[:2000]
+        return out
 
     def history():
         return cli("history", name, "--partition", "ds=2024-01-01", "--json")
@@ -111,7 +132,8 @@ def run_scenario(spark, prefix: str, cli) -> dict:
     def full_history():
         return cli("history", name, "--json")
 
-    for key, fn in [("setup", setup), ("three_writes", three_writes), ("history", history),
+    for key, fn in [("setup", setup), ("three_writes", three_writes),
+                    ("time_travel", time_travel), ("history", history),
                     ("rollback_partition", rollback_partition), ("enforce_violation", enforce_violation),
                     ("rollback_table", rollback_table), ("drop_recreate_undrop", drop_recreate_undrop),
                     ("full_history", full_history)]:

@@ -255,6 +255,18 @@ def test_spark_three_batches_and_history(spark_report):
     assert all(r["actor"] for r in h)
 
 
+def test_spark_time_travel_by_batch_id_and_time(spark_report):
+    r = ok(spark_report, "time_travel")
+    assert r["at_b1"] == [[1, "a", "2024-01-01"]], "ds=2024-01-02 did not exist yet"
+    assert r["at_b2"] == [[2, "b", "2024-01-01"]]
+    assert r["at_t1"] == [[1, "a", "2024-01-01"]]
+    assert r["helper_b1"] == [[1, "a"]]
+    assert r["pruned_b2"] == [[2]]
+    assert r["partitions_b1"] == [["ds=2024-01-01"]]
+    assert r["now"] == [[3, "c"]], "reading the past changes nothing"
+    assert "read-only view" in r["write"], r["write"]
+
+
 def test_spark_reads_a_partition_rolled_back_to_its_first_batch(spark_report):
     r = ok(spark_report, "rollback_partition")
     assert r["rows"] == [[1, "a"]]

@@ -102,14 +102,14 @@ def store_dataframe(df, db: str, table: str, partitions: Dict[str, object]) -> s
 def load_dataframe(spark, db: str, table: str, partitions: Optional[Dict[str, object]] = None,
                    as_of: Optional[str] = None):
     """Read a table, or the rows of some partitions (``{"ds": "2024-01-01"}``), as the
-    metastore describes it now. Spark's cached file listing is refreshed first, so changes made
-    outside Spark (``strata rollback``, ``strata undrop``) are seen."""
-    if as_of is not None:
-        raise NotImplementedError("as_of needs time-travel table names (TABLE@BATCH_ID), which this "
-                                  "Strata version does not serve yet; use `strata history` and "
-                                  "`strata rollback` instead")
-    spark.catalog.refreshTable(f"{db}.{table}")
-    df = spark.table(f"{_ident(db)}.{_ident(table)}")
+    metastore describes it now, or as it was at ``as_of`` (a batch id ``YYYYMMDDHHMMSS`` or an
+    ISO 8601 time: read through the time-travel name ``TABLE@as_of``). Spark's cached file
+    listing is refreshed first, so changes made outside Spark (``strata rollback``,
+    ``strata undrop``) are seen."""
+    name = f"{table}@{as_of}" if as_of is not None else table
+    if as_of is None:
+        spark.catalog.refreshTable(f"{db}.{table}")
+    df = spark.table(f"{_ident(db)}.{_ident(name)}")
     for key, value in (partitions or {}).items():
         df = df.where(df[key] == value)
     return df

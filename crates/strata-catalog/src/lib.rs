@@ -18,6 +18,7 @@ pub mod partitions;
 pub mod retain;
 pub mod stats;
 pub mod tables;
+pub mod timetravel;
 pub mod versions;
 
 use std::{sync::Arc, time::Duration};

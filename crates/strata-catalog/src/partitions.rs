@@ -13,7 +13,7 @@ use strata_core::{
 };
 use strata_store::PartitionQuery;
 
-use crate::{databases::owns_data, Catalog};
+use crate::{databases::owns_data, timetravel::parse_as_of, Catalog};
 
 /// How many rows a listing may return: `max_parts` as clients send it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +154,7 @@ impl Catalog {
         if_not_exists: bool,
         op: &str,
     ) -> Result<Vec<Partition>> {
+        Self::writable(db, table)?;
         if parts.is_empty() {
             return Ok(Vec::new());
         }
@@ -298,10 +299,11 @@ impl Catalog {
     pub async fn get_partition(&self, db: &str, table: &str, values: &[String]) -> Result<Partition> {
         let t = self.partition_table(db, table).await?;
         let name = Self::partition_name(&t, values)?;
-        self.store
-            .get_partition(&t.db_name, &t.name, &name)
-            .await?
-            .ok_or_else(|| CatalogError::NoSuchObject(no_such_partition(values)))
+        let found = match parse_as_of(table)? {
+            Some(as_of) => self.partitions_as_of_named(&t, &as_of, std::slice::from_ref(&name)).await?.pop(),
+            None => self.store.get_partition(&t.db_name, &t.name, &name).await?,
+        };
+        found.ok_or_else(|| CatalogError::NoSuchObject(no_such_partition(values)))
     }
 
     /// One partition by name.
@@ -324,6 +326,10 @@ impl Catalog {
         let (keys, expr, partial) = Self::query_parts(&t, values, filter)?;
         let query =
             PartitionQuery { keys: &keys, filter: expr.as_ref(), values: partial.as_deref(), max: limit.as_option() };
+        if let Some(as_of) = parse_as_of(table)? {
+            let all = self.partitions_as_of(&t, &as_of).await?;
+            return Ok(Self::select_in_memory(all, &query).into_iter().map(|(_, p)| p).collect());
+        }
         if let Some(cap) = self.config.max_partitions_per_request {
             if limit.as_option().is_none_or(|m| m > cap) {
                 let n = self.store.count_partitions(&t.db_name, &t.name, &query).await?;
@@ -357,6 +363,10 @@ impl Catalog {
         let (keys, expr, partial) = Self::query_parts(&t, values, filter)?;
         let query =
             PartitionQuery { keys: &keys, filter: expr.as_ref(), values: partial.as_deref(), max: limit.as_option() };
+        if let Some(as_of) = parse_as_of(table)? {
+            let all = self.partitions_as_of(&t, &as_of).await?;
+            return Ok(Self::select_in_memory(all, &query).into_iter().map(|(n, _)| n).collect());
+        }
         self.store.list_partition_names(&t.db_name, &t.name, &query).await
     }
 
@@ -365,6 +375,10 @@ impl Catalog {
         let t = self.partition_table(db, table).await?;
         let (keys, expr, _) = Self::query_parts(&t, None, filter)?;
         let query = PartitionQuery { keys: &keys, filter: expr.as_ref(), values: None, max: None };
+        if let Some(as_of) = parse_as_of(table)? {
+            let all = self.partitions_as_of(&t, &as_of).await?;
+            return Ok(i64::try_from(Self::select_in_memory(all, &query).len()).unwrap_or(i64::MAX));
+        }
         self.store.count_partitions(&t.db_name, &t.name, &query).await
     }
 
@@ -376,6 +390,9 @@ impl Catalog {
         part_names: &[String],
     ) -> Result<Vec<Partition>> {
         let t = self.partition_table(db, table).await?;
+        if let Some(as_of) = parse_as_of(table)? {
+            return self.partitions_as_of_named(&t, &as_of, part_names).await;
+        }
         self.store.get_partitions_by_names(&t.db_name, &t.name, part_names).await
     }
 
@@ -433,6 +450,7 @@ impl Catalog {
         single: bool,
         op: &str,
     ) -> Result<()> {
+        Self::writable(db, table)?;
         let t = match self.partition_table(db, table).await {
             Err(CatalogError::NoSuchObject(_)) => {
                 return Err(CatalogError::InvalidOperation(
@@ -520,6 +538,7 @@ impl Catalog {
         old_values: &[String],
         mut new: Partition,
     ) -> Result<()> {
+        Self::writable(db, table)?;
         let t = match self.partition_table(db, table).await {
             Err(CatalogError::NoSuchObject(m)) => return Err(CatalogError::InvalidOperation(m)),
             other => other?,
@@ -606,6 +625,7 @@ impl Catalog {
         delete_data: bool,
         op: &str,
     ) -> Result<Vec<Partition>> {
+        Self::writable(db, table)?;
         let t = self.partition_table(db, table).await?;
         // Names as the store spells them (escaping, key case, the default-partition value).
         let wanted: Vec<String> = part_names

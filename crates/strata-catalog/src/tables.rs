@@ -70,6 +70,9 @@ impl Catalog {
 
     /// A table, or `NoSuchObject("<db>.<t> table not found")`.
     pub async fn get_table(&self, db: &str, name: &str) -> Result<Table> {
+        if let Some(as_of) = crate::timetravel::parse_as_of(name)? {
+            return self.table_as_of(db, &as_of).await;
+        }
         let (db, name) = (names::normalize(db), names::normalize(name));
         self.store
             .get_table(&db, &name)
@@ -179,6 +182,7 @@ impl Catalog {
         mut new: Table,
         options: AlterOptions,
     ) -> Result<()> {
+        Self::writable(db, name)?;
         // -- VALIDATE --
         let (db, name) = (names::normalize(db), names::normalize(name));
         let Some(old) = self.store.get_table(&db, &name).await? else {
@@ -262,6 +266,7 @@ impl Catalog {
 
     /// Drop a table. With `delete_data` a managed table's directory goes to the retained area.
     pub async fn drop_table(&self, actor: &Actor, db: &str, name: &str, delete_data: bool) -> Result<()> {
+        Self::writable(db, name)?;
         let (db, name) = (names::normalize(db), names::normalize(name));
         let Some(table) = self.store.get_table(&db, &name).await? else {
             return Err(CatalogError::NoSuchObject(msg::table_not_found(&db, &name)));
@@ -348,6 +353,7 @@ impl Catalog {
         name: &str,
         part_names: Option<Vec<String>>,
     ) -> Result<()> {
+        Self::writable(db, name)?;
         let table = self.get_table(db, name).await?;
         let mut dirs: Vec<(Option<String>, String)> = Vec::new();
         if table.partition_keys.is_empty() {
