@@ -89,6 +89,9 @@ def run_scenario(spark, prefix: str, cli) -> dict:
             "partitions_b1": rows(sql_rows(f"SHOW PARTITIONS {db}.`{table}@{b1}`")),
             "now": day("2024-01-01"),
         }
+        cli("tag", name, "first_load", "--at", state["t1"], "--json")
+        out["at_tag"] = rows(sql_rows(f"SELECT id, item, ds FROM {db}.`{table}@first_load`"))
+        out["tags"] = [t["name"] for t in cli("tag", name, "--json")]
         try:
             spark.sql(f"ALTER TABLE {db}.`{table}@{b1}` ADD PARTITION (ds='2030-01-01')")
             out["write"] = "accepted"

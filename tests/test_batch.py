@@ -203,6 +203,29 @@ def test_cli_errors_name_the_fix(batch_server, client, table):
     assert r.returncode != 0 and "must give exactly the keys" in r.stderr
 
 
+def test_tags_name_a_state(batch_server, client, table):
+    name = f"{table.dbName}.events"
+    a = RawClient.add_partition(client, part(table, "a"))
+    tag = cli_json(batch_server, "tag", name, "v1")
+    assert tag[0]["name"] == "v1"
+    RawClient.add_partition(client, part(table, "b"))
+    past = client.get_partitions(table.dbName, "events@v1", -1)
+    assert [p.values for p in past] == [["a"]] and norm_location(past[0].sd.location) == norm_location(a.sd.location)
+    assert client.get_table(table.dbName, "events@v1").parameters["strata.as_of"].endswith("Z")
+    assert [p.values for p in client.get_partitions(table.dbName, "events", -1)] == [["a"], ["b"]]
+    r = cli(batch_server, "tag", name, "v1", ok=False)
+    assert r.returncode != 0 and "already exists" in r.stderr
+    r = cli(batch_server, "tag", name, "20240101000000", ok=False)
+    assert r.returncode != 0 and "Invalid tag name" in r.stderr
+    assert [t["name"] for t in cli_json(batch_server, "tag", name)] == ["v1"]
+    cli_json(batch_server, "tag", name, "v1", "--delete")
+    assert cli_json(batch_server, "tag", name) == []
+    from hmsclient.genthrift.hive_metastore.ttypes import NoSuchObjectException
+    with pytest.raises(NoSuchObjectException) as e:
+        client.get_table(table.dbName, "events@v1")
+    assert "strata tag" in e.value.message
+
+
 def test_batch_new_and_commit(batch_server, client, table):
     name = f"{table.dbName}.events"
     loc = cli(batch_server, "batch", "new", name, "--partition", "ds=2024-02-01").stdout.strip()
@@ -263,6 +286,8 @@ def test_spark_time_travel_by_batch_id_and_time(spark_report):
     assert r["helper_b1"] == [[1, "a"]]
     assert r["pruned_b2"] == [[2]]
     assert r["partitions_b1"] == [["ds=2024-01-01"]]
+    assert r["at_tag"] == [[1, "a", "2024-01-01"]]
+    assert r["tags"] == ["first_load"]
     assert r["now"] == [[3, "c"]], "reading the past changes nothing"
     assert "read-only view" in r["write"], r["write"]
 

@@ -13,7 +13,7 @@ use strata_core::{
 };
 use strata_store::PartitionQuery;
 
-use crate::{databases::owns_data, timetravel::parse_as_of, Catalog};
+use crate::{databases::owns_data, Catalog};
 
 /// How many rows a listing may return: `max_parts` as clients send it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,7 +299,7 @@ impl Catalog {
     pub async fn get_partition(&self, db: &str, table: &str, values: &[String]) -> Result<Partition> {
         let t = self.partition_table(db, table).await?;
         let name = Self::partition_name(&t, values)?;
-        let found = match parse_as_of(table)? {
+        let found = match self.resolve_as_of(db, table).await? {
             Some(as_of) => self.partitions_as_of_named(&t, &as_of, std::slice::from_ref(&name)).await?.pop(),
             None => self.store.get_partition(&t.db_name, &t.name, &name).await?,
         };
@@ -326,7 +326,7 @@ impl Catalog {
         let (keys, expr, partial) = Self::query_parts(&t, values, filter)?;
         let query =
             PartitionQuery { keys: &keys, filter: expr.as_ref(), values: partial.as_deref(), max: limit.as_option() };
-        if let Some(as_of) = parse_as_of(table)? {
+        if let Some(as_of) = self.resolve_as_of(db, table).await? {
             let all = self.partitions_as_of(&t, &as_of).await?;
             return Ok(Self::select_in_memory(all, &query).into_iter().map(|(_, p)| p).collect());
         }
@@ -363,7 +363,7 @@ impl Catalog {
         let (keys, expr, partial) = Self::query_parts(&t, values, filter)?;
         let query =
             PartitionQuery { keys: &keys, filter: expr.as_ref(), values: partial.as_deref(), max: limit.as_option() };
-        if let Some(as_of) = parse_as_of(table)? {
+        if let Some(as_of) = self.resolve_as_of(db, table).await? {
             let all = self.partitions_as_of(&t, &as_of).await?;
             return Ok(Self::select_in_memory(all, &query).into_iter().map(|(n, _)| n).collect());
         }
@@ -375,7 +375,7 @@ impl Catalog {
         let t = self.partition_table(db, table).await?;
         let (keys, expr, _) = Self::query_parts(&t, None, filter)?;
         let query = PartitionQuery { keys: &keys, filter: expr.as_ref(), values: None, max: None };
-        if let Some(as_of) = parse_as_of(table)? {
+        if let Some(as_of) = self.resolve_as_of(db, table).await? {
             let all = self.partitions_as_of(&t, &as_of).await?;
             return Ok(i64::try_from(Self::select_in_memory(all, &query).len()).unwrap_or(i64::MAX));
         }
@@ -390,7 +390,7 @@ impl Catalog {
         part_names: &[String],
     ) -> Result<Vec<Partition>> {
         let t = self.partition_table(db, table).await?;
-        if let Some(as_of) = parse_as_of(table)? {
+        if let Some(as_of) = self.resolve_as_of(db, table).await? {
             return self.partitions_as_of_named(&t, &as_of, part_names).await;
         }
         self.store.get_partitions_by_names(&t.db_name, &t.name, part_names).await

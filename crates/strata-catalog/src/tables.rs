@@ -70,7 +70,7 @@ impl Catalog {
 
     /// A table, or `NoSuchObject("<db>.<t> table not found")`.
     pub async fn get_table(&self, db: &str, name: &str) -> Result<Table> {
-        if let Some(as_of) = crate::timetravel::parse_as_of(name)? {
+        if let Some(as_of) = self.resolve_as_of(db, name).await? {
             return self.table_as_of(db, &as_of).await;
         }
         let (db, name) = (names::normalize(db), names::normalize(name));

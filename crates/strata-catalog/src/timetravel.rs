@@ -38,14 +38,13 @@ pub struct AsOf {
 }
 
 /// `None` for an ordinary name; an error for `name@something` that is neither a batch id nor a
-/// time.
+/// time (it may still be a tag: see `Catalog::resolve_as_of`).
 pub fn parse_as_of(name: &str) -> Result<Option<AsOf>> {
     let Some((base, spec)) = name.split_once('@') else { return Ok(None) };
     let full = names::normalize(name);
     let target = Target::parse(&spec.trim().to_uppercase()).map_err(|_| {
         CatalogError::NoSuchObject(format!(
-            "{full}: '{spec}' is neither a batch id (YYYYMMDDHHMMSS, UTC) nor a time (ISO 8601); tags are not \
-             available yet"
+            "{full}: '{spec}' is neither a batch id (YYYYMMDDHHMMSS, UTC) nor a time (ISO 8601)"
         ))
     })?;
     let batch = match &target {
@@ -75,6 +74,67 @@ fn rows_upto(rows: &[strata_core::model::HistoryEntry], as_of: &AsOf) -> usize {
 }
 
 impl Catalog {
+    /// Resolve a time-travel name (`TABLE@BATCH_ID`, `TABLE@TIME` or `TABLE@TAG`); `None` for an
+    /// ordinary name.
+    pub(crate) async fn resolve_as_of(&self, db: &str, name: &str) -> Result<Option<AsOf>> {
+        let Some((base, spec)) = name.split_once('@') else { return Ok(None) };
+        if let Ok(parsed) = parse_as_of(name) {
+            return Ok(parsed);
+        }
+        let (db, base) = (names::normalize(&names::strip_catalog(db)), names::normalize(base));
+        let tag = spec.trim().to_lowercase();
+        match self.store.get_tag(&db, &base, &tag).await? {
+            Some(t) => Ok(Some(AsOf { base, full: names::normalize(name), millis: t.at_millis, batch: None })),
+            None => Err(CatalogError::NoSuchObject(format!(
+                "{db}.{}: '{spec}' is not a batch id (YYYYMMDDHHMMSS, UTC), a time (ISO 8601) or a tag of {db}.{base} \
+                 (`strata tag {db}.{base}` lists them)",
+                names::normalize(name)
+            ))),
+        }
+    }
+
+    /// Name the state of a table at `at_millis` (now if `None`). Tag names are lower-case
+    /// `[a-z_][a-z0-9_.-]*` and may not read as a batch id or a time.
+    pub async fn create_tag(
+        &self,
+        actor: &strata_core::model::Actor,
+        db: &str,
+        table: &str,
+        name: &str,
+        at_millis: Option<i64>,
+    ) -> Result<strata_store::tags::Tag> {
+        let t = self.get_table(db, table).await?;
+        Self::writable(db, table)?;
+        let valid = regex::Regex::new("^[a-z_][a-z0-9_.-]*$").map_err(|e| CatalogError::internal(e.to_string()))?;
+        if !valid.is_match(name) || Target::parse(&name.to_uppercase()).is_ok() {
+            return Err(CatalogError::Meta(format!(
+                "Invalid tag name '{name}': use lower-case letters, digits, '_', '.', '-', starting with a letter or \
+                 '_' (and not a batch id or a time)"
+            )));
+        }
+        let now = time::now_millis();
+        let tag = strata_store::tags::Tag {
+            db_name: t.db_name.clone(),
+            table_name: t.name.clone(),
+            name: name.to_string(),
+            at_millis: at_millis.unwrap_or(now),
+            created_by: actor.user.clone(),
+            created_at_millis: now,
+        };
+        self.store.create_tag(&tag).await?;
+        Ok(tag)
+    }
+
+    /// Delete a tag.
+    pub async fn delete_tag(&self, db: &str, table: &str, name: &str) -> Result<strata_store::tags::Tag> {
+        self.store.delete_tag(&names::normalize(db), &names::normalize(table), name).await
+    }
+
+    /// The tags of a table.
+    pub async fn list_tags(&self, db: &str, table: &str) -> Result<Vec<strata_store::tags::Tag>> {
+        self.store.list_tags(&names::normalize(db), &names::normalize(table)).await
+    }
+
     /// Refuse a write to a time-travel name.
     pub(crate) fn writable(db: &str, table: &str) -> Result<()> {
         match table.split_once('@') {
@@ -227,7 +287,7 @@ mod tests {
         // Engines lower-case identifiers: ISO 8601 still parses.
         let b = parse_as_of("t@2016-11-02t23:42:52z").unwrap().unwrap();
         assert_eq!(b.millis, 1_478_130_172_000);
-        assert!(matches!(parse_as_of("t@release-1"), Err(CatalogError::NoSuchObject(m)) if m.contains("tags")));
+        assert!(matches!(parse_as_of("t@release-1"), Err(CatalogError::NoSuchObject(m)) if m.contains("neither")));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use strata_core::{
     Result,
 };
 
-use crate::{events::EventStore, functions::FunctionStore, stats::StatsStore};
+use crate::{events::EventStore, functions::FunctionStore, stats::StatsStore, tags::TagStore};
 
 /// Options of [`Store::alter_table`].
 #[derive(Debug, Clone, Default)]
@@ -78,7 +78,7 @@ pub struct LockFilter {
 /// The catalog's persistence. Implemented for PostgreSQL and SQLite; both pass one
 /// conformance suite ([`crate::conformance`]).
 #[async_trait]
-pub trait Store: FunctionStore + StatsStore + EventStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: FunctionStore + StatsStore + EventStore + TagStore + Send + Sync + std::fmt::Debug + 'static {
     /// `"postgres"` or `"sqlite"`.
     fn backend(&self) -> &'static str;
 

@@ -29,6 +29,7 @@ macro_rules! conformance_extra_tests {
             case_partition_stats,
             case_events,
             case_concurrent_events,
+            case_tags,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {
@@ -462,4 +463,26 @@ pub async fn case_concurrent_events(store: TestStore) {
     assert_eq!(store.current_event_id().await.unwrap(), total);
     let read: Vec<i64> = store.events_after(0, 1_000, &[]).await.unwrap().into_iter().map(|e| e.event_id).collect();
     assert_eq!(read, (1..=total).collect::<Vec<_>>());
+}
+
+/// Tags: create, read, list, refuse a duplicate, delete.
+pub async fn case_tags(store: TestStore) {
+    use crate::tags::Tag;
+    let tag = |name: &str, at: i64| Tag {
+        db_name: "db".into(),
+        table_name: "t".into(),
+        name: name.into(),
+        at_millis: at,
+        created_by: "carol".into(),
+        created_at_millis: at + 1,
+    };
+    store.create_tag(&tag("v2", 200)).await.unwrap();
+    store.create_tag(&tag("v1", 100)).await.unwrap();
+    assert!(matches!(store.create_tag(&tag("v1", 300)).await, Err(CatalogError::AlreadyExists(_))));
+    assert_eq!(store.get_tag("db", "t", "v1").await.unwrap(), Some(tag("v1", 100)));
+    assert_eq!(store.get_tag("db", "other", "v1").await.unwrap(), None);
+    assert_eq!(store.list_tags("db", "t").await.unwrap(), vec![tag("v1", 100), tag("v2", 200)]);
+    assert_eq!(store.delete_tag("db", "t", "v1").await.unwrap(), tag("v1", 100));
+    assert!(matches!(store.delete_tag("db", "t", "v1").await, Err(CatalogError::NoSuchObject(_))));
+    assert_eq!(store.list_tags("db", "t").await.unwrap(), vec![tag("v2", 200)]);
 }

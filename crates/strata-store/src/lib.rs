@@ -23,6 +23,7 @@ mod partitions;
 pub mod postgres;
 pub mod sqlite;
 pub mod stats;
+pub mod tags;
 
 use std::sync::Arc;
 

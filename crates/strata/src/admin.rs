@@ -1,5 +1,5 @@
-//! The admin CLI over the location history: `history`, `rollback`, `undrop`, `batch new`,
-//! `batch commit`. Same configuration and database as `serve`; safe while the server runs
+//! The admin CLI over the location history: `history`, `rollback`, `undrop`, `tag`,
+//! `batch new`, `batch commit`. Same configuration and database as `serve`; safe while the server runs
 //! (every change is a transaction of its own, like a Thrift call's).
 
 use std::sync::Arc;
@@ -55,6 +55,22 @@ pub enum Admin {
         /// The partition: `k1=v1,k2=v2`.
         #[arg(long, value_name = "SPEC")]
         partition: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Name the state of a table (read it back as `TABLE@NAME`); without NAME, list the tags.
+    Tag {
+        /// `DB.TABLE`.
+        table: String,
+        /// The tag (lower-case letters, digits, `_`, `.`, `-`).
+        name: Option<String>,
+        /// The moment the tag names (ISO 8601 or YYYYMMDDHHMMSS, UTC); default now.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Delete the tag instead.
+        #[arg(long)]
+        delete: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -235,6 +251,39 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
             };
             let change = catalog.undrop_partition(&who, db, t, &spec).await?;
             print_changes(&[change], json)?;
+        }
+        Admin::Tag { table, name, at, delete, json } => {
+            let (db, t) = split_table(&table)?;
+            let tags = match (name, delete) {
+                (None, false) => catalog.list_tags(db, t).await?,
+                (None, true) => return Err("--delete needs the tag's NAME".into()),
+                (Some(name), true) => vec![catalog.delete_tag(db, t, &name).await?],
+                (Some(name), false) => {
+                    let at = at
+                        .map(|s| {
+                            time::parse_instant_millis(&s).ok_or_else(|| {
+                                CatalogError::Meta(format!("--at '{s}': use ISO 8601 or YYYYMMDDHHMMSS"))
+                            })
+                        })
+                        .transpose()?;
+                    vec![catalog.create_tag(&who, db, t, &name, at).await?]
+                }
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tags)?);
+            } else {
+                let mut out = TextTable::new();
+                out.load_preset(UTF8_FULL_CONDENSED).set_header(["tag", "at (UTC)", "created by", "read it as"]);
+                for tag in &tags {
+                    out.add_row([
+                        tag.name.clone(),
+                        utc(tag.at_millis),
+                        tag.created_by.clone(),
+                        format!("{}.`{}@{}`", tag.db_name, tag.table_name, tag.name),
+                    ]);
+                }
+                println!("{out}");
+            }
         }
         Admin::Batch(BatchCommand::New { table, partition, json }) => {
             let (db, t) = split_table(&table)?;
