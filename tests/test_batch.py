@@ -368,3 +368,42 @@ def test_audit_views_answer_the_common_questions(batch_server, client, table):
     assert replaced == [["alter", "ds=a"], ["rollback", "ds=a"]]
     who = audit_query(batch_server, f"SELECT DISTINCT actor FROM audit_history WHERE db_name = '{db}'")
     assert len(who) >= 1 and all(w[0] for w in who)
+
+
+def test_gc_dry_run_then_apply_deletes_only_what_it_listed(batch_server, client, table):
+    db, name = table.dbName, f"{table.dbName}.events"
+    a = RawClient.add_partition(client, part(table, "a"))
+    l1 = a.sd.location
+    write_batch(l1)
+    base = norm_location(table.sd.location) + "/ds=a"
+    l2, l3 = f"{base}/20240101000002", f"{base}/20240101000003"
+    for loc in (l2, l3):
+        write_batch(loc)
+    a.sd.location = l2
+    client.alter_partition(db, "events", a)
+    cli_json(batch_server, "tag", name, "keep_l2")
+    a.sd.location = l3
+    client.alter_partition(db, "events", a)
+    b = RawClient.add_partition(client, part(table, "b"))
+    write_batch(b.sd.location)
+    client.drop_partition(db, "events", ["b"], True)
+    retained = [r["new_location"] for r in cli_json(batch_server, "history", name, "--partition", "ds=b")
+                if r["operation"] == "drop"][0]
+    assert local(retained).is_dir()
+
+    def mine(listed):
+        return sorted((c["kind"], norm_location(c["location"])) for c in listed if c["db_name"] == db)
+
+    assert mine(cli_json(batch_server, "gc", "--older-than", "1h")) == [], "inside the retention window"
+    listed = mine(cli_json(batch_server, "gc", "--older-than", "0s"))
+    assert listed == sorted([("superseded", norm_location(l1)), ("retained", norm_location(retained))])
+    assert mine(cli_json(batch_server, "gc", "--older-than", "0s", "--table", name)) == listed
+    # Scoped to this table: the other tests' data on this server is not touched.
+    deleted = mine(cli_json(batch_server, "gc", "--older-than", "0s", "--table", name, "--apply"))
+    assert deleted == listed
+    assert not local(l1).exists() and not local(retained).exists()
+    for kept in (l2, l3):  # a tag's state and the live location
+        assert (local(kept) / "part-00000").exists()
+    assert mine(cli_json(batch_server, "gc", "--older-than", "0s")) == []
+    gc_rows = [r for r in cli_json(batch_server, "history", name) if r["operation"] == "gc"]
+    assert sorted(norm_location(r["previous_location"]) for r in gc_rows) == sorted(loc for _, loc in listed)

@@ -13,6 +13,7 @@
 pub mod databases;
 pub mod events;
 pub mod functions;
+pub mod gc;
 pub mod locks;
 pub mod partitions;
 pub mod retain;

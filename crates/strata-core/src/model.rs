@@ -330,6 +330,8 @@ pub mod history_op {
     pub const UNDROP: &str = "undrop";
     /// A batch written outside the engines was swapped in (`strata batch commit`).
     pub const BATCH_COMMIT: &str = "batch_commit";
+    /// Data no longer needed was deleted by `strata gc --apply` (`previous_location`).
+    pub const GC: &str = "gc";
 
     /// Whether a partition row of this kind leaves the partition dropped.
     #[must_use]

@@ -23,6 +23,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn rename(&self, from: &str, to: &str) -> Result<bool>;
     /// Whether the location is a directory (or prefix) holding at least one entry.
     async fn has_data(&self, location: &str) -> Result<bool>;
+    /// Delete a directory and everything under it; `false` if there was nothing. Only
+    /// `strata gc --apply` calls this: it is the one place Strata deletes data.
+    async fn delete_dir(&self, location: &str) -> Result<bool>;
 }
 
 /// The local file system, for `file:` locations (`file:///a/b` and Hadoop's `file:/a/b`).
@@ -88,6 +91,18 @@ impl Storage for LocalStorage {
             Err(e) => Err(io_err("list", location, &e)),
         }
     }
+
+    async fn delete_dir(&self, location: &str) -> Result<bool> {
+        let path = local_path(location).ok_or_else(|| not_local(location))?;
+        match tokio::fs::remove_dir_all(&path).await {
+            Ok(()) => {
+                tracing::info!(location, "deleted directory (gc)");
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err("delete", location, &e)),
+        }
+    }
 }
 
 /// Storage for schemes Strata cannot reach yet (`s3://` arrives with the batch layer, `hdfs://`
@@ -113,6 +128,11 @@ impl Storage for UnreachableStorage {
 
     async fn has_data(&self, _location: &str) -> Result<bool> {
         Ok(true)
+    }
+
+    async fn delete_dir(&self, location: &str) -> Result<bool> {
+        tracing::warn!(location, "storage for this scheme is not configured; nothing deleted");
+        Ok(false)
     }
 }
 
@@ -163,6 +183,11 @@ impl Storages {
     /// Whether a location holds data (a directory with at least one entry).
     pub async fn has_data(&self, location: &str) -> Result<bool> {
         self.for_location(location).has_data(location).await
+    }
+
+    /// Delete a directory tree (`strata gc --apply` only).
+    pub async fn delete_dir(&self, location: &str) -> Result<bool> {
+        self.for_location(location).delete_dir(location).await
     }
 }
 

@@ -205,6 +205,8 @@ pub trait Store: FunctionStore + StatsStore + EventStore + TagStore + Send + Syn
 
     /// Append history rows on their own (e.g. a truncate, which changes no metadata).
     async fn append_history(&self, entries: &[HistoryEntry]) -> Result<()>;
+    /// The whole history (every table), in the order it was written.
+    async fn history_all(&self) -> Result<Vec<HistoryEntry>>;
     /// History of a table in the order it was written (by id); only rows at or after `since_millis` if given.
     async fn history(&self, db: &str, table: &str, since_millis: Option<i64>) -> Result<Vec<HistoryEntry>>;
 

@@ -1101,6 +1101,16 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db("append history: commit"))
     }
 
+    async fn history_all(&self) -> Result<Vec<HistoryEntry>> {
+        sqlx::query_as::<_, HistoryRow>(&format!("SELECT {HISTORY_COLUMNS} FROM location_history ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("history"))?
+            .into_iter()
+            .map(HistoryRow::into_model)
+            .collect()
+    }
+
     async fn history(&self, db_name: &str, table: &str, since_millis: Option<i64>) -> Result<Vec<HistoryEntry>> {
         sqlx::query_as::<_, HistoryRow>(&format!(
             "SELECT {HISTORY_COLUMNS} FROM location_history WHERE db_name = $1 AND table_name = $2 \

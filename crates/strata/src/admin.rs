@@ -75,6 +75,23 @@ pub enum Admin {
         #[arg(long)]
         json: bool,
     },
+    /// List (and with --apply delete) data nothing needs any more: swapped-out batches and
+    /// retained data that no live table or partition, no tag and no rollback within the window
+    /// still needs. Every deletion is recorded in the history.
+    Gc {
+        /// The retention window: data left less than this long ago is kept (e.g. `7d`, `12h`).
+        #[arg(long, value_name = "DURATION")]
+        older_than: humantime::Duration,
+        /// Only the data of this table (`DB.TABLE`).
+        #[arg(long, value_name = "DB.TABLE")]
+        table: Option<String>,
+        /// Delete what is listed (without it, nothing is deleted).
+        #[arg(long)]
+        apply: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write batches from outside the engines.
     #[command(subcommand)]
     Batch(BatchCommand),
@@ -283,6 +300,36 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
                     ]);
                 }
                 println!("{out}");
+            }
+        }
+        Admin::Gc { older_than, table, apply, json } => {
+            let window = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+            let only = table.as_deref().map(split_table).transpose()?;
+            let listed =
+                if apply { catalog.gc_apply(&who, window, only).await? } else { catalog.gc_plan(window, only).await? };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+            } else {
+                let mut out = TextTable::new();
+                out.load_preset(UTF8_FULL_CONDENSED).set_header([
+                    "location",
+                    "kind",
+                    "table",
+                    "partition",
+                    "since (UTC)",
+                ]);
+                for c in &listed {
+                    out.add_row([
+                        c.location.clone(),
+                        c.kind.to_string(),
+                        format!("{}.{}", c.db_name, c.table_name),
+                        c.partition_name.clone().unwrap_or_default(),
+                        utc(c.since_millis),
+                    ]);
+                }
+                println!("{out}");
+                let verb = if apply { "deleted" } else { "would delete (dry run; add --apply)" };
+                println!("{verb}: {} directories", listed.len());
             }
         }
         Admin::Batch(BatchCommand::New { table, partition, json }) => {
