@@ -52,6 +52,9 @@ pub enum Kind {
     GetPartitionsByNames,
     GetPartitionsByFilter,
     AlterPartitions,
+    /// `alter_partitions` that changes a parameter, not the location: no swap, no history
+    /// row (against `alter_partitions.N`, the cost of the history).
+    AlterPartitionsInPlace,
     AlterPartition,
     DropPartitions,
     DropTableWithPartitions,
@@ -77,6 +80,7 @@ impl Workload {
                 (Kind::GetPartitionsByNames, "get_partitions_by_names"),
                 (Kind::GetPartitionsByFilter, "get_partitions_by_filter"),
                 (Kind::AlterPartitions, "alter_partitions"),
+                (Kind::AlterPartitionsInPlace, "alter_partitions_in_place"),
                 (Kind::DropPartitions, "drop_partitions"),
                 (Kind::DropTableWithPartitions, "drop_table_with_partitions"),
                 (Kind::RenameTableWithPartitions, "rename_table_with_partitions"),
@@ -168,6 +172,18 @@ impl Workload {
                 let mut parts = c.get_partitions(db.clone(), table.clone(), -1).map_err(e)?;
                 for p in &mut parts {
                     swap_location(p, rep);
+                }
+                time(|| c.alter_partitions(db, table, parts))
+            }
+            Kind::AlterPartitionsInPlace => {
+                let table = format!("altip{n}_{}", ctx.db);
+                if c.get_table(db.clone(), table.clone()).is_err() {
+                    c.create_table(client::table(&db, &table)).map_err(e)?;
+                    add(c, ctx, &table, 0, n)?;
+                }
+                let mut parts = c.get_partitions(db.clone(), table.clone(), -1).map_err(e)?;
+                for p in &mut parts {
+                    p.parameters.get_or_insert_with(Default::default).insert("bench.rep".into(), rep.to_string());
                 }
                 time(|| c.alter_partitions(db, table, parts))
             }
