@@ -135,11 +135,22 @@ def run_scenario(spark, prefix: str, cli) -> dict:
     def full_history():
         return cli("history", name, "--json")
 
+    def drop_table_recreate_undrop():
+        before = rows(load_dataframe(spark, db, table))
+        spark.sql(f"DROP TABLE {name}")
+        spark.sql(f"CREATE TABLE {name} (id INT, item STRING) PARTITIONED BY (ds STRING) STORED AS PARQUET")
+        store_dataframe(frame([(77, "fresh")]), db, table, {"ds": "2024-03-01"})
+        recreated = rows(load_dataframe(spark, db, table))
+        out = cli("undrop", name, "--json")
+        spark.catalog.refreshTable(name)
+        return {"before": before, "recreated": recreated, "cli": out, "undropped": rows(load_dataframe(spark, db, table)),
+                "partitions": rows(spark.sql(f"SHOW PARTITIONS {name}"))}
+
     for key, fn in [("setup", setup), ("three_writes", three_writes),
                     ("time_travel", time_travel), ("history", history),
                     ("rollback_partition", rollback_partition), ("enforce_violation", enforce_violation),
                     ("rollback_table", rollback_table), ("drop_recreate_undrop", drop_recreate_undrop),
-                    ("full_history", full_history)]:
+                    ("full_history", full_history), ("drop_table_recreate_undrop", drop_table_recreate_undrop)]:
         step(key, fn)
     return report
 

@@ -370,6 +370,40 @@ def test_audit_views_answer_the_common_questions(batch_server, client, table):
     assert len(who) >= 1 and all(w[0] for w in who)
 
 
+def test_spark_drop_table_recreate_then_undrop_the_table(spark_report):
+    r = ok(spark_report, "drop_table_recreate_undrop")
+    assert r["recreated"] == [[77, "fresh", "2024-03-01"]], "a re-created table starts empty"
+    assert r["undropped"] == r["before"] and r["before"], r
+    assert r["partitions"] == [["ds=2024-01-01"]]
+
+
+def test_undrop_table_restores_definition_partitions_and_data(batch_server, client, table):
+    db, name = table.dbName, f"{table.dbName}.events"
+    a = RawClient.add_partition(client, part(table, "a"))
+    write_batch(a.sd.location)
+    outside = str(batch_server.warehouse_uri) + f"/elsewhere_{db}/c"
+    write_batch(outside)
+    c = RawClient.add_partition(client, part(table, "c", outside))
+    client.drop_table(db, "events", True)
+    assert not local(a.sd.location).exists() and not local(outside).exists(), "moved to the retained area"
+    t2 = make_table(db, "events", partition_keys=(("ds", "string"),), params={"fresh": "yes"})
+    client.create_table(t2)
+    RawClient.add_partition(client, part(client.get_table(db, "events"), "z"))
+    out = cli_json(batch_server, "undrop", name)
+    assert {c_["action"] for c_ in out} == {"restore"}
+    restored = client.get_table(db, "events")
+    assert "fresh" not in restored.parameters and restored.createTime == table.createTime
+    parts = client.get_partitions(db, "events", -1)
+    assert [p.values for p in parts] == [["a"], ["c"]]
+    assert [norm_location(p.sd.location) for p in parts] == [norm_location(a.sd.location), norm_location(c.sd.location)]
+    for p in parts:
+        assert (local(p.sd.location) / "part-00000").exists()
+    ops = [(r["operation"], r["partition_name"]) for r in cli_json(batch_server, "history", name)]
+    assert ("drop_table", None) in ops and ops[-3:] == [("undrop", None), ("undrop", "ds=a"), ("undrop", "ds=c")]
+    r = cli(batch_server, "undrop", f"{db}.never", ok=False)
+    assert r.returncode != 0 and "was never dropped" in r.stderr
+
+
 def test_gc_dry_run_then_apply_deletes_only_what_it_listed(batch_server, client, table):
     db, name = table.dbName, f"{table.dbName}.events"
     a = RawClient.add_partition(client, part(table, "a"))

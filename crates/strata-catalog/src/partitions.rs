@@ -115,7 +115,7 @@ impl Catalog {
         Ok((name, part))
     }
 
-    fn partition_history(actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
+    pub(crate) fn partition_history(actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
         HistoryEntry {
             operation: op.to_string(),
             db_name: part.db_name.clone(),

@@ -405,6 +405,86 @@ impl Catalog {
         Ok(Change { action: "restore", partition: name, from: dropped.new_location, to: Some(loc) })
     }
 
+    /// Restore the most recently dropped incarnation of a table: its definition and partitions
+    /// as they were, its data moved back from the retained area. If the name was taken again
+    /// since, that table is dropped first (its data retained too). Every restored object is
+    /// recorded as an `undrop` row.
+    pub async fn undrop_table(&self, actor: &Actor, db: &str, table: &str) -> Result<Vec<Change>> {
+        let (db, table) = (names::normalize(db), names::normalize(table));
+        let qualified = format!("{db}.{table}");
+        let Some((def, parts)) = self.store.dropped_table(&db, &table).await? else {
+            return Err(CatalogError::NoSuchObject(format!(
+                "{qualified} was never dropped (or was dropped with its database); `strata history {qualified}` shows \
+                 its changes"
+            )));
+        };
+        let rows = self.store.history(&db, &table, None).await?;
+        let Some(drop_row) = rows.iter().rev().find(|h| h.operation == history_op::DROP_TABLE).cloned() else {
+            return Err(CatalogError::NoSuchObject(format!("No drop of {qualified} in the history")));
+        };
+        if self.store.get_table(&db, &table).await?.is_some() {
+            self.drop_table(actor, &db, &table, true).await?;
+        }
+        let mut changes = Vec::new();
+        // The table's directory (with the partitions inside it), then partitions kept elsewhere.
+        if let (Some(retained), Some(original)) =
+            (drop_row.new_location.as_deref(), drop_row.previous_location.as_deref())
+        {
+            if !self.storage.rename(retained, original).await? {
+                return Err(CatalogError::InvalidOperation(format!(
+                    "Cannot restore {qualified}: its retained data at {retained} is gone"
+                )));
+            }
+            changes.push(Change {
+                action: "restore",
+                partition: String::new(),
+                from: Some(retained.to_string()),
+                to: Some(original.to_string()),
+            });
+        }
+        for h in rows.iter().filter(|h| {
+            h.request_id == drop_row.request_id
+                && h.operation == history_op::DROP_PARTITION
+                && h.partition_name.is_some()
+        }) {
+            if let (Some(retained), Some(original)) = (h.new_location.as_deref(), h.previous_location.as_deref()) {
+                if self.storage.rename(retained, original).await? {
+                    changes.push(Change {
+                        action: "restore",
+                        partition: h.partition_name.clone().unwrap_or_default(),
+                        from: Some(retained.to_string()),
+                        to: Some(original.to_string()),
+                    });
+                }
+            }
+        }
+        let mut row = Self::history(actor, history_op::UNDROP, &db, &table);
+        row.new_location.clone_from(&def.sd.location);
+        self.store.create_table(&def, &[row]).await?;
+        if !parts.is_empty() {
+            let history: Vec<HistoryEntry> = parts
+                .iter()
+                .map(|(name, p)| {
+                    let mut h = Self::partition_history(actor, history_op::UNDROP, name, p);
+                    h.new_location.clone_from(&p.sd.location);
+                    h.batch_id = p.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string());
+                    h
+                })
+                .collect();
+            if let Err(e) = self.store.add_partitions(&db, &table, &parts, false, &history).await {
+                // Leave no half-restored table behind (the data stays where it now is).
+                let _ = self.store.drop_table(&db, &table, &[]).await;
+                return Err(e);
+            }
+        }
+        self.on_create_table(&def).await;
+        if !parts.is_empty() {
+            let added: Vec<Partition> = parts.into_iter().map(|(_, p)| p).collect();
+            self.on_add_partition(&db, &table, &added).await;
+        }
+        Ok(changes)
+    }
+
     /// A fresh batch location for a partition: `<table>/<partition>/<batch id>`, the batch id
     /// later than any the partition has had.
     pub async fn new_batch_location(&self, db: &str, table: &str, spec: &str) -> Result<(String, BatchId)> {

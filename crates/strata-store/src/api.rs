@@ -122,7 +122,13 @@ pub trait Store: FunctionStore + StatsStore + EventStore + TagStore + Send + Syn
     /// exist …") if `new.db_name` names a missing database.
     async fn alter_table(&self, db: &str, name: &str, new: &Table, options: &AlterTableOptions) -> Result<()>;
     /// Drop a table and its partitions. `NoSuchObject(msg::table_doesnt_exist)` if absent.
+    /// What the table was (definition and partitions) is kept, in the same transaction, for
+    /// [`Store::dropped_table`].
     async fn drop_table(&self, db: &str, name: &str, history: &[HistoryEntry]) -> Result<()>;
+    /// The latest dropped incarnation of a table: its definition and its partitions (name
+    /// order) as they were when it was dropped; `None` if it was never dropped (tables dropped
+    /// with their database are not kept).
+    async fn dropped_table(&self, db: &str, name: &str) -> Result<Option<(Table, Vec<(String, Partition)>)>>;
 
     // ---- partitions ----
     //

@@ -416,6 +416,33 @@ pub(crate) fn rename_missing_database(db: &str) -> String {
 /// `Meta` text of a lock request without components.
 pub(crate) const EMPTY_LOCK_REQUEST: &str = "Lock request has no components";
 
+// ------------------------------------------------------------------ dropped tables
+
+/// Keep what a table is before it is dropped (`$1` database, `$2` table, `$3` now in ms);
+/// returns `drop_id, table_id`, or no row if the table does not exist. Same SQL on both
+/// backends.
+pub(crate) const SNAPSHOT_TABLE: &str = "INSERT INTO dropped_tables (table_id, db_name, name, table_type, owner, \
+     owner_type, create_time, last_access_time, retention, sd_id, location, partition_keys, parameters, \
+     view_original_text, view_expanded_text, temporary, rewrite_enabled, dropped_at_millis) \
+     SELECT t.id, d.name, t.name, t.table_type, t.owner, t.owner_type, t.create_time, t.last_access_time, \
+     t.retention, t.sd_id, t.location, t.partition_keys, t.parameters, t.view_original_text, \
+     t.view_expanded_text, t.temporary, t.rewrite_enabled, $3 \
+     FROM tables t JOIN databases d ON d.id = t.db_id WHERE d.name = $1 AND t.name = $2 \
+     RETURNING drop_id, table_id";
+
+/// Keep a dropped table's partitions (`$1` drop id, `$2` table id).
+pub(crate) const SNAPSHOT_PARTITIONS: &str = "INSERT INTO dropped_partitions (drop_id, id, part_name, part_values, \
+     sd_id, location, create_time, last_access_time, parameters) \
+     SELECT $1, id, part_name, part_values, sd_id, location, create_time, last_access_time, parameters \
+     FROM partitions WHERE table_id = $2";
+
+/// The latest dropped incarnation of a table, as a [`TableRow`] whose `id` is the drop id.
+pub(crate) const DROPPED_TABLE_SELECT: &str = "SELECT t.drop_id AS id, t.db_name, t.name, t.table_type, t.owner, \
+     t.owner_type, t.create_time, t.last_access_time, t.retention, s.shape_json, t.location, t.partition_keys, \
+     t.parameters, t.view_original_text, t.view_expanded_text, t.temporary, t.rewrite_enabled \
+     FROM dropped_tables t JOIN storage_descriptors s ON s.id = t.sd_id \
+     WHERE t.db_name = $1 AND t.name = $2 ORDER BY t.drop_id DESC LIMIT 1";
+
 #[cfg(test)]
 mod tests {
     use super::*;

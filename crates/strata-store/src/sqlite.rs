@@ -30,8 +30,9 @@ use crate::{
     common::{
         self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
         to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
-        DATABASES_NAME_KEY, DATABASE_COLUMNS, HISTORY_COLUMNS, LOCK_COLUMNS, PARTITIONS_TABLE_ID_PART_NAME_KEY,
-        STATE_ACQUIRED, STATE_WAITING, TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY, TABLE_SELECT,
+        DATABASES_NAME_KEY, DATABASE_COLUMNS, DROPPED_TABLE_SELECT, HISTORY_COLUMNS, LOCK_COLUMNS,
+        PARTITIONS_TABLE_ID_PART_NAME_KEY, SNAPSHOT_PARTITIONS, SNAPSHOT_TABLE, STATE_ACQUIRED, STATE_WAITING,
+        TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY, TABLE_SELECT,
     },
     conformance::ConformanceHooks,
     partitions::{self, Batch, Bind, Dialect, PartRow, Shapes, PART_COLUMNS},
@@ -749,6 +750,22 @@ impl Store for SqliteStore {
 
     async fn drop_table(&self, db_name: &str, name: &str, history: &[HistoryEntry]) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        let snapshot: Option<(i64, i64)> = sqlx::query_as(SNAPSHOT_TABLE)
+            .bind(db_name)
+            .bind(name)
+            .bind(strata_core::time::now_millis())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("drop table: keep definition"))?;
+        let Some((drop_id, table_id)) = snapshot else {
+            return Err(CatalogError::NoSuchObject(msg::table_doesnt_exist(name)));
+        };
+        sqlx::query(SNAPSHOT_PARTITIONS)
+            .bind(drop_id)
+            .bind(table_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("drop table: keep partitions"))?;
         let deleted: Option<i64> = sqlx::query_scalar(
             "DELETE FROM tables WHERE db_id = (SELECT id FROM databases WHERE name = $1) AND name = $2 RETURNING id",
         )
@@ -763,6 +780,41 @@ impl Store for SqliteStore {
         insert_history(&mut tx, history).await?;
         tx.commit().await.map_err(db("drop table: commit"))?;
         Ok(())
+    }
+
+    async fn dropped_table(&self, db_name: &str, name: &str) -> Result<Option<(Table, Vec<(String, Partition)>)>> {
+        let mut conn = self.pool.acquire().await.map_err(db("dropped table: connect"))?;
+        let Some(row) = sqlx::query_as::<_, TableRow>(DROPPED_TABLE_SELECT)
+            .bind(db_name)
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db("dropped table"))?
+        else {
+            return Ok(None);
+        };
+        let drop_id = row.id;
+        let table = row.into_model()?;
+        let rows: Vec<PartRow> = sqlx::query_as::<_, SqlitePartRow>(&format!(
+            "SELECT {PART_COLUMNS} FROM dropped_partitions p WHERE p.drop_id = $1 ORDER BY p.part_name"
+        ))
+        .bind(drop_id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("dropped partitions"))?
+        .into_iter()
+        .map(SqlitePartRow::decode)
+        .collect::<Result<_>>()?;
+        let shapes = load_shapes(&mut conn, &rows).await?;
+        let parts = rows
+            .into_iter()
+            .map(|r| {
+                let name = r.part_name.clone();
+                let part = r.into_model(db_name, &table.name, &shapes)?;
+                Ok((name, part))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Some((table, parts)))
     }
 
     // ---- partitions ----

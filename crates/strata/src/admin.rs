@@ -48,7 +48,7 @@ pub enum Admin {
         #[arg(long)]
         json: bool,
     },
-    /// Restore a dropped partition from the retained area.
+    /// Restore a dropped table (definition, partitions, data) or partition from the retained area.
     Undrop {
         /// `DB.TABLE`.
         table: String,
@@ -259,15 +259,10 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
         }
         Admin::Undrop { table, partition, json } => {
             let (db, t) = split_table(&table)?;
-            let Some(spec) = partition else {
-                return Err(format!(
-                    "undrop of a whole table is not available yet; its partitions can be restored one by one with \
-                     `strata undrop {table} --partition SPEC` after re-creating the table"
-                )
-                .into());
-            };
-            let change = catalog.undrop_partition(&who, db, t, &spec).await?;
-            print_changes(&[change], json)?;
+            match partition {
+                Some(spec) => print_changes(&[catalog.undrop_partition(&who, db, t, &spec).await?], json)?,
+                None => print_changes(&catalog.undrop_table(&who, db, t).await?, json)?,
+            }
         }
         Admin::Tag { table, name, at, delete, json } => {
             let (db, t) = split_table(&table)?;

@@ -935,3 +935,24 @@ pub async fn case_concurrent_swaps(store: TestStore) {
     let now = store.get_partition("db", "t", &p.0).await.unwrap().unwrap();
     assert_eq!(now.sd.location, rows.last().unwrap().new_location, "the last swap is the current location");
 }
+
+/// A dropped table's definition and partitions are kept (the latest drop wins).
+pub async fn case_dropped_table_is_kept(store: TestStore) {
+    store.create_database(&database("db")).await.unwrap();
+    let t = keyed("db", "t", &[("ds", "string")]);
+    store.create_table(&t, &[]).await.unwrap();
+    assert_eq!(store.dropped_table("db", "t").await.unwrap(), None);
+    let parts = vec![partition(&t, &["b"]), partition(&t, &["a"])];
+    store.add_partitions("db", "t", &parts, false, &[]).await.unwrap();
+    let before = store.get_table("db", "t").await.unwrap().unwrap();
+    store.drop_table("db", "t", &[]).await.unwrap();
+    let (table, kept) = store.dropped_table("db", "t").await.unwrap().unwrap();
+    assert_eq!(table, before);
+    assert_eq!(kept, vec![parts[1].clone(), parts[0].clone()], "partitions in name order");
+    // Again, with no partitions: the latest drop is what is kept.
+    store.create_table(&t, &[]).await.unwrap();
+    store.drop_table("db", "t", &[]).await.unwrap();
+    let (_, kept) = store.dropped_table("db", "t").await.unwrap().unwrap();
+    assert!(kept.is_empty());
+    assert_eq!(store.dropped_table("db", "other").await.unwrap(), None);
+}
