@@ -189,17 +189,19 @@ class Server:
 
 
 def _start_strata(backend: str, binary: Path, database_url: str, warehouse: Path,
-                  workdir: Path, batch_mode: str) -> Server:
+                  workdir: Path, batch_mode: str, warehouse_uri: Optional[str] = None,
+                  extra_env: Optional[dict] = None) -> Server:
     port = free_port()
     log_path = workdir / f"strata-{backend}.stderr.log"
     cmd = [
         str(binary), "serve",
         "--listen", f"127.0.0.1:{port}",
         "--database-url", database_url,
-        "--warehouse", f"file://{warehouse}",
+        "--warehouse", warehouse_uri or f"file://{warehouse}",
         "--batch-default-mode", batch_mode,
     ]
     env = dict(os.environ)
+    env.update(extra_env or {})
     env.setdefault("RUST_BACKTRACE", "1")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=str(workdir), stdin=subprocess.DEVNULL,

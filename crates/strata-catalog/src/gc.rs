@@ -59,11 +59,18 @@ impl Catalog {
         // Per object (db, table, partition): the location it is at, as the history tells.
         let mut at: BTreeMap<(String, String, Option<String>), String> = BTreeMap::new();
         let mut found: BTreeMap<String, Candidate> = BTreeMap::new();
+        // Where a drop moved each object's data (an undrop or a restoring rollback moves it back).
+        let mut retained_at: BTreeMap<(String, String, Option<String>), String> = BTreeMap::new();
         for h in &rows {
             if h.operation == history_op::GC {
                 continue;
             }
             let object = (h.db_name.clone(), h.table_name.clone(), h.partition_name.clone());
+            if h.operation == history_op::UNDROP || h.operation == history_op::ROLLBACK {
+                if let Some(r) = retained_at.remove(&object) {
+                    found.remove(&r);
+                }
+            }
             let removes = history_op::removes_partition(&h.operation)
                 || h.operation == history_op::DROP_TABLE
                 || h.operation == history_op::TRUNCATE_TABLE
@@ -74,6 +81,9 @@ impl Catalog {
             } else {
                 (left.filter(|l| h.new_location.as_deref().is_none_or(|n| key(n) != key(l))), "superseded")
             };
+            if let (Some(loc), true) = (&candidate, removes) {
+                retained_at.insert(object.clone(), key(loc));
+            }
             if let Some(loc) = candidate {
                 found.insert(
                     key(&loc),
@@ -99,7 +109,7 @@ impl Catalog {
             }
         }
         let warehouse = self.warehouse().to_string();
-        Ok(found
+        let listed: Vec<Candidate> = found
             .into_values()
             .filter(|c| c.since_millis < cutoff)
             .filter(|c| {
@@ -114,7 +124,15 @@ impl Catalog {
                         || (*read && location::is_within(&c.location, k))
                 })
             })
-            .collect())
+            .collect();
+        // Only what is still there.
+        let mut out = Vec::with_capacity(listed.len());
+        for c in listed {
+            if self.storage.exists(&c.location).await? {
+                out.push(c);
+            }
+        }
+        Ok(out)
     }
 
     /// Locations something still needs: live tables and partitions, and every tag's state. The

@@ -4,7 +4,10 @@
 //! # Layout
 //! - [`Storage`]: the trait.
 //! - [`LocalStorage`]: `file:` locations on the local file system.
+//! - [`s3::S3Storage`]: `s3:`/`s3a:` locations on S3 or an S3-compatible store.
 //! - [`Storages`]: picks the implementation by a location's scheme.
+
+pub mod s3;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -105,8 +108,7 @@ impl Storage for LocalStorage {
     }
 }
 
-/// Storage for schemes Strata cannot reach yet (`s3://` arrives with the batch layer, `hdfs://`
-/// is not planned). It never touches data: moves are skipped with a warning, so the data simply
+/// Storage for schemes Strata cannot reach (`hdfs://`, or `s3://` when S3 is not configured). It never touches data: moves are skipped with a warning, so the data simply
 /// stays where it is, which is still "never delete".
 #[derive(Debug, Default, Clone, Copy)]
 pub struct UnreachableStorage;
@@ -140,30 +142,44 @@ impl Storage for UnreachableStorage {
 #[derive(Debug, Clone)]
 pub struct Storages {
     local: Arc<dyn Storage>,
+    s3: Arc<dyn Storage>,
     other: Arc<dyn Storage>,
 }
 
 impl Default for Storages {
     fn default() -> Self {
-        Self { local: Arc::new(LocalStorage), other: Arc::new(UnreachableStorage) }
+        Self { local: Arc::new(LocalStorage), s3: Arc::new(UnreachableStorage), other: Arc::new(UnreachableStorage) }
+    }
+}
+
+/// The storage family of a location (`s3a:` and `s3:` are one).
+fn family(location: &str) -> &str {
+    match location.split(':').next().unwrap_or_default() {
+        "s3a" => "s3",
+        other => other,
     }
 }
 
 impl Storages {
+    /// Local files plus S3 (`s3://`, `s3a://`) through `s3`.
+    #[must_use]
+    pub fn with_s3(s3: s3::S3Storage) -> Self {
+        Self { s3: Arc::new(s3), ..Self::default() }
+    }
+
     /// The storage that serves a location.
     #[must_use]
     pub fn for_location(&self, location: &str) -> &dyn Storage {
-        if location.starts_with("file:") {
-            self.local.as_ref()
-        } else {
-            self.other.as_ref()
+        match family(location) {
+            "file" => self.local.as_ref(),
+            "s3" => self.s3.as_ref(),
+            _ => self.other.as_ref(),
         }
     }
 
     /// Move a directory between two locations of the same storage. Across schemes nothing moves.
     pub async fn rename(&self, from: &str, to: &str) -> Result<bool> {
-        let scheme = |l: &str| l.split(':').next().unwrap_or_default().to_string();
-        if scheme(from) != scheme(to) {
+        if family(from) != family(to) {
             tracing::warn!(from, to, "cannot move data across storage schemes; left in place");
             return Ok(false);
         }

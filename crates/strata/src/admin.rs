@@ -174,7 +174,7 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
     store.migrate().await?;
     let catalog = Catalog::new(
         Arc::clone(&store),
-        strata_storage::Storages::default(),
+        settings.storages(),
         CatalogConfig {
             warehouse: settings.warehouse_uri(),
             lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),

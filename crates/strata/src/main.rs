@@ -217,7 +217,7 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
     store.migrate().await?;
     let catalog = Catalog::new(
         store.clone(),
-        strata_storage::Storages::default(),
+        settings.storages(),
         CatalogConfig {
             warehouse: warehouse.clone(),
             lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),

@@ -30,6 +30,22 @@ pub struct Settings {
     pub log_format: String,
     /// The batch-ID policy (`[batch]` in the file, `STRATA_BATCH__*` in the environment).
     pub batch: BatchSettings,
+    /// S3 (`[s3]` in the file, `STRATA_S3__*` in the environment); credentials come from the
+    /// AWS default chain (`AWS_ACCESS_KEY_ID`, profiles, SSO, instance roles).
+    #[serde(default)]
+    pub s3: S3Settings,
+}
+
+/// How to reach S3 or an S3-compatible store.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct S3Settings {
+    /// Endpoint URL of an S3-compatible store (MinIO, Ceph, ...); AWS when unset.
+    pub endpoint: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), needed by most S3-compatible stores.
+    #[serde(default)]
+    pub force_path_style: bool,
+    /// Region, when the AWS chain gives none (default `us-east-1`).
+    pub region: Option<String>,
 }
 
 /// The server-wide batch-ID policy.
@@ -101,6 +117,16 @@ impl Settings {
     pub fn batch_policy(&self) -> Result<strata_catalog::BatchPolicy, String> {
         let default_mode = self.batch.default_mode.parse().map_err(|e: strata_core::CatalogError| e.to_string())?;
         Ok(strata_catalog::BatchPolicy { default_mode, require_data: self.batch.require_data })
+    }
+
+    /// Storage for the locations Strata moves and checks: local files and S3.
+    #[must_use]
+    pub fn storages(&self) -> strata_storage::Storages {
+        strata_storage::Storages::with_s3(strata_storage::s3::S3Storage::new(strata_storage::s3::S3Config {
+            endpoint: self.s3.endpoint.clone(),
+            force_path_style: self.s3.force_path_style,
+            region: self.s3.region.clone(),
+        }))
     }
 
     /// The server limits.
