@@ -54,6 +54,8 @@ def aws_env(moto_endpoint):
 
 @pytest.fixture(scope="module")
 def s3_server(s3, aws_env, tmp_path_factory):
+    if os.environ.get("STRATA_TEST_TARGET"):
+        pytest.skip("S3 storage tests start their own strata")
     if not strata_binary().exists():
         pytest.skip(f"no strata binary at {strata_binary()}")
     workdir = tmp_path_factory.mktemp("strata-s3").resolve()
