@@ -797,40 +797,30 @@ impl Catalog {
             p.sd.location = Some(to);
             new_parts.push((name.clone(), p));
         }
-        let add_history: Vec<HistoryEntry> = new_parts
-            .iter()
-            .zip(&parts)
-            .map(|((name, p), old)| {
-                let mut h = Self::partition_history(actor, history_op::ADD_PARTITION, name, p);
-                h.previous_location.clone_from(&old.sd.location);
-                h.new_location.clone_from(&p.sd.location);
-                h
-            })
-            .collect();
-        let added = match self.store.add_partitions(&dest.db_name, &dest.name, &new_parts, false, &add_history).await {
+        // One transaction: added to the destination and dropped from the source, with both
+        // sides' history rows.
+        let mut history: Vec<HistoryEntry> = Vec::with_capacity(parts.len() * 2);
+        for ((name, p), old) in new_parts.iter().zip(&parts) {
+            let mut drop = Self::partition_history(actor, history_op::DROP_PARTITION, name, old);
+            drop.previous_location.clone_from(&old.sd.location);
+            drop.new_location.clone_from(&p.sd.location);
+            let mut add = Self::partition_history(actor, history_op::ADD_PARTITION, name, p);
+            add.previous_location.clone_from(&old.sd.location);
+            add.new_location.clone_from(&p.sd.location);
+            history.push(drop);
+            history.push(add);
+        }
+        let added = match self
+            .store
+            .exchange_partitions((&source.db_name, &source.name), (&dest.db_name, &dest.name), &new_parts, &history)
+            .await
+        {
             Ok(a) => a,
             Err(e) => {
                 self.restore(&moved).await;
                 return Err(e);
             }
         };
-        let drop_history: Vec<HistoryEntry> = parts
-            .iter()
-            .zip(&new_parts)
-            .map(|(old, (name, p))| {
-                let mut h = Self::partition_history(actor, history_op::DROP_PARTITION, name, old);
-                h.previous_location.clone_from(&old.sd.location);
-                h.new_location.clone_from(&p.sd.location);
-                h
-            })
-            .collect();
-        if let Err(e) = self.store.drop_partitions(&source.db_name, &source.name, &names, &drop_history).await {
-            if let Err(undo) = self.store.drop_partitions(&dest.db_name, &dest.name, &names, &[]).await {
-                tracing::error!(error = %undo, "could not undo the added half of an exchange");
-            }
-            self.restore(&moved).await;
-            return Err(e);
-        }
         self.on_add_partition(&dest.db_name, &dest.name, &added).await;
         self.on_drop_partition(&source.db_name, &source.name, &parts).await;
         Ok(added)

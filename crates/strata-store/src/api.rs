@@ -207,6 +207,18 @@ pub trait Store: FunctionStore + StatsStore + EventStore + TagStore + Send + Syn
         history: &[HistoryEntry],
     ) -> Result<Vec<Partition>>;
 
+    /// `exchange_partitions`: move partitions from `source` to `dest` in one transaction: add
+    /// `parts` (their definitions in `dest`) to `dest`, drop the same names from `source`, and
+    /// append `history`. Errors as [`Store::add_partitions`] for `dest` (a taken name) and
+    /// [`Store::drop_partitions`] for `source` (a missing name). Returns the added partitions.
+    async fn exchange_partitions(
+        &self,
+        source: (&str, &str),
+        dest: (&str, &str),
+        parts: &[(String, Partition)],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>>;
+
     // ---- history ----
 
     /// Append history rows on their own (e.g. a truncate, which changes no metadata).

@@ -88,6 +88,7 @@ macro_rules! conformance_tests {
             case_partitions_swap_history,
             case_concurrent_swaps,
             case_dropped_table_is_kept,
+            case_exchange_partitions,
             case_partitions_drop,
             case_partition_filters,
             case_partition_filter_differential,

@@ -412,6 +412,115 @@ impl PgStore {
 
 // ------------------------------------------------------------------ the trait
 
+/// The body of `add_partitions`, inside the caller's transaction.
+async fn add_partitions_tx(
+    tx: &mut PgConnection,
+    db_name: &str,
+    table: &str,
+    parts: &[(String, Partition)],
+    if_not_exists: bool,
+    history: &[HistoryEntry],
+) -> Result<Vec<Partition>> {
+    let table_id = partition_table_id(&mut *tx, db_name, table, true).await?;
+    let mut seen = HashSet::with_capacity(parts.len());
+    let mut unique = Vec::with_capacity(parts.len());
+    for (name, part) in parts {
+        if seen.insert(name.as_str()) {
+            unique.push((name.as_str(), part));
+        } else if !if_not_exists {
+            return Err(partitions::already_exists(name));
+        }
+    }
+    let batch = partitions::prepare_batch(unique)?;
+    let sd_ids = intern_shapes(&mut *tx, &batch).await?;
+
+    // Insert what is new; ON CONFLICT also covers a concurrent add of the same name.
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.rows.len());
+    for chunk in batch.rows.chunks(PG_CHUNK) {
+        let n = chunk.len();
+        let (mut names, mut sds, mut locations) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut created, mut accessed, mut params) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut values = Vec::with_capacity(n);
+        for r in chunk {
+            names.push(r.name);
+            sds.push(sd_ids[r.shape]);
+            locations.push(r.part.sd.location.as_deref());
+            created.push(r.part.create_time.0);
+            accessed.push(r.part.last_access_time.0);
+            params.push(r.parameters.as_str());
+            // One JSON array per partition: slicing one flat array per row costs O(n²).
+            values.push(to_json(&r.part.values)?);
+        }
+        let inserted: Vec<(i64, String)> = sqlx::query_as(
+            "INSERT INTO partitions (table_id, part_name, part_values, sd_id, location, create_time, \
+             last_access_time, parameters) \
+             SELECT $1, u.name, ARRAY(SELECT v.e FROM json_array_elements_text(u.vals::json) WITH ORDINALITY \
+             AS v(e, n) ORDER BY v.n), u.sd_id, u.location, u.create_time, u.last_access_time, u.parameters \
+             FROM UNNEST($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[]) \
+             WITH ORDINALITY AS u(name, sd_id, location, create_time, last_access_time, parameters, vals, ord) \
+             ORDER BY u.ord \
+             ON CONFLICT ON CONSTRAINT partitions_table_id_part_name_key DO NOTHING RETURNING id, part_name",
+        )
+        .bind(table_id)
+        .bind(&names)
+        .bind(&sds)
+        .bind(&locations)
+        .bind(&created)
+        .bind(&accessed)
+        .bind(&params)
+        .bind(&values)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db("add partitions"))?;
+        ids.extend(inserted.into_iter().map(|(id, name)| (name, id)));
+    }
+    let skipped: Vec<&str> = batch.rows.iter().filter(|r| !ids.contains_key(r.name)).map(|r| r.name).collect();
+    if let (Some(first), false) = (skipped.first(), if_not_exists) {
+        return Err(partitions::already_exists(first));
+    }
+    let added: Vec<(i64, &Partition)> =
+        batch.rows.iter().filter_map(|r| ids.get(r.name).map(|id| (*id, r.part))).collect();
+    insert_key_values(&mut *tx, table_id, added.iter().map(|(id, p)| (*id, p.values.as_slice()))).await?;
+    if skipped.is_empty() {
+        insert_history(&mut *tx, history).await?;
+    } else {
+        insert_history(&mut *tx, &partitions::history_for_added(history, &skipped)).await?;
+    }
+    Ok(added.into_iter().map(|(_, p)| p.clone()).collect())
+}
+
+/// The body of `drop_partitions`, inside the caller's transaction.
+async fn drop_partitions_tx(
+    tx: &mut PgConnection,
+    db_name: &str,
+    table: &str,
+    names: &[String],
+    history: &[HistoryEntry],
+) -> Result<Vec<Partition>> {
+    let table_id = partition_table_id(&mut *tx, db_name, table, true).await?;
+    let rows = partitions_named(&mut *tx, table_id, names, true).await?;
+    let shapes = load_shapes(&mut *tx, &rows).await?;
+    let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let (id, name) = (row.id, row.part_name.clone());
+        current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
+    }
+    if let Some(missing) = names.iter().find(|name| !current.contains_key(*name)) {
+        return Err(partitions::doesnt_exist(missing));
+    }
+    let ids: Vec<i64> = current.values().map(|(id, _)| *id).collect();
+    for chunk in ids.chunks(PG_KV_CHUNK) {
+        sqlx::query("DELETE FROM partitions WHERE id = ANY($1)")
+            .bind(chunk)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("drop partitions"))?;
+    }
+    insert_history(&mut *tx, history).await?;
+    Ok(names.iter().filter_map(|name| current.remove(name).map(|(_, p)| p)).collect())
+}
+
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -845,75 +954,9 @@ impl Store for PgStore {
         history: &[HistoryEntry],
     ) -> Result<Vec<Partition>> {
         let mut tx = self.begin().await?;
-        let table_id = partition_table_id(&mut tx, db_name, table, true).await?;
-        let mut seen = HashSet::with_capacity(parts.len());
-        let mut unique = Vec::with_capacity(parts.len());
-        for (name, part) in parts {
-            if seen.insert(name.as_str()) {
-                unique.push((name.as_str(), part));
-            } else if !if_not_exists {
-                return Err(partitions::already_exists(name));
-            }
-        }
-        let batch = partitions::prepare_batch(unique)?;
-        let sd_ids = intern_shapes(&mut tx, &batch).await?;
-
-        // Insert what is new; ON CONFLICT also covers a concurrent add of the same name.
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.rows.len());
-        for chunk in batch.rows.chunks(PG_CHUNK) {
-            let n = chunk.len();
-            let (mut names, mut sds, mut locations) =
-                (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-            let (mut created, mut accessed, mut params) =
-                (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-            let mut values = Vec::with_capacity(n);
-            for r in chunk {
-                names.push(r.name);
-                sds.push(sd_ids[r.shape]);
-                locations.push(r.part.sd.location.as_deref());
-                created.push(r.part.create_time.0);
-                accessed.push(r.part.last_access_time.0);
-                params.push(r.parameters.as_str());
-                // One JSON array per partition: slicing one flat array per row costs O(n²).
-                values.push(to_json(&r.part.values)?);
-            }
-            let inserted: Vec<(i64, String)> = sqlx::query_as(
-                "INSERT INTO partitions (table_id, part_name, part_values, sd_id, location, create_time, \
-                 last_access_time, parameters) \
-                 SELECT $1, u.name, ARRAY(SELECT v.e FROM json_array_elements_text(u.vals::json) WITH ORDINALITY \
-                 AS v(e, n) ORDER BY v.n), u.sd_id, u.location, u.create_time, u.last_access_time, u.parameters \
-                 FROM UNNEST($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[]) \
-                 WITH ORDINALITY AS u(name, sd_id, location, create_time, last_access_time, parameters, vals, ord) \
-                 ORDER BY u.ord \
-                 ON CONFLICT ON CONSTRAINT partitions_table_id_part_name_key DO NOTHING RETURNING id, part_name",
-            )
-            .bind(table_id)
-            .bind(&names)
-            .bind(&sds)
-            .bind(&locations)
-            .bind(&created)
-            .bind(&accessed)
-            .bind(&params)
-            .bind(&values)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db("add partitions"))?;
-            ids.extend(inserted.into_iter().map(|(id, name)| (name, id)));
-        }
-        let skipped: Vec<&str> = batch.rows.iter().filter(|r| !ids.contains_key(r.name)).map(|r| r.name).collect();
-        if let (Some(first), false) = (skipped.first(), if_not_exists) {
-            return Err(partitions::already_exists(first));
-        }
-        let added: Vec<(i64, &Partition)> =
-            batch.rows.iter().filter_map(|r| ids.get(r.name).map(|id| (*id, r.part))).collect();
-        insert_key_values(&mut tx, table_id, added.iter().map(|(id, p)| (*id, p.values.as_slice()))).await?;
-        if skipped.is_empty() {
-            insert_history(&mut tx, history).await?;
-        } else {
-            insert_history(&mut tx, &partitions::history_for_added(history, &skipped)).await?;
-        }
+        let out = add_partitions_tx(&mut tx, db_name, table, parts, if_not_exists, history).await?;
         tx.commit().await.map_err(db("add partitions: commit"))?;
-        Ok(added.into_iter().map(|(_, p)| p.clone()).collect())
+        Ok(out)
     }
 
     async fn get_partition(&self, db_name: &str, table: &str, name: &str) -> Result<Option<Partition>> {
@@ -1178,28 +1221,25 @@ impl Store for PgStore {
         history: &[HistoryEntry],
     ) -> Result<Vec<Partition>> {
         let mut tx = self.begin().await?;
-        let table_id = partition_table_id(&mut tx, db_name, table, true).await?;
-        let rows = partitions_named(&mut tx, table_id, names, true).await?;
-        let shapes = load_shapes(&mut tx, &rows).await?;
-        let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let (id, name) = (row.id, row.part_name.clone());
-            current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
-        }
-        if let Some(missing) = names.iter().find(|name| !current.contains_key(*name)) {
-            return Err(partitions::doesnt_exist(missing));
-        }
-        let ids: Vec<i64> = current.values().map(|(id, _)| *id).collect();
-        for chunk in ids.chunks(PG_KV_CHUNK) {
-            sqlx::query("DELETE FROM partitions WHERE id = ANY($1)")
-                .bind(chunk)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("drop partitions"))?;
-        }
-        insert_history(&mut tx, history).await?;
+        let out = drop_partitions_tx(&mut tx, db_name, table, names, history).await?;
         tx.commit().await.map_err(db("drop partitions: commit"))?;
-        Ok(names.iter().filter_map(|name| current.remove(name).map(|(_, p)| p)).collect())
+        Ok(out)
+    }
+
+    async fn exchange_partitions(
+        &self,
+        source: (&str, &str),
+        dest: (&str, &str),
+        parts: &[(String, Partition)],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        let mut tx = self.begin().await?;
+        let added = add_partitions_tx(&mut tx, dest.0, dest.1, parts, false, &[]).await?;
+        let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
+        drop_partitions_tx(&mut tx, source.0, source.1, &names, &[]).await?;
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("exchange partitions: commit"))?;
+        Ok(added)
     }
 
     // ---- history ----

@@ -407,6 +407,95 @@ fn selection_args(table_id: i64, binds: &[Bind], limit: Option<i64>) -> Result<S
 
 // ------------------------------------------------------------------ the trait
 
+/// The body of `add_partitions`, inside the caller's transaction.
+async fn add_partitions_tx(
+    tx: &mut SqliteConnection,
+    db_name: &str,
+    table: &str,
+    parts: &[(String, Partition)],
+    if_not_exists: bool,
+    history: &[HistoryEntry],
+) -> Result<Vec<Partition>> {
+    let table_id = partition_table_id(&mut *tx, db_name, table).await?;
+    let mut seen = HashSet::with_capacity(parts.len());
+    let mut unique = Vec::with_capacity(parts.len());
+    for (name, part) in parts {
+        if seen.insert(name.as_str()) {
+            unique.push((name.as_str(), part));
+        } else if !if_not_exists {
+            return Err(partitions::already_exists(name));
+        }
+    }
+    let batch = partitions::prepare_batch(unique)?;
+    let sd_ids = intern_shapes(&mut *tx, &batch).await?;
+
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.rows.len());
+    for chunk in batch.rows.chunks(SQLITE_PART_CHUNK) {
+        let sql = format!(
+            "INSERT INTO partitions (table_id, part_name, part_values, sd_id, location, create_time, \
+             last_access_time, parameters) VALUES {} \
+             ON CONFLICT (table_id, part_name) DO NOTHING RETURNING id, part_name",
+            placeholders(chunk.len(), 8)
+        );
+        let mut args = SqliteArguments::default();
+        for r in chunk {
+            add(&mut args, table_id)?;
+            add(&mut args, r.name.to_string())?;
+            add(&mut args, to_json(&r.part.values)?)?;
+            add(&mut args, sd_ids[r.shape])?;
+            add(&mut args, r.part.sd.location.clone())?;
+            add(&mut args, r.part.create_time.0)?;
+            add(&mut args, r.part.last_access_time.0)?;
+            add(&mut args, r.parameters.clone())?;
+        }
+        let inserted: Vec<(i64, String)> =
+            sqlx::query_as_with(&sql, args).fetch_all(&mut *tx).await.map_err(db("add partitions"))?;
+        ids.extend(inserted.into_iter().map(|(id, name)| (name, id)));
+    }
+    let skipped: Vec<&str> = batch.rows.iter().filter(|r| !ids.contains_key(r.name)).map(|r| r.name).collect();
+    if let (Some(first), false) = (skipped.first(), if_not_exists) {
+        return Err(partitions::already_exists(first));
+    }
+    let added: Vec<(i64, &Partition)> =
+        batch.rows.iter().filter_map(|r| ids.get(r.name).map(|id| (*id, r.part))).collect();
+    insert_key_values(&mut *tx, table_id, added.iter().map(|(id, p)| (*id, p.values.as_slice()))).await?;
+    if skipped.is_empty() {
+        insert_history(&mut *tx, history).await?;
+    } else {
+        insert_history(&mut *tx, &partitions::history_for_added(history, &skipped)).await?;
+    }
+    Ok(added.into_iter().map(|(_, p)| p.clone()).collect())
+}
+
+/// The body of `drop_partitions`, inside the caller's transaction.
+async fn drop_partitions_tx(
+    tx: &mut SqliteConnection,
+    db_name: &str,
+    table: &str,
+    names: &[String],
+    history: &[HistoryEntry],
+) -> Result<Vec<Partition>> {
+    let table_id = partition_table_id(&mut *tx, db_name, table).await?;
+    let rows = partitions_named(&mut *tx, table_id, names).await?;
+    let shapes = load_shapes(&mut *tx, &rows).await?;
+    let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let (id, name) = (row.id, row.part_name.clone());
+        current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
+    }
+    if let Some(missing) = names.iter().find(|name| !current.contains_key(*name)) {
+        return Err(partitions::doesnt_exist(missing));
+    }
+    let ids: Vec<i64> = current.values().map(|(id, _)| *id).collect();
+    sqlx::query("DELETE FROM partitions WHERE id IN (SELECT value FROM json_each($1))")
+        .bind(to_json(&ids)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("drop partitions"))?;
+    insert_history(&mut *tx, history).await?;
+    Ok(names.iter().filter_map(|name| current.remove(name).map(|(_, p)| p)).collect())
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -828,56 +917,9 @@ impl Store for SqliteStore {
         history: &[HistoryEntry],
     ) -> Result<Vec<Partition>> {
         let mut tx = self.begin_write().await?;
-        let table_id = partition_table_id(&mut tx, db_name, table).await?;
-        let mut seen = HashSet::with_capacity(parts.len());
-        let mut unique = Vec::with_capacity(parts.len());
-        for (name, part) in parts {
-            if seen.insert(name.as_str()) {
-                unique.push((name.as_str(), part));
-            } else if !if_not_exists {
-                return Err(partitions::already_exists(name));
-            }
-        }
-        let batch = partitions::prepare_batch(unique)?;
-        let sd_ids = intern_shapes(&mut tx, &batch).await?;
-
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.rows.len());
-        for chunk in batch.rows.chunks(SQLITE_PART_CHUNK) {
-            let sql = format!(
-                "INSERT INTO partitions (table_id, part_name, part_values, sd_id, location, create_time, \
-                 last_access_time, parameters) VALUES {} \
-                 ON CONFLICT (table_id, part_name) DO NOTHING RETURNING id, part_name",
-                placeholders(chunk.len(), 8)
-            );
-            let mut args = SqliteArguments::default();
-            for r in chunk {
-                add(&mut args, table_id)?;
-                add(&mut args, r.name.to_string())?;
-                add(&mut args, to_json(&r.part.values)?)?;
-                add(&mut args, sd_ids[r.shape])?;
-                add(&mut args, r.part.sd.location.clone())?;
-                add(&mut args, r.part.create_time.0)?;
-                add(&mut args, r.part.last_access_time.0)?;
-                add(&mut args, r.parameters.clone())?;
-            }
-            let inserted: Vec<(i64, String)> =
-                sqlx::query_as_with(&sql, args).fetch_all(&mut *tx).await.map_err(db("add partitions"))?;
-            ids.extend(inserted.into_iter().map(|(id, name)| (name, id)));
-        }
-        let skipped: Vec<&str> = batch.rows.iter().filter(|r| !ids.contains_key(r.name)).map(|r| r.name).collect();
-        if let (Some(first), false) = (skipped.first(), if_not_exists) {
-            return Err(partitions::already_exists(first));
-        }
-        let added: Vec<(i64, &Partition)> =
-            batch.rows.iter().filter_map(|r| ids.get(r.name).map(|id| (*id, r.part))).collect();
-        insert_key_values(&mut tx, table_id, added.iter().map(|(id, p)| (*id, p.values.as_slice()))).await?;
-        if skipped.is_empty() {
-            insert_history(&mut tx, history).await?;
-        } else {
-            insert_history(&mut tx, &partitions::history_for_added(history, &skipped)).await?;
-        }
+        let out = add_partitions_tx(&mut tx, db_name, table, parts, if_not_exists, history).await?;
         tx.commit().await.map_err(db("add partitions: commit"))?;
-        Ok(added.into_iter().map(|(_, p)| p.clone()).collect())
+        Ok(out)
     }
 
     async fn get_partition(&self, db_name: &str, table: &str, name: &str) -> Result<Option<Partition>> {
@@ -1120,26 +1162,25 @@ impl Store for SqliteStore {
         history: &[HistoryEntry],
     ) -> Result<Vec<Partition>> {
         let mut tx = self.begin_write().await?;
-        let table_id = partition_table_id(&mut tx, db_name, table).await?;
-        let rows = partitions_named(&mut tx, table_id, names).await?;
-        let shapes = load_shapes(&mut tx, &rows).await?;
-        let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let (id, name) = (row.id, row.part_name.clone());
-            current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
-        }
-        if let Some(missing) = names.iter().find(|name| !current.contains_key(*name)) {
-            return Err(partitions::doesnt_exist(missing));
-        }
-        let ids: Vec<i64> = current.values().map(|(id, _)| *id).collect();
-        sqlx::query("DELETE FROM partitions WHERE id IN (SELECT value FROM json_each($1))")
-            .bind(to_json(&ids)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("drop partitions"))?;
-        insert_history(&mut tx, history).await?;
+        let out = drop_partitions_tx(&mut tx, db_name, table, names, history).await?;
         tx.commit().await.map_err(db("drop partitions: commit"))?;
-        Ok(names.iter().filter_map(|name| current.remove(name).map(|(_, p)| p)).collect())
+        Ok(out)
+    }
+
+    async fn exchange_partitions(
+        &self,
+        source: (&str, &str),
+        dest: (&str, &str),
+        parts: &[(String, Partition)],
+        history: &[HistoryEntry],
+    ) -> Result<Vec<Partition>> {
+        let mut tx = self.begin_write().await?;
+        let added = add_partitions_tx(&mut tx, dest.0, dest.1, parts, false, &[]).await?;
+        let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
+        drop_partitions_tx(&mut tx, source.0, source.1, &names, &[]).await?;
+        insert_history(&mut tx, history).await?;
+        tx.commit().await.map_err(db("exchange partitions: commit"))?;
+        Ok(added)
     }
 
     // ---- history ----

@@ -956,3 +956,34 @@ pub async fn case_dropped_table_is_kept(store: TestStore) {
     assert!(kept.is_empty());
     assert_eq!(store.dropped_table("db", "other").await.unwrap(), None);
 }
+
+/// `exchange_partitions` is one transaction: a clash in the destination changes nothing.
+pub async fn case_exchange_partitions(store: TestStore) {
+    store.create_database(&database("db")).await.unwrap();
+    let src = keyed("db", "src", &[("ds", "string")]);
+    let dst = keyed("db", "dst", &[("ds", "string")]);
+    store.create_table(&src, &[]).await.unwrap();
+    store.create_table(&dst, &[]).await.unwrap();
+    let (a, b) = (partition(&src, &["a"]), partition(&src, &["b"]));
+    store.add_partitions("db", "src", &[a.clone(), b.clone()], false, &[]).await.unwrap();
+    let moved = |p: &(String, Partition)| {
+        let mut p = p.clone();
+        p.1.table_name = "dst".into();
+        p.1.sd.location = Some(format!("file:///w/dst/{}", p.0));
+        p
+    };
+    // b already in the destination: nothing moves.
+    store.add_partitions("db", "dst", &[moved(&b)], false, &[]).await.unwrap();
+    let err = store.exchange_partitions(("db", "src"), ("db", "dst"), &[moved(&a), moved(&b)], &[]).await;
+    assert!(matches!(err, Err(CatalogError::AlreadyExists(_))), "{err:?}");
+    assert_eq!(store.get_partitions_by_names("db", "src", &[a.0.clone(), b.0.clone()]).await.unwrap().len(), 2);
+    assert_eq!(store.get_partition("db", "dst", &a.0).await.unwrap(), None);
+    // a alone moves, with its history rows.
+    let h = history_of(history_op::ADD_PARTITION, &moved(&a), 7);
+    let added =
+        store.exchange_partitions(("db", "src"), ("db", "dst"), &[moved(&a)], std::slice::from_ref(&h)).await.unwrap();
+    assert_eq!(added, vec![moved(&a).1]);
+    assert_eq!(store.get_partition("db", "src", &a.0).await.unwrap(), None);
+    assert_eq!(store.get_partition("db", "dst", &a.0).await.unwrap(), Some(moved(&a).1));
+    assert_eq!(history_of_table(&store, "db", "dst").await, vec![h]);
+}
