@@ -69,27 +69,41 @@ pub fn run(options: &Options) -> Result<Report, String> {
         }
         eprintln!("bench: {}", w.name);
         w.prepare(&mut target, &ctx)?;
+        let mut baseline_error = None;
         if let Some(b) = baseline.as_mut() {
-            w.prepare(b, &base_ctx)?;
+            if let Err(e) = w.prepare(b, &base_ctx) {
+                baseline_error = Some(e);
+            }
         }
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        // Repetition 0 is a warm-up; repetitions alternate between the two servers.
+        // Repetition 0 is a warm-up; repetitions alternate between the two servers. A baseline
+        // that fails a workload (Apache HMS may time out or drop the connection on the large
+        // ones) is recorded as such and reconnected for the next workload; the run goes on.
         for rep in 0..=options.repeats {
             let d = w.run(&mut target, &ctx, rep).map_err(|e| format!("{} on {}: {e}", w.name, options.uri))?;
             if rep > 0 {
                 ours.push(d);
             }
-            if let (Some(b), Some(uri)) = (baseline.as_mut(), options.baseline.as_ref()) {
-                let d = w.run(b, &base_ctx, rep).map_err(|e| format!("{} on {uri}: {e}", w.name))?;
-                if rep > 0 {
-                    theirs.push(d);
+            if let (Some(b), Some(uri), None) = (baseline.as_mut(), options.baseline.as_ref(), &baseline_error) {
+                match w.run(b, &base_ctx, rep) {
+                    Ok(d) if rep > 0 => theirs.push(d),
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("bench: {} failed on the baseline {uri}: {e}", w.name);
+                        baseline_error = Some(e.to_string());
+                    }
                 }
             }
+        }
+        if let (Some(_), Some(uri)) = (&baseline_error, options.baseline.as_ref()) {
+            theirs.clear();
+            baseline = Some(setup(uri, &base_ctx)?);
         }
         rows.push(Row {
             workload: w.name.clone(),
             target: Summary::of(&ours, w.n.max(1)),
             baseline: (!theirs.is_empty()).then(|| Summary::of(&theirs, w.n.max(1))),
+            baseline_error,
         });
     }
     let mut throughput = Vec::new();

@@ -55,6 +55,9 @@ pub struct Row {
     pub target: Summary,
     /// The baseline, if one ran.
     pub baseline: Option<Summary>,
+    /// Why the baseline could not run this workload (it failed or dropped the connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_error: Option<String>,
 }
 
 impl Row {
@@ -203,6 +206,7 @@ mod tests {
             workload: "get_table".into(),
             target: Summary::of(&[Duration::from_millis(1)], 1),
             baseline: Some(Summary::of(&[Duration::from_millis(10)], 1)),
+            baseline_error: None,
         };
         assert!((row.speedup().unwrap() - 10.0).abs() < 1e-9);
         let report = Report { target: "a".into(), baseline: Some("b".into()), rows: vec![row], throughput: vec![] };
