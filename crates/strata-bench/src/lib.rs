@@ -113,7 +113,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
             workloads::get_table_throughput(&options.uri, &ctx, options.connections, options.throughput_duration)?;
         let theirs = match &options.baseline {
             Some(uri) => {
-                Some(workloads::get_table_throughput(uri, &ctx, options.connections, options.throughput_duration)?)
+                Some(workloads::get_table_throughput(uri, &base_ctx, options.connections, options.throughput_duration)?)
             }
             None => None,
         };
