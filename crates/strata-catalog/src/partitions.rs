@@ -115,6 +115,15 @@ impl Catalog {
         Ok((name, part))
     }
 
+    /// A history row putting `part` at its location, with the batch that location names.
+    pub(crate) fn placement_history(actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
+        HistoryEntry {
+            new_location: part.sd.location.clone(),
+            batch_id: part.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string()),
+            ..Self::partition_history(actor, op, name, part)
+        }
+    }
+
     pub(crate) fn partition_history(actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
         HistoryEntry {
             operation: op.to_string(),
@@ -193,15 +202,8 @@ impl Catalog {
             }
             prepared.push((name, part));
         }
-        let history: Vec<HistoryEntry> = prepared
-            .iter()
-            .map(|(name, p)| {
-                let mut h = Self::partition_history(actor, op, name, p);
-                h.new_location.clone_from(&p.sd.location);
-                h.batch_id = p.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string());
-                h
-            })
-            .collect();
+        let history: Vec<HistoryEntry> =
+            prepared.iter().map(|(name, p)| Self::placement_history(actor, op, name, p)).collect();
         let added =
             match self.store.add_partitions(&table.db_name, &table.name, &prepared, if_not_exists, &history).await {
                 Err(CatalogError::AlreadyExists(m)) => {
@@ -501,10 +503,7 @@ impl Catalog {
             }
             // One candidate row per partition: the store completes it under the row lock (the
             // previous location as it is then) and drops it if the location does not change.
-            let mut h = Self::partition_history(actor, op, name, part);
-            h.new_location.clone_from(&part.sd.location);
-            h.batch_id = part.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string());
-            history.push(h);
+            history.push(Self::placement_history(actor, op, name, part));
             if let (Some(to), true) = (part.sd.location.as_deref(), enforce && self.config.batch.require_data) {
                 if !batch::same_location(old.sd.location.as_deref(), to) && !self.storage.has_data(to).await? {
                     return Err(CatalogError::InvalidOperation(batch::empty_location_message(

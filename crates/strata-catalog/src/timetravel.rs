@@ -62,10 +62,7 @@ fn iso(millis: i64) -> String {
 /// How many history rows (from the start) make up the table's state at `as_of`.
 fn rows_upto(rows: &[strata_core::model::HistoryEntry], as_of: &AsOf) -> usize {
     if let Some(id) = &as_of.batch {
-        let hit = rows.iter().rposition(|h| {
-            h.batch_id.as_deref() == Some(id.as_str())
-                || h.new_location.as_deref().and_then(strata_core::batch::batch_of_location).as_ref() == Some(id)
-        });
+        let hit = rows.iter().rposition(|h| crate::versions::row_has_batch(h, id));
         if let Some(i) = hit {
             return i + 1;
         }
@@ -192,9 +189,8 @@ impl Catalog {
         let past = self.partitions_at_for_reads(&base, as_of).await?;
         past.into_iter()
             .map(|(name, location)| {
-                let values = self.values_of_name(&base, &name)?;
                 let part = Partition {
-                    values,
+                    values: self.values_of_name(&base, &name)?,
                     db_name: t.db_name.clone(),
                     table_name: t.name.clone(),
                     sd: StorageDescriptor { location, ..t.sd.shape() },
@@ -242,16 +238,7 @@ impl Catalog {
         let all = self.store.history(&t.db_name, &t.name, None).await?;
         let rows = &all[..rows_upto(&all, as_of)];
         let created = rows.iter().rposition(|h| h.operation == history_op::CREATE_TABLE).unwrap_or(0);
-        let mut state = std::collections::BTreeMap::new();
-        for h in &rows[created..] {
-            let Some(name) = h.partition_name.clone() else { continue };
-            if history_op::removes_partition(&h.operation) {
-                state.remove(&name);
-            } else {
-                state.insert(name, h.new_location.clone());
-            }
-        }
-        Ok(state.into_iter().collect())
+        Ok(crate::versions::partition_locations(rows[created..].iter()).into_iter().collect())
     }
 
     /// The named partitions of a time-travel table (missing names skipped), in name order.

@@ -68,6 +68,39 @@ struct PastPartition {
     retained: Option<String>,
 }
 
+/// Each partition's location after these history rows (in order): the new location of its last
+/// row, or absent when that row removed it.
+pub(crate) fn partition_locations<'a>(
+    rows: impl Iterator<Item = &'a HistoryEntry>,
+) -> BTreeMap<String, Option<String>> {
+    let mut state = BTreeMap::new();
+    for h in rows {
+        let Some(name) = h.partition_name.clone() else { continue };
+        if history_op::removes_partition(&h.operation) {
+            state.remove(&name);
+        } else {
+            state.insert(name, h.new_location.clone());
+        }
+    }
+    state
+}
+
+/// Whether a history row put its object into batch `id` (by its batch id or its location).
+pub(crate) fn row_has_batch(h: &HistoryEntry, id: &BatchId) -> bool {
+    h.batch_id.as_deref() == Some(id.as_str())
+        || h.new_location.as_deref().and_then(batch::batch_of_location).as_ref() == Some(id)
+}
+
+/// A partition of `table` as the batch layer re-creates it (restore, undrop, batch commit): the
+/// table's storage shape at `location`.
+pub(crate) fn bare_partition(values: Vec<String>, table: &Table, location: String) -> Partition {
+    Partition {
+        values,
+        sd: strata_core::model::StorageDescriptor { location: Some(location), ..table.sd.shape() },
+        ..Partition::default()
+    }
+}
+
 impl Catalog {
     /// The history of a table (oldest first), optionally of one partition (`k=v,k2=v2`) and
     /// from a moment on.
@@ -133,17 +166,11 @@ impl Catalog {
                 )));
             }
         }
-        let mut state: BTreeMap<String, PastPartition> = BTreeMap::new();
+        let since = &rows[created..];
         let mut retained: HashMap<String, String> = HashMap::new();
-        for h in &rows[created..] {
+        for h in since.iter().filter(|h| h.at_millis > at_millis) {
             let Some(name) = h.partition_name.clone() else { continue };
-            if h.at_millis <= at_millis {
-                if history_op::removes_partition(&h.operation) {
-                    state.remove(&name);
-                } else {
-                    state.insert(name, PastPartition { location: h.new_location.clone(), retained: None });
-                }
-            } else if history_op::removes_partition(&h.operation) {
+            if history_op::removes_partition(&h.operation) {
                 if let Some(to) = &h.new_location {
                     retained.insert(name, to.clone());
                 }
@@ -151,10 +178,13 @@ impl Catalog {
                 retained.remove(&name);
             }
         }
-        for (name, past) in &mut state {
-            past.retained = retained.remove(name);
-        }
-        Ok(state)
+        Ok(partition_locations(since.iter().filter(|h| h.at_millis <= at_millis))
+            .into_iter()
+            .map(|(name, location)| {
+                let retained = retained.remove(&name);
+                (name, PastPartition { location, retained })
+            })
+            .collect())
     }
 
     /// Check that a location a rollback goes back to still holds data.
@@ -190,10 +220,7 @@ impl Catalog {
                 .iter()
                 .rev()
                 .filter(|h| !history_op::removes_partition(&h.operation))
-                .find(|h| {
-                    h.batch_id.as_deref() == Some(id.as_str())
-                        || h.new_location.as_deref().and_then(batch::batch_of_location).as_ref() == Some(id)
-                })
+                .find(|h| row_has_batch(h, id))
                 .and_then(|h| h.new_location.clone())
                 .ok_or_else(|| {
                     CatalogError::NoSuchObject(format!(
@@ -328,11 +355,7 @@ impl Catalog {
         let mut restores = Vec::new();
         for c in changes.iter().filter(|c| c.action == "restore") {
             let loc = self.bring_back(&t, &c.partition, c.from.as_deref(), c.to.as_deref()).await?;
-            restores.push(Partition {
-                values: values_of(&c.partition)?,
-                sd: strata_core::model::StorageDescriptor { location: Some(loc), ..t.sd.shape() },
-                ..Partition::default()
-            });
+            restores.push(bare_partition(values_of(&c.partition)?, &t, loc));
         }
         if !restores.is_empty() {
             self.add_partitions_as(actor, &t.db_name, &t.name, restores, false, history_op::ROLLBACK).await?;
@@ -396,11 +419,7 @@ impl Catalog {
         }
         let loc =
             self.bring_back(&t, &name, dropped.new_location.as_deref(), dropped.previous_location.as_deref()).await?;
-        let part = Partition {
-            values: self.values_of_name(&t, &name)?,
-            sd: strata_core::model::StorageDescriptor { location: Some(loc.clone()), ..t.sd.shape() },
-            ..Partition::default()
-        };
+        let part = bare_partition(self.values_of_name(&t, &name)?, &t, loc.clone());
         self.add_partitions_as(actor, &t.db_name, &t.name, vec![part], false, history_op::UNDROP).await?;
         Ok(Change { action: "restore", partition: name, from: dropped.new_location, to: Some(loc) })
     }
@@ -462,15 +481,8 @@ impl Catalog {
         row.new_location.clone_from(&def.sd.location);
         self.store.create_table(&def, &[row]).await?;
         if !parts.is_empty() {
-            let history: Vec<HistoryEntry> = parts
-                .iter()
-                .map(|(name, p)| {
-                    let mut h = Self::partition_history(actor, history_op::UNDROP, name, p);
-                    h.new_location.clone_from(&p.sd.location);
-                    h.batch_id = p.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string());
-                    h
-                })
-                .collect();
+            let history: Vec<HistoryEntry> =
+                parts.iter().map(|(name, p)| Self::placement_history(actor, history_op::UNDROP, name, p)).collect();
             if let Err(e) = self.store.add_partitions(&db, &table, &parts, false, &history).await {
                 // Leave no half-restored table behind (the data stays where it now is).
                 let _ = self.store.drop_table(&db, &table, &[]).await;
@@ -532,11 +544,7 @@ impl Catalog {
                         &loc,
                     )));
                 }
-                let part = Partition {
-                    values: self.values_of_name(&t, &name)?,
-                    sd: strata_core::model::StorageDescriptor { location: Some(loc.clone()), ..t.sd.shape() },
-                    ..Partition::default()
-                };
+                let part = bare_partition(self.values_of_name(&t, &name)?, &t, loc.clone());
                 self.add_partitions_as(actor, &t.db_name, &t.name, vec![part], false, history_op::BATCH_COMMIT).await?;
                 Ok(Change { action: "add", partition: name, from: None, to: Some(loc) })
             }

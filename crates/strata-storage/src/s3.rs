@@ -97,6 +97,30 @@ impl S3Storage {
         Ok(keys)
     }
 
+    /// Delete these keys, 1,000 per request (S3's limit); `location` names them in errors.
+    async fn delete_keys(&self, bucket: &str, keys: &[String], location: &str) -> Result<()> {
+        for chunk in keys.chunks(1000) {
+            let objects = chunk
+                .iter()
+                .map(|k| aws_sdk_s3::types::ObjectIdentifier::builder().key(k).build())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| s3_err("delete", location, &e))?;
+            let delete = aws_sdk_s3::types::Delete::builder()
+                .set_objects(Some(objects))
+                .build()
+                .map_err(|e| s3_err("delete", location, &e))?;
+            self.client()
+                .await
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| s3_err("delete", location, &aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        }
+        Ok(())
+    }
+
     async fn any_key(&self, bucket: &str, prefix: &str, location: &str) -> Result<bool> {
         let page = self
             .client()
@@ -149,25 +173,7 @@ impl Storage for S3Storage {
                 .map_err(|e| s3_err("copy", from, &aws_sdk_s3::error::DisplayErrorContext(e)))?;
         }
         tracing::info!(from, to, objects = keys.len(), "copied; deleting the sources");
-        for chunk in keys.chunks(1000) {
-            let objects = chunk
-                .iter()
-                .map(|k| aws_sdk_s3::types::ObjectIdentifier::builder().key(k).build())
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| s3_err("delete", from, &e))?;
-            let delete = aws_sdk_s3::types::Delete::builder()
-                .set_objects(Some(objects))
-                .build()
-                .map_err(|e| s3_err("delete", from, &e))?;
-            self.client()
-                .await
-                .delete_objects()
-                .bucket(src_bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(|e| s3_err("delete", from, &aws_sdk_s3::error::DisplayErrorContext(e)))?;
-        }
+        self.delete_keys(src_bucket, &keys, from).await?;
         tracing::info!(from, to, "moved");
         Ok(true)
     }
@@ -183,25 +189,7 @@ impl Storage for S3Storage {
             return Err(CatalogError::Meta(format!("Refusing to delete a whole bucket: {location}")));
         }
         let keys = self.keys(bucket, &dir_prefix(key), location).await?;
-        for chunk in keys.chunks(1000) {
-            let objects = chunk
-                .iter()
-                .map(|k| aws_sdk_s3::types::ObjectIdentifier::builder().key(k).build())
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| s3_err("delete", location, &e))?;
-            let delete = aws_sdk_s3::types::Delete::builder()
-                .set_objects(Some(objects))
-                .build()
-                .map_err(|e| s3_err("delete", location, &e))?;
-            self.client()
-                .await
-                .delete_objects()
-                .bucket(bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(|e| s3_err("delete", location, &aws_sdk_s3::error::DisplayErrorContext(e)))?;
-        }
+        self.delete_keys(bucket, &keys, location).await?;
         if !keys.is_empty() {
             tracing::info!(location, objects = keys.len(), "deleted (gc)");
         }
