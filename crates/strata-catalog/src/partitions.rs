@@ -472,59 +472,78 @@ impl Catalog {
             };
             part.db_name.clone_from(&t.db_name);
             part.table_name.clone_from(&t.name);
-            if let Some(loc) = part.sd.location.as_deref().filter(|l| !l.trim().is_empty()) {
-                part.sd.location = Some(location::qualify(loc, self.warehouse()));
-            }
+            part.sd.location = part
+                .sd
+                .location
+                .as_deref()
+                .filter(|l| !l.trim().is_empty())
+                .map(|loc| location::qualify(loc, self.warehouse()));
             if part.parameters.get(param::DDL_TIME).is_none_or(|v| v == "0") {
                 part.parameters.insert(param::DDL_TIME.to_string(), now.to_string());
             }
             prepared.push((name, part));
         }
-        // Read the current partitions first, to keep creation times and record location swaps.
-        let names: Vec<String> = prepared.iter().map(|(n, _)| n.clone()).collect();
-        let current = self.store.get_partitions_by_names(&t.db_name, &t.name, &names).await?;
-        let current: std::collections::HashMap<String, &Partition> =
-            current.iter().map(|c| Ok((Self::partition_name(&t, &c.values)?, c))).collect::<Result<_>>()?;
-        let mut history = Vec::new();
-        for (name, part) in &mut prepared {
-            let Some(&old) = current.get(name.as_str()) else {
-                return Err(CatalogError::InvalidOperation(if single {
-                    "alter is not possible".to_string()
-                } else {
-                    format!(
-                        "Alter partition operation failed: partition {name} of {}.{} does not exist",
-                        t.db_name, t.name
-                    )
-                }));
-            };
-            part.create_time = old.create_time;
-            if part.sd.location.as_deref().is_none_or(|l| l.trim().is_empty()) {
-                part.sd.location.clone_from(&old.sd.location);
-            }
-            // One candidate row per partition: the store completes it under the row lock (the
-            // previous location as it is then) and drops it if the location does not change.
-            history.push(Self::placement_history(actor, op, name, part));
-            if let (Some(to), true) = (part.sd.location.as_deref(), enforce && self.config.batch.require_data) {
-                if !batch::same_location(old.sd.location.as_deref(), to) && !self.storage.has_data(to).await? {
-                    return Err(CatalogError::InvalidOperation(batch::empty_location_message(
-                        &format!("{}.{}", t.db_name, t.name),
-                        name,
-                        to,
-                    )));
-                }
-            }
+        // One candidate history row per partition given a location: the store completes it
+        // under the row lock (the previous location as it is then) and drops it if the location
+        // does not change. A partition given no location keeps its own (no swap).
+        let history: Vec<HistoryEntry> = prepared
+            .iter()
+            .filter(|(_, part)| part.sd.location.is_some())
+            .map(|(name, part)| Self::placement_history(actor, op, name, part))
+            .collect();
+        if enforce && self.config.batch.require_data {
+            self.check_swaps_have_data(&t, &prepared).await?;
         }
         match self.store.alter_partitions(&t.db_name, &t.name, &prepared, &history, enforce).await {
-            Err(CatalogError::NoSuchObject(m) | CatalogError::InvalidObject(m)) => {
-                Err(CatalogError::InvalidOperation(m))
-            }
-            Ok(_) => {
-                let parts: Vec<Partition> = prepared.into_iter().map(|(_, p)| p).collect();
+            Ok(stored) => {
+                // The event carries the partitions as stored: creation time and, where none
+                // was given, location kept.
+                let parts: Vec<Partition> = prepared
+                    .into_iter()
+                    .zip(stored)
+                    .map(|((_, mut part), old)| {
+                        part.create_time = old.create_time;
+                        if part.sd.location.is_none() {
+                            part.sd.location = old.sd.location;
+                        }
+                        part
+                    })
+                    .collect();
                 self.on_alter_partition(&t.db_name, &t.name, &parts).await;
                 Ok(())
             }
+            Err(CatalogError::NoSuchObject(_)) if single => {
+                Err(CatalogError::InvalidOperation("alter is not possible".to_string()))
+            }
+            Err(CatalogError::NoSuchObject(m)) => {
+                Err(CatalogError::InvalidOperation(format!("Alter partition operation failed: {m}")))
+            }
+            Err(CatalogError::InvalidObject(m)) => Err(CatalogError::InvalidOperation(m)),
             Err(e) => Err(e),
         }
+    }
+
+    /// The batch policy's data rule: every location a swap moves to must hold data. Reads the
+    /// current partitions (a swap is a location that differs from the stored one); a missing
+    /// partition is left to the store's check.
+    async fn check_swaps_have_data(&self, t: &Table, prepared: &[(String, Partition)]) -> Result<()> {
+        let names: Vec<String> = prepared.iter().map(|(n, _)| n.clone()).collect();
+        let current = self.store.get_partitions_by_names(&t.db_name, &t.name, &names).await?;
+        let current: std::collections::HashMap<String, &Partition> =
+            current.iter().map(|c| Ok((Self::partition_name(t, &c.values)?, c))).collect::<Result<_>>()?;
+        for (name, part) in prepared {
+            let (Some(&old), Some(to)) = (current.get(name.as_str()), part.sd.location.as_deref()) else {
+                continue;
+            };
+            if !batch::same_location(old.sd.location.as_deref(), to) && !self.storage.has_data(to).await? {
+                return Err(CatalogError::InvalidOperation(batch::empty_location_message(
+                    &format!("{}.{}", t.db_name, t.name),
+                    name,
+                    to,
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Give a partition new values. A managed table's partition at its default location moves

@@ -162,8 +162,10 @@ pub trait Store: FunctionStore + StatsStore + EventStore + TagStore + Send + Syn
     /// Number of partitions selected by a query (`max` ignored).
     async fn count_partitions(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<i64>;
     /// Replace existing partitions `(name, new definition)` in one transaction (values and name
-    /// unchanged; storage descriptor, location, parameters, times replaced). Any missing name
-    /// fails the whole call with `InvalidOperation(format!("Partition not found: {name}"))`.
+    /// unchanged; storage descriptor, location, parameters, access time replaced; the creation
+    /// time kept, and the location kept when the new definition names none). Any missing name
+    /// fails the whole call with
+    /// `NoSuchObject(format!("partition {name} of {db}.{table} does not exist"))`.
     /// Returns the previous definitions, in input order. A name given twice: the last definition
     /// wins.
     ///

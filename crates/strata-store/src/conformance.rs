@@ -675,8 +675,18 @@ pub async fn case_history(store: TestStore) {
         ..entry("", "db", "t", 200)
     };
     let other = entry(history_op::CREATE_TABLE, "db", "other", 150);
+    // Every character a location or name may carry survives the trip (PostgreSQL appends with
+    // COPY's text format, which escapes some of them).
+    let odd = HistoryEntry {
+        previous_location: Some("file:///tab\there/new\nline/back\\slash/cr\r/\\N/é".into()),
+        new_location: Some("s3://b/\\N".into()),
+        actor: "\\N".into(),
+        ..entry(history_op::ALTER_TABLE, "db", "odd", 150)
+    };
     store.append_history(&[e300.clone(), e100.clone()]).await.unwrap();
-    store.append_history(&[e200.clone(), other.clone()]).await.unwrap();
+    store.append_history(&[e200.clone(), other.clone(), odd.clone()]).await.unwrap();
+    let odd_read: Vec<_> = store.history("db", "odd", None).await.unwrap().into_iter().map(without_id).collect();
+    assert_eq!(odd_read, vec![odd]);
     store.append_history(&[]).await.unwrap();
 
     let all = store.history("db", "t", None).await.unwrap();

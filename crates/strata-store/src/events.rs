@@ -1,19 +1,14 @@
 //! The notification log (`notification_log`, `notification_sequence`), for both backends.
 //!
 //! Ids are gap-free: each append takes the next id from the one-row `notification_sequence`
-//! under its row lock (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's `BEGIN IMMEDIATE` write
-//! lock) and writes the event in the same transaction, so a rolled-back append consumes no id
+//! under its row lock (the `UPDATE`'s on PostgreSQL; SQLite's `BEGIN IMMEDIATE` write lock) and
+//! writes the event in the same transaction, so a rolled-back append consumes no id
 //! and ids are committed in order (Hive ≥ 3 clients reject a log with holes).
 
 use async_trait::async_trait;
 use strata_core::{model_extra::NotificationEvent, time::EpochSeconds, Result};
 
-use crate::{
-    common::{db, internal},
-    functions::{begin_pg, begin_sqlite},
-    postgres::PgStore,
-    sqlite::SqliteStore,
-};
+use crate::{common::db, functions::begin_sqlite, postgres::PgStore, sqlite::SqliteStore};
 
 /// The catalog's notification log.
 #[async_trait]
@@ -65,40 +60,11 @@ fn limit(max: usize) -> i64 {
 }
 
 macro_rules! event_store_impl {
-    ($store:ty, $begin:expr, $for_update:literal, $skip:literal, $skip_list:expr) => {
+    ($store:ty, $append:expr, $skip:literal, $skip_list:expr) => {
         #[async_trait]
         impl EventStore for $store {
             async fn append_event(&self, e: &NotificationEvent) -> Result<i64> {
-                let mut tx = $begin(self).await?;
-                let id: i64 = sqlx::query_scalar(concat!(
-                    "SELECT next_event_id FROM notification_sequence WHERE id = 1",
-                    $for_update
-                ))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db("append event: sequence"))?;
-                sqlx::query("UPDATE notification_sequence SET next_event_id = $1 WHERE id = 1")
-                    .bind(id.checked_add(1).ok_or_else(|| internal("append event", "event ids exhausted"))?)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db("append event: advance"))?;
-                sqlx::query(
-                    "INSERT INTO notification_log (event_id, event_time, event_type, catalog_name, db_name, \
-                     table_name, message, message_format) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(id)
-                .bind(e.event_time.0)
-                .bind(&e.event_type)
-                .bind(&e.catalog_name)
-                .bind(&e.db_name)
-                .bind(&e.table_name)
-                .bind(&e.message)
-                .bind(&e.message_format)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("append event"))?;
-                tx.commit().await.map_err(db("append event: commit"))?;
-                Ok(id)
+                $append(self, e).await
             }
 
             async fn current_event_id(&self) -> Result<i64> {
@@ -153,5 +119,54 @@ fn sqlite_skip(types: &[String]) -> String {
     serde_json::to_string(types).unwrap_or_else(|_| "[]".into())
 }
 
-event_store_impl!(PgStore, begin_pg, " FOR UPDATE", "NOT (event_type = ANY($2))", pg_skip);
-event_store_impl!(SqliteStore, begin_sqlite, "", "event_type NOT IN (SELECT value FROM json_each($2))", sqlite_skip);
+const EVENT_INSERT: &str = "INSERT INTO notification_log (event_id, event_time, event_type, catalog_name, db_name, \
+     table_name, message, message_format)";
+
+/// One statement (one round trip, its own transaction): the sequence row's update takes its
+/// row lock, so concurrent appends commit their ids in order.
+async fn append_pg(store: &PgStore, e: &NotificationEvent) -> Result<i64> {
+    sqlx::query_scalar(&format!(
+        "WITH s AS (UPDATE notification_sequence SET next_event_id = next_event_id + 1 WHERE id = 1 \
+         RETURNING next_event_id - 1 AS id) \
+         {EVENT_INSERT} SELECT s.id, $1, $2, $3, $4, $5, $6, $7 FROM s RETURNING event_id"
+    ))
+    .bind(e.event_time.0)
+    .bind(&e.event_type)
+    .bind(&e.catalog_name)
+    .bind(&e.db_name)
+    .bind(&e.table_name)
+    .bind(&e.message)
+    .bind(&e.message_format)
+    .fetch_one(store.pool())
+    .await
+    .map_err(db("append event"))
+}
+
+/// SQLite cannot write inside a `WITH`: the sequence and the log in one write transaction.
+async fn append_sqlite(store: &SqliteStore, e: &NotificationEvent) -> Result<i64> {
+    let mut tx = begin_sqlite(store).await?;
+    let id: i64 = sqlx::query_scalar(
+        "UPDATE notification_sequence SET next_event_id = next_event_id + 1 WHERE id = 1 \
+         RETURNING next_event_id - 1",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db("append event: sequence"))?;
+    sqlx::query(&format!("{EVENT_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+        .bind(id)
+        .bind(e.event_time.0)
+        .bind(&e.event_type)
+        .bind(&e.catalog_name)
+        .bind(&e.db_name)
+        .bind(&e.table_name)
+        .bind(&e.message)
+        .bind(&e.message_format)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("append event"))?;
+    tx.commit().await.map_err(db("append event: commit"))?;
+    Ok(id)
+}
+
+event_store_impl!(PgStore, append_pg, "NOT (event_type = ANY($2))", pg_skip);
+event_store_impl!(SqliteStore, append_sqlite, "event_type NOT IN (SELECT value FROM json_each($2))", sqlite_skip);

@@ -50,8 +50,15 @@ pub(crate) fn already_exists(name: &str) -> CatalogError {
 }
 
 /// `InvalidOperation` of `alter_partitions` for a missing partition.
-pub(crate) fn not_found_for_alter(name: &str) -> CatalogError {
-    CatalogError::InvalidOperation(format!("Partition not found: {name}"))
+pub(crate) fn not_found_for_alter(db: &str, table: &str, name: &str) -> CatalogError {
+    CatalogError::NoSuchObject(format!("partition {name} of {db}.{table} does not exist"))
+}
+
+/// Where an altered partition is stored and since when: the new definition's location, or the
+/// stored one when the new definition names none; always the stored creation time.
+pub(crate) fn altered_placement<'a>(new: &'a Partition, stored: &'a Partition) -> (Option<&'a str>, i32) {
+    let location = new.sd.location.as_deref().filter(|l| !l.trim().is_empty()).or(stored.sd.location.as_deref());
+    (location, stored.create_time.0)
 }
 
 /// `NoSuchObject` of `drop_partitions` and `rename_partition` for a missing partition.

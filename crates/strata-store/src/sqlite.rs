@@ -1064,7 +1064,7 @@ impl Store for SqliteStore {
             current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
         }
         if let Some((missing, _)) = parts.iter().find(|(name, _)| !current.contains_key(name)) {
-            return Err(partitions::not_found_for_alter(missing));
+            return Err(partitions::not_found_for_alter(db_name, table, missing));
         }
         let history =
             partitions::complete_swap_history(history, |name| current.get(name).map(|(_, p)| p.sd.location.clone()));
@@ -1075,14 +1075,16 @@ impl Store for SqliteStore {
         let sd_ids = intern_shapes(&mut tx, &batch).await?;
         // In input order: when a name repeats, its last definition wins.
         for r in &batch.rows {
+            let (id, stored) = &current[r.name];
+            let (location, create_time) = partitions::altered_placement(r.part, stored);
             sqlx::query(
                 "UPDATE partitions SET sd_id = $2, location = $3, create_time = $4, last_access_time = $5, \
                  parameters = $6 WHERE id = $1",
             )
-            .bind(current[r.name].0)
+            .bind(id)
             .bind(sd_ids[r.shape])
-            .bind(&r.part.sd.location)
-            .bind(r.part.create_time.0)
+            .bind(location)
+            .bind(create_time)
             .bind(r.part.last_access_time.0)
             .bind(&r.parameters)
             .execute(&mut *tx)

@@ -225,8 +225,9 @@ pub async fn case_partitions_list(store: TestStore) {
     assert_eq!(store.count_partitions("db", "t", &both).await.unwrap(), 2);
 }
 
-/// Alter replaces descriptor, location, parameters and times (name and values stay), all or
-/// nothing; returns the previous definitions.
+/// Alter replaces descriptor, location, parameters and access time (name, values and creation
+/// time stay; so does the location when none is given), all or nothing; returns the previous
+/// definitions.
 pub async fn case_partitions_alter(store: TestStore) {
     store.create_database(&database("db")).await.unwrap();
     let t = keyed("db", "t", &[("ds", "string")]);
@@ -243,6 +244,8 @@ pub async fn case_partitions_alter(store: TestStore) {
     new_c.1.last_access_time = EpochSeconds(6);
     let mut new_a = parts[0].clone();
     new_a.1.parameters.clear();
+    // No location given: the stored one stays.
+    new_a.1.sd.location = None;
     let moved = HistoryEntry {
         operation: history_op::ALTER_PARTITION.into(),
         previous_location: parts[2].1.sd.location.clone(),
@@ -253,8 +256,12 @@ pub async fn case_partitions_alter(store: TestStore) {
         .await
         .unwrap();
     assert_eq!(previous, vec![parts[2].1.clone(), parts[0].1.clone()], "previous definitions, in input order");
-    assert_eq!(store.get_partition("db", "t", &parts[2].0).await.unwrap(), Some(new_c.1.clone()));
-    assert_eq!(store.get_partition("db", "t", &parts[0].0).await.unwrap(), Some(new_a.1.clone()));
+    // The creation time stays too.
+    let stored_c = Partition { create_time: parts[2].1.create_time, ..new_c.1.clone() };
+    assert_eq!(store.get_partition("db", "t", &parts[2].0).await.unwrap(), Some(stored_c.clone()));
+    let stored_a = parts[0].1.clone();
+    let stored_a = Partition { parameters: std::collections::BTreeMap::new(), ..stored_a };
+    assert_eq!(store.get_partition("db", "t", &parts[0].0).await.unwrap(), Some(stored_a));
     assert_eq!(store.get_partition("db", "t", &parts[1].0).await.unwrap(), Some(parts[1].1.clone()));
     assert_eq!(store.storage_descriptor_count().await.unwrap(), base_sd + 1);
     assert_eq!(history_of_table(&store, "db", "t").await, vec![moved.clone()]);
@@ -270,7 +277,7 @@ pub async fn case_partitions_alter(store: TestStore) {
     new_b.1.sd.location = Some("s3://b".into());
     assert_err(
         store.alter_partitions("db", "t", &[new_b, ghost.clone()], &[history_of("alter", &ghost, 40)], false).await,
-        CatalogError::InvalidOperation(format!("Partition not found: {}", ghost.0)),
+        CatalogError::NoSuchObject(format!("partition {} of db.t does not exist", ghost.0)),
     );
     assert_eq!(store.get_partition("db", "t", &parts[1].0).await.unwrap(), Some(parts[1].1.clone()));
     assert_eq!(history_of_table(&store, "db", "t").await, vec![moved]);
