@@ -290,9 +290,23 @@ pub fn get_table_throughput(uri: &str, ctx: &Ctx, connections: usize, duration: 
     Ok(total as f64 / start.elapsed().as_secs_f64().max(duration.as_secs_f64()))
 }
 
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Scale run: one table with `n` partitions added in batches of `batch`, then the full listings.
-/// Returns `(name, seconds)` rows: the whole add, `get_partition_names` of all, `get_partitions`
-/// of all (skipped above `full_objects_max`).
+/// Returns `(name, seconds)` rows: the whole add, `get_partition_names` of all, 1,000 partitions
+/// read by name, swapped in one `alter_partitions` and read by a range filter, `get_partitions`
+/// of all (skipped above `full_objects_max`), and the drop.
 pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, full_objects_max: usize) -> Res<Vec<(String, f64)>> {
     let mut c = client::connect(uri)?;
     if c.get_database(ctx.db.clone()).is_err() {
@@ -317,6 +331,25 @@ pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, full_objects_max: usi
         return Err(format!("expected {n} partition names, got {}", names.len()));
     }
     drop(names);
+    // Calls that touch 1,000 partitions of the big table: their cost should not grow with it.
+    let picked: Vec<String> =
+        (0..1000.min(n)).map(|k| format!("ds={}", client::part_value(k * (n / 1000).max(1)))).collect();
+    let start = Instant::now();
+    let mut some = c.get_partitions_by_names(ctx.db.clone(), table.clone(), picked.clone()).map_err(e)?;
+    rows.push((format!("get_partitions_by_names, {} of {n}", thousands(picked.len())), start.elapsed().as_secs_f64()));
+    if some.len() != picked.len() {
+        return Err(format!("expected {} partitions, got {}", picked.len(), some.len()));
+    }
+    for p in &mut some {
+        swap_location(p, 1);
+    }
+    let start = Instant::now();
+    c.alter_partitions(ctx.db.clone(), table.clone(), some).map_err(e)?;
+    rows.push((format!("alter_partitions (swaps), {} of {n}", thousands(picked.len())), start.elapsed().as_secs_f64()));
+    let filter = format!("ds >= \"{}\" and ds < \"{}\"", client::part_value(n / 2), client::part_value(n / 2 + 1000));
+    let start = Instant::now();
+    let ranged = c.get_partitions_by_filter(ctx.db.clone(), table.clone(), filter, -1).map_err(e)?;
+    rows.push((format!("get_partitions_by_filter, {} of {n}", thousands(ranged.len())), start.elapsed().as_secs_f64()));
     if n <= full_objects_max {
         let start = Instant::now();
         let parts = c.get_partitions(ctx.db.clone(), table.clone(), -1).map_err(e)?;
@@ -330,4 +363,15 @@ pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, full_objects_max: usi
     rows.push((format!("drop_table_with_partitions.{n}"), start.elapsed().as_secs_f64()));
     let _ = c.drop_database(ctx.db.clone(), true, true);
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
 }

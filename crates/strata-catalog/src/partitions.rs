@@ -504,7 +504,7 @@ impl Catalog {
                     .map(|((_, mut part), old)| {
                         part.create_time = old.create_time;
                         if part.sd.location.is_none() {
-                            part.sd.location = old.sd.location;
+                            part.sd.location = old.location;
                         }
                         part
                     })

@@ -9,10 +9,20 @@ use strata_core::{
     filter::{Expr, KeyType},
     lock::LockState,
     model::{Database, HistoryEntry, LockInfo, LockRequest, Partition, Table, TableSummary},
+    time::EpochSeconds,
     Result,
 };
 
 use crate::{events::EventStore, functions::FunctionStore, stats::StatsStore, tags::TagStore};
+
+/// Where a partition is stored and since when (what an alter keeps or reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// Its location.
+    pub location: Option<String>,
+    /// When it was created.
+    pub create_time: EpochSeconds,
+}
 
 /// Options of [`Store::alter_table`].
 #[derive(Debug, Clone, Default)]
@@ -166,8 +176,8 @@ pub trait Store: FunctionStore + StatsStore + EventStore + TagStore + Send + Syn
     /// time kept, and the location kept when the new definition names none). Any missing name
     /// fails the whole call with
     /// `NoSuchObject(format!("partition {name} of {db}.{table} does not exist"))`.
-    /// Returns the previous definitions, in input order. A name given twice: the last definition
-    /// wins.
+    /// Returns where each partition was stored before (its [`Placement`]), in input order. A
+    /// name given twice: the last definition wins.
     ///
     /// History rows that name an altered partition are location swaps, completed under the
     /// partitions' row locks: each gets the partition's location at that moment as
@@ -184,7 +194,7 @@ pub trait Store: FunctionStore + StatsStore + EventStore + TagStore + Send + Syn
         parts: &[(String, Partition)],
         history: &[HistoryEntry],
         fresh_locations: bool,
-    ) -> Result<Vec<Partition>>;
+    ) -> Result<Vec<Placement>>;
     /// Give partition `old_name` new values (`new_name`, `new`; every stored field is replaced,
     /// the key values too). `NoSuchObject(format!("Partition doesn't exist. {old_name}"))` if
     /// the old one is absent, `AlreadyExists(format!("Partition already exists: {new_name}"))`

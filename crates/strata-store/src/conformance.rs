@@ -686,7 +686,14 @@ pub async fn case_history(store: TestStore) {
     store.append_history(&[e300.clone(), e100.clone()]).await.unwrap();
     store.append_history(&[e200.clone(), other.clone(), odd.clone()]).await.unwrap();
     let odd_read: Vec<_> = store.history("db", "odd", None).await.unwrap().into_iter().map(without_id).collect();
-    assert_eq!(odd_read, vec![odd]);
+    assert_eq!(odd_read, vec![odd.clone()]);
+    // Many rows at once (PostgreSQL switches to COPY), in order, odd characters included.
+    let many: Vec<HistoryEntry> = (0..100)
+        .map(|i| HistoryEntry { request_id: format!("odd-{i}"), table_name: "odd_many".into(), ..odd.clone() })
+        .collect();
+    store.append_history(&many).await.unwrap();
+    let many_read: Vec<_> = store.history("db", "odd_many", None).await.unwrap().into_iter().map(without_id).collect();
+    assert_eq!(many_read, many);
     store.append_history(&[]).await.unwrap();
 
     let all = store.history("db", "t", None).await.unwrap();

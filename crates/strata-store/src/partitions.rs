@@ -33,7 +33,7 @@ use strata_core::{
 };
 
 use crate::{
-    api::PartitionQuery,
+    api::{PartitionQuery, Placement},
     common::{from_json, internal, shape_hash, to_json},
 };
 
@@ -54,10 +54,19 @@ pub(crate) fn not_found_for_alter(db: &str, table: &str, name: &str) -> CatalogE
     CatalogError::NoSuchObject(format!("partition {name} of {db}.{table} does not exist"))
 }
 
+/// `(id, part_name, location, create_time)` rows by partition name.
+pub(crate) fn placements(rows: Vec<(i64, String, Option<String>, i32)>) -> HashMap<String, (i64, Placement)> {
+    rows.into_iter()
+        .map(|(id, name, location, create_time)| {
+            (name, (id, Placement { location, create_time: EpochSeconds(create_time) }))
+        })
+        .collect()
+}
+
 /// Where an altered partition is stored and since when: the new definition's location, or the
 /// stored one when the new definition names none; always the stored creation time.
-pub(crate) fn altered_placement<'a>(new: &'a Partition, stored: &'a Partition) -> (Option<&'a str>, i32) {
-    let location = new.sd.location.as_deref().filter(|l| !l.trim().is_empty()).or(stored.sd.location.as_deref());
+pub(crate) fn altered_placement<'a>(new: &'a Partition, stored: &'a Placement) -> (Option<&'a str>, i32) {
+    let location = new.sd.location.as_deref().filter(|l| !l.trim().is_empty()).or(stored.location.as_deref());
     (location, stored.create_time.0)
 }
 

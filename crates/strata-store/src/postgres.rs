@@ -23,7 +23,7 @@ use strata_core::{
 };
 
 use crate::{
-    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Store},
+    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Placement, Store},
     common::{
         self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
         to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
@@ -114,12 +114,73 @@ async fn intern_descriptor(conn: &mut PgConnection, shape_hash: &str, shape_json
         .map_err(db("select storage descriptor"))
 }
 
-/// Append history rows with one `COPY … FROM STDIN` (text format): the cheapest way into a
-/// table with several indexes, and the rows keep their order (their ids ascend with it).
+/// A few history rows: one `INSERT … SELECT FROM UNNEST` (one round trip, where `COPY` needs two).
+async fn insert_history_rows(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Result<()> {
+    for chunk in entries.chunks(PG_CHUNK) {
+        let n = chunk.len();
+        let (mut operation, mut db_name, mut table_name) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut partition_name, mut partition_values, mut batch_id) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut previous, mut new, mut actor) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut client_addr, mut request_id, mut at_millis) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for e in chunk {
+            operation.push(e.operation.as_str());
+            db_name.push(e.db_name.as_str());
+            table_name.push(e.table_name.as_str());
+            partition_name.push(e.partition_name.as_deref());
+            partition_values.push(e.partition_values.as_ref().map(to_json).transpose()?);
+            batch_id.push(e.batch_id.as_deref());
+            previous.push(e.previous_location.as_deref());
+            new.push(e.new_location.as_deref());
+            actor.push(e.actor.as_str());
+            client_addr.push(e.client_addr.as_str());
+            request_id.push(e.request_id.as_str());
+            at_millis.push(e.at_millis);
+        }
+        sqlx::query(
+            "INSERT INTO location_history (operation, db_name, table_name, partition_name, partition_values, \
+             batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) \
+             SELECT u.operation, u.db_name, u.table_name, u.partition_name, u.partition_values, u.batch_id, \
+             u.previous_location, u.new_location, u.actor, u.client_addr, u.request_id, u.at_millis \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+             $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) WITH ORDINALITY \
+             AS u(operation, db_name, table_name, partition_name, partition_values, batch_id, previous_location, \
+             new_location, actor, client_addr, request_id, at_millis, ord) ORDER BY u.ord",
+        )
+        .bind(&operation)
+        .bind(&db_name)
+        .bind(&table_name)
+        .bind(&partition_name)
+        .bind(&partition_values)
+        .bind(&batch_id)
+        .bind(&previous)
+        .bind(&new)
+        .bind(&actor)
+        .bind(&client_addr)
+        .bind(&request_id)
+        .bind(&at_millis)
+        .execute(&mut *conn)
+        .await
+        .map_err(db("insert history"))?;
+    }
+    Ok(())
+}
+
+/// From this many rows on, history is appended with `COPY`.
+const HISTORY_COPY_MIN: usize = 32;
+
+/// Append history rows, in order (their ids ascend with it): many with one `COPY … FROM STDIN`
+/// (text format), the cheapest way into a table with several indexes; a few with one `INSERT`.
 async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
+    if entries.len() < HISTORY_COPY_MIN {
+        return insert_history_rows(conn, entries).await;
+    }
+    let started = std::time::Instant::now();
     let mut data = String::with_capacity(entries.len() * 320);
     for e in entries {
         let values = e.partition_values.as_ref().map(to_json).transpose()?;
@@ -156,6 +217,8 @@ async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Re
         return Err(db("insert history")(e));
     }
     copy.finish().await.map_err(db("insert history"))?;
+    // What the history costs a write (the figure docs/benchmarks.md reports).
+    tracing::debug!(rows = entries.len(), elapsed_us = started.elapsed().as_micros(), "history appended");
     Ok(())
 }
 
@@ -323,6 +386,25 @@ async fn partitions_named(
     .into_iter()
     .map(PartRow::from)
     .collect())
+}
+
+/// The id and placement of the named partitions of a table, locked for update.
+async fn placements_named(
+    conn: &mut PgConnection,
+    table_id: i64,
+    names: &[String],
+) -> Result<HashMap<String, (i64, Placement)>> {
+    let rows: Vec<(i64, String, Option<String>, i32)> = sqlx::query_as(
+        "SELECT p.id, p.part_name, p.location, p.create_time FROM partitions p \
+         JOIN (SELECT DISTINCT unnest($2::text[]) AS name) AS wanted ON p.part_name = wanted.name COLLATE \"C\" \
+         WHERE p.table_id = $1 ORDER BY p.part_name FOR UPDATE OF p",
+    )
+    .bind(table_id)
+    .bind(names)
+    .fetch_all(conn)
+    .await
+    .map_err(db("read partitions"))?;
+    Ok(partitions::placements(rows))
 }
 
 /// The descriptor shapes the rows use, one query for all.
@@ -1104,7 +1186,7 @@ impl Store for PgStore {
         parts: &[(String, Partition)],
         history: &[HistoryEntry],
         fresh_locations: bool,
-    ) -> Result<Vec<Partition>> {
+    ) -> Result<Vec<Placement>> {
         let mut tx = self.begin().await?;
         let table_id = partition_table_id(&mut tx, db_name, table, true).await?;
         if fresh_locations {
@@ -1116,18 +1198,12 @@ impl Store for PgStore {
                 .map_err(db("alter partitions: table lock"))?;
         }
         let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
-        let rows = partitions_named(&mut tx, table_id, &names, true).await?;
-        let shapes = load_shapes(&mut tx, &rows).await?;
-        let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let (id, name) = (row.id, row.part_name.clone());
-            current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
-        }
+        let current = placements_named(&mut tx, table_id, &names).await?;
         if let Some((missing, _)) = parts.iter().find(|(name, _)| !current.contains_key(name)) {
             return Err(partitions::not_found_for_alter(db_name, table, missing));
         }
         let history =
-            partitions::complete_swap_history(history, |name| current.get(name).map(|(_, p)| p.sd.location.clone()));
+            partitions::complete_swap_history(history, |name| current.get(name).map(|(_, p)| p.location.clone()));
         if fresh_locations {
             check_fresh_locations(&mut tx, table_id, db_name, table, &history).await?;
         }

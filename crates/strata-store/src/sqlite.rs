@@ -26,7 +26,7 @@ use strata_core::{
 };
 
 use crate::{
-    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Store},
+    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Placement, Store},
     common::{
         self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
         to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
@@ -324,6 +324,24 @@ async fn partitions_named(conn: &mut SqliteConnection, table_id: i64, names: &[S
     .into_iter()
     .map(SqlitePartRow::decode)
     .collect()
+}
+
+/// The id and placement of the named partitions of a table.
+async fn placements_named(
+    conn: &mut SqliteConnection,
+    table_id: i64,
+    names: &[String],
+) -> Result<HashMap<String, (i64, Placement)>> {
+    let rows: Vec<(i64, String, Option<String>, i32)> = sqlx::query_as(
+        "SELECT p.id, p.part_name, p.location, p.create_time FROM partitions p WHERE p.table_id = $1 \
+         AND p.part_name IN (SELECT value FROM json_each($2))",
+    )
+    .bind(table_id)
+    .bind(to_json(names)?)
+    .fetch_all(conn)
+    .await
+    .map_err(db("read partitions"))?;
+    Ok(partitions::placements(rows))
 }
 
 /// The descriptor shapes the rows use, one query for all.
@@ -1051,23 +1069,17 @@ impl Store for SqliteStore {
         parts: &[(String, Partition)],
         history: &[HistoryEntry],
         fresh_locations: bool,
-    ) -> Result<Vec<Partition>> {
+    ) -> Result<Vec<Placement>> {
         // `BEGIN IMMEDIATE` serialises every writer, policy-checked swaps included.
         let mut tx = self.begin_write().await?;
         let table_id = partition_table_id(&mut tx, db_name, table).await?;
         let names: Vec<String> = parts.iter().map(|(name, _)| name.clone()).collect();
-        let rows = partitions_named(&mut tx, table_id, &names).await?;
-        let shapes = load_shapes(&mut tx, &rows).await?;
-        let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let (id, name) = (row.id, row.part_name.clone());
-            current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
-        }
+        let current = placements_named(&mut tx, table_id, &names).await?;
         if let Some((missing, _)) = parts.iter().find(|(name, _)| !current.contains_key(name)) {
             return Err(partitions::not_found_for_alter(db_name, table, missing));
         }
         let history =
-            partitions::complete_swap_history(history, |name| current.get(name).map(|(_, p)| p.sd.location.clone()));
+            partitions::complete_swap_history(history, |name| current.get(name).map(|(_, p)| p.location.clone()));
         if fresh_locations {
             check_fresh_locations(&mut tx, table_id, db_name, table, &history).await?;
         }
