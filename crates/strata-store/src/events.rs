@@ -122,48 +122,43 @@ fn sqlite_skip(types: &[String]) -> String {
 const EVENT_INSERT: &str = "INSERT INTO notification_log (event_id, event_time, event_type, catalog_name, db_name, \
      table_name, message, message_format)";
 
+/// Bind an event's columns as `$1`..`$7` of [`EVENT_INSERT`]`… SELECT s.id, $1, …, $7 FROM s`.
+macro_rules! bind_event {
+    ($query:expr, $e:expr) => {
+        $query
+            .bind($e.event_time.0)
+            .bind(&$e.event_type)
+            .bind(&$e.catalog_name)
+            .bind(&$e.db_name)
+            .bind(&$e.table_name)
+            .bind(&$e.message)
+            .bind(&$e.message_format)
+    };
+}
+
 /// One statement (one round trip, its own transaction): the sequence row's update takes its
 /// row lock, so concurrent appends commit their ids in order.
 async fn append_pg(store: &PgStore, e: &NotificationEvent) -> Result<i64> {
-    sqlx::query_scalar(&format!(
+    let sql = format!(
         "WITH s AS (UPDATE notification_sequence SET next_event_id = next_event_id + 1 WHERE id = 1 \
          RETURNING next_event_id - 1 AS id) \
          {EVENT_INSERT} SELECT s.id, $1, $2, $3, $4, $5, $6, $7 FROM s RETURNING event_id"
-    ))
-    .bind(e.event_time.0)
-    .bind(&e.event_type)
-    .bind(&e.catalog_name)
-    .bind(&e.db_name)
-    .bind(&e.table_name)
-    .bind(&e.message)
-    .bind(&e.message_format)
-    .fetch_one(store.pool())
-    .await
-    .map_err(db("append event"))
+    );
+    bind_event!(sqlx::query_scalar(&sql), e).fetch_one(store.pool()).await.map_err(db("append event"))
 }
 
 /// SQLite cannot write inside a `WITH`: the sequence and the log in one write transaction.
 async fn append_sqlite(store: &SqliteStore, e: &NotificationEvent) -> Result<i64> {
     let mut tx = begin_sqlite(store).await?;
-    let id: i64 = sqlx::query_scalar(
-        "UPDATE notification_sequence SET next_event_id = next_event_id + 1 WHERE id = 1 \
-         RETURNING next_event_id - 1",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db("append event: sequence"))?;
-    sqlx::query(&format!("{EVENT_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-        .bind(id)
-        .bind(e.event_time.0)
-        .bind(&e.event_type)
-        .bind(&e.catalog_name)
-        .bind(&e.db_name)
-        .bind(&e.table_name)
-        .bind(&e.message)
-        .bind(&e.message_format)
+    sqlx::query("UPDATE notification_sequence SET next_event_id = next_event_id + 1 WHERE id = 1")
         .execute(&mut *tx)
         .await
-        .map_err(db("append event"))?;
+        .map_err(db("append event: sequence"))?;
+    let sql = format!(
+        "{EVENT_INSERT} SELECT s.id, $1, $2, $3, $4, $5, $6, $7 \
+         FROM (SELECT next_event_id - 1 AS id FROM notification_sequence WHERE id = 1) AS s RETURNING event_id"
+    );
+    let id = bind_event!(sqlx::query_scalar(&sql), e).fetch_one(&mut *tx).await.map_err(db("append event"))?;
     tx.commit().await.map_err(db("append event: commit"))?;
     Ok(id)
 }
