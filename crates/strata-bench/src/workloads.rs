@@ -334,18 +334,19 @@ pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, full_objects_max: usi
     // Calls that touch 1,000 partitions of the big table: their cost should not grow with it.
     let picked: Vec<String> =
         (0..1000.min(n)).map(|k| format!("ds={}", client::part_value(k * (n / 1000).max(1)))).collect();
+    let count = picked.len();
     let start = Instant::now();
-    let mut some = c.get_partitions_by_names(ctx.db.clone(), table.clone(), picked.clone()).map_err(e)?;
-    rows.push((format!("get_partitions_by_names, {} of {n}", thousands(picked.len())), start.elapsed().as_secs_f64()));
-    if some.len() != picked.len() {
-        return Err(format!("expected {} partitions, got {}", picked.len(), some.len()));
+    let mut some = c.get_partitions_by_names(ctx.db.clone(), table.clone(), picked).map_err(e)?;
+    rows.push((format!("get_partitions_by_names, {} of {n}", thousands(count)), start.elapsed().as_secs_f64()));
+    if some.len() != count {
+        return Err(format!("expected {count} partitions, got {}", some.len()));
     }
     for p in &mut some {
         swap_location(p, 1);
     }
     let start = Instant::now();
     c.alter_partitions(ctx.db.clone(), table.clone(), some).map_err(e)?;
-    rows.push((format!("alter_partitions (swaps), {} of {n}", thousands(picked.len())), start.elapsed().as_secs_f64()));
+    rows.push((format!("alter_partitions (swaps), {} of {n}", thousands(count)), start.elapsed().as_secs_f64()));
     let filter = format!("ds >= \"{}\" and ds < \"{}\"", client::part_value(n / 2), client::part_value(n / 2 + 1000));
     let start = Instant::now();
     let ranged = c.get_partitions_by_filter(ctx.db.clone(), table.clone(), filter, -1).map_err(e)?;

@@ -502,10 +502,8 @@ impl Catalog {
                     .into_iter()
                     .zip(stored)
                     .map(|((_, mut part), old)| {
+                        part.sd.location = old.kept_location(&part).map(str::to_string);
                         part.create_time = old.create_time;
-                        if part.sd.location.is_none() {
-                            part.sd.location = old.location;
-                        }
                         part
                     })
                     .collect();

@@ -24,6 +24,16 @@ pub struct Placement {
     pub create_time: EpochSeconds,
 }
 
+impl Placement {
+    /// The location a partition stored here keeps when altered to `new`: the new definition's,
+    /// or this one when the new definition names none (blank counts as none). The creation time
+    /// is always kept.
+    #[must_use]
+    pub fn kept_location<'a>(&'a self, new: &'a Partition) -> Option<&'a str> {
+        new.sd.location.as_deref().filter(|l| !l.trim().is_empty()).or(self.location.as_deref())
+    }
+}
+
 /// Options of [`Store::alter_table`].
 #[derive(Debug, Clone, Default)]
 pub struct AlterTableOptions {

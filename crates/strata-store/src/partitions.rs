@@ -63,13 +63,6 @@ pub(crate) fn placements(rows: Vec<(i64, String, Option<String>, i32)>) -> HashM
         .collect()
 }
 
-/// Where an altered partition is stored and since when: the new definition's location, or the
-/// stored one when the new definition names none; always the stored creation time.
-pub(crate) fn altered_placement<'a>(new: &'a Partition, stored: &'a Placement) -> (Option<&'a str>, i32) {
-    let location = new.sd.location.as_deref().filter(|l| !l.trim().is_empty()).or(stored.location.as_deref());
-    (location, stored.create_time.0)
-}
-
 /// `NoSuchObject` of `drop_partitions` and `rename_partition` for a missing partition.
 pub(crate) fn doesnt_exist(name: &str) -> CatalogError {
     CatalogError::NoSuchObject(format!("Partition doesn't exist. {name}"))

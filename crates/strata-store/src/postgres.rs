@@ -116,55 +116,53 @@ async fn intern_descriptor(conn: &mut PgConnection, shape_hash: &str, shape_json
 
 /// A few history rows: one `INSERT … SELECT FROM UNNEST` (one round trip, where `COPY` needs two).
 async fn insert_history_rows(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Result<()> {
-    for chunk in entries.chunks(PG_CHUNK) {
-        let n = chunk.len();
-        let (mut operation, mut db_name, mut table_name) =
-            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-        let (mut partition_name, mut partition_values, mut batch_id) =
-            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-        let (mut previous, mut new, mut actor) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-        let (mut client_addr, mut request_id, mut at_millis) =
-            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-        for e in chunk {
-            operation.push(e.operation.as_str());
-            db_name.push(e.db_name.as_str());
-            table_name.push(e.table_name.as_str());
-            partition_name.push(e.partition_name.as_deref());
-            partition_values.push(e.partition_values.as_ref().map(to_json).transpose()?);
-            batch_id.push(e.batch_id.as_deref());
-            previous.push(e.previous_location.as_deref());
-            new.push(e.new_location.as_deref());
-            actor.push(e.actor.as_str());
-            client_addr.push(e.client_addr.as_str());
-            request_id.push(e.request_id.as_str());
-            at_millis.push(e.at_millis);
-        }
-        sqlx::query(
-            "INSERT INTO location_history (operation, db_name, table_name, partition_name, partition_values, \
-             batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) \
-             SELECT u.operation, u.db_name, u.table_name, u.partition_name, u.partition_values, u.batch_id, \
-             u.previous_location, u.new_location, u.actor, u.client_addr, u.request_id, u.at_millis \
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-             $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) WITH ORDINALITY \
-             AS u(operation, db_name, table_name, partition_name, partition_values, batch_id, previous_location, \
-             new_location, actor, client_addr, request_id, at_millis, ord) ORDER BY u.ord",
-        )
-        .bind(&operation)
-        .bind(&db_name)
-        .bind(&table_name)
-        .bind(&partition_name)
-        .bind(&partition_values)
-        .bind(&batch_id)
-        .bind(&previous)
-        .bind(&new)
-        .bind(&actor)
-        .bind(&client_addr)
-        .bind(&request_id)
-        .bind(&at_millis)
-        .execute(&mut *conn)
-        .await
-        .map_err(db("insert history"))?;
+    let n = entries.len();
+    let (mut operation, mut db_name, mut table_name) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut partition_name, mut partition_values, mut batch_id) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut previous, mut new, mut actor) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut client_addr, mut request_id, mut at_millis) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for e in entries {
+        operation.push(e.operation.as_str());
+        db_name.push(e.db_name.as_str());
+        table_name.push(e.table_name.as_str());
+        partition_name.push(e.partition_name.as_deref());
+        partition_values.push(e.partition_values.as_ref().map(to_json).transpose()?);
+        batch_id.push(e.batch_id.as_deref());
+        previous.push(e.previous_location.as_deref());
+        new.push(e.new_location.as_deref());
+        actor.push(e.actor.as_str());
+        client_addr.push(e.client_addr.as_str());
+        request_id.push(e.request_id.as_str());
+        at_millis.push(e.at_millis);
     }
+    sqlx::query(
+        "INSERT INTO location_history (operation, db_name, table_name, partition_name, partition_values, \
+         batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) \
+         SELECT u.operation, u.db_name, u.table_name, u.partition_name, u.partition_values, u.batch_id, \
+         u.previous_location, u.new_location, u.actor, u.client_addr, u.request_id, u.at_millis \
+         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+         $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) WITH ORDINALITY \
+         AS u(operation, db_name, table_name, partition_name, partition_values, batch_id, previous_location, \
+         new_location, actor, client_addr, request_id, at_millis, ord) ORDER BY u.ord",
+    )
+    .bind(&operation)
+    .bind(&db_name)
+    .bind(&table_name)
+    .bind(&partition_name)
+    .bind(&partition_values)
+    .bind(&batch_id)
+    .bind(&previous)
+    .bind(&new)
+    .bind(&actor)
+    .bind(&client_addr)
+    .bind(&request_id)
+    .bind(&at_millis)
+    .execute(&mut *conn)
+    .await
+    .map_err(db("insert history"))?;
     Ok(())
 }
 
@@ -217,7 +215,7 @@ async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Re
         return Err(db("insert history")(e));
     }
     copy.finish().await.map_err(db("insert history"))?;
-    // What the history costs a write (the figure docs/benchmarks.md reports).
+    // What the history costs a large write (`RUST_LOG=strata_store=debug`).
     tracing::debug!(rows = entries.len(), elapsed_us = started.elapsed().as_micros(), "history appended");
     Ok(())
 }
@@ -363,6 +361,13 @@ async fn check_fresh_locations(
     partitions::check_fresh_locations(db_name, table, swaps, &live, &past)
 }
 
+/// `FROM partitions p` restricted to table `$1` and the names in `$2`, in name order: a join on
+/// the unnested names (not `= ANY($2)`, which PostgreSQL may evaluate by scanning the array for
+/// every row: quadratic for thousands of names).
+const NAMED_PARTITIONS: &str = "FROM partitions p \
+     JOIN (SELECT DISTINCT unnest($2::text[]) AS name) AS wanted ON p.part_name = wanted.name COLLATE \"C\" \
+     WHERE p.table_id = $1 ORDER BY p.part_name";
+
 /// The named partitions of a table, by name; locked for update when `for_update`.
 async fn partitions_named(
     conn: &mut PgConnection,
@@ -371,21 +376,15 @@ async fn partitions_named(
     for_update: bool,
 ) -> Result<Vec<PartRow>> {
     let lock = if for_update { " FOR UPDATE OF p" } else { "" };
-    Ok(sqlx::query_as::<_, PgPartRow>(&format!(
-        // A join on the unnested names (not `= ANY($2)`, which PostgreSQL may evaluate by scanning
-        // the array for every row: quadratic for thousands of names).
-        "SELECT {PART_COLUMNS} FROM partitions p \
-         JOIN (SELECT DISTINCT unnest($2::text[]) AS name) AS wanted ON p.part_name = wanted.name COLLATE \"C\" \
-         WHERE p.table_id = $1 ORDER BY p.part_name{lock}"
-    ))
-    .bind(table_id)
-    .bind(names)
-    .fetch_all(conn)
-    .await
-    .map_err(db("read partitions"))?
-    .into_iter()
-    .map(PartRow::from)
-    .collect())
+    Ok(sqlx::query_as::<_, PgPartRow>(&format!("SELECT {PART_COLUMNS} {NAMED_PARTITIONS}{lock}"))
+        .bind(table_id)
+        .bind(names)
+        .fetch_all(conn)
+        .await
+        .map_err(db("read partitions"))?
+        .into_iter()
+        .map(PartRow::from)
+        .collect())
 }
 
 /// The id and placement of the named partitions of a table, locked for update.
@@ -394,11 +393,9 @@ async fn placements_named(
     table_id: i64,
     names: &[String],
 ) -> Result<HashMap<String, (i64, Placement)>> {
-    let rows: Vec<(i64, String, Option<String>, i32)> = sqlx::query_as(
-        "SELECT p.id, p.part_name, p.location, p.create_time FROM partitions p \
-         JOIN (SELECT DISTINCT unnest($2::text[]) AS name) AS wanted ON p.part_name = wanted.name COLLATE \"C\" \
-         WHERE p.table_id = $1 ORDER BY p.part_name FOR UPDATE OF p",
-    )
+    let rows: Vec<(i64, String, Option<String>, i32)> = sqlx::query_as(&format!(
+        "SELECT p.id, p.part_name, p.location, p.create_time {NAMED_PARTITIONS} FOR UPDATE OF p"
+    ))
     .bind(table_id)
     .bind(names)
     .fetch_all(conn)
@@ -1214,11 +1211,9 @@ impl Store for PgStore {
         let (mut ids, mut sds, mut locations, mut created, mut accessed, mut params) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for r in &batch.rows {
-            let (id, stored) = &current[r.name];
-            let id = *id;
+            let &(id, ref stored) = &current[r.name];
             let at = *slot.entry(id).or_insert(ids.len());
-            let (location, create_time) = partitions::altered_placement(r.part, stored);
-            let row = (sd_ids[r.shape], location, create_time, r.part.last_access_time.0);
+            let row = (sd_ids[r.shape], stored.kept_location(r.part), stored.create_time.0, r.part.last_access_time.0);
             if at == ids.len() {
                 ids.push(id);
                 sds.push(row.0);

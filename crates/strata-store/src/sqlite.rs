@@ -1088,15 +1088,14 @@ impl Store for SqliteStore {
         // In input order: when a name repeats, its last definition wins.
         for r in &batch.rows {
             let (id, stored) = &current[r.name];
-            let (location, create_time) = partitions::altered_placement(r.part, stored);
             sqlx::query(
                 "UPDATE partitions SET sd_id = $2, location = $3, create_time = $4, last_access_time = $5, \
                  parameters = $6 WHERE id = $1",
             )
             .bind(id)
             .bind(sd_ids[r.shape])
-            .bind(location)
-            .bind(create_time)
+            .bind(stored.kept_location(r.part))
+            .bind(stored.create_time.0)
             .bind(r.part.last_access_time.0)
             .bind(&r.parameters)
             .execute(&mut *tx)
