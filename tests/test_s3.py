@@ -156,3 +156,75 @@ def test_batches_rollback_retained_moves_undrop_and_gc_on_s3(s3_server, client, 
     cli(s3_server, aws_env, "gc", "--older-than", "0s", "--table", name, "--apply", "--json")
     assert keys(s3, key_of(b2)) == []
     assert keys(s3, key_of(b1)) == [key_of(b1) + "/part-00000"]
+
+
+def test_moves_to_the_retained_area_are_journalled_and_resumable_on_s3(s3_server, client, s3, aws_env):
+    """A drop's move is recorded before and after; moves left open by a server that stopped in
+    the middle (simulated by writing the journal and S3 as a crash would leave them) are undone
+    when their change did not commit and finished when it did, by `strata moves --resume`."""
+    import sqlite3
+
+    db = f"mvdb_{uuid.uuid4().hex[:8]}"
+    client.create_database(Database(name=db, description=None, locationUri=None, parameters={},
+                                    ownerName="t", ownerType=PrincipalType.USER))
+    client.create_table(make_table(db, "events", partition_keys=(("ds", "string"),)))
+    t = client.get_table(db, "events")
+
+    def add(day):
+        sd = copy.deepcopy(t.sd)
+        sd.location = None
+        p = RawClient.add_partition(client, Partition(values=[day], dbName=db, tableName="events", sd=sd,
+                                                      parameters={}, createTime=0, lastAccessTime=0))
+        for i in range(2):
+            s3.put_object(Bucket=BUCKET, Key=f"{key_of(p.sd.location)}/part-{i:05d}", Body=f"{day},{i}\n".encode())
+        return p.sd.location
+
+    # A normal drop: one move, recorded as started and then done, nothing left open.
+    loc_a = add("a")
+    client.drop_partition(db, "events", ["a"], True)
+    moved = [m for m in json.loads(cli(s3_server, aws_env, "moves", "--all", "--json").stdout)
+             if m["from_location"] == loc_a]
+    assert len(moved) == 1 and moved[0]["state"] == "done", moved
+    assert keys(s3, key_of(loc_a)) == []
+    assert [k.rsplit("/", 1)[1] for k in keys(s3, key_of(moved[0]["to_location"]))] == ["part-00000", "part-00001"]
+    assert json.loads(cli(s3_server, aws_env, "moves", "--json").stdout) == []
+
+    # Crash 1: a drop of ds=b stopped during the copy (one of two objects copied), before its
+    # metadata change committed: the partition still points at its data.
+    loc_b = add("b")
+    to_b = f"s3://{BUCKET}/wh/.retained/{db}.db/events/ds=b/crash-1"
+    s3.copy_object(Bucket=BUCKET, Key=f"{key_of(to_b)}/part-00000",
+                   CopySource={"Bucket": BUCKET, "Key": f"{key_of(loc_b)}/part-00000"})
+    # Crash 2: a drop of ds=c committed (its history row is there) but stopped while deleting
+    # the sources: both objects copied, one source left.
+    loc_c = add("c")
+    to_c = f"s3://{BUCKET}/wh/.retained/{db}.db/events/ds=c/crash-2"
+    for i in range(2):
+        s3.copy_object(Bucket=BUCKET, Key=f"{key_of(to_c)}/part-{i:05d}",
+                       CopySource={"Bucket": BUCKET, "Key": f"{key_of(loc_c)}/part-{i:05d}"})
+    s3.delete_object(Bucket=BUCKET, Key=f"{key_of(loc_c)}/part-00000")
+    path = s3_server.database_url.removeprefix("sqlite://")
+    with sqlite3.connect(path) as conn:
+        for frm, to in ((loc_b, to_b), (loc_c, to_c)):
+            conn.execute("INSERT INTO storage_moves (from_location, to_location, request_id, state, started_millis) "
+                         "VALUES (?, ?, 'crashed', 'started', 1)", (frm, to))
+        conn.execute("INSERT INTO location_history (operation, db_name, table_name, partition_name, "
+                     "previous_location, new_location, at_millis) VALUES ('drop_partition', ?, 'events', 'ds=c', "
+                     "?, ?, 1)", (db, loc_c, to_c))
+
+    listed = json.loads(cli(s3_server, aws_env, "moves", "--json").stdout)
+    assert [(m["from_location"], m["state"]) for m in listed] == [(loc_b, "started"), (loc_c, "started")]
+    out = json.loads(cli(s3_server, aws_env, "moves", "--resume", "--min-age", "0s", "--json").stdout)
+    assert [(o["from_location"], o["action"], o["error"]) for o in out] == [
+        (loc_b, "moved back", None), (loc_c, "finished", None)]
+
+    # ds=b is whole where its partition points, nothing left in the retained area.
+    assert [k.rsplit("/", 1)[1] for k in keys(s3, key_of(loc_b))] == ["part-00000", "part-00001"]
+    assert keys(s3, key_of(to_b)) == []
+    assert client.get_partition(db, "events", ["b"]).sd.location == loc_b
+    # ds=c's move is finished: everything at the retained location, nothing at the source.
+    assert [k.rsplit("/", 1)[1] for k in keys(s3, key_of(to_c))] == ["part-00000", "part-00001"]
+    assert keys(s3, key_of(loc_c)) == []
+    assert json.loads(cli(s3_server, aws_env, "moves", "--json").stdout) == []
+    states = {m["from_location"]: m["state"] for m in json.loads(cli(s3_server, aws_env, "moves", "--all", "--json").stdout)}
+    assert (states[loc_b], states[loc_c]) == ("undone", "done")

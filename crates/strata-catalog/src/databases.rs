@@ -9,7 +9,7 @@ use strata_core::{
     CatalogError, Result,
 };
 
-use crate::{retain::Retained, Catalog};
+use crate::Catalog;
 
 impl Catalog {
     /// Create a database. A missing location becomes `<warehouse>/<name>.db`; its directory is
@@ -80,55 +80,46 @@ impl Catalog {
             return Err(CatalogError::InvalidOperation(msg::database_not_empty_tables(&name)));
         }
         // -- RETAIN DATA --
-        let mut moved: Vec<Retained> = Vec::new();
         let mut history = Vec::new();
+        let mut moves = Vec::new();
         if delete_data {
+            // Tables outside the database directory move on their own, the rest with it.
             for t in tables.iter().filter(|t| owns_data(t)) {
                 let Some(dir) = t.location() else { continue };
                 let mut row = Self::history(actor, history_op::DROP_TABLE, &name, &t.name);
                 row.previous_location = Some(dir.to_string());
                 if !location::is_within(dir, &db.location) {
-                    match self.retain_table_dir(dir, &name, &t.name, None).await {
-                        Ok(Some(m)) => {
-                            row.new_location = Some(m.to.clone());
-                            moved.push(m);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            self.restore(&moved).await;
-                            return Err(e);
-                        }
-                    }
+                    moves.push((history.len(), dir.to_string(), self.retained_dir(&name, &t.name, None)));
                 }
                 history.push(row);
             }
             let mut row = Self::history(actor, history_op::DROP_DATABASE, &name, "");
             row.previous_location = Some(db.location.clone());
-            match self.retain_database_dir(&db.location, &name).await {
-                Ok(Some(m)) => {
-                    // Tables inside the database directory moved along with it.
-                    for h in history.iter_mut().filter(|h| h.new_location.is_none()) {
-                        if let Some(prev) = &h.previous_location {
-                            h.new_location =
-                                Some(format!("{}{}", m.to, &prev[location::trim_trailing_slash(&m.from).len()..]));
-                        }
-                    }
-                    row.new_location = Some(m.to.clone());
-                    moved.push(m);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    self.restore(&moved).await;
-                    return Err(e);
-                }
-            }
+            moves.push((history.len(), db.location.clone(), self.retained_database_dir(&name)));
             history.push(row);
         }
-        // -- STORE --
-        if let Err(e) = self.store.drop_database(&name, cascade, &history).await {
-            self.restore(&moved).await;
-            return Err(e);
+        let (index, moves): (Vec<usize>, Vec<(String, String)>) =
+            moves.into_iter().map(|(i, from, to)| (i, (from, to))).unzip();
+        let (retention, went) = self.retain_dirs(actor, moves).await?;
+        for (i, to) in index.into_iter().zip(went) {
+            history[i].new_location = to;
         }
+        // Tables inside the database directory moved along with it.
+        if let Some(db_row) = history.last().filter(|h| h.operation == history_op::DROP_DATABASE) {
+            if let (Some(from), Some(to)) = (db_row.previous_location.clone(), db_row.new_location.clone()) {
+                for h in
+                    history.iter_mut().filter(|h| h.operation == history_op::DROP_TABLE && h.new_location.is_none())
+                {
+                    if let Some(prev) = h.previous_location.as_deref().filter(|p| location::is_within(p, &from)) {
+                        h.new_location = Some(format!("{to}{}", &prev[location::trim_trailing_slash(&from).len()..]));
+                    }
+                }
+            }
+        }
+        // -- STORE --
+        let result = self.store.drop_database(&name, cascade, &history).await;
+        self.settle(retention, result.is_ok()).await;
+        result?;
         for t in &tables {
             self.on_drop_table(t).await;
         }

@@ -654,41 +654,33 @@ impl Catalog {
         if wanted.iter().any(|w| !current_names.contains(w)) {
             return Err(CatalogError::NoSuchObject("Some partitions to drop are missing".to_string()));
         }
-        let mut moved = Vec::new();
         let mut history = Vec::with_capacity(current.len());
+        // (index in `history`, directory, where it goes) of the data to retain.
+        let mut plans = Vec::new();
         for part in &current {
             let name = Self::partition_name(&t, &part.values)?;
             let mut h = Self::partition_history(actor, op, &name, part);
             h.previous_location.clone_from(&part.sd.location);
             if delete_data && owns_data(&t) {
                 if let Some(dir) = part.sd.location.as_deref() {
-                    match self.retain_table_dir(dir, &t.db_name, &t.name, Some(&name)).await {
-                        Ok(Some(m)) => {
-                            h.new_location = Some(m.to.clone());
-                            moved.push(m);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            self.restore(&moved).await;
-                            return Err(e);
-                        }
-                    }
+                    plans.push((history.len(), dir.to_string(), self.retained_dir(&t.db_name, &t.name, Some(&name))));
                 }
             }
             history.push(h);
         }
+        let (index, moves): (Vec<usize>, Vec<(String, String)>) =
+            plans.into_iter().map(|(i, from, to)| (i, (from, to))).unzip();
+        let (retention, went) = self.retain_dirs(actor, moves).await?;
+        for (i, to) in index.into_iter().zip(went) {
+            history[i].new_location = to;
+        }
         let canonical: Vec<String> =
             current.iter().map(|p| Self::partition_name(&t, &p.values)).collect::<Result<_>>()?;
-        match self.store.drop_partitions(&t.db_name, &t.name, &canonical, &history).await {
-            Ok(dropped) => {
-                self.on_drop_partition(&t.db_name, &t.name, &dropped).await;
-                Ok(dropped)
-            }
-            Err(e) => {
-                self.restore(&moved).await;
-                Err(e)
-            }
-        }
+        let result = self.store.drop_partitions(&t.db_name, &t.name, &canonical, &history).await;
+        self.settle(retention, result.is_ok()).await;
+        let dropped = result?;
+        self.on_drop_partition(&t.db_name, &t.name, &dropped).await;
+        Ok(dropped)
     }
 
     /// Drop one partition by values.

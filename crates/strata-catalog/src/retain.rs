@@ -1,7 +1,18 @@
 //! Never delete: where Apache HMS would delete a directory, Strata moves it to the retained area
 //! under the warehouse (a `.`-prefixed directory engines skip) and records where it went.
+//!
+//! Every move to the retained area is journalled (`storage_moves`): recorded as started before
+//! any data moves, closed as done once the change that needed it committed, or undone when the
+//! change failed and the data went back. On S3 a move is copy-then-delete object by object, so a
+//! server stopped halfway leaves started moves behind; [`Catalog::resume_moves`] (`strata moves
+//! --resume`) finishes each one whose change committed (its history row, written in the change's
+//! transaction, has the same previous and new location) and moves the others back.
 
-use strata_core::{location, time, Result};
+use std::time::Duration;
+
+use serde::Serialize;
+use strata_core::{location, model::Actor, time, Result};
+use strata_store::moves::{move_state, StorageMove};
 
 use crate::Catalog;
 
@@ -12,8 +23,8 @@ fn stamp() -> String {
     format!("{}-{}", time::compact_utc(secs), &suffix[..8])
 }
 
-/// A directory that was moved to the retained area (so the move can be undone if the metadata
-/// change that needed it fails).
+/// A directory that was moved (so the move can be undone if the metadata change that needed it
+/// fails).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retained {
     /// Where the data was.
@@ -22,44 +33,159 @@ pub struct Retained {
     pub to: String,
 }
 
+/// The journalled moves of one change: closed together by [`Catalog::settle`].
+#[derive(Debug, Default)]
+#[must_use = "a retention must be settled once the change it belongs to committed or failed"]
+pub(crate) struct Retention {
+    /// Journal ids of every recorded move.
+    ids: Vec<i64>,
+    /// What actually moved, with its journal id.
+    moved: Vec<(i64, Retained)>,
+}
+
+/// What `strata moves --resume` did with one open move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MoveOutcome {
+    /// The journalled move.
+    #[serde(flatten)]
+    pub entry: StorageMove,
+    /// `finished`, `moved back` or `failed`.
+    pub action: &'static str,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
 impl Catalog {
-    /// Move a table's (or partition's) directory to the retained area. `None` when there was
-    /// nothing to move.
-    pub(crate) async fn retain_table_dir(
+    /// Where a table's (or partition's) directory goes in the retained area.
+    pub(crate) fn retained_dir(&self, db: &str, table: &str, partition: Option<&str>) -> String {
+        location::retained_location(self.warehouse(), db, table, partition, &stamp())
+    }
+
+    /// Where a database's own directory goes in the retained area.
+    pub(crate) fn retained_database_dir(&self, db: &str) -> String {
+        location::retained_database_location(self.warehouse(), db, &stamp())
+    }
+
+    /// Move directories `(from, to)` to the retained area: all recorded in the journal first (one
+    /// write), then moved one by one. Returns the retention to settle and, per move, where the
+    /// data went (`None`: nothing was there, or `from` is the warehouse root, which never moves).
+    /// If a move fails, what moved is moved back and the error returned.
+    pub(crate) async fn retain_dirs(
         &self,
-        dir: &str,
-        db: &str,
-        table: &str,
-        partition: Option<&str>,
-    ) -> Result<Option<Retained>> {
-        let to = location::retained_location(self.warehouse(), db, table, partition, &stamp());
-        self.move_dir(dir, to).await
-    }
-
-    /// Move a database's own directory to the retained area.
-    pub(crate) async fn retain_database_dir(&self, dir: &str, db: &str) -> Result<Option<Retained>> {
-        let to = location::retained_database_location(self.warehouse(), db, &stamp());
-        self.move_dir(dir, to).await
-    }
-
-    async fn move_dir(&self, from: &str, to: String) -> Result<Option<Retained>> {
-        if location::trim_trailing_slash(from) == self.warehouse() {
-            // Never move the warehouse root itself.
-            return Ok(None);
+        actor: &Actor,
+        plans: Vec<(String, String)>,
+    ) -> Result<(Retention, Vec<Option<String>>)> {
+        // The warehouse root itself never moves.
+        let movable = |from: &str| location::trim_trailing_slash(from) != self.warehouse();
+        let journalled: Vec<(String, String)> = plans.iter().filter(|(from, _)| movable(from)).cloned().collect();
+        let mut retention = Retention::default();
+        let mut went = Vec::with_capacity(plans.len());
+        if journalled.is_empty() {
+            went.resize(plans.len(), None);
+            return Ok((retention, went));
         }
-        if self.storage.rename(from, &to).await? {
-            Ok(Some(Retained { from: from.to_string(), to }))
+        retention.ids = self.store.record_moves(&actor.request_id, &journalled, time::now_millis()).await?;
+        let mut ids = retention.ids.clone().into_iter();
+        for (from, to) in plans {
+            if !movable(&from) {
+                went.push(None);
+                continue;
+            }
+            let id = ids.next().unwrap_or_default();
+            match self.storage.rename(&from, &to).await {
+                Ok(true) => {
+                    went.push(Some(to.clone()));
+                    retention.moved.push((id, Retained { from, to }));
+                }
+                Ok(false) => went.push(None),
+                Err(e) => {
+                    // A copy-then-delete move may have copied part of the data: move it back too.
+                    retention.moved.push((id, Retained { from, to }));
+                    self.settle(retention, false).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok((retention, went))
+    }
+
+    /// Close a retention. `committed`: the change that needed the moves is stored, so they are
+    /// done. Otherwise the data goes back where it was and the moves are undone; a move that
+    /// cannot go back stays open for `strata moves --resume`.
+    pub(crate) async fn settle(&self, retention: Retention, committed: bool) {
+        let Retention { ids, moved } = retention;
+        if ids.is_empty() {
+            return;
+        }
+        let (state, detail, closed) = if committed {
+            (move_state::DONE, "moved", ids)
         } else {
-            Ok(None)
+            let mut stuck = Vec::new();
+            for (id, m) in moved.iter().rev() {
+                if let Err(e) = self.storage.rename(&m.to, &m.from).await {
+                    tracing::error!(error = %e, from = %m.to, to = %m.from, "could not move retained data back");
+                    stuck.push(*id);
+                }
+            }
+            let closed = ids.into_iter().filter(|id| !stuck.contains(id)).collect();
+            (move_state::UNDONE, "moved back: the change failed", closed)
+        };
+        if let Err(e) = self.store.finish_moves(&closed, state, detail, time::now_millis()).await {
+            // The moves stay open; `strata moves --resume` closes them the same way.
+            tracing::warn!(error = %e, moves = closed.len(), "could not close journalled moves");
         }
     }
 
-    /// Put moved directories back (the metadata change they belonged to failed).
+    /// Put moved directories back (the metadata change they belonged to failed). For moves that
+    /// are not to the retained area (exchanged partitions), which are not journalled.
     pub(crate) async fn restore(&self, moved: &[Retained]) {
         for m in moved.iter().rev() {
             if let Err(e) = self.storage.rename(&m.to, &m.from).await {
                 tracing::error!(error = %e, from = %m.to, to = %m.from, "could not move retained data back");
             }
         }
+    }
+
+    /// Journalled moves, oldest first: the open ones, or with `all` every one.
+    pub async fn moves(&self, all: bool) -> Result<Vec<StorageMove>> {
+        self.store.list_moves(all, i64::MAX).await
+    }
+
+    /// Finish or undo the open moves started at least `min_age` ago (a server stopped in the
+    /// middle of them). A move whose change committed is run again to the end (copies are
+    /// idempotent, sources deleted once all are copied); any other goes back to where it was.
+    /// Each move is closed in the journal; one that fails again stays open and is reported.
+    pub async fn resume_moves(&self, min_age: Duration) -> Result<Vec<MoveOutcome>> {
+        let age = i64::try_from(min_age.as_millis()).unwrap_or(i64::MAX);
+        let open = self.store.list_moves(false, time::now_millis().saturating_sub(age)).await?;
+        let mut outcomes = Vec::with_capacity(open.len());
+        for entry in open {
+            let committed = self.store.history_records_move(&entry.from_location, &entry.to_location).await?;
+            let (moved, state, action, detail) = if committed {
+                (
+                    self.storage.rename(&entry.from_location, &entry.to_location).await,
+                    move_state::DONE,
+                    "finished",
+                    "resumed: the change committed, move finished",
+                )
+            } else {
+                (
+                    self.storage.rename(&entry.to_location, &entry.from_location).await,
+                    move_state::UNDONE,
+                    "moved back",
+                    "resumed: the change did not commit, data moved back",
+                )
+            };
+            let outcome = match moved {
+                Ok(_) => {
+                    self.store.finish_moves(&[entry.id], state, detail, time::now_millis()).await?;
+                    tracing::info!(id = entry.id, from = %entry.from_location, to = %entry.to_location, action, "move resumed");
+                    MoveOutcome { entry, action, error: None }
+                }
+                Err(e) => MoveOutcome { entry, action: "failed", error: Some(e.message().to_string()) },
+            };
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
     }
 }

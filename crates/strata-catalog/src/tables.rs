@@ -273,54 +273,36 @@ impl Catalog {
         };
         let mut row = Self::history(actor, history_op::DROP_TABLE, &db, &name);
         row.previous_location.clone_from(&table.sd.location);
-        let mut moved = Vec::new();
         let mut rows = Vec::new();
+        let mut moves = Vec::new();
         if delete_data && owns_data(&table) {
             // Partitions whose directories lie outside the table's go to the retained area too
             // (Apache HMS deletes them).
             if !table.partition_keys.is_empty() {
-                let outside = self.partitions_outside(&table).await?;
-                for (part_name, dir) in outside {
+                for (part_name, dir) in self.partitions_outside(&table).await? {
                     let mut h = Self::history(actor, history_op::DROP_PARTITION, &db, &name);
                     h.partition_name = Some(part_name.clone());
                     h.previous_location = Some(dir.clone());
-                    match self.retain_table_dir(&dir, &db, &name, Some(&part_name)).await {
-                        Ok(Some(m)) => {
-                            h.new_location = Some(m.to.clone());
-                            moved.push(m);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            self.restore(&moved).await;
-                            return Err(e);
-                        }
-                    }
+                    moves.push((dir, self.retained_dir(&db, &name, Some(&part_name))));
                     rows.push(h);
                 }
             }
             if let Some(dir) = table.location() {
-                match self.retain_table_dir(dir, &db, &name, None).await {
-                    Ok(Some(m)) => {
-                        row.new_location = Some(m.to.clone());
-                        moved.push(m);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        self.restore(&moved).await;
-                        return Err(e);
-                    }
-                }
+                moves.push((dir.to_string(), self.retained_dir(&db, &name, None)));
             }
         }
+        let (retention, went) = self.retain_dirs(actor, moves).await?;
+        let mut went = went.into_iter();
+        for h in &mut rows {
+            h.new_location = went.next().flatten();
+        }
+        row.new_location = went.next().flatten();
         rows.push(row);
         let result = self.store.drop_table(&db, &name, &rows).await;
-        if result.is_ok() {
-            self.on_drop_table(&table).await;
-        }
-        if result.is_err() {
-            self.restore(&moved).await;
-        }
-        result
+        self.settle(retention, result.is_ok()).await;
+        result?;
+        self.on_drop_table(&table).await;
+        Ok(())
     }
 
     /// `(name, location)` of a table's partitions whose directories are not inside the table's.
@@ -373,33 +355,25 @@ impl Catalog {
                 }
             }
         }
-        let mut moved = Vec::new();
-        let mut rows = Vec::new();
-        for (part, dir) in &dirs {
+        let moves = dirs
+            .iter()
+            .map(|(part, dir)| (dir.clone(), self.retained_dir(&table.db_name, &table.name, part.as_deref())))
+            .collect();
+        let (retention, went) = self.retain_dirs(actor, moves).await?;
+        let mut rows = Vec::with_capacity(dirs.len());
+        for ((part, dir), to) in dirs.iter().zip(went) {
             let mut row = Self::history(actor, history_op::TRUNCATE_TABLE, &table.db_name, &table.name);
             row.partition_name.clone_from(part);
             row.previous_location = Some(dir.clone());
-            match self.retain_table_dir(dir, &table.db_name, &table.name, part.as_deref()).await {
-                Ok(Some(m)) => {
-                    row.new_location = Some(m.to.clone());
-                    moved.push(m);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    self.restore(&moved).await;
-                    return Err(e);
-                }
-            }
+            row.new_location = to;
             if let Err(e) = self.storage.mkdirs(dir).await {
                 tracing::warn!(error = %e, location = %dir, "could not re-create a truncated directory");
             }
             rows.push(row);
         }
-        if let Err(e) = self.store.append_history(&rows).await {
-            self.restore(&moved).await;
-            return Err(e);
-        }
-        Ok(())
+        let result = self.store.append_history(&rows).await;
+        self.settle(retention, result.is_ok()).await;
+        result
     }
 
     /// `get_fields`: the table's columns. A missing table is an `UnknownTable` error.

@@ -13,7 +13,7 @@ use strata_core::{
     Result,
 };
 
-use crate::{events::EventStore, functions::FunctionStore, stats::StatsStore, tags::TagStore};
+use crate::{events::EventStore, functions::FunctionStore, moves::MoveStore, stats::StatsStore, tags::TagStore};
 
 /// Where a partition is stored and since when (what an alter keeps or reports).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +98,9 @@ pub struct LockFilter {
 /// The catalog's persistence. Implemented for PostgreSQL and SQLite; both pass one
 /// conformance suite ([`crate::conformance`]).
 #[async_trait]
-pub trait Store: FunctionStore + StatsStore + EventStore + TagStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    FunctionStore + StatsStore + EventStore + TagStore + MoveStore + Send + Sync + std::fmt::Debug + 'static
+{
     /// `"postgres"` or `"sqlite"`.
     fn backend(&self) -> &'static str;
 

@@ -30,6 +30,7 @@ macro_rules! conformance_extra_tests {
             case_events,
             case_concurrent_events,
             case_tags,
+            case_storage_moves,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {
@@ -485,4 +486,55 @@ pub async fn case_tags(store: TestStore) {
     assert_eq!(store.delete_tag("db", "t", "v1").await.unwrap(), tag("v1", 100));
     assert!(matches!(store.delete_tag("db", "t", "v1").await, Err(CatalogError::NoSuchObject(_))));
     assert_eq!(store.list_tags("db", "t").await.unwrap(), vec![tag("v2", 200)]);
+}
+
+/// The move journal: moves recorded in order (more than one insert statement's worth), closed,
+/// listed open or all, and matched against the history.
+pub async fn case_storage_moves(store: TestStore) {
+    use crate::moves::move_state;
+    use strata_core::model::HistoryEntry;
+    let moves: Vec<(String, String)> =
+        (0..1_203).map(|i| (format!("s3://b/t/p={i}"), format!("s3://b/.retained/t/p={i}"))).collect();
+    let ids = store.record_moves("req-1", &moves, 1_000).await.unwrap();
+    assert_eq!(ids.len(), moves.len());
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids follow the order of the moves");
+    let open = store.list_moves(false, 1_001).await.unwrap();
+    assert_eq!(open.len(), moves.len());
+    assert_eq!(
+        (open[7].from_location.as_str(), open[7].to_location.as_str()),
+        (moves[7].0.as_str(), moves[7].1.as_str())
+    );
+    assert_eq!(open[7].id, ids[7]);
+    assert_eq!(
+        (open[0].state.as_str(), open[0].request_id.as_str(), open[0].started_millis),
+        (move_state::STARTED, "req-1", 1_000)
+    );
+    assert!(store.list_moves(false, 1_000).await.unwrap().is_empty(), "only moves started before the cut-off");
+
+    store.finish_moves(&ids[..1_200], move_state::DONE, "moved", 2_000).await.unwrap();
+    store.finish_moves(&ids[1_200..1_201], move_state::UNDONE, "moved back", 2_000).await.unwrap();
+    let open = store.list_moves(false, i64::MAX).await.unwrap();
+    assert_eq!(open.iter().map(|m| m.id).collect::<Vec<_>>(), ids[1_201..].to_vec());
+    let all = store.list_moves(true, 0).await.unwrap();
+    assert_eq!(all.len(), moves.len());
+    assert_eq!(
+        (all[0].state.as_str(), all[0].detail.as_str(), all[0].finished_millis),
+        (move_state::DONE, "moved", Some(2_000))
+    );
+    assert_eq!(all[1_200].state, move_state::UNDONE);
+
+    assert!(!store.history_records_move(&moves[0].0, &moves[0].1).await.unwrap());
+    let row = HistoryEntry {
+        operation: "drop_partition".into(),
+        db_name: "db".into(),
+        table_name: "t".into(),
+        partition_name: Some("p=0".into()),
+        previous_location: Some(moves[0].0.clone()),
+        new_location: Some(moves[0].1.clone()),
+        at_millis: 1_500,
+        ..HistoryEntry::default()
+    };
+    store.append_history(&[row]).await.unwrap();
+    assert!(store.history_records_move(&moves[0].0, &moves[0].1).await.unwrap());
+    assert!(!store.history_records_move(&moves[1].0, &moves[0].1).await.unwrap(), "both ends must match");
 }

@@ -19,6 +19,7 @@ pub mod conformance;
 pub mod conformance_extra;
 pub mod events;
 pub mod functions;
+pub mod moves;
 mod partitions;
 pub mod postgres;
 pub mod sqlite;

@@ -95,6 +95,23 @@ pub enum Admin {
     /// Write batches from outside the engines.
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// List moves to the retained area that did not finish (a server stopped in the middle of
+    /// one; on S3 a move is copy-then-delete); with --resume, finish or undo them.
+    Moves {
+        /// Finish each open move whose change committed, move the others' data back.
+        #[arg(long)]
+        resume: bool,
+        /// With --resume, only moves started at least this long ago (a running server may still
+        /// be busy with newer ones).
+        #[arg(long, value_name = "DURATION", default_value = "1h")]
+        min_age: humantime::Duration,
+        /// List every journalled move, finished ones too.
+        #[arg(long, conflicts_with = "resume")]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `strata batch …`.
@@ -327,6 +344,7 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
                 println!("{verb}: {} directories", listed.len());
             }
         }
+        Admin::Moves { resume, min_age, all, json } => moves(&catalog, resume, *min_age, all, json).await?,
         Admin::Batch(BatchCommand::New { table, partition, json }) => {
             let (db, t) = split_table(&table)?;
             let (loc, id) = catalog.new_batch_location(db, t, &partition).await?;
@@ -343,6 +361,60 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
         }
     }
     Ok(())
+}
+
+/// `strata moves`.
+async fn moves(catalog: &Catalog, resume: bool, min_age: std::time::Duration, all: bool, json: bool) -> AnyResult {
+    let rows: Vec<(strata_store::moves::StorageMove, String, Option<String>)> = if resume {
+        let outcomes = catalog.resume_moves(min_age).await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&outcomes)?);
+        }
+        let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+        if !json {
+            print_moves(outcomes.into_iter().map(|o| (o.entry, o.action.to_string(), o.error)).collect());
+        }
+        if failed > 0 {
+            return Err(format!("{failed} moves failed again and stay open; fix the cause and run again").into());
+        }
+        return Ok(());
+    } else {
+        catalog
+            .moves(all)
+            .await?
+            .into_iter()
+            .map(|m| {
+                let state = m.state.clone();
+                (m, state, None)
+            })
+            .collect()
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows.into_iter().map(|r| r.0).collect::<Vec<_>>())?);
+    } else {
+        print_moves(rows);
+    }
+    Ok(())
+}
+
+fn print_moves(rows: Vec<(strata_store::moves::StorageMove, String, Option<String>)>) {
+    if rows.is_empty() {
+        println!("no moves");
+        return;
+    }
+    let mut out = TextTable::new();
+    out.load_preset(UTF8_FULL_CONDENSED).set_header(["id", "started (UTC)", "from", "to", "state", "detail"]);
+    for (m, state, error) in rows {
+        out.add_row([
+            m.id.to_string(),
+            utc(m.started_millis),
+            m.from_location,
+            m.to_location,
+            state,
+            error.unwrap_or(m.detail),
+        ]);
+    }
+    println!("{out}");
 }
 
 #[cfg(test)]
