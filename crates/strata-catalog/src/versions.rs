@@ -8,7 +8,7 @@ use serde::Serialize;
 use strata_core::{
     batch::{self, BatchId},
     location,
-    model::{history_op, Actor, HistoryEntry, Partition, Table},
+    model::{history_op, Actor, Database, HistoryEntry, Partition, Table},
     names, partname, time, CatalogError, Result,
 };
 
@@ -433,18 +433,36 @@ impl Catalog {
         let qualified = format!("{db}.{table}");
         let Some((def, parts)) = self.store.dropped_table(&db, &table).await? else {
             return Err(CatalogError::NoSuchObject(format!(
-                "{qualified} was never dropped (or was dropped with its database); `strata history {qualified}` shows \
-                 its changes"
+                "{qualified} was never dropped; `strata history {qualified}` shows its changes"
             )));
         };
         let rows = self.store.history(&db, &table, None).await?;
         let Some(drop_row) = rows.iter().rev().find(|h| h.operation == history_op::DROP_TABLE).cloned() else {
             return Err(CatalogError::NoSuchObject(format!("No drop of {qualified} in the history")));
         };
+        let mut changes = Vec::new();
+        if self.store.get_database(&db).await?.is_none() {
+            // Dropped together with its database: bring the database back first, at its old
+            // location (its description and parameters are not kept).
+            let location = self
+                .store
+                .history(&db, "", None)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|h| h.operation == history_op::DROP_DATABASE)
+                .and_then(|h| h.previous_location);
+            self.create_database(Database {
+                name: db.clone(),
+                location: location.clone().unwrap_or_default(),
+                ..Database::default()
+            })
+            .await?;
+            changes.push(Change { action: "create database", partition: String::new(), from: None, to: location });
+        }
         if self.store.get_table(&db, &table).await?.is_some() {
             self.drop_table(actor, &db, &table, true).await?;
         }
-        let mut changes = Vec::new();
         // The table's directory (with the partitions inside it), then partitions kept elsewhere.
         if let (Some(retained), Some(original)) =
             (drop_row.new_location.as_deref(), drop_row.previous_location.as_deref())

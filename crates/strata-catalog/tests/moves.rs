@@ -159,3 +159,37 @@ async fn resume_finishes_committed_moves_and_undoes_the_others() {
     assert_eq!(states, vec![move_state::DONE, move_state::UNDONE]);
     assert!(c.moves(false).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_table_dropped_with_its_database_can_be_undropped() {
+    let f = Fixture::new().await;
+    let c = &f.catalog;
+    c.create_database(Database { name: "sales".into(), ..Database::default() }).await.unwrap();
+    let db_location = c.get_database("sales").await.unwrap().location;
+    let mut t = table("orders", true);
+    t.db_name = "sales".into();
+    c.create_table(&actor("create"), t).await.unwrap();
+    let t = c.get_table("sales", "orders").await.unwrap();
+    let dir = format!("{}/ds=d1", t.location().unwrap());
+    f.write(&dir, "d1");
+    let mut p = Partition { values: vec!["d1".into()], ..Partition::default() };
+    p.sd.location = Some(dir.clone());
+    c.add_partitions(&actor("add"), "sales", "orders", vec![p], false).await.unwrap();
+
+    c.drop_database(&actor("drop-db"), "sales", true, true).await.unwrap();
+    assert!(c.get_database("sales").await.is_err());
+    assert_eq!(f.read(&dir), None, "the data went to the retained area with the database directory");
+    let moves = c.moves(true).await.unwrap();
+    assert_eq!(
+        moves.last().map(|m| (m.from_location.as_str(), m.state.as_str())),
+        Some((db_location.as_str(), move_state::DONE))
+    );
+
+    let changes = c.undrop_table(&actor("undrop"), "sales", "orders").await.unwrap();
+    assert_eq!(changes[0].action, "create database");
+    assert_eq!(c.get_database("sales").await.unwrap().location, db_location);
+    assert_eq!(c.get_table("sales", "orders").await.unwrap().location(), t.location());
+    let back = c.get_partition("sales", "orders", &["d1".to_string()]).await.unwrap();
+    assert_eq!(back.sd.location.as_deref(), Some(dir.as_str()));
+    assert_eq!(f.read(&dir).as_deref(), Some("d1"), "the partition's data is back where it points");
+}

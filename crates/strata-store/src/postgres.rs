@@ -418,6 +418,28 @@ async fn load_shapes(conn: &mut PgConnection, rows: &[PartRow]) -> Result<Shapes
     partitions::decode_shapes(found)
 }
 
+/// Copy a table's definition and partition rows to `dropped_tables`/`dropped_partitions` (for
+/// `strata undrop`), inside the drop's transaction. `false` if the table does not exist.
+async fn keep_dropped_table(conn: &mut PgConnection, db_name: &str, name: &str) -> Result<bool> {
+    let snapshot: Option<(i64, i64)> = sqlx::query_as(SNAPSHOT_TABLE)
+        .bind(db_name)
+        .bind(name)
+        .bind(strata_core::time::now_millis())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db("drop table: keep definition"))?;
+    let Some((drop_id, table_id)) = snapshot else {
+        return Ok(false);
+    };
+    sqlx::query(SNAPSHOT_PARTITIONS)
+        .bind(drop_id)
+        .bind(table_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db("drop table: keep partitions"))?;
+    Ok(true)
+}
+
 /// Rows with their shapes as partitions of `db.table`.
 fn to_models(rows: Vec<PartRow>, shapes: &Shapes, db_name: &str, table: &str) -> Result<Vec<Partition>> {
     rows.into_iter().map(|r| r.into_model(db_name, table, shapes)).collect()
@@ -739,6 +761,11 @@ impl Store for PgStore {
                 return Err(CatalogError::InvalidOperation(msg::database_not_empty_functions(name)));
             }
         }
+        // Each table's definition and partitions are kept, as for drop_table, so
+        // `strata undrop` can bring a table back after its database was dropped.
+        for t in &tables {
+            keep_dropped_table(&mut tx, name, &t.name).await?;
+        }
         for sql in [
             "DELETE FROM functions WHERE db_id = $1",
             // Partitions, their key values and column statistics go by ON DELETE CASCADE.
@@ -977,22 +1004,9 @@ impl Store for PgStore {
 
     async fn drop_table(&self, db_name: &str, name: &str, history: &[HistoryEntry]) -> Result<()> {
         let mut tx = self.begin().await?;
-        let snapshot: Option<(i64, i64)> = sqlx::query_as(SNAPSHOT_TABLE)
-            .bind(db_name)
-            .bind(name)
-            .bind(strata_core::time::now_millis())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("drop table: keep definition"))?;
-        let Some((drop_id, table_id)) = snapshot else {
+        if !keep_dropped_table(&mut tx, db_name, name).await? {
             return Err(CatalogError::NoSuchObject(msg::table_doesnt_exist(name)));
-        };
-        sqlx::query(SNAPSHOT_PARTITIONS)
-            .bind(drop_id)
-            .bind(table_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("drop table: keep partitions"))?;
+        }
         let deleted: Option<i64> = sqlx::query_scalar(
             "DELETE FROM tables t USING databases d WHERE d.id = t.db_id AND d.name = $1 AND t.name = $2 \
              RETURNING t.id",
