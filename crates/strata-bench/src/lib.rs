@@ -80,13 +80,13 @@ pub fn run(options: &Options) -> Result<Report, String> {
         // that fails a workload (Apache HMS may time out or drop the connection on the large
         // ones) is recorded as such and reconnected for the next workload; the run goes on.
         for rep in 0..=options.repeats {
-            let d = w.run(&mut target, &ctx, rep).map_err(|e| format!("{} on {}: {e}", w.name, options.uri))?;
+            let d = w.samples(&mut target, &ctx, rep).map_err(|e| format!("{} on {}: {e}", w.name, options.uri))?;
             if rep > 0 {
-                ours.push(d);
+                ours.extend(d);
             }
             if let (Some(b), Some(uri), None) = (baseline.as_mut(), options.baseline.as_ref(), &baseline_error) {
-                match w.run(b, &base_ctx, rep) {
-                    Ok(d) if rep > 0 => theirs.push(d),
+                match w.samples(b, &base_ctx, rep) {
+                    Ok(d) if rep > 0 => theirs.extend(d),
                     Ok(_) => {}
                     Err(e) => {
                         eprintln!("bench: {} failed on the baseline {uri}: {e}", w.name);
