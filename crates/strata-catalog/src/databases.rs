@@ -98,12 +98,7 @@ impl Catalog {
             moves.push((history.len(), db.location.clone(), self.retained_database_dir(&name)));
             history.push(row);
         }
-        let (index, moves): (Vec<usize>, Vec<(String, String)>) =
-            moves.into_iter().map(|(i, from, to)| (i, (from, to))).unzip();
-        let (retention, went) = self.retain_dirs(actor, moves).await?;
-        for (i, to) in index.into_iter().zip(went) {
-            history[i].new_location = to;
-        }
+        let retention = self.retain_for(actor, &mut history, moves).await?;
         // Tables inside the database directory moved along with it.
         if let Some(db_row) = history.last().filter(|h| h.operation == history_op::DROP_DATABASE) {
             if let (Some(from), Some(to)) = (db_row.previous_location.clone(), db_row.new_location.clone()) {

@@ -668,12 +668,7 @@ impl Catalog {
             }
             history.push(h);
         }
-        let (index, moves): (Vec<usize>, Vec<(String, String)>) =
-            plans.into_iter().map(|(i, from, to)| (i, (from, to))).unzip();
-        let (retention, went) = self.retain_dirs(actor, moves).await?;
-        for (i, to) in index.into_iter().zip(went) {
-            history[i].new_location = to;
-        }
+        let retention = self.retain_for(actor, &mut history, plans).await?;
         let canonical: Vec<String> =
             current.iter().map(|p| Self::partition_name(&t, &p.values)).collect::<Result<_>>()?;
         let result = self.store.drop_partitions(&t.db_name, &t.name, &canonical, &history).await;

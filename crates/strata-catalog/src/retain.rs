@@ -11,7 +11,11 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use strata_core::{location, model::Actor, time, Result};
+use strata_core::{
+    location,
+    model::{Actor, HistoryEntry},
+    time, Result,
+};
 use strata_store::moves::{move_state, StorageMove};
 
 use crate::Catalog;
@@ -107,6 +111,23 @@ impl Catalog {
             }
         }
         Ok((retention, went))
+    }
+
+    /// [`Catalog::retain_dirs`] for the history rows of a change: `plans` are `(row index,
+    /// from, to)`, and each row's new location becomes where its data went.
+    pub(crate) async fn retain_for(
+        &self,
+        actor: &Actor,
+        history: &mut [HistoryEntry],
+        plans: Vec<(usize, String, String)>,
+    ) -> Result<Retention> {
+        let (index, moves): (Vec<usize>, Vec<(String, String)>) =
+            plans.into_iter().map(|(i, from, to)| (i, (from, to))).unzip();
+        let (retention, went) = self.retain_dirs(actor, moves).await?;
+        for (i, to) in index.into_iter().zip(went) {
+            history[i].new_location = to;
+        }
+        Ok(retention)
     }
 
     /// Close a retention. `committed`: the change that needed the moves is stored, so they are

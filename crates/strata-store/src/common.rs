@@ -436,6 +436,34 @@ pub(crate) const SNAPSHOT_PARTITIONS: &str = "INSERT INTO dropped_partitions (dr
      SELECT $1, id, part_name, part_values, sd_id, location, create_time, last_access_time, parameters \
      FROM partitions WHERE table_id = $2";
 
+/// Defines `keep_dropped_table(conn, db, name) -> Result<bool>` for one backend's connection
+/// type: copy a table's definition and partition rows to `dropped_tables`/`dropped_partitions`
+/// (for `strata undrop`) inside the drop's transaction; `false` if the table does not exist.
+macro_rules! keep_dropped_table_fn {
+    ($conn:ty) => {
+        async fn keep_dropped_table(conn: &mut $conn, db_name: &str, name: &str) -> Result<bool> {
+            let snapshot: Option<(i64, i64)> = sqlx::query_as($crate::common::SNAPSHOT_TABLE)
+                .bind(db_name)
+                .bind(name)
+                .bind(strata_core::time::now_millis())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err($crate::common::db("drop table: keep definition"))?;
+            let Some((drop_id, table_id)) = snapshot else {
+                return Ok(false);
+            };
+            sqlx::query($crate::common::SNAPSHOT_PARTITIONS)
+                .bind(drop_id)
+                .bind(table_id)
+                .execute(&mut *conn)
+                .await
+                .map_err($crate::common::db("drop table: keep partitions"))?;
+            Ok(true)
+        }
+    };
+}
+pub(crate) use keep_dropped_table_fn;
+
 /// The latest dropped incarnation of a table, as a [`TableRow`] whose `id` is the drop id.
 pub(crate) const DROPPED_TABLE_SELECT: &str = "SELECT t.drop_id AS id, t.db_name, t.name, t.table_type, t.owner, \
      t.owner_type, t.create_time, t.last_access_time, t.retention, s.shape_json, t.location, t.partition_keys, \

@@ -31,8 +31,8 @@ use crate::{
         self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
         to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
         DATABASES_NAME_KEY, DATABASE_COLUMNS, DROPPED_TABLE_SELECT, HISTORY_COLUMNS, LOCK_COLUMNS,
-        PARTITIONS_TABLE_ID_PART_NAME_KEY, SNAPSHOT_PARTITIONS, SNAPSHOT_TABLE, STATE_ACQUIRED, STATE_WAITING,
-        TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY, TABLE_SELECT,
+        PARTITIONS_TABLE_ID_PART_NAME_KEY, STATE_ACQUIRED, STATE_WAITING, TABLES_DB_ID_FKEY, TABLES_DB_ID_NAME_KEY,
+        TABLE_SELECT,
     },
     conformance::ConformanceHooks,
     partitions::{self, Batch, Bind, Dialect, PartRow, Shapes, PART_COLUMNS},
@@ -359,27 +359,7 @@ async fn load_shapes(conn: &mut SqliteConnection, rows: &[PartRow]) -> Result<Sh
     partitions::decode_shapes(found)
 }
 
-/// Copy a table's definition and partition rows to `dropped_tables`/`dropped_partitions` (for
-/// `strata undrop`), inside the drop's transaction. `false` if the table does not exist.
-async fn keep_dropped_table(conn: &mut SqliteConnection, db_name: &str, name: &str) -> Result<bool> {
-    let snapshot: Option<(i64, i64)> = sqlx::query_as(SNAPSHOT_TABLE)
-        .bind(db_name)
-        .bind(name)
-        .bind(strata_core::time::now_millis())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db("drop table: keep definition"))?;
-    let Some((drop_id, table_id)) = snapshot else {
-        return Ok(false);
-    };
-    sqlx::query(SNAPSHOT_PARTITIONS)
-        .bind(drop_id)
-        .bind(table_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db("drop table: keep partitions"))?;
-    Ok(true)
-}
+crate::common::keep_dropped_table_fn!(SqliteConnection);
 
 /// Rows with their shapes as partitions of `db.table`.
 fn to_models(rows: Vec<PartRow>, shapes: &Shapes, db_name: &str, table: &str) -> Result<Vec<Partition>> {
