@@ -204,7 +204,7 @@ impl Catalog {
         }
         let history: Vec<HistoryEntry> =
             prepared.iter().map(|(name, p)| Self::placement_history(actor, op, name, p)).collect();
-        let added =
+        let added_at =
             match self.store.add_partitions(&table.db_name, &table.name, &prepared, if_not_exists, &history).await {
                 Err(CatalogError::AlreadyExists(m)) => {
                     // HMS names the partition by its values.
@@ -221,6 +221,12 @@ impl Catalog {
                 }
                 other => other?,
             };
+        let mut was_added = vec![false; prepared.len()];
+        for i in added_at {
+            was_added[i] = true;
+        }
+        let added: Vec<Partition> =
+            prepared.into_iter().zip(was_added).filter_map(|((_, part), added)| added.then_some(part)).collect();
         if !table.is_view() {
             self.make_dirs(added.iter().filter_map(|p| p.sd.location.as_deref())).await;
         }
@@ -655,6 +661,7 @@ impl Catalog {
             return Err(CatalogError::NoSuchObject("Some partitions to drop are missing".to_string()));
         }
         let mut history = Vec::with_capacity(current.len());
+        let mut canonical = Vec::with_capacity(current.len());
         // (index in `history`, directory, where it goes) of the data to retain.
         let mut plans = Vec::new();
         for part in &current {
@@ -667,10 +674,12 @@ impl Catalog {
                 }
             }
             history.push(h);
+            canonical.push(name);
         }
+        // The store answers with the partitions as it dropped them (read under its locks); this
+        // earlier read is not needed any more, and at 10,000 partitions it is tens of MB.
+        drop(current);
         let retention = self.retain_for(actor, &mut history, plans).await?;
-        let canonical: Vec<String> =
-            current.iter().map(|p| Self::partition_name(&t, &p.values)).collect::<Result<_>>()?;
         let result = self.store.drop_partitions(&t.db_name, &t.name, &canonical, &history).await;
         self.settle(retention, result.is_ok()).await;
         let dropped = result?;

@@ -490,12 +490,12 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
     fn handle_add_partitions(&self, new_parts: Vec<t::Partition>) -> R<i32> {
         let parts: Vec<_> = new_parts.into_iter().map(convert::partition_in).collect();
-        self.add_many("add_partitions", parts, false).map(|added| i32::try_from(added.len()).unwrap_or(i32::MAX))
+        self.add_many("add_partitions", parts, false)
     }
 
     fn handle_add_partitions_pspec(&self, new_parts: Vec<t::PartitionSpec>) -> R<i32> {
         let parts = convert::partitions_from_specs(new_parts);
-        self.add_many("add_partitions_pspec", parts, false).map(|added| i32::try_from(added.len()).unwrap_or(i32::MAX))
+        self.add_many("add_partitions_pspec", parts, false)
     }
 
     fn handle_add_partitions_req(&self, request: t::AddPartitionsRequest) -> R<t::AddPartitionsResult> {
@@ -1272,16 +1272,13 @@ impl Handler {
         })
     }
 
-    fn add_many(
-        &self,
-        method: &'static str,
-        parts: Vec<strata_core::model::Partition>,
-        if_not_exists: bool,
-    ) -> R<Vec<t::Partition>> {
-        let Some(first) = parts.first() else { return Ok(Vec::new()) };
+    /// The add calls that answer how many partitions they added (nothing converted back).
+    fn add_many(&self, method: &'static str, parts: Vec<strata_core::model::Partition>, if_not_exists: bool) -> R<i32> {
+        let Some(first) = parts.first() else { return Ok(0) };
         let (db, table) = (first.db_name.clone(), first.table_name.clone());
         self.call(method, &target(&db, &table), |c, a| async move {
-            c.add_partitions(&a, &db, &table, parts, if_not_exists).await.map(convert::partitions_out)
+            let added = c.add_partitions(&a, &db, &table, parts, if_not_exists).await?;
+            Ok(i32::try_from(added.len()).unwrap_or(i32::MAX))
         })
     }
 

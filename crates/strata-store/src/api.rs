@@ -162,9 +162,10 @@ pub trait Store:
 
     /// Add partitions `(name, partition)` in one transaction. An existing name fails the whole
     /// call with `AlreadyExists(format!("Partition already exists: {name}"))` unless
-    /// `if_not_exists`, in which case it is skipped. Returns the partitions actually added, in
-    /// input order. A name given twice counts as existing the second time. History rows naming
-    /// a skipped partition (`partition_name`) are not appended; the others are.
+    /// `if_not_exists`, in which case it is skipped. Returns the positions in `parts` of the
+    /// partitions actually added, ascending (the caller keeps its partitions; nothing is copied
+    /// back). A name given twice counts as existing the second time. History rows naming a
+    /// skipped partition (`partition_name`) are not appended; the others are.
     async fn add_partitions(
         &self,
         db: &str,
@@ -172,7 +173,7 @@ pub trait Store:
         parts: &[(String, Partition)],
         if_not_exists: bool,
         history: &[HistoryEntry],
-    ) -> Result<Vec<Partition>>;
+    ) -> Result<Vec<usize>>;
     /// One partition by name, `None` if absent.
     async fn get_partition(&self, db: &str, table: &str, name: &str) -> Result<Option<Partition>>;
     /// The named partitions that exist (others skipped), in name order.

@@ -59,6 +59,16 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A connection's socket buffers grow to the largest message it carried (a
+            // 10,000-partition add or listing is megabytes) and sqlx keeps them; give that back
+            // when the connection returns to the pool, so idle memory does not hold every
+            // pooled connection's largest message.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Connection::shrink_buffers(conn);
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(db("connect to postgres"))?;
@@ -169,6 +179,9 @@ async fn insert_history_rows(conn: &mut PgConnection, entries: &[HistoryEntry]) 
 /// From this many rows on, history is appended with `COPY`.
 const HISTORY_COPY_MIN: usize = 32;
 
+/// Rows of history text built and sent to `COPY` at a time.
+const HISTORY_COPY_PIECE: usize = 1_000;
+
 /// Append history rows, in order (their ids ascend with it): many with one `COPY … FROM STDIN`
 /// (text format), the cheapest way into a table with several indexes; a few with one `INSERT`.
 async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Result<()> {
@@ -179,7 +192,37 @@ async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Re
         return insert_history_rows(conn, entries).await;
     }
     let started = std::time::Instant::now();
-    let mut data = String::with_capacity(entries.len() * 320);
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY location_history (operation, db_name, table_name, partition_name, partition_values, batch_id, \
+             previous_location, new_location, actor, client_addr, request_id, at_millis) FROM STDIN",
+        )
+        .await
+        .map_err(db("insert history"))?;
+    // Sent in pieces of `HISTORY_COPY_PIECE` rows through one buffer, so a 10,000-row change
+    // does not hold all its rows' text at once.
+    let mut data = String::with_capacity(entries.len().min(HISTORY_COPY_PIECE) * 320);
+    for piece in entries.chunks(HISTORY_COPY_PIECE) {
+        data.clear();
+        let sent = match history_copy_text(&mut data, piece) {
+            Ok(()) => copy.send(data.as_bytes()).await.map_err(db("insert history")),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            // Abort so the connection is usable again; the transaction is rolled back by the caller.
+            let _ = copy.abort("history rows not sent").await;
+            return Err(e);
+        }
+    }
+    copy.finish().await.map_err(db("insert history"))?;
+    // What the history costs a large write (`RUST_LOG=strata_store=debug`).
+    tracing::debug!(rows = entries.len(), elapsed_us = started.elapsed().as_micros(), "history appended");
+    Ok(())
+}
+
+/// History rows as `COPY`'s text format (the columns of [`insert_history`]'s `COPY`), appended
+/// to `out`.
+fn history_copy_text(out: &mut String, entries: &[HistoryEntry]) -> Result<()> {
     for e in entries {
         let values = e.partition_values.as_ref().map(to_json).transpose()?;
         let fields: [Option<&str>; 11] = [
@@ -196,27 +239,12 @@ async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Re
             Some(&e.request_id),
         ];
         for field in fields {
-            copy_text_field(&mut data, field);
-            data.push('\t');
+            copy_text_field(out, field);
+            out.push('\t');
         }
-        data.push_str(&e.at_millis.to_string());
-        data.push('\n');
+        out.push_str(&e.at_millis.to_string());
+        out.push('\n');
     }
-    let mut copy = conn
-        .copy_in_raw(
-            "COPY location_history (operation, db_name, table_name, partition_name, partition_values, batch_id, \
-             previous_location, new_location, actor, client_addr, request_id, at_millis) FROM STDIN",
-        )
-        .await
-        .map_err(db("insert history"))?;
-    if let Err(e) = copy.send(data.as_bytes()).await {
-        // Abort so the connection is usable again; the transaction is rolled back by the caller.
-        let _ = copy.abort("history rows not sent").await;
-        return Err(db("insert history")(e));
-    }
-    copy.finish().await.map_err(db("insert history"))?;
-    // What the history costs a large write (`RUST_LOG=strata_store=debug`).
-    tracing::debug!(rows = entries.len(), elapsed_us = started.elapsed().as_micros(), "history appended");
     Ok(())
 }
 
@@ -524,7 +552,7 @@ async fn add_partitions_tx(
     parts: &[(String, Partition)],
     if_not_exists: bool,
     history: &[HistoryEntry],
-) -> Result<Vec<Partition>> {
+) -> Result<Vec<usize>> {
     let table_id = partition_table_id(&mut *tx, db_name, table, true).await?;
     let mut seen = HashSet::with_capacity(parts.len());
     let mut unique = Vec::with_capacity(parts.len());
@@ -591,7 +619,14 @@ async fn add_partitions_tx(
     } else {
         insert_history(&mut *tx, &partitions::history_for_added(history, &skipped)).await?;
     }
-    Ok(added.into_iter().map(|(_, p)| p.clone()).collect())
+    // Positions in `parts` of what was added: each added name's first occurrence.
+    let mut first = HashSet::with_capacity(ids.len());
+    Ok(parts
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| ids.contains_key(name.as_str()) && first.insert(name.as_str()))
+        .map(|(i, _)| i)
+        .collect())
 }
 
 /// The body of `drop_partitions`, inside the caller's transaction.
@@ -1048,7 +1083,7 @@ impl Store for PgStore {
         parts: &[(String, Partition)],
         if_not_exists: bool,
         history: &[HistoryEntry],
-    ) -> Result<Vec<Partition>> {
+    ) -> Result<Vec<usize>> {
         let mut tx = self.begin().await?;
         let out = add_partitions_tx(&mut tx, db_name, table, parts, if_not_exists, history).await?;
         tx.commit().await.map_err(db("add partitions: commit"))?;
@@ -1329,7 +1364,7 @@ impl Store for PgStore {
         drop_partitions_tx(&mut tx, source.0, source.1, &names, &[]).await?;
         insert_history(&mut tx, history).await?;
         tx.commit().await.map_err(db("exchange partitions: commit"))?;
-        Ok(added)
+        Ok(added.into_iter().map(|i| parts[i].1.clone()).collect())
     }
 
     // ---- history ----

@@ -435,7 +435,7 @@ async fn add_partitions_tx(
     parts: &[(String, Partition)],
     if_not_exists: bool,
     history: &[HistoryEntry],
-) -> Result<Vec<Partition>> {
+) -> Result<Vec<usize>> {
     let table_id = partition_table_id(&mut *tx, db_name, table).await?;
     let mut seen = HashSet::with_capacity(parts.len());
     let mut unique = Vec::with_capacity(parts.len());
@@ -484,7 +484,14 @@ async fn add_partitions_tx(
     } else {
         insert_history(&mut *tx, &partitions::history_for_added(history, &skipped)).await?;
     }
-    Ok(added.into_iter().map(|(_, p)| p.clone()).collect())
+    // Positions in `parts` of what was added: each added name's first occurrence.
+    let mut first = HashSet::with_capacity(ids.len());
+    Ok(parts
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| ids.contains_key(name.as_str()) && first.insert(name.as_str()))
+        .map(|(i, _)| i)
+        .collect())
 }
 
 /// The body of `drop_partitions`, inside the caller's transaction.
@@ -927,7 +934,7 @@ impl Store for SqliteStore {
         parts: &[(String, Partition)],
         if_not_exists: bool,
         history: &[HistoryEntry],
-    ) -> Result<Vec<Partition>> {
+    ) -> Result<Vec<usize>> {
         let mut tx = self.begin_write().await?;
         let out = add_partitions_tx(&mut tx, db_name, table, parts, if_not_exists, history).await?;
         tx.commit().await.map_err(db("add partitions: commit"))?;
@@ -1187,7 +1194,7 @@ impl Store for SqliteStore {
         drop_partitions_tx(&mut tx, source.0, source.1, &names, &[]).await?;
         insert_history(&mut tx, history).await?;
         tx.commit().await.map_err(db("exchange partitions: commit"))?;
-        Ok(added)
+        Ok(added.into_iter().map(|i| parts[i].1.clone()).collect())
     }
 
     // ---- history ----
