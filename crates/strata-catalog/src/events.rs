@@ -31,9 +31,20 @@ pub struct InsertEvent {
 /// asks again from the last id).
 pub const MAX_EVENTS_PER_CALL: usize = 10_000;
 
+/// Most partitions one partition event carries: a call that adds, alters or drops more is
+/// written down as several events of the same type (in order), so a 10,000-partition add does
+/// not build, encode and send one message of ~10 MB.
+pub const MAX_PARTITIONS_PER_EVENT: usize = 1_000;
+
 impl Catalog {
     /// Append one event; failures are logged, not returned. Returns the id when appended.
-    pub(crate) async fn emit(&self, kind: &str, db: &str, table: Option<&str>, message: EventMessage) -> Option<i64> {
+    pub(crate) async fn emit(
+        &self,
+        kind: &str,
+        db: &str,
+        table: Option<&str>,
+        message: EventMessage<'_>,
+    ) -> Option<i64> {
         let now = EpochSeconds::now();
         let message = EventMessage {
             db: Some(db.to_string()),
@@ -74,12 +85,12 @@ impl Catalog {
         self.emit(kind, &table.db_name, Some(&table.name), message).await;
     }
 
+    /// One event per [`MAX_PARTITIONS_PER_EVENT`] partitions, in order.
     async fn emit_partitions(&self, kind: &str, db: &str, table: &str, parts: &[Partition]) {
-        if parts.is_empty() {
-            return;
+        for chunk in parts.chunks(MAX_PARTITIONS_PER_EVENT) {
+            let message = EventMessage { partition_objs: chunk.into(), ..EventMessage::default() };
+            self.emit(kind, db, Some(table), message).await;
         }
-        let message = EventMessage { partition_objs: parts.to_vec(), ..EventMessage::default() };
-        self.emit(kind, db, Some(table), message).await;
     }
 
     /// `CREATE_DATABASE`.

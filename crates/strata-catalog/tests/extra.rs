@@ -362,3 +362,40 @@ async fn events_follow_ddl_with_contiguous_ids() {
     assert_eq!(last[0].event_type, event_type::INSERT);
     assert!(last[0].message.contains("s3://b/f1"));
 }
+
+#[tokio::test]
+async fn a_large_partition_change_is_written_down_as_several_events_in_order() {
+    use strata_catalog::events::MAX_PARTITIONS_PER_EVENT;
+    let f = Fixture::new().await;
+    with_db(&f, "db").await;
+    let mut t = table("db", "p");
+    t.partition_keys = vec![col("ds", "string")];
+    f.catalog.create_table(&actor(), t).await.unwrap();
+    let n = 2 * MAX_PARTITIONS_PER_EVENT + 7;
+    let parts: Vec<Partition> =
+        (0..n).map(|i| Partition { values: vec![format!("v{i:05}")], ..Partition::default() }).collect();
+    let before = f.catalog.current_event_id().await.unwrap();
+    f.catalog.add_partitions(&actor(), "db", "p", parts, false).await.unwrap();
+
+    let events = f.catalog.next_events(before, -1, &[]).await.unwrap();
+    assert!(events.iter().all(|e| e.event_type == event_type::ADD_PARTITION));
+    let values: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            let message: serde_json::Value = serde_json::from_str(&e.message).unwrap();
+            message["partitionObjs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["values"][0].as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        values.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![MAX_PARTITIONS_PER_EVENT, MAX_PARTITIONS_PER_EVENT, 7],
+        "three events: two full, one with the rest"
+    );
+    let all: Vec<String> = values.concat();
+    assert_eq!(all, (0..n).map(|i| format!("v{i:05}")).collect::<Vec<_>>(), "every partition once, in order");
+}

@@ -453,7 +453,7 @@ pub struct NotificationEvent {
 /// them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct EventMessage {
+pub struct EventMessage<'a> {
     /// The server (Hive's `hive.metastore.uris`); empty.
     pub server: String,
     /// Kerberos principal; empty.
@@ -477,9 +477,10 @@ pub struct EventMessage {
     /// The table before an alter (its old db/name show a rename).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table_obj_before: Option<Table>,
-    /// The partitions, for partition events.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub partition_objs: Vec<Partition>,
+    /// The partitions, for partition events (borrowed: a 10,000-partition add is not copied
+    /// to be written down).
+    #[serde(skip_serializing_if = "<[Partition]>::is_empty")]
+    pub partition_objs: std::borrow::Cow<'a, [Partition]>,
     /// The partition before an alter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition_obj_before: Option<Partition>,
@@ -497,7 +498,7 @@ pub struct EventMessage {
     pub replace: Option<bool>,
 }
 
-impl EventMessage {
+impl EventMessage<'_> {
     /// The message as JSON text.
     #[must_use]
     pub fn to_json(&self) -> String {
