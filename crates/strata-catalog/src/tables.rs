@@ -274,7 +274,8 @@ impl Catalog {
         let mut row = Self::history(actor, history_op::DROP_TABLE, &db, &name);
         row.previous_location.clone_from(&table.sd.location);
         let mut rows = Vec::new();
-        let mut moves = Vec::new();
+        // (index in `rows`, directory, where it goes) of the data to retain.
+        let mut plans = Vec::new();
         if delete_data && owns_data(&table) {
             // Partitions whose directories lie outside the table's go to the retained area too
             // (Apache HMS deletes them).
@@ -283,21 +284,16 @@ impl Catalog {
                     let mut h = Self::history(actor, history_op::DROP_PARTITION, &db, &name);
                     h.partition_name = Some(part_name.clone());
                     h.previous_location = Some(dir.clone());
-                    moves.push((dir, self.retained_dir(&db, &name, Some(&part_name))));
+                    plans.push((rows.len(), dir, self.retained_dir(&db, &name, Some(&part_name))));
                     rows.push(h);
                 }
             }
             if let Some(dir) = table.location() {
-                moves.push((dir.to_string(), self.retained_dir(&db, &name, None)));
+                plans.push((rows.len(), dir.to_string(), self.retained_dir(&db, &name, None)));
             }
         }
-        let (retention, went) = self.retain_dirs(actor, moves).await?;
-        let mut went = went.into_iter();
-        for h in &mut rows {
-            h.new_location = went.next().flatten();
-        }
-        row.new_location = went.next().flatten();
         rows.push(row);
+        let retention = self.retain_for(actor, &mut rows, plans).await?;
         let result = self.store.drop_table(&db, &name, &rows).await;
         self.settle(retention, result.is_ok()).await;
         result?;
@@ -355,21 +351,20 @@ impl Catalog {
                 }
             }
         }
-        let moves = dirs
-            .iter()
-            .map(|(part, dir)| (dir.clone(), self.retained_dir(&table.db_name, &table.name, part.as_deref())))
-            .collect();
-        let (retention, went) = self.retain_dirs(actor, moves).await?;
         let mut rows = Vec::with_capacity(dirs.len());
-        for ((part, dir), to) in dirs.iter().zip(went) {
+        let mut plans = Vec::with_capacity(dirs.len());
+        for (part, dir) in dirs {
             let mut row = Self::history(actor, history_op::TRUNCATE_TABLE, &table.db_name, &table.name);
-            row.partition_name.clone_from(part);
+            row.partition_name.clone_from(&part);
             row.previous_location = Some(dir.clone());
-            row.new_location = to;
+            plans.push((rows.len(), dir, self.retained_dir(&table.db_name, &table.name, part.as_deref())));
+            rows.push(row);
+        }
+        let retention = self.retain_for(actor, &mut rows, plans).await?;
+        for dir in rows.iter().filter_map(|row| row.previous_location.as_deref()) {
             if let Err(e) = self.storage.mkdirs(dir).await {
                 tracing::warn!(error = %e, location = %dir, "could not re-create a truncated directory");
             }
-            rows.push(row);
         }
         let result = self.store.append_history(&rows).await;
         self.settle(retention, result.is_ok()).await;
