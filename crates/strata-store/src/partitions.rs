@@ -371,6 +371,18 @@ pub(crate) fn prepare_batch<'a>(parts: impl IntoIterator<Item = (&'a str, &'a Pa
     Ok(batch)
 }
 
+/// What `add_partitions` answers: the positions in `parts` of the partitions it added (`ids`
+/// holds the names it inserted), each name's first occurrence, ascending.
+pub(crate) fn added_positions(parts: &[(String, Partition)], ids: &HashMap<String, i64>) -> Vec<usize> {
+    let mut first = std::collections::HashSet::with_capacity(ids.len());
+    parts
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| ids.contains_key(name.as_str()) && first.insert(name.as_str()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The history rows to append for an `add_partitions` that skipped some existing partitions:
 /// rows naming a skipped partition are left out (nothing happened to it).
 pub(crate) fn history_for_added(history: &[HistoryEntry], skipped: &[&str]) -> Vec<HistoryEntry> {

@@ -619,14 +619,7 @@ async fn add_partitions_tx(
     } else {
         insert_history(&mut *tx, &partitions::history_for_added(history, &skipped)).await?;
     }
-    // Positions in `parts` of what was added: each added name's first occurrence.
-    let mut first = HashSet::with_capacity(ids.len());
-    Ok(parts
-        .iter()
-        .enumerate()
-        .filter(|(_, (name, _))| ids.contains_key(name.as_str()) && first.insert(name.as_str()))
-        .map(|(i, _)| i)
-        .collect())
+    Ok(partitions::added_positions(parts, &ids))
 }
 
 /// The body of `drop_partitions`, inside the caller's transaction.
