@@ -70,38 +70,42 @@ impl Catalog {
         location::retained_database_location(self.warehouse(), db, &stamp())
     }
 
-    /// Move directories `(from, to)` to the retained area: all recorded in the journal first (one
-    /// write), then moved one by one. Returns the retention to settle and, per move, where the
-    /// data went (`None`: nothing was there, or `from` is the warehouse root, which never moves).
-    /// If a move fails, what moved is moved back and the error returned.
-    pub(crate) async fn retain_dirs(
+    /// Move directories to the retained area for the history rows of a change: `plans` are
+    /// `(row index, from, to)`. All are recorded in the journal first (one write), then moved one
+    /// by one, and each row's new location becomes where its data went (`None`: nothing was
+    /// there, or `from` is the warehouse root, which never moves). Returns the retention to
+    /// settle. If a move fails, what moved is moved back and the error returned.
+    pub(crate) async fn retain_for(
         &self,
         actor: &Actor,
-        plans: Vec<(String, String)>,
-    ) -> Result<(Retention, Vec<Option<String>>)> {
+        history: &mut [HistoryEntry],
+        plans: Vec<(usize, String, String)>,
+    ) -> Result<Retention> {
         // The warehouse root itself never moves.
         let movable = |from: &str| location::trim_trailing_slash(from) != self.warehouse();
-        let journalled: Vec<(String, String)> = plans.iter().filter(|(from, _)| movable(from)).cloned().collect();
+        let journalled: Vec<(String, String)> =
+            plans.iter().filter(|(_, from, _)| movable(from)).map(|(_, from, to)| (from.clone(), to.clone())).collect();
         let mut retention = Retention::default();
-        let mut went = Vec::with_capacity(plans.len());
         if journalled.is_empty() {
-            went.resize(plans.len(), None);
-            return Ok((retention, went));
+            for (i, _, _) in plans {
+                history[i].new_location = None;
+            }
+            return Ok(retention);
         }
         retention.ids = self.store.record_moves(&actor.request_id, &journalled, time::now_millis()).await?;
         let mut ids = retention.ids.clone().into_iter();
-        for (from, to) in plans {
+        for (i, from, to) in plans {
+            history[i].new_location = None;
             if !movable(&from) {
-                went.push(None);
                 continue;
             }
             let id = ids.next().unwrap_or_default();
             match self.storage.rename(&from, &to).await {
                 Ok(true) => {
-                    went.push(Some(to.clone()));
+                    history[i].new_location = Some(to.clone());
                     retention.moved.push((id, Retained { from, to }));
                 }
-                Ok(false) => went.push(None),
+                Ok(false) => {}
                 Err(e) => {
                     // A copy-then-delete move may have copied part of the data: move it back too.
                     retention.moved.push((id, Retained { from, to }));
@@ -109,23 +113,6 @@ impl Catalog {
                     return Err(e);
                 }
             }
-        }
-        Ok((retention, went))
-    }
-
-    /// [`Catalog::retain_dirs`] for the history rows of a change: `plans` are `(row index,
-    /// from, to)`, and each row's new location becomes where its data went.
-    pub(crate) async fn retain_for(
-        &self,
-        actor: &Actor,
-        history: &mut [HistoryEntry],
-        plans: Vec<(usize, String, String)>,
-    ) -> Result<Retention> {
-        let (index, moves): (Vec<usize>, Vec<(String, String)>) =
-            plans.into_iter().map(|(i, from, to)| (i, (from, to))).unzip();
-        let (retention, went) = self.retain_dirs(actor, moves).await?;
-        for (i, to) in index.into_iter().zip(went) {
-            history[i].new_location = to;
         }
         Ok(retention)
     }
