@@ -365,34 +365,32 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
 
 /// `strata moves`.
 async fn moves(catalog: &Catalog, resume: bool, min_age: std::time::Duration, all: bool, json: bool) -> AnyResult {
-    let rows: Vec<(strata_store::moves::StorageMove, String, Option<String>)> = if resume {
+    if resume {
         let outcomes = catalog.resume_moves(min_age).await?;
+        let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
         if json {
             println!("{}", serde_json::to_string_pretty(&outcomes)?);
-        }
-        let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-        if !json {
+        } else {
             print_moves(outcomes.into_iter().map(|o| (o.entry, o.action.to_string(), o.error)).collect());
         }
         if failed > 0 {
             return Err(format!("{failed} moves failed again and stay open; fix the cause and run again").into());
         }
         return Ok(());
-    } else {
-        catalog
-            .moves(all)
-            .await?
-            .into_iter()
-            .map(|m| {
-                let state = m.state.clone();
-                (m, state, None)
-            })
-            .collect()
-    };
+    }
+    let listed = catalog.moves(all).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows.into_iter().map(|r| r.0).collect::<Vec<_>>())?);
+        println!("{}", serde_json::to_string_pretty(&listed)?);
     } else {
-        print_moves(rows);
+        print_moves(
+            listed
+                .into_iter()
+                .map(|m| {
+                    let state = m.state.clone();
+                    (m, state, None)
+                })
+                .collect(),
+        );
     }
     Ok(())
 }
