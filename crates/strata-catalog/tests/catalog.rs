@@ -3,7 +3,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use strata_catalog::{tables::AlterOptions, Catalog, CatalogConfig};
+use strata_catalog::tables::AlterOptions;
 use strata_core::{
     error::msg,
     lock::{LockLevel, LockState, LockTarget, LockType},
@@ -11,43 +11,13 @@ use strata_core::{
     CatalogError,
 };
 
-struct Fixture {
-    catalog: Catalog,
-    root: PathBuf,
-}
+mod common;
+
+use common::Fixture;
 
 impl Fixture {
-    async fn new() -> Self {
-        Self::with_lock_timeout(Duration::from_secs(60)).await
-    }
-
-    async fn with_lock_timeout(lock_timeout: Duration) -> Self {
-        let root = std::env::temp_dir().join(format!("strata-catalog-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&root).unwrap();
-        let store = strata_store::open(&format!("sqlite://{}/s.db", root.display())).await.unwrap();
-        store.migrate().await.unwrap();
-        let catalog = Catalog::new(
-            store,
-            strata_storage::Storages::default(),
-            CatalogConfig {
-                warehouse: format!("file://{}/wh", root.display()),
-                lock_timeout,
-                max_partitions_per_request: None,
-                batch: strata_catalog::BatchPolicy::track(),
-            },
-        );
-        catalog.bootstrap().await.unwrap();
-        Self { catalog, root }
-    }
-
     fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 

@@ -1,9 +1,7 @@
 //! Functions, column statistics and the notification log through the catalog, over a real
 //! SQLite store and the local file system.
 
-use std::{path::PathBuf, time::Duration};
-
-use strata_catalog::{events::InsertEvent, tables::AlterOptions, Catalog, CatalogConfig};
+use strata_catalog::{events::InsertEvent, tables::AlterOptions};
 use strata_core::{
     error::msg,
     model::{Actor, Database, FieldSchema, Partition, Table},
@@ -14,37 +12,9 @@ use strata_core::{
     CatalogError,
 };
 
-struct Fixture {
-    catalog: Catalog,
-    root: PathBuf,
-}
+mod common;
 
-impl Fixture {
-    async fn new() -> Self {
-        let root = std::env::temp_dir().join(format!("strata-catalog-extra-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&root).unwrap();
-        let store = strata_store::open(&format!("sqlite://{}/s.db", root.display())).await.unwrap();
-        store.migrate().await.unwrap();
-        let catalog = Catalog::new(
-            store,
-            strata_storage::Storages::default(),
-            CatalogConfig {
-                warehouse: format!("file://{}/wh", root.display()),
-                lock_timeout: Duration::from_secs(60),
-                max_partitions_per_request: None,
-                batch: strata_catalog::BatchPolicy::track(),
-            },
-        );
-        catalog.bootstrap().await.unwrap();
-        Self { catalog, root }
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
+use common::Fixture;
 
 fn actor() -> Actor {
     Actor { user: "alice".into(), client_addr: "127.0.0.1:1".into(), request_id: "r1".into() }

@@ -4,36 +4,21 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use strata_catalog::{Catalog, CatalogConfig};
 use strata_core::model::{Actor, Database, FieldSchema, HistoryEntry, Partition, Table};
 use strata_store::moves::move_state;
 
-struct Fixture {
-    catalog: Catalog,
-    root: PathBuf,
+mod common;
+
+use common::Fixture;
+
+/// The shared fixture with a database `db`.
+async fn fixture() -> Fixture {
+    let f = Fixture::new().await;
+    f.catalog.create_database(Database { name: "db".into(), ..Database::default() }).await.unwrap();
+    f
 }
 
 impl Fixture {
-    async fn new() -> Self {
-        let root = std::env::temp_dir().join(format!("strata-catalog-moves-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&root).unwrap();
-        let store = strata_store::open(&format!("sqlite://{}/s.db", root.display())).await.unwrap();
-        store.migrate().await.unwrap();
-        let catalog = Catalog::new(
-            store,
-            strata_storage::Storages::default(),
-            CatalogConfig {
-                warehouse: format!("file://{}/wh", root.display()),
-                lock_timeout: Duration::from_secs(60),
-                max_partitions_per_request: None,
-                batch: strata_catalog::BatchPolicy::track(),
-            },
-        );
-        catalog.bootstrap().await.unwrap();
-        catalog.create_database(Database { name: "db".into(), ..Database::default() }).await.unwrap();
-        Self { catalog, root }
-    }
-
     fn path(&self, uri: &str) -> PathBuf {
         PathBuf::from(uri.strip_prefix("file://").unwrap())
     }
@@ -47,12 +32,6 @@ impl Fixture {
 
     fn read(&self, uri: &str) -> Option<String> {
         std::fs::read_to_string(self.path(uri).join("part-0.parquet")).ok()
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -73,7 +52,7 @@ fn table(name: &str, partitioned: bool) -> Table {
 
 #[tokio::test]
 async fn drops_record_their_moves_before_and_after() {
-    let f = Fixture::new().await;
+    let f = fixture().await;
     let c = &f.catalog;
     c.create_table(&actor("create"), table("t", true)).await.unwrap();
     let t = c.get_table("db", "t").await.unwrap();
@@ -112,7 +91,7 @@ async fn drops_record_their_moves_before_and_after() {
 
 #[tokio::test]
 async fn resume_finishes_committed_moves_and_undoes_the_others() {
-    let f = Fixture::new().await;
+    let f = fixture().await;
     let c = &f.catalog;
     let store = c.store();
     let wh = c.warehouse().to_string();
@@ -162,7 +141,7 @@ async fn resume_finishes_committed_moves_and_undoes_the_others() {
 
 #[tokio::test]
 async fn a_table_dropped_with_its_database_can_be_undropped() {
-    let f = Fixture::new().await;
+    let f = fixture().await;
     let c = &f.catalog;
     c.create_database(Database { name: "sales".into(), ..Database::default() }).await.unwrap();
     let db_location = c.get_database("sales").await.unwrap().location;
