@@ -183,4 +183,19 @@ mod tests {
             Settings::load(&Overrides { batch_default_mode: Some("maybe".into()), ..Overrides::default() }).unwrap();
         assert!(s.batch_policy().unwrap_err().contains("'maybe'"));
     }
+
+    /// The example configuration shipped in `deploy/` loads, and says what its comments say.
+    #[test]
+    fn the_deploy_example_config_loads() {
+        let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/strata.toml");
+        let s = Settings::load(&Overrides { config_file: Some(file), ..Overrides::default() }).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9083");
+        assert_eq!(s.database_url, "postgres://strata@127.0.0.1:5432/strata");
+        assert_eq!(s.warehouse_uri(), "file:///var/lib/strata/warehouse");
+        assert_eq!(s.log_format, "json");
+        assert_eq!(s.max_partitions_per_request, -1);
+        assert_eq!(s.server_config().shutdown_grace, Duration::from_secs(30));
+        assert_eq!(s.batch_policy().unwrap(), strata_catalog::BatchPolicy::default());
+        assert!(s.s3.endpoint.is_none());
+    }
 }
