@@ -1,7 +1,7 @@
 //! A plain HMS Thrift client (binary protocol, unframed: what Spark and Trino speak) and
 //! builders for the objects the workloads create.
 
-use std::{collections::BTreeMap, net::TcpStream, time::Duration};
+use std::{net::TcpStream, time::Duration};
 
 use strata_thrift as t;
 use thrift::{
@@ -42,7 +42,7 @@ pub fn database(name: &str) -> t::Database {
         name: Some(name.to_string()),
         description: Some("strata bench".to_string()),
         location_uri: None,
-        parameters: Some(BTreeMap::new()),
+        parameters: Some(t::StrMap::new()),
         privileges: None,
         owner_name: Some("bench".to_string()),
         owner_type: Some(t::PrincipalType::USER),
@@ -72,7 +72,7 @@ pub fn storage(location: Option<String>) -> t::StorageDescriptor {
         serde_info: Some(t::SerDeInfo {
             name: None,
             serialization_lib: Some("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe".to_string()),
-            parameters: Some(BTreeMap::from([("serialization.format".to_string(), "1".to_string())])),
+            parameters: Some(t::StrMap::from_iter([("serialization.format".to_string(), "1".to_string())])),
             description: None,
             serializer_class: None,
             deserializer_class: None,
@@ -80,7 +80,7 @@ pub fn storage(location: Option<String>) -> t::StorageDescriptor {
         }),
         bucket_cols: Some(Vec::new()),
         sort_cols: Some(Vec::new()),
-        parameters: Some(BTreeMap::new()),
+        parameters: Some(t::StrMap::new()),
         skewed_info: None,
         stored_as_sub_directories: Some(false),
     }
@@ -99,7 +99,7 @@ pub fn table(db: &str, name: &str) -> t::Table {
         retention: Some(0),
         sd: Some(storage(None)),
         partition_keys: Some(vec![field("ds", "string")]),
-        parameters: Some(BTreeMap::from([("EXTERNAL".to_string(), "TRUE".to_string())])),
+        parameters: Some(t::StrMap::from_iter([("EXTERNAL".to_string(), "TRUE".to_string())])),
         view_original_text: None,
         view_expanded_text: None,
         table_type: Some("EXTERNAL_TABLE".to_string()),
@@ -138,7 +138,7 @@ pub fn partition(db: &str, table: &str, root: &str, value: &str) -> t::Partition
         create_time: None,
         last_access_time: None,
         sd: Some(storage(Some(format!("{root}/{table}/ds={value}")))),
-        parameters: Some(BTreeMap::new()),
+        parameters: Some(t::StrMap::new()),
         privileges: None,
         cat_name: None,
         write_id: None,

@@ -6,7 +6,7 @@ use strata_core::{
     batch,
     filter::{self, KeyType},
     location,
-    model::{history_op, param, Actor, HistoryEntry, Partition, Table},
+    model::{history_op, param, Actor, HistoryEntry, Params, Partition, Table},
     names, partname,
     time::{self, EpochSeconds},
     CatalogError, Result,
@@ -736,7 +736,7 @@ impl Catalog {
     pub async fn exchange_partitions(
         &self,
         actor: &Actor,
-        spec: &std::collections::BTreeMap<String, String>,
+        spec: &Params,
         (source_db, source_table): (&str, &str),
         (dest_db, dest_table): (&str, &str),
     ) -> Result<Vec<Partition>> {
@@ -752,8 +752,7 @@ impl Catalog {
         }
         // The spec as partial values: the leading keys it names, wildcards after.
         let keys = key_names(&source);
-        let spec: std::collections::BTreeMap<String, String> =
-            spec.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
+        let spec: Params = spec.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
         let mut values = Vec::new();
         for key in &keys {
             match spec.get(key) {
@@ -848,7 +847,7 @@ pub fn name_to_values(name: &str) -> Vec<String> {
 
 /// `partition_name_to_spec`: key → value.
 #[must_use]
-pub fn name_to_spec(name: &str) -> std::collections::BTreeMap<String, String> {
+pub fn name_to_spec(name: &str) -> Params {
     partname::spec_from_name(name).into_iter().collect()
 }
 

@@ -12,11 +12,11 @@
 //! Under both modes every location change is recorded in the history and no data is deleted;
 //! only [`Mode::Enforce`] refuses swaps to a directory the table has already used.
 
-use std::{collections::BTreeMap, fmt, str::FromStr};
+use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{location, time, CatalogError, Result};
+use crate::{location, model::Params, time, CatalogError, Result};
 
 /// The table parameter that selects a table's mode.
 pub const MODE_PARAM: &str = "strata.batch.mode";
@@ -37,7 +37,7 @@ impl Mode {
     /// The mode of a table with these parameters: its [`MODE_PARAM`], else `default`.
     /// An invalid value (refused when the table is created or altered) falls back to `default`.
     #[must_use]
-    pub fn of_table(parameters: &BTreeMap<String, String>, default: Mode) -> Mode {
+    pub fn of_table(parameters: &Params, default: Mode) -> Mode {
         parameters.get(MODE_PARAM).and_then(|v| v.parse().ok()).unwrap_or(default)
     }
 
@@ -73,7 +73,7 @@ impl FromStr for Mode {
 
 /// Check the table parameters a client sends (create or alter): [`MODE_PARAM`], if present,
 /// must be a valid mode. `MetaException` otherwise.
-pub fn validate_table_parameters(parameters: &BTreeMap<String, String>) -> Result<()> {
+pub fn validate_table_parameters(parameters: &Params) -> Result<()> {
     match parameters.get(MODE_PARAM) {
         Some(v) => v.parse::<Mode>().map(|_| ()),
         None => Ok(()),
@@ -228,14 +228,14 @@ pub fn spec_of_name(partition_name: &str) -> String {
 mod tests {
     use super::*;
 
-    fn params(mode: &str) -> BTreeMap<String, String> {
-        BTreeMap::from([(MODE_PARAM.to_string(), mode.to_string())])
+    fn params(mode: &str) -> Params {
+        Params::from_iter([(MODE_PARAM.to_string(), mode.to_string())])
     }
 
     #[test]
     fn mode_comes_from_the_table_else_the_default() {
-        assert_eq!(Mode::of_table(&BTreeMap::new(), Mode::Enforce), Mode::Enforce);
-        assert_eq!(Mode::of_table(&BTreeMap::new(), Mode::Track), Mode::Track);
+        assert_eq!(Mode::of_table(&Params::new(), Mode::Enforce), Mode::Enforce);
+        assert_eq!(Mode::of_table(&Params::new(), Mode::Track), Mode::Track);
         assert_eq!(Mode::of_table(&params("track"), Mode::Enforce), Mode::Track);
         assert_eq!(Mode::of_table(&params("ENFORCE"), Mode::Track), Mode::Enforce);
         assert_eq!(Mode::of_table(&params("bogus"), Mode::Track), Mode::Track);
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn invalid_modes_are_refused_with_a_meta_exception() {
         assert!(validate_table_parameters(&params("track")).is_ok());
-        assert!(validate_table_parameters(&BTreeMap::new()).is_ok());
+        assert!(validate_table_parameters(&Params::new()).is_ok());
         let err = validate_table_parameters(&params("sometimes")).unwrap_err();
         assert!(matches!(err, CatalogError::Meta(ref m) if m.contains("'sometimes'") && m.contains(MODE_PARAM)));
     }

@@ -1,14 +1,13 @@
 //! The catalog's objects. They mirror HMS's Thrift structs field by field where clients care,
 //! but are Strata's own types: the server converts at the edge, the store persists them.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::time::EpochSeconds;
 
-/// String-to-string parameters, kept sorted so that encodings are stable.
-pub type Params = BTreeMap<String, String>;
+/// String-to-string parameters, kept sorted so that encodings are stable: a sorted vector,
+/// the same type as the Thrift structs' maps, so converting moves it (see `strata_thrift::StrMap`).
+pub type Params = litemap::LiteMap<String, String>;
 
 /// Who owns an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -66,7 +65,7 @@ pub struct SerDeInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serialization_lib: Option<String>,
     /// Parameters.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
     pub parameters: Params,
     /// Description (Hive 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,7 +132,7 @@ pub struct StorageDescriptor {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sort_cols: Vec<Order>,
     /// Parameters.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
     pub parameters: Params,
     /// Skew information.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@ use strata_core::{
 };
 use strata_thrift as t;
 
-fn params(p: Option<std::collections::BTreeMap<String, String>>) -> Params {
+fn params(p: Option<t::StrMap>) -> Params {
     p.unwrap_or_default()
 }
 
@@ -462,7 +462,7 @@ mod tests {
             table_type: "MANAGED_TABLE".into(),
             ..Default::default()
         });
-        tbl.parameters = Some([("k".to_string(), "v".to_string())].into());
+        tbl.parameters = Some(t::StrMap::from_iter([("k".to_string(), "v".to_string())]));
         tbl
     }
 

@@ -878,7 +878,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
     fn handle_exchange_partition(
         &self,
-        partition_specs: std::collections::BTreeMap<String, String>,
+        partition_specs: t::StrMap,
         source_db: String,
         source_table_name: String,
         dest_db: String,
@@ -905,7 +905,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
     fn handle_exchange_partitions(
         &self,
-        partition_specs: std::collections::BTreeMap<String, String>,
+        partition_specs: t::StrMap,
         source_db: String,
         source_table_name: String,
         dest_db: String,
@@ -918,7 +918,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         Ok(partitions::name_to_values(&part_name))
     }
 
-    fn handle_partition_name_to_spec(&self, part_name: String) -> R<std::collections::BTreeMap<String, String>> {
+    fn handle_partition_name_to_spec(&self, part_name: String) -> R<t::StrMap> {
         Ok(partitions::name_to_spec(&part_name))
     }
 
@@ -1364,7 +1364,7 @@ impl Handler {
     fn exchange(
         &self,
         method: &'static str,
-        spec: std::collections::BTreeMap<String, String>,
+        spec: t::StrMap,
         source_db: String,
         source_table: String,
         dest_db: String,

@@ -107,7 +107,7 @@ fn db(name: &str) -> Database {
         name: Some(name.to_string()),
         description: Some("d".into()),
         location_uri: None,
-        parameters: Some([("k".to_string(), "v".to_string())].into()),
+        parameters: Some(strata_thrift::StrMap::from_iter([("k".to_string(), "v".to_string())])),
         privileges: None,
         owner_name: Some("alice".into()),
         owner_type: None,

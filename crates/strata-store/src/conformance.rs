@@ -8,7 +8,6 @@
 //! inserting partitions and functions before the trait can), which both stores implement.
 
 use std::{
-    collections::BTreeMap,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
@@ -21,7 +20,7 @@ use strata_core::{
     error::msg,
     lock::{LockLevel, LockState, LockTarget, LockType},
     model::{
-        history_op, param, table_type, Database, FieldSchema, HistoryEntry, LockRequest, Order, PrincipalType,
+        history_op, param, table_type, Database, FieldSchema, HistoryEntry, LockRequest, Order, Params, PrincipalType,
         SerDeInfo, StorageDescriptor, Table,
     },
     time::{now_millis, EpochSeconds},
@@ -122,7 +121,7 @@ fn database(name: &str) -> Database {
         description: Some(format!("{name} database")),
         location: format!("file:///warehouse/{name}.db"),
         managed_location: None,
-        parameters: BTreeMap::new(),
+        parameters: Params::new(),
         owner_name: Some("alice".into()),
         owner_type: Some(PrincipalType::User),
         create_time: EpochSeconds(1_700_000_000),
@@ -146,12 +145,12 @@ fn descriptor(location: Option<String>) -> StorageDescriptor {
         num_buckets: -1,
         serde_info: Some(SerDeInfo {
             serialization_lib: Some("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe".into()),
-            parameters: [("serialization.format".to_string(), "1".to_string())].into(),
+            parameters: Params::from_iter([("serialization.format".to_string(), "1".to_string())]),
             ..SerDeInfo::default()
         }),
         bucket_cols: vec![],
         sort_cols: vec![],
-        parameters: BTreeMap::new(),
+        parameters: Params::new(),
         skewed_info: None,
         stored_as_sub_directories: false,
     }
@@ -168,7 +167,7 @@ fn table(db: &str, name: &str) -> Table {
         retention: 0,
         sd: descriptor(Some(format!("file:///warehouse/{db}.db/{name}"))),
         partition_keys: vec![],
-        parameters: [(param::DDL_TIME.to_string(), "1700000100".to_string())].into(),
+        parameters: Params::from_iter([(param::DDL_TIME.to_string(), "1700000100".to_string())]),
         view_original_text: None,
         view_expanded_text: None,
         table_type: table_type::MANAGED.into(),
@@ -380,7 +379,7 @@ pub async fn case_tables(store: TestStore) {
         view_expanded_text: Some("select `orders`.`id` from `db`.`orders`".into()),
         owner: None,
         owner_type: None,
-        parameters: BTreeMap::new(),
+        parameters: Params::new(),
         ..table("db", "v_orders")
     };
     let view_id = store.create_table(&view, &[]).await.unwrap();
@@ -556,7 +555,7 @@ pub async fn case_alter_table_cas(store: TestStore) {
     v2.parameters.insert("metadata_location".into(), "s3://m/v2.json".into());
     store.alter_table("db", "ice", &v2, &cas("s3://m/v1.json", vec![])).await.unwrap();
     let read = store.get_table("db", "ice").await.unwrap().unwrap();
-    assert_eq!(read.parameters["metadata_location"], "s3://m/v2.json");
+    assert_eq!(read.parameters.get("metadata_location").unwrap().as_str(), "s3://m/v2.json");
 
     let mut v3 = t.clone();
     v3.parameters.insert("metadata_location".into(), "s3://m/v3.json".into());
@@ -565,7 +564,10 @@ pub async fn case_alter_table_cas(store: TestStore) {
         store.alter_table("db", "ice", &v3, &cas("s3://m/v1.json", vec![attempt])).await,
         CatalogError::Meta(msg::cas_mismatch("metadata_location", Some("s3://m/v2.json"), "s3://m/v1.json")),
     );
-    assert_eq!(store.get_table("db", "ice").await.unwrap().unwrap().parameters["metadata_location"], "s3://m/v2.json");
+    assert_eq!(
+        store.get_table("db", "ice").await.unwrap().unwrap().parameters.get("metadata_location").unwrap().as_str(),
+        "s3://m/v2.json"
+    );
     assert!(store.history("db", "ice", None).await.unwrap().is_empty(), "a failed alter appends no history");
 
     let mut other = v3.clone();
@@ -585,7 +587,10 @@ pub async fn case_alter_table_cas(store: TestStore) {
     );
 
     store.alter_table("db", "ice", &v3, &cas("s3://m/v2.json", vec![])).await.unwrap();
-    assert_eq!(store.get_table("db", "ice").await.unwrap().unwrap().parameters["metadata_location"], "s3://m/v3.json");
+    assert_eq!(
+        store.get_table("db", "ice").await.unwrap().unwrap().parameters.get("metadata_location").unwrap().as_str(),
+        "s3://m/v3.json"
+    );
 }
 
 /// A rename that moves the table directory rewrites partition locations under it (on path
@@ -890,7 +895,7 @@ pub async fn case_concurrent_cas(store: TestStore) {
                 barrier.wait().await;
                 let mut new = store.get_table("db", "ice").await.unwrap().unwrap();
                 new.parameters.insert("version".into(), (round + 1).to_string());
-                let log = format!("{}{worker},", new.parameters["log"]);
+                let log = format!("{}{worker},", new.parameters.get("log").unwrap().as_str());
                 new.parameters.insert("log".into(), log);
                 let options = AlterTableOptions {
                     expected_param: Some(("version".into(), round.to_string())),
@@ -918,9 +923,9 @@ pub async fn case_concurrent_cas(store: TestStore) {
     let wins = wins.lock().unwrap().clone();
     assert!(wins.iter().all(|w| w.len() == 1), "exactly one winner per round: {wins:?}");
     let read = store.get_table("db", "ice").await.unwrap().unwrap();
-    assert_eq!(read.parameters["version"], ROUNDS.to_string());
+    assert_eq!(read.parameters.get("version").unwrap().as_str(), ROUNDS.to_string());
     let expected_log: String = wins.iter().map(|w| format!("{},", w[0])).collect();
-    assert_eq!(read.parameters["log"], expected_log, "no lost update");
+    assert_eq!(read.parameters.get("log").unwrap().as_str(), expected_log, "no lost update");
     assert_eq!(store.history("db", "ice", None).await.unwrap().len(), ROUNDS, "history only from winners");
 }
 

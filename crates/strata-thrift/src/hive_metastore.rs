@@ -7,6 +7,8 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+
+use crate::StrMap;
 use std::convert::{From, TryFrom};
 use std::default::Default;
 use std::error::Error;
@@ -824,13 +826,13 @@ impl Default for FieldSchema {
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub struct EnvironmentContext {
-    pub properties: Option<BTreeMap<String, String>>,
+    pub properties: Option<StrMap>,
 }
 
 impl EnvironmentContext {
     pub fn new<F1>(properties: F1) -> EnvironmentContext
     where
-        F1: Into<Option<BTreeMap<String, String>>>,
+        F1: Into<Option<StrMap>>,
     {
         EnvironmentContext { properties: properties.into() }
     }
@@ -839,7 +841,7 @@ impl EnvironmentContext {
 impl TSerializable for EnvironmentContext {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<EnvironmentContext> {
         i_prot.read_struct_begin()?;
-        let mut f_1: Option<BTreeMap<String, String>> = None;
+        let mut f_1: Option<StrMap> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -849,7 +851,7 @@ impl TSerializable for EnvironmentContext {
             match field_id {
                 1 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_0 = i_prot.read_string()?;
                         let map_val_1 = i_prot.read_string()?;
@@ -888,7 +890,7 @@ impl TSerializable for EnvironmentContext {
 
 impl Default for EnvironmentContext {
     fn default() -> Self {
-        EnvironmentContext { properties: Some(BTreeMap::new()) }
+        EnvironmentContext { properties: Some(Default::default()) }
     }
 }
 
@@ -2490,7 +2492,7 @@ impl TSerializable for PrincipalPrivilegeSet {
             match field_id {
                 1 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, Vec<PrivilegeGrantInfo>> = BTreeMap::new();
+                    let mut val: BTreeMap<String, Vec<PrivilegeGrantInfo>> = Default::default();
                     for _ in 0..map_ident.size {
                         let map_key_3 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
@@ -2508,7 +2510,7 @@ impl TSerializable for PrincipalPrivilegeSet {
                 }
                 2 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, Vec<PrivilegeGrantInfo>> = BTreeMap::new();
+                    let mut val: BTreeMap<String, Vec<PrivilegeGrantInfo>> = Default::default();
                     for _ in 0..map_ident.size {
                         let map_key_6 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
@@ -2526,7 +2528,7 @@ impl TSerializable for PrincipalPrivilegeSet {
                 }
                 3 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, Vec<PrivilegeGrantInfo>> = BTreeMap::new();
+                    let mut val: BTreeMap<String, Vec<PrivilegeGrantInfo>> = Default::default();
                     for _ in 0..map_ident.size {
                         let map_key_9 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
@@ -2605,9 +2607,9 @@ impl TSerializable for PrincipalPrivilegeSet {
 impl Default for PrincipalPrivilegeSet {
     fn default() -> Self {
         PrincipalPrivilegeSet {
-            user_privileges: Some(BTreeMap::new()),
-            group_privileges: Some(BTreeMap::new()),
-            role_privileges: Some(BTreeMap::new()),
+            user_privileges: Some(Default::default()),
+            group_privileges: Some(Default::default()),
+            role_privileges: Some(Default::default()),
         }
     }
 }
@@ -2925,7 +2927,7 @@ pub struct Database {
     pub name: Option<String>,
     pub description: Option<String>,
     pub location_uri: Option<String>,
-    pub parameters: Option<BTreeMap<String, String>>,
+    pub parameters: Option<StrMap>,
     pub privileges: Option<PrincipalPrivilegeSet>,
     pub owner_name: Option<String>,
     pub owner_type: Option<PrincipalType>,
@@ -2957,7 +2959,7 @@ impl Database {
         F1: Into<Option<String>>,
         F2: Into<Option<String>>,
         F3: Into<Option<String>>,
-        F4: Into<Option<BTreeMap<String, String>>>,
+        F4: Into<Option<StrMap>>,
         F5: Into<Option<PrincipalPrivilegeSet>>,
         F6: Into<Option<String>>,
         F7: Into<Option<PrincipalType>>,
@@ -2992,7 +2994,7 @@ impl TSerializable for Database {
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
-        let mut f_4: Option<BTreeMap<String, String>> = None;
+        let mut f_4: Option<StrMap> = None;
         let mut f_5: Option<PrincipalPrivilegeSet> = None;
         let mut f_6: Option<String> = None;
         let mut f_7: Option<PrincipalType> = None;
@@ -3023,7 +3025,7 @@ impl TSerializable for Database {
                 }
                 4 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_13 = i_prot.read_string()?;
                         let map_val_14 = i_prot.read_string()?;
@@ -3176,7 +3178,7 @@ impl Default for Database {
             name: Some("".to_owned()),
             description: Some("".to_owned()),
             location_uri: Some("".to_owned()),
-            parameters: Some(BTreeMap::new()),
+            parameters: Some(Default::default()),
             privileges: None,
             owner_name: Some("".to_owned()),
             owner_type: None,
@@ -3323,7 +3325,7 @@ pub struct CreateDatabaseRequest {
     pub database_name: String,
     pub description: Option<String>,
     pub location_uri: Option<String>,
-    pub parameters: Option<BTreeMap<String, String>>,
+    pub parameters: Option<StrMap>,
     pub privileges: Option<PrincipalPrivilegeSet>,
     pub owner_name: Option<String>,
     pub owner_type: Option<PrincipalType>,
@@ -3354,7 +3356,7 @@ impl CreateDatabaseRequest {
     where
         F2: Into<Option<String>>,
         F3: Into<Option<String>>,
-        F4: Into<Option<BTreeMap<String, String>>>,
+        F4: Into<Option<StrMap>>,
         F5: Into<Option<PrincipalPrivilegeSet>>,
         F6: Into<Option<String>>,
         F7: Into<Option<PrincipalType>>,
@@ -3389,7 +3391,7 @@ impl TSerializable for CreateDatabaseRequest {
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
-        let mut f_4: Option<BTreeMap<String, String>> = None;
+        let mut f_4: Option<StrMap> = None;
         let mut f_5: Option<PrincipalPrivilegeSet> = None;
         let mut f_6: Option<String> = None;
         let mut f_7: Option<PrincipalType> = None;
@@ -3420,7 +3422,7 @@ impl TSerializable for CreateDatabaseRequest {
                 }
                 4 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_16 = i_prot.read_string()?;
                         let map_val_17 = i_prot.read_string()?;
@@ -3798,7 +3800,7 @@ impl TSerializable for DropDatabaseRequest {
 pub struct SerDeInfo {
     pub name: Option<String>,
     pub serialization_lib: Option<String>,
-    pub parameters: Option<BTreeMap<String, String>>,
+    pub parameters: Option<StrMap>,
     pub description: Option<String>,
     pub serializer_class: Option<String>,
     pub deserializer_class: Option<String>,
@@ -3818,7 +3820,7 @@ impl SerDeInfo {
     where
         F1: Into<Option<String>>,
         F2: Into<Option<String>>,
-        F3: Into<Option<BTreeMap<String, String>>>,
+        F3: Into<Option<StrMap>>,
         F4: Into<Option<String>>,
         F5: Into<Option<String>>,
         F6: Into<Option<String>>,
@@ -3841,7 +3843,7 @@ impl TSerializable for SerDeInfo {
         i_prot.read_struct_begin()?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
-        let mut f_3: Option<BTreeMap<String, String>> = None;
+        let mut f_3: Option<StrMap> = None;
         let mut f_4: Option<String> = None;
         let mut f_5: Option<String> = None;
         let mut f_6: Option<String> = None;
@@ -3863,7 +3865,7 @@ impl TSerializable for SerDeInfo {
                 }
                 3 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_18 = i_prot.read_string()?;
                         let map_val_19 = i_prot.read_string()?;
@@ -3959,7 +3961,7 @@ impl Default for SerDeInfo {
         SerDeInfo {
             name: Some("".to_owned()),
             serialization_lib: Some("".to_owned()),
-            parameters: Some(BTreeMap::new()),
+            parameters: Some(Default::default()),
             description: Some("".to_owned()),
             serializer_class: Some("".to_owned()),
             deserializer_class: Some("".to_owned()),
@@ -4115,7 +4117,7 @@ impl TSerializable for SkewedInfo {
                 }
                 3 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<Vec<String>, String> = BTreeMap::new();
+                    let mut val: BTreeMap<Vec<String>, String> = Default::default();
                     for _ in 0..map_ident.size {
                         let list_ident = i_prot.read_list_begin()?;
                         let mut map_key_23: Vec<String> =
@@ -4190,7 +4192,7 @@ impl Default for SkewedInfo {
         SkewedInfo {
             skewed_col_names: Some(Vec::new()),
             skewed_col_values: Some(Vec::new()),
-            skewed_col_value_location_maps: Some(BTreeMap::new()),
+            skewed_col_value_location_maps: Some(Default::default()),
         }
     }
 }
@@ -4210,7 +4212,7 @@ pub struct StorageDescriptor {
     pub serde_info: Option<SerDeInfo>,
     pub bucket_cols: Option<Vec<String>>,
     pub sort_cols: Option<Vec<Order>>,
-    pub parameters: Option<BTreeMap<String, String>>,
+    pub parameters: Option<StrMap>,
     pub skewed_info: Option<SkewedInfo>,
     pub stored_as_sub_directories: Option<bool>,
 }
@@ -4240,7 +4242,7 @@ impl StorageDescriptor {
         F7: Into<Option<SerDeInfo>>,
         F8: Into<Option<Vec<String>>>,
         F9: Into<Option<Vec<Order>>>,
-        F10: Into<Option<BTreeMap<String, String>>>,
+        F10: Into<Option<StrMap>>,
         F11: Into<Option<SkewedInfo>>,
         F12: Into<Option<bool>>,
     {
@@ -4273,7 +4275,7 @@ impl TSerializable for StorageDescriptor {
         let mut f_7: Option<SerDeInfo> = None;
         let mut f_8: Option<Vec<String>> = None;
         let mut f_9: Option<Vec<Order>> = None;
-        let mut f_10: Option<BTreeMap<String, String>> = None;
+        let mut f_10: Option<StrMap> = None;
         let mut f_11: Option<SkewedInfo> = None;
         let mut f_12: Option<bool> = None;
         loop {
@@ -4340,7 +4342,7 @@ impl TSerializable for StorageDescriptor {
                 }
                 10 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_29 = i_prot.read_string()?;
                         let map_val_30 = i_prot.read_string()?;
@@ -4477,7 +4479,7 @@ impl Default for StorageDescriptor {
             serde_info: None,
             bucket_cols: Some(Vec::new()),
             sort_cols: Some(Vec::new()),
-            parameters: Some(BTreeMap::new()),
+            parameters: Some(Default::default()),
             skewed_info: None,
             stored_as_sub_directories: Some(false),
         }
@@ -6383,7 +6385,7 @@ impl TSerializable for ObjectDictionary {
             match field_id {
                 1 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+                    let mut val: BTreeMap<String, Vec<Vec<u8>>> = Default::default();
                     for _ in 0..map_ident.size {
                         let map_key_35 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
@@ -6446,7 +6448,7 @@ pub struct Table {
     pub retention: Option<i32>,
     pub sd: Option<StorageDescriptor>,
     pub partition_keys: Option<Vec<FieldSchema>>,
-    pub parameters: Option<BTreeMap<String, String>>,
+    pub parameters: Option<StrMap>,
     pub view_original_text: Option<String>,
     pub view_expanded_text: Option<String>,
     pub table_type: Option<String>,
@@ -6537,7 +6539,7 @@ impl Table {
         F6: Into<Option<i32>>,
         F7: Into<Option<StorageDescriptor>>,
         F8: Into<Option<Vec<FieldSchema>>>,
-        F9: Into<Option<BTreeMap<String, String>>>,
+        F9: Into<Option<StrMap>>,
         F10: Into<Option<String>>,
         F11: Into<Option<String>>,
         F12: Into<Option<String>>,
@@ -6602,7 +6604,7 @@ impl TSerializable for Table {
         let mut f_6: Option<i32> = None;
         let mut f_7: Option<StorageDescriptor> = None;
         let mut f_8: Option<Vec<FieldSchema>> = None;
-        let mut f_9: Option<BTreeMap<String, String>> = None;
+        let mut f_9: Option<StrMap> = None;
         let mut f_10: Option<String> = None;
         let mut f_11: Option<String> = None;
         let mut f_12: Option<String> = None;
@@ -6670,7 +6672,7 @@ impl TSerializable for Table {
                 }
                 9 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_39 = i_prot.read_string()?;
                         let map_val_40 = i_prot.read_string()?;
@@ -6982,7 +6984,7 @@ impl Default for Table {
             retention: Some(0),
             sd: None,
             partition_keys: Some(Vec::new()),
-            parameters: Some(BTreeMap::new()),
+            parameters: Some(Default::default()),
             view_original_text: Some("".to_owned()),
             view_expanded_text: Some("".to_owned()),
             table_type: Some("".to_owned()),
@@ -7105,7 +7107,7 @@ pub struct Partition {
     pub create_time: Option<i32>,
     pub last_access_time: Option<i32>,
     pub sd: Option<StorageDescriptor>,
-    pub parameters: Option<BTreeMap<String, String>>,
+    pub parameters: Option<StrMap>,
     pub privileges: Option<PrincipalPrivilegeSet>,
     pub cat_name: Option<String>,
     pub write_id: Option<i64>,
@@ -7137,7 +7139,7 @@ impl Partition {
         F4: Into<Option<i32>>,
         F5: Into<Option<i32>>,
         F6: Into<Option<StorageDescriptor>>,
-        F7: Into<Option<BTreeMap<String, String>>>,
+        F7: Into<Option<StrMap>>,
         F8: Into<Option<PrincipalPrivilegeSet>>,
         F9: Into<Option<String>>,
         F10: Into<Option<i64>>,
@@ -7172,7 +7174,7 @@ impl TSerializable for Partition {
         let mut f_4: Option<i32> = None;
         let mut f_5: Option<i32> = None;
         let mut f_6: Option<StorageDescriptor> = None;
-        let mut f_7: Option<BTreeMap<String, String>> = None;
+        let mut f_7: Option<StrMap> = None;
         let mut f_8: Option<PrincipalPrivilegeSet> = None;
         let mut f_9: Option<String> = None;
         let mut f_10: Option<i64> = None;
@@ -7218,7 +7220,7 @@ impl TSerializable for Partition {
                 }
                 7 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_44 = i_prot.read_string()?;
                         let map_val_45 = i_prot.read_string()?;
@@ -7366,7 +7368,7 @@ impl Default for Partition {
             create_time: Some(0),
             last_access_time: Some(0),
             sd: None,
-            parameters: Some(BTreeMap::new()),
+            parameters: Some(Default::default()),
             privileges: None,
             cat_name: Some("".to_owned()),
             write_id: Some(0),
@@ -7387,7 +7389,7 @@ pub struct PartitionWithoutSD {
     pub create_time: Option<i32>,
     pub last_access_time: Option<i32>,
     pub relative_path: Option<String>,
-    pub parameters: Option<BTreeMap<String, String>>,
+    pub parameters: Option<StrMap>,
     pub privileges: Option<PrincipalPrivilegeSet>,
 }
 
@@ -7405,7 +7407,7 @@ impl PartitionWithoutSD {
         F2: Into<Option<i32>>,
         F3: Into<Option<i32>>,
         F4: Into<Option<String>>,
-        F5: Into<Option<BTreeMap<String, String>>>,
+        F5: Into<Option<StrMap>>,
         F6: Into<Option<PrincipalPrivilegeSet>>,
     {
         PartitionWithoutSD {
@@ -7426,7 +7428,7 @@ impl TSerializable for PartitionWithoutSD {
         let mut f_2: Option<i32> = None;
         let mut f_3: Option<i32> = None;
         let mut f_4: Option<String> = None;
-        let mut f_5: Option<BTreeMap<String, String>> = None;
+        let mut f_5: Option<StrMap> = None;
         let mut f_6: Option<PrincipalPrivilegeSet> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -7459,7 +7461,7 @@ impl TSerializable for PartitionWithoutSD {
                 }
                 5 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_47 = i_prot.read_string()?;
                         let map_val_48 = i_prot.read_string()?;
@@ -7543,7 +7545,7 @@ impl Default for PartitionWithoutSD {
             create_time: Some(0),
             last_access_time: Some(0),
             relative_path: Some("".to_owned()),
-            parameters: Some(BTreeMap::new()),
+            parameters: Some(Default::default()),
             privileges: None,
         }
     }
@@ -13340,7 +13342,7 @@ impl TSerializable for PartitionsStatsResult {
             match field_id {
                 1 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, Vec<ColumnStatisticsObj>> = BTreeMap::new();
+                    let mut val: BTreeMap<String, Vec<ColumnStatisticsObj>> = Default::default();
                     for _ in 0..map_ident.size {
                         let map_key_95 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
@@ -16094,7 +16096,7 @@ pub struct FireEventRequest {
     pub table_name: Option<String>,
     pub partition_vals: Option<Vec<String>>,
     pub cat_name: Option<String>,
-    pub tbl_params: Option<BTreeMap<String, String>>,
+    pub tbl_params: Option<StrMap>,
 }
 
 impl FireEventRequest {
@@ -16112,7 +16114,7 @@ impl FireEventRequest {
         F4: Into<Option<String>>,
         F5: Into<Option<Vec<String>>>,
         F6: Into<Option<String>>,
-        F7: Into<Option<BTreeMap<String, String>>>,
+        F7: Into<Option<StrMap>>,
     {
         FireEventRequest {
             successful,
@@ -16135,7 +16137,7 @@ impl TSerializable for FireEventRequest {
         let mut f_4: Option<String> = None;
         let mut f_5: Option<Vec<String>> = None;
         let mut f_6: Option<String> = None;
-        let mut f_7: Option<BTreeMap<String, String>> = None;
+        let mut f_7: Option<StrMap> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -16175,7 +16177,7 @@ impl TSerializable for FireEventRequest {
                 }
                 7 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_115 = i_prot.read_string()?;
                         let map_val_116 = i_prot.read_string()?;
@@ -17714,7 +17716,7 @@ pub trait TThriftHiveMetastoreSyncClient {
         -> thrift::Result<Partition>;
     fn exchange_partition(
         &mut self,
-        partition_specs: BTreeMap<String, String>,
+        partition_specs: StrMap,
         source_db: String,
         source_table_name: String,
         dest_db: String,
@@ -17722,7 +17724,7 @@ pub trait TThriftHiveMetastoreSyncClient {
     ) -> thrift::Result<Partition>;
     fn exchange_partitions(
         &mut self,
-        partition_specs: BTreeMap<String, String>,
+        partition_specs: StrMap,
         source_db: String,
         source_table_name: String,
         dest_db: String,
@@ -17848,7 +17850,7 @@ pub trait TThriftHiveMetastoreSyncClient {
         throw_exception: bool,
     ) -> thrift::Result<bool>;
     fn partition_name_to_vals(&mut self, part_name: String) -> thrift::Result<Vec<String>>;
-    fn partition_name_to_spec(&mut self, part_name: String) -> thrift::Result<BTreeMap<String, String>>;
+    fn partition_name_to_spec(&mut self, part_name: String) -> thrift::Result<StrMap>;
     fn update_table_column_statistics(&mut self, stats_obj: ColumnStatistics) -> thrift::Result<bool>;
     fn update_partition_column_statistics(&mut self, stats_obj: ColumnStatistics) -> thrift::Result<bool>;
     fn update_table_column_statistics_req(
@@ -19634,7 +19636,7 @@ impl<C: TThriftClient + TThriftHiveMetastoreSyncClientMarker> TThriftHiveMetasto
     }
     fn exchange_partition(
         &mut self,
-        partition_specs: BTreeMap<String, String>,
+        partition_specs: StrMap,
         source_db: String,
         source_table_name: String,
         dest_db: String,
@@ -19673,7 +19675,7 @@ impl<C: TThriftClient + TThriftHiveMetastoreSyncClientMarker> TThriftHiveMetasto
     }
     fn exchange_partitions(
         &mut self,
-        partition_specs: BTreeMap<String, String>,
+        partition_specs: StrMap,
         source_db: String,
         source_table_name: String,
         dest_db: String,
@@ -20563,7 +20565,7 @@ impl<C: TThriftClient + TThriftHiveMetastoreSyncClientMarker> TThriftHiveMetasto
             result.ok_or()
         }
     }
-    fn partition_name_to_spec(&mut self, part_name: String) -> thrift::Result<BTreeMap<String, String>> {
+    fn partition_name_to_spec(&mut self, part_name: String) -> thrift::Result<StrMap> {
         ({
             self.increment_sequence_number();
             let message_ident =
@@ -21639,7 +21641,7 @@ pub trait ThriftHiveMetastoreSyncHandler {
     }
     fn handle_exchange_partition(
         &self,
-        partition_specs: BTreeMap<String, String>,
+        partition_specs: StrMap,
         source_db: String,
         source_table_name: String,
         dest_db: String,
@@ -21649,7 +21651,7 @@ pub trait ThriftHiveMetastoreSyncHandler {
     }
     fn handle_exchange_partitions(
         &self,
-        partition_specs: BTreeMap<String, String>,
+        partition_specs: StrMap,
         source_db: String,
         source_table_name: String,
         dest_db: String,
@@ -21847,7 +21849,7 @@ pub trait ThriftHiveMetastoreSyncHandler {
     fn handle_partition_name_to_vals(&self, part_name: String) -> thrift::Result<Vec<String>> {
         Err(crate::methods::unknown_method("partition_name_to_vals"))
     }
-    fn handle_partition_name_to_spec(&self, part_name: String) -> thrift::Result<BTreeMap<String, String>> {
+    fn handle_partition_name_to_spec(&self, part_name: String) -> thrift::Result<StrMap> {
         Err(crate::methods::unknown_method("partition_name_to_spec"))
     }
     fn handle_update_table_column_statistics(&self, stats_obj: ColumnStatistics) -> thrift::Result<bool> {
@@ -42395,7 +42397,7 @@ impl ThriftHiveMetastoreGetPartitionResult {
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 struct ThriftHiveMetastoreExchangePartitionArgs {
-    partition_specs: BTreeMap<String, String>,
+    partition_specs: StrMap,
     source_db: String,
     source_table_name: String,
     dest_db: String,
@@ -42407,7 +42409,7 @@ impl ThriftHiveMetastoreExchangePartitionArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreExchangePartitionArgs> {
         i_prot.read_struct_begin()?;
-        let mut f_1: Option<BTreeMap<String, String>> = None;
+        let mut f_1: Option<StrMap> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
         let mut f_4: Option<String> = None;
@@ -42421,7 +42423,7 @@ impl ThriftHiveMetastoreExchangePartitionArgs {
             match field_id {
                 1 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_142 = i_prot.read_string()?;
                         let map_val_143 = i_prot.read_string()?;
@@ -42453,8 +42455,9 @@ impl ThriftHiveMetastoreExchangePartitionArgs {
             i_prot.read_field_end()?;
         }
         i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreExchangePartitionArgs.partition_specs", &f_1)?;
         let ret = ThriftHiveMetastoreExchangePartitionArgs {
-            partition_specs: f_1.unwrap_or_default(),
+            partition_specs: f_1.expect("auto-generated code should have checked for presence of required fields"),
             source_db: f_2.unwrap_or_default(),
             source_table_name: f_3.unwrap_or_default(),
             dest_db: f_4.unwrap_or_default(),
@@ -42611,7 +42614,7 @@ impl ThriftHiveMetastoreExchangePartitionResult {
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 struct ThriftHiveMetastoreExchangePartitionsArgs {
-    partition_specs: BTreeMap<String, String>,
+    partition_specs: StrMap,
     source_db: String,
     source_table_name: String,
     dest_db: String,
@@ -42623,7 +42626,7 @@ impl ThriftHiveMetastoreExchangePartitionsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreExchangePartitionsArgs> {
         i_prot.read_struct_begin()?;
-        let mut f_1: Option<BTreeMap<String, String>> = None;
+        let mut f_1: Option<StrMap> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
         let mut f_4: Option<String> = None;
@@ -42637,7 +42640,7 @@ impl ThriftHiveMetastoreExchangePartitionsArgs {
             match field_id {
                 1 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_144 = i_prot.read_string()?;
                         let map_val_145 = i_prot.read_string()?;
@@ -42669,8 +42672,9 @@ impl ThriftHiveMetastoreExchangePartitionsArgs {
             i_prot.read_field_end()?;
         }
         i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreExchangePartitionsArgs.partition_specs", &f_1)?;
         let ret = ThriftHiveMetastoreExchangePartitionsArgs {
-            partition_specs: f_1.unwrap_or_default(),
+            partition_specs: f_1.expect("auto-generated code should have checked for presence of required fields"),
             source_db: f_2.unwrap_or_default(),
             source_table_name: f_3.unwrap_or_default(),
             dest_db: f_4.unwrap_or_default(),
@@ -47277,12 +47281,12 @@ impl ThriftHiveMetastorePartitionNameToSpecArgs {
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 struct ThriftHiveMetastorePartitionNameToSpecResult {
-    result_value: Option<BTreeMap<String, String>>,
+    result_value: Option<StrMap>,
     o1: Option<MetaException>,
 }
 
 impl ThriftHiveMetastorePartitionNameToSpecResult {
-    fn ok_or(self) -> thrift::Result<BTreeMap<String, String>> {
+    fn ok_or(self) -> thrift::Result<StrMap> {
         if self.o1.is_some() {
             Err(thrift::Error::User(Box::new(self.o1.unwrap())))
         } else if self.result_value.is_some() {
@@ -47298,7 +47302,7 @@ impl ThriftHiveMetastorePartitionNameToSpecResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameToSpecResult> {
         i_prot.read_struct_begin()?;
-        let mut f_0: Option<BTreeMap<String, String>> = None;
+        let mut f_0: Option<StrMap> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -47309,7 +47313,7 @@ impl ThriftHiveMetastorePartitionNameToSpecResult {
             match field_id {
                 0 if field_ident.field_type == TType::Map => {
                     let map_ident = i_prot.read_map_begin()?;
-                    let mut val: BTreeMap<String, String> = BTreeMap::new();
+                    let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
                         let map_key_171 = i_prot.read_string()?;
                         let map_val_172 = i_prot.read_string()?;

@@ -30,4 +30,9 @@
 pub mod hive_metastore;
 pub mod methods;
 
+/// A Thrift `map<string,string>` (table, partition and serde parameters, environment context
+/// properties): a sorted vector, not a `BTreeMap`, whose smallest node costs ~550 bytes even
+/// for the one or two entries most of these maps hold.
+pub type StrMap = litemap::LiteMap<String, String>;
+
 pub use hive_metastore::*;

@@ -1,7 +1,5 @@
 //! Wire-compatibility tests for the generated HMS types and processor.
 
-use std::collections::BTreeMap;
-
 use strata_thrift::methods::{is_oneway, is_served, ONEWAY_METHODS, SERVED_METHODS};
 use strata_thrift::*;
 use thrift::protocol::{
@@ -45,7 +43,7 @@ fn from_compact<T: TSerializable>(bytes: &[u8]) -> thrift::Result<T> {
     T::read_from_in_protocol(&mut p)
 }
 
-fn params(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn params(kv: &[(&str, &str)]) -> StrMap {
     kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
@@ -75,7 +73,7 @@ fn sample_sd(location: &str) -> StorageDescriptor {
         }),
         bucket_cols: Some(vec![]),
         sort_cols: Some(vec![Order { col: Some("id".into()), order: Some(1) }]),
-        parameters: Some(BTreeMap::new()),
+        parameters: Some(StrMap::new()),
         skewed_info: None,
         stored_as_sub_directories: Some(false),
     }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use strata_core::{
     error::msg,
     filter::{self, CompareOp, Expr, KeyType, Literal, Value},
-    model::{history_op, HistoryEntry, Partition, StorageDescriptor, Table},
+    model::{history_op, HistoryEntry, Params, Partition, StorageDescriptor, Table},
     partname::{self, DEFAULT_PARTITION_NAME},
     time::EpochSeconds,
     CatalogError,
@@ -42,7 +42,7 @@ fn partition(t: &Table, values: &[&str]) -> (String, Partition) {
         create_time: EpochSeconds(1_700_000_300),
         last_access_time: EpochSeconds(0),
         sd,
-        parameters: [("numFiles".to_string(), "1".to_string())].into(),
+        parameters: Params::from_iter([("numFiles".to_string(), "1".to_string())]),
     };
     (name, part)
 }
@@ -261,7 +261,7 @@ pub async fn case_partitions_alter(store: TestStore) {
     let stored_c = Partition { create_time: parts[2].1.create_time, ..new_c.1.clone() };
     assert_eq!(store.get_partition("db", "t", &parts[2].0).await.unwrap(), Some(stored_c.clone()));
     let stored_a = parts[0].1.clone();
-    let stored_a = Partition { parameters: std::collections::BTreeMap::new(), ..stored_a };
+    let stored_a = Partition { parameters: Params::new(), ..stored_a };
     assert_eq!(store.get_partition("db", "t", &parts[0].0).await.unwrap(), Some(stored_a));
     assert_eq!(store.get_partition("db", "t", &parts[1].0).await.unwrap(), Some(parts[1].1.clone()));
     assert_eq!(store.storage_descriptor_count().await.unwrap(), base_sd + 1);
