@@ -270,6 +270,16 @@ pub(crate) fn decode_shapes(rows: Vec<(i64, String)>) -> Result<Shapes> {
     rows.into_iter().map(|(id, json)| Ok((id, from_json("decode storage descriptor", &json)?))).collect()
 }
 
+/// The partitions of some rows, in their order (one exact allocation: a `Result` collect would
+/// grow the list by doubling).
+pub(crate) fn into_models(rows: Vec<PartRow>, shapes: &Shapes, db: &str, table: &str) -> Result<Vec<Partition>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(row.into_model(db, table, shapes)?);
+    }
+    Ok(out)
+}
+
 impl PartRow {
     pub(crate) fn into_model(self, db: &str, table: &str, shapes: &Shapes) -> Result<Partition> {
         let mut sd =
@@ -381,6 +391,34 @@ pub(crate) fn added_positions(parts: &[(String, Partition)], ids: &HashMap<Strin
         .filter(|(_, (name, _))| ids.contains_key(name.as_str()) && first.insert(name.as_str()))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// The rows `drop_partitions` read, checked and put in request order: their ids (to delete) and
+/// their partitions, each once, in the order of the first occurrence of its name in `names`.
+/// Fails naming the first requested partition that does not exist. The rows are sorted in place
+/// and turned into partitions one by one, so a large drop holds one list of partitions, not a
+/// map of them and then a list.
+pub(crate) fn dropped_in_request_order(
+    mut rows: Vec<PartRow>,
+    names: &[String],
+    db: &str,
+    table: &str,
+    shapes: &Shapes,
+) -> Result<(Vec<i64>, Vec<Partition>)> {
+    let mut position: HashMap<&str, usize> = HashMap::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        position.entry(name.as_str()).or_insert(i);
+    }
+    let found: std::collections::HashSet<&str> = rows.iter().map(|r| r.part_name.as_str()).collect();
+    if let Some(missing) = names.iter().find(|name| !found.contains(name.as_str())) {
+        return Err(doesnt_exist(missing));
+    }
+    drop(found);
+    rows.sort_by_key(|r| position.get(r.part_name.as_str()).copied().unwrap_or(usize::MAX));
+    rows.dedup_by(|a, b| a.id == b.id);
+    drop(position);
+    let ids = rows.iter().map(|r| r.id).collect();
+    Ok((ids, into_models(rows, shapes, db, table)?))
 }
 
 /// The history rows to append for an `add_partitions` that skipped some existing partitions:
@@ -901,6 +939,37 @@ fn sqlite_glob(tokens: &[Tok]) -> Option<(String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(id: i64, name: &str) -> PartRow {
+        PartRow {
+            id,
+            part_name: name.to_string(),
+            values: vec![name.trim_start_matches("d=").to_string()],
+            sd_id: 7,
+            location: Some(format!("file:///w/t/{name}")),
+            create_time: 1,
+            last_access_time: 0,
+            parameters: r#"{"numFiles":"1"}"#.to_string(),
+        }
+    }
+
+    #[test]
+    fn dropped_partitions_come_back_in_request_order_each_once() {
+        let shapes = Shapes::from([(7, StorageDescriptor::default())]);
+        let names: Vec<String> = ["d=3", "d=1", "d=3", "d=2"].iter().map(|n| n.to_string()).collect();
+        let rows = vec![row(10, "d=1"), row(20, "d=2"), row(30, "d=3")];
+        let (ids, parts) = dropped_in_request_order(rows, &names, "db", "t", &shapes).unwrap();
+        assert_eq!(ids, vec![30, 10, 20]);
+        let values: Vec<&str> = parts.iter().map(|p| p.values[0].as_str()).collect();
+        assert_eq!(values, vec!["3", "1", "2"]);
+        assert_eq!(parts[0].sd.location.as_deref(), Some("file:///w/t/d=3"));
+        assert_eq!(parts[0].parameters.get("numFiles").map(String::as_str), Some("1"));
+        assert_eq!((parts[0].db_name.as_str(), parts[0].table_name.as_str()), ("db", "t"));
+
+        let missing: Vec<String> = vec!["d=1".into(), "d=9".into()];
+        let err = dropped_in_request_order(vec![row(10, "d=1")], &missing, "db", "t", &shapes).unwrap_err();
+        assert!(matches!(err, CatalogError::NoSuchObject(ref m) if m.contains("d=9")), "{err:?}");
+    }
 
     #[test]
     fn typed_values() {

@@ -449,10 +449,6 @@ async fn load_shapes(conn: &mut PgConnection, rows: &[PartRow]) -> Result<Shapes
 crate::common::keep_dropped_table_fn!(PgConnection);
 
 /// Rows with their shapes as partitions of `db.table`.
-fn to_models(rows: Vec<PartRow>, shapes: &Shapes, db_name: &str, table: &str) -> Result<Vec<Partition>> {
-    rows.into_iter().map(|r| r.into_model(db_name, table, shapes)).collect()
-}
-
 /// The descriptor id of each distinct shape of a batch: one lookup of them all (the common case,
 /// shapes already stored), then an insert of each one missing.
 async fn intern_shapes(conn: &mut PgConnection, batch: &Batch<'_>) -> Result<Vec<i64>> {
@@ -633,15 +629,7 @@ async fn drop_partitions_tx(
     let table_id = partition_table_id(&mut *tx, db_name, table, true).await?;
     let rows = partitions_named(&mut *tx, table_id, names, true).await?;
     let shapes = load_shapes(&mut *tx, &rows).await?;
-    let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let (id, name) = (row.id, row.part_name.clone());
-        current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
-    }
-    if let Some(missing) = names.iter().find(|name| !current.contains_key(*name)) {
-        return Err(partitions::doesnt_exist(missing));
-    }
-    let ids: Vec<i64> = current.values().map(|(id, _)| *id).collect();
+    let (ids, dropped) = partitions::dropped_in_request_order(rows, names, db_name, table, &shapes)?;
     for chunk in ids.chunks(PG_KV_CHUNK) {
         sqlx::query("DELETE FROM partitions WHERE id = ANY($1)")
             .bind(chunk)
@@ -650,7 +638,7 @@ async fn drop_partitions_tx(
             .map_err(db("drop partitions"))?;
     }
     insert_history(&mut *tx, history).await?;
-    Ok(names.iter().filter_map(|name| current.remove(name).map(|(_, p)| p)).collect())
+    Ok(dropped)
 }
 
 #[async_trait]
@@ -1097,7 +1085,7 @@ impl Store for PgStore {
         let rows = partitions_named(&mut tx, table_id, names, false).await?;
         let shapes = load_shapes(&mut tx, &rows).await?;
         tx.commit().await.map_err(db("get partitions: commit"))?;
-        to_models(rows, &shapes, db_name, table)
+        partitions::into_models(rows, &shapes, db_name, table)
     }
 
     async fn list_partitions(&self, db_name: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<Partition>> {
@@ -1123,7 +1111,7 @@ impl Store for PgStore {
         }
         let shapes = load_shapes(&mut tx, &rows).await?;
         tx.commit().await.map_err(db("list partitions: commit"))?;
-        to_models(rows, &shapes, db_name, table)
+        partitions::into_models(rows, &shapes, db_name, table)
     }
 
     async fn list_partition_names(

@@ -362,10 +362,6 @@ async fn load_shapes(conn: &mut SqliteConnection, rows: &[PartRow]) -> Result<Sh
 crate::common::keep_dropped_table_fn!(SqliteConnection);
 
 /// Rows with their shapes as partitions of `db.table`.
-fn to_models(rows: Vec<PartRow>, shapes: &Shapes, db_name: &str, table: &str) -> Result<Vec<Partition>> {
-    rows.into_iter().map(|r| r.into_model(db_name, table, shapes)).collect()
-}
-
 /// The descriptor id of each distinct shape of a batch.
 async fn intern_shapes(conn: &mut SqliteConnection, batch: &Batch<'_>) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(batch.shapes.len());
@@ -498,22 +494,14 @@ async fn drop_partitions_tx(
     let table_id = partition_table_id(&mut *tx, db_name, table).await?;
     let rows = partitions_named(&mut *tx, table_id, names).await?;
     let shapes = load_shapes(&mut *tx, &rows).await?;
-    let mut current: HashMap<String, (i64, Partition)> = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let (id, name) = (row.id, row.part_name.clone());
-        current.insert(name, (id, row.into_model(db_name, table, &shapes)?));
-    }
-    if let Some(missing) = names.iter().find(|name| !current.contains_key(*name)) {
-        return Err(partitions::doesnt_exist(missing));
-    }
-    let ids: Vec<i64> = current.values().map(|(id, _)| *id).collect();
+    let (ids, dropped) = partitions::dropped_in_request_order(rows, names, db_name, table, &shapes)?;
     sqlx::query("DELETE FROM partitions WHERE id IN (SELECT value FROM json_each($1))")
         .bind(to_json(&ids)?)
         .execute(&mut *tx)
         .await
         .map_err(db("drop partitions"))?;
     insert_history(&mut *tx, history).await?;
-    Ok(names.iter().filter_map(|name| current.remove(name).map(|(_, p)| p)).collect())
+    Ok(dropped)
 }
 
 #[async_trait]
@@ -948,7 +936,7 @@ impl Store for SqliteStore {
         let rows = partitions_named(&mut tx, table_id, names).await?;
         let shapes = load_shapes(&mut tx, &rows).await?;
         tx.commit().await.map_err(db("get partitions: commit"))?;
-        to_models(rows, &shapes, db_name, table)
+        partitions::into_models(rows, &shapes, db_name, table)
     }
 
     async fn list_partitions(&self, db_name: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<Partition>> {
@@ -974,7 +962,7 @@ impl Store for SqliteStore {
         }
         let shapes = load_shapes(&mut tx, &rows).await?;
         tx.commit().await.map_err(db("list partitions: commit"))?;
-        to_models(rows, &shapes, db_name, table)
+        partitions::into_models(rows, &shapes, db_name, table)
     }
 
     async fn list_partition_names(
