@@ -24,6 +24,9 @@ use thrift::{
 
 use crate::{handler::Handler, handler::Shared, ServerConfig};
 
+/// A framed connection keeps its reply buffer between calls up to this size.
+const MAX_KEPT_FRAME: usize = 1024 * 1024;
+
 /// How often a connection waiting for its next call checks for shutdown.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -212,6 +215,11 @@ impl Write for Writer {
             self.stream.write_all(&len.to_be_bytes())?;
             self.stream.write_all(&self.frame)?;
             self.frame.clear();
+            // One large reply (10,000 partitions) must not pin its buffer for the life of the
+            // connection.
+            if self.frame.capacity() > MAX_KEPT_FRAME {
+                self.frame = Vec::new();
+            }
         }
         self.stream.flush()
     }
