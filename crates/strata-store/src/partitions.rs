@@ -409,13 +409,15 @@ pub(crate) fn dropped_in_request_order(
     for (i, name) in names.iter().enumerate() {
         position.entry(name.as_str()).or_insert(i);
     }
-    let found: std::collections::HashSet<&str> = rows.iter().map(|r| r.part_name.as_str()).collect();
-    if let Some(missing) = names.iter().find(|name| !found.contains(name.as_str())) {
-        return Err(doesnt_exist(missing));
+    // Both stores read each named partition once, so a name is missing exactly when there are
+    // fewer rows than distinct names; only then is the set of found names built.
+    if rows.len() < position.len() {
+        let found: std::collections::HashSet<&str> = rows.iter().map(|r| r.part_name.as_str()).collect();
+        if let Some(missing) = names.iter().find(|name| !found.contains(name.as_str())) {
+            return Err(doesnt_exist(missing));
+        }
     }
-    drop(found);
     rows.sort_by_key(|r| position.get(r.part_name.as_str()).copied().unwrap_or(usize::MAX));
-    rows.dedup_by(|a, b| a.id == b.id);
     drop(position);
     let ids = rows.iter().map(|r| r.id).collect();
     Ok((ids, into_models(rows, shapes, db, table)?))
