@@ -500,7 +500,7 @@ impl Catalog {
         if enforce && self.config.batch.require_data {
             self.check_swaps_have_data(&t, &prepared).await?;
         }
-        match self.store.alter_partitions(&t.db_name, &t.name, &prepared, &history, enforce).await {
+        match self.store.alter_partitions(&t.db_name, &t.name, &prepared, history, enforce).await {
             Ok(stored) => {
                 // The event carries the partitions as stored: creation time and, where none
                 // was given, location kept.

@@ -205,7 +205,7 @@ pub trait Store:
         db: &str,
         table: &str,
         parts: &[(String, Partition)],
-        history: &[HistoryEntry],
+        history: Vec<HistoryEntry>,
         fresh_locations: bool,
     ) -> Result<Vec<Placement>>;
     /// Give partition `old_name` new values (`new_name`, `new`; every stored field is replaced,

@@ -74,40 +74,63 @@ pub(crate) fn doesnt_exist(name: &str) -> CatalogError {
 /// that concurrent writers keep the chain exact: a row that names an altered partition gets the
 /// partition's location at that moment as `previous_location` (a name given twice chains), and
 /// a row whose location does not change is dropped. Other rows pass through unchanged.
-/// `current` maps partition names to their locked locations.
+/// `current` maps partition names to their locked locations. The rows are completed in place
+/// (a 10,000-partition call does not hold a second copy of them).
 pub(crate) fn complete_swap_history(
-    history: &[HistoryEntry],
+    mut history: Vec<HistoryEntry>,
     current: impl Fn(&str) -> Option<Option<String>>,
 ) -> Vec<HistoryEntry> {
-    let mut at: HashMap<String, Option<String>> = HashMap::new();
-    let mut out = Vec::with_capacity(history.len());
-    for h in history {
-        let Some(name) = h.partition_name.as_deref() else {
-            out.push(h.clone());
-            continue;
-        };
-        let previous = match at.get(name) {
-            Some(loc) => loc.clone(),
-            None => match current(name) {
-                Some(loc) => loc,
-                None => {
-                    out.push(h.clone());
-                    continue;
-                }
-            },
-        };
-        let unchanged = match (&previous, &h.new_location) {
-            (Some(p), Some(n)) => batch::same_location(Some(p), n),
-            (None, None) => true,
-            _ => false,
-        };
-        if unchanged {
-            continue;
-        }
-        at.insert(name.to_string(), h.new_location.clone());
-        out.push(HistoryEntry { previous_location: previous, ..h.clone() });
+    /// What becomes of one row.
+    enum Fate {
+        /// Not a swap of an altered partition: kept as it is.
+        Keep,
+        /// The location does not change: dropped.
+        Drop,
+        /// A swap from this location.
+        Swap(Option<String>),
     }
-    out
+    let mut fate = Vec::with_capacity(history.len());
+    {
+        // The location each partition has after the rows so far (borrowed from the rows).
+        let mut at: HashMap<&str, Option<&str>> = HashMap::new();
+        for h in &history {
+            let Some(name) = h.partition_name.as_deref() else {
+                fate.push(Fate::Keep);
+                continue;
+            };
+            let previous = match at.get(name) {
+                Some(loc) => loc.map(str::to_string),
+                None => match current(name) {
+                    Some(loc) => loc,
+                    None => {
+                        fate.push(Fate::Keep);
+                        continue;
+                    }
+                },
+            };
+            let unchanged = match (&previous, &h.new_location) {
+                (Some(p), Some(n)) => batch::same_location(Some(p), n),
+                (None, None) => true,
+                _ => false,
+            };
+            if unchanged {
+                fate.push(Fate::Drop);
+                continue;
+            }
+            at.insert(name, h.new_location.as_deref());
+            fate.push(Fate::Swap(previous));
+        }
+    }
+    let mut fate = fate.into_iter();
+    history.retain_mut(|h| match fate.next() {
+        Some(Fate::Keep) | None => true,
+        Some(Fate::Drop) => false,
+        Some(Fate::Swap(previous)) => {
+            h.previous_location = previous;
+            true
+        }
+    });
+    history
 }
 
 /// The locations swaps move to, each spelled with and without a trailing slash (how the
@@ -953,6 +976,51 @@ mod tests {
             last_access_time: 0,
             parameters: r#"{"numFiles":"1"}"#.to_string(),
         }
+    }
+
+    #[test]
+    fn swap_history_is_completed_in_place_and_chains_a_repeated_name() {
+        let swap = |name: Option<&str>, to: Option<&str>| HistoryEntry {
+            partition_name: name.map(str::to_string),
+            new_location: to.map(str::to_string),
+            previous_location: Some("as given".to_string()),
+            ..HistoryEntry::default()
+        };
+        let history = vec![
+            swap(Some("d=1"), Some("file:///w/t/d=1/b2")),
+            // Same place spelled with a slash: not a swap, dropped.
+            swap(Some("d=2"), Some("file:///w/t/d=2/b1/")),
+            // Not a partition of the call (a table row, an unknown name): kept as given.
+            swap(None, Some("file:///w/t")),
+            swap(Some("d=9"), Some("file:///w/t/d=9/b1")),
+            // d=1 again: chains from the row before; the same place a third time is dropped.
+            swap(Some("d=1"), Some("file:///w/t/d=1/b3")),
+            swap(Some("d=1"), Some("file:///w/t/d=1/b3")),
+            swap(Some("d=3"), None),
+        ];
+        let current = |name: &str| match name {
+            "d=1" => Some(Some("file:///w/t/d=1/b1".to_string())),
+            "d=2" => Some(Some("file:///w/t/d=2/b1".to_string())),
+            "d=3" => Some(Some("file:///w/t/d=3/b1".to_string())),
+            _ => None,
+        };
+        let buffer = history.as_ptr();
+        let done = complete_swap_history(history, current);
+        assert_eq!(done.as_ptr(), buffer, "the rows are completed in their own list");
+        let got: Vec<(Option<&str>, Option<&str>, Option<&str>)> = done
+            .iter()
+            .map(|h| (h.partition_name.as_deref(), h.previous_location.as_deref(), h.new_location.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("d=1"), Some("file:///w/t/d=1/b1"), Some("file:///w/t/d=1/b2")),
+                (None, Some("as given"), Some("file:///w/t")),
+                (Some("d=9"), Some("as given"), Some("file:///w/t/d=9/b1")),
+                (Some("d=1"), Some("file:///w/t/d=1/b2"), Some("file:///w/t/d=1/b3")),
+                (Some("d=3"), Some("file:///w/t/d=3/b1"), None),
+            ]
+        );
     }
 
     #[test]

@@ -1191,7 +1191,7 @@ impl Store for PgStore {
         db_name: &str,
         table: &str,
         parts: &[(String, Partition)],
-        history: &[HistoryEntry],
+        history: Vec<HistoryEntry>,
         fresh_locations: bool,
     ) -> Result<Vec<Placement>> {
         let mut tx = self.begin().await?;

@@ -1049,7 +1049,7 @@ impl Store for SqliteStore {
         db_name: &str,
         table: &str,
         parts: &[(String, Partition)],
-        history: &[HistoryEntry],
+        history: Vec<HistoryEntry>,
         fresh_locations: bool,
     ) -> Result<Vec<Placement>> {
         // `BEGIN IMMEDIATE` serialises every writer, policy-checked swaps included.

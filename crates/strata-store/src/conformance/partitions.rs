@@ -156,7 +156,7 @@ pub async fn case_partitions_add_and_get(store: TestStore) {
     assert_err(store.list_partitions("db", "nope", &query(&keys)).await, none.clone());
     assert_err(store.list_partition_names("db", "nope", &query(&keys)).await, none.clone());
     assert_err(store.count_partitions("db", "nope", &query(&keys)).await, none.clone());
-    assert_err(store.alter_partitions("db", "nope", std::slice::from_ref(&p1), &[], false).await, none.clone());
+    assert_err(store.alter_partitions("db", "nope", std::slice::from_ref(&p1), vec![], false).await, none.clone());
     assert_err(store.rename_partition("db", "nope", &p1.0, &p6.0, &p6.1, &[]).await, none.clone());
     assert_err(store.drop_partitions("db", "nope", std::slice::from_ref(&p1.0), &[]).await, none);
     assert_err(
@@ -251,10 +251,8 @@ pub async fn case_partitions_alter(store: TestStore) {
         previous_location: parts[2].1.sd.location.clone(),
         ..history_of(history_op::ALTER_PARTITION, &new_c, 30)
     };
-    let previous = store
-        .alter_partitions("db", "t", &[new_c.clone(), new_a.clone()], std::slice::from_ref(&moved), false)
-        .await
-        .unwrap();
+    let previous =
+        store.alter_partitions("db", "t", &[new_c.clone(), new_a.clone()], vec![moved.clone()], false).await.unwrap();
     let placement = |p: &Partition| Placement { location: p.sd.location.clone(), create_time: p.create_time };
     assert_eq!(previous, vec![placement(&parts[2].1), placement(&parts[0].1)], "previous placements, in input order");
     // The creation time stays too.
@@ -268,7 +266,7 @@ pub async fn case_partitions_alter(store: TestStore) {
     assert_eq!(history_of_table(&store, "db", "t").await, vec![moved.clone()]);
 
     // Back to the table's shape: no new descriptor row.
-    store.alter_partitions("db", "t", &[parts[2].clone()], &[], false).await.unwrap();
+    store.alter_partitions("db", "t", &[parts[2].clone()], vec![], false).await.unwrap();
     assert_eq!(store.get_partition("db", "t", &parts[2].0).await.unwrap(), Some(parts[2].1.clone()));
     assert_eq!(store.storage_descriptor_count().await.unwrap(), base_sd + 1);
 
@@ -277,7 +275,7 @@ pub async fn case_partitions_alter(store: TestStore) {
     let mut new_b = parts[1].clone();
     new_b.1.sd.location = Some("s3://b".into());
     assert_err(
-        store.alter_partitions("db", "t", &[new_b, ghost.clone()], &[history_of("alter", &ghost, 40)], false).await,
+        store.alter_partitions("db", "t", &[new_b, ghost.clone()], vec![history_of("alter", &ghost, 40)], false).await,
         CatalogError::NoSuchObject(format!("partition {} of db.t does not exist", ghost.0)),
     );
     assert_eq!(store.get_partition("db", "t", &parts[1].0).await.unwrap(), Some(parts[1].1.clone()));
@@ -853,7 +851,7 @@ pub async fn case_partitions_swap_history(store: TestStore) {
     let a1 = at(&a, "file:///w/t/ds=a/1");
     let stale = HistoryEntry { previous_location: Some("stale".into()), ..history_of("alter", &a1, 3) };
     store
-        .alter_partitions("db", "t", &[a1.clone(), b.clone()], &[stale, history_of("alter", &b, 3)], true)
+        .alter_partitions("db", "t", &[a1.clone(), b.clone()], vec![stale, history_of("alter", &b, 3)], true)
         .await
         .unwrap();
     // A name given twice chains.
@@ -864,7 +862,7 @@ pub async fn case_partitions_swap_history(store: TestStore) {
             "db",
             "t",
             &[a2.clone(), a3.clone()],
-            &[history_of("alter", &a2, 4), history_of("alter", &a3, 4)],
+            vec![history_of("alter", &a2, 4), history_of("alter", &a3, 4)],
             true,
         )
         .await
@@ -892,7 +890,7 @@ pub async fn case_partitions_swap_history(store: TestStore) {
     {
         let moved = at(&a, target);
         let err = store
-            .alter_partitions("db", "t", std::slice::from_ref(&moved), &[history_of("alter", &moved, 5)], true)
+            .alter_partitions("db", "t", std::slice::from_ref(&moved), vec![history_of("alter", &moved, 5)], true)
             .await;
         match err {
             Err(CatalogError::InvalidOperation(m)) => assert!(m.contains(why) && m.contains("strata rollback"), "{m}"),
@@ -904,7 +902,7 @@ pub async fn case_partitions_swap_history(store: TestStore) {
     // Without the check (the `track` mode, or a rollback) the same swap is allowed and recorded.
     let back = at(&a, "file:///w/t/ds=a/1/");
     store
-        .alter_partitions("db", "t", std::slice::from_ref(&back), &[history_of("rollback", &back, 6)], false)
+        .alter_partitions("db", "t", std::slice::from_ref(&back), vec![history_of("rollback", &back, 6)], false)
         .await
         .unwrap();
     let last = history_of_table(&store, "db", "t").await.pop().unwrap();
@@ -929,7 +927,7 @@ pub async fn case_concurrent_swaps(store: TestStore) {
         moved.1.sd.location = Some(format!("file:///w/t/ds=x/{i:02}"));
         tasks.push(tokio::spawn(async move {
             let h = history_of(history_op::ALTER_PARTITION, &moved, 10 + i);
-            store.alter_partitions("db", "t", &[moved], &[h], true).await
+            store.alter_partitions("db", "t", &[moved], vec![h], true).await
         }));
     }
     for task in tasks {
