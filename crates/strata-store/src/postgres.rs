@@ -448,7 +448,6 @@ async fn load_shapes(conn: &mut PgConnection, rows: &[PartRow]) -> Result<Shapes
 
 crate::common::keep_dropped_table_fn!(PgConnection);
 
-/// Rows with their shapes as partitions of `db.table`.
 /// The descriptor id of each distinct shape of a batch: one lookup of them all (the common case,
 /// shapes already stored), then an insert of each one missing.
 async fn intern_shapes(conn: &mut PgConnection, batch: &Batch<'_>) -> Result<Vec<i64>> {

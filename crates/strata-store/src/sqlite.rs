@@ -361,7 +361,6 @@ async fn load_shapes(conn: &mut SqliteConnection, rows: &[PartRow]) -> Result<Sh
 
 crate::common::keep_dropped_table_fn!(SqliteConnection);
 
-/// Rows with their shapes as partitions of `db.table`.
 /// The descriptor id of each distinct shape of a batch.
 async fn intern_shapes(conn: &mut SqliteConnection, batch: &Batch<'_>) -> Result<Vec<i64>> {
     let mut ids = Vec::with_capacity(batch.shapes.len());
