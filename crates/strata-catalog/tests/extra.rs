@@ -34,6 +34,14 @@ async fn with_db(f: &Fixture, name: &str) {
     f.catalog.create_database(Database { name: name.into(), ..Database::default() }).await.unwrap();
 }
 
+/// Database `db` and in it table `p`, partitioned by `ds` (a string).
+async fn with_partitioned_table(f: &Fixture) {
+    with_db(f, "db").await;
+    let mut t = table("db", "p");
+    t.partition_keys = vec![col("ds", "string")];
+    f.catalog.create_table(&actor(), t).await.unwrap();
+}
+
 fn function(db: &str, name: &str) -> Function {
     Function { db_name: db.into(), name: name.into(), class_name: "com.example.Upper".into(), ..Function::default() }
 }
@@ -204,10 +212,7 @@ async fn table_statistics_round_trip_merge_and_delete() {
 #[tokio::test]
 async fn partition_statistics_need_the_partition_and_aggregate() {
     let f = Fixture::new().await;
-    with_db(&f, "db").await;
-    let mut t = table("db", "p");
-    t.partition_keys = vec![col("ds", "string")];
-    f.catalog.create_table(&actor(), t).await.unwrap();
+    with_partitioned_table(&f).await;
     let part_stats = |ds: &str, columns: Vec<ColumnStats>| ColumnStatistics {
         is_table_level: false,
         part_name: Some(format!("ds={ds}")),
@@ -329,10 +334,7 @@ async fn events_follow_ddl_with_contiguous_ids() {
 async fn a_large_partition_change_is_written_down_as_several_events_in_order() {
     use strata_catalog::events::MAX_PARTITIONS_PER_EVENT;
     let f = Fixture::new().await;
-    with_db(&f, "db").await;
-    let mut t = table("db", "p");
-    t.partition_keys = vec![col("ds", "string")];
-    f.catalog.create_table(&actor(), t).await.unwrap();
+    with_partitioned_table(&f).await;
     let n = 2 * MAX_PARTITIONS_PER_EVENT + 7;
     let parts: Vec<Partition> =
         (0..n).map(|i| Partition { values: vec![format!("v{i:05}")], ..Partition::default() }).collect();
