@@ -36,6 +36,53 @@ pub struct Options {
     pub throughput_duration: Duration,
     /// `file:///…` root for partition locations.
     pub data_root: String,
+    /// Before each timed repetition, wait up to this long for the machine's CPUs to go quiet
+    /// (zero: never wait). See [`settle`].
+    pub settle: Duration,
+}
+
+/// Wait until the machine's CPUs are quiet (under a quarter busy over 50 ms), for at most `max`.
+///
+/// With a baseline, the two servers share the machine: Apache HMS's JVM compiles and collects
+/// garbage on background threads after its turn, and that work would otherwise be billed to the
+/// next repetition of whichever server runs then. Reads `/proc/stat`; where that is missing
+/// (not Linux) it returns at once.
+pub fn settle(max: Duration) {
+    const WINDOW: Duration = Duration::from_millis(50);
+    let deadline = std::time::Instant::now() + max;
+    while std::time::Instant::now() < deadline {
+        let Some(before) = cpu_times() else { return };
+        std::thread::sleep(WINDOW);
+        let Some(after) = cpu_times() else { return };
+        if quiet(before, after) {
+            return;
+        }
+    }
+}
+
+/// Whether the CPUs were under a quarter busy between two `(busy, total)` jiffy readings.
+fn quiet(before: (u64, u64), after: (u64, u64)) -> bool {
+    let busy = after.0.saturating_sub(before.0);
+    let total = after.1.saturating_sub(before.1);
+    total == 0 || busy * 4 < total
+}
+
+/// `(busy, total)` jiffies of all CPUs from `/proc/stat`'s `cpu` line (idle and iowait are not busy).
+fn cpu_times() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_cpu_line(stat.lines().next()?)
+}
+
+fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
+    let mut fields = line.split_whitespace();
+    if fields.next()? != "cpu" {
+        return None;
+    }
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let v: Vec<u64> = fields.take(8).map(str::parse).collect::<Result<_, _>>().ok()?;
+    let total: u64 = v.iter().sum();
+    let idle = v.get(3)? + v.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
 }
 
 fn setup(uri: &str, ctx: &Ctx) -> Result<client::Client, String> {
@@ -80,11 +127,13 @@ pub fn run(options: &Options) -> Result<Report, String> {
         // that fails a workload (Apache HMS may time out or drop the connection on the large
         // ones) is recorded as such and reconnected for the next workload; the run goes on.
         for rep in 0..=options.repeats {
+            settle(options.settle);
             let d = w.samples(&mut target, &ctx, rep).map_err(|e| format!("{} on {}: {e}", w.name, options.uri))?;
             if rep > 0 {
                 ours.extend(d);
             }
             if let (Some(b), Some(uri), None) = (baseline.as_mut(), options.baseline.as_ref(), &baseline_error) {
+                settle(options.settle);
                 match w.samples(b, &base_ctx, rep) {
                     Ok(d) if rep > 0 => theirs.extend(d),
                     Ok(_) => {}
@@ -109,10 +158,12 @@ pub fn run(options: &Options) -> Result<Report, String> {
     let mut throughput = Vec::new();
     if options.connections > 0 {
         eprintln!("bench: get_table throughput with {} connections", options.connections);
+        settle(options.settle);
         let ours =
             workloads::get_table_throughput(&options.uri, &ctx, options.connections, options.throughput_duration)?;
         let theirs = match &options.baseline {
             Some(uri) => {
+                settle(options.settle);
                 Some(workloads::get_table_throughput(uri, &base_ctx, options.connections, options.throughput_duration)?)
             }
             None => None,
@@ -128,4 +179,34 @@ pub fn run(options: &Options) -> Result<Report, String> {
         let _ = b.drop_database(base_ctx.db.clone(), true, true);
     }
     Ok(Report { target: options.uri.clone(), baseline: options.baseline.clone(), rows, throughput })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_line_splits_busy_from_idle_and_iowait() {
+        // user nice system idle iowait irq softirq steal guest guest_nice
+        let line = "cpu  100 5 50 800 40 3 2 0 7 0";
+        assert_eq!(parse_cpu_line(line), Some((160, 1000)));
+        assert_eq!(parse_cpu_line("cpu0 1 2 3 4 5 6 7 8"), None, "a single CPU's line is not the total");
+        assert_eq!(parse_cpu_line("cpu x"), None);
+    }
+
+    #[test]
+    fn quiet_means_under_a_quarter_busy() {
+        assert!(quiet((100, 1000), (110, 1100)));
+        assert!(!quiet((100, 1000), (130, 1100)));
+        assert!(quiet((5, 5), (5, 5)), "no time passed: nothing to wait for");
+    }
+
+    #[test]
+    fn settle_returns_by_its_deadline() {
+        let start = std::time::Instant::now();
+        settle(Duration::from_millis(200));
+        // One window may start just before the deadline.
+        assert!(start.elapsed() < Duration::from_secs(2));
+        settle(Duration::ZERO);
+    }
 }

@@ -25,6 +25,9 @@ fn e(err: thrift::Error) -> String {
 /// Calls per repetition of the single-object read workloads.
 pub const READ_CALLS_PER_REP: usize = 50;
 
+/// Calls per repetition of the single-object writes (`add_partition`, `alter_partition`).
+pub const WRITE_CALLS_PER_REP: usize = 10;
+
 fn time<T>(f: impl FnOnce() -> thrift::Result<T>) -> Res<Duration> {
     let start = Instant::now();
     f().map_err(e)?;
@@ -122,19 +125,27 @@ impl Workload {
     }
 
     /// One repetition: the time of each measured call. The single-object reads (`get_database`,
-    /// `get_table`, `get_tables`) make [`READ_CALLS_PER_REP`] calls back to back, so their
-    /// median is over many calls rather than a few cold ones right after the baseline's turn;
-    /// every other workload makes one call.
+    /// `get_table`, `get_tables`) make [`READ_CALLS_PER_REP`] calls back to back and the
+    /// single-object writes [`WRITE_CALLS_PER_REP`], so their median is over many calls rather
+    /// than a few cold ones right after the baseline's turn; every other workload makes one call.
     pub fn samples(&self, c: &mut Client, ctx: &Ctx, rep: usize) -> Res<Vec<Duration>> {
-        let calls = match self.kind {
-            Kind::GetDatabase | Kind::GetTable | Kind::GetTables => READ_CALLS_PER_REP,
-            _ => 1,
-        };
-        (0..calls).map(|_| self.run(c, ctx, rep)).collect()
+        let calls = self.calls_per_rep();
+        (0..calls).map(|i| self.run(c, ctx, rep * calls + i)).collect()
     }
 
-    /// One call of a repetition; returns the time of the measured call.
-    pub fn run(&self, c: &mut Client, ctx: &Ctx, rep: usize) -> Res<Duration> {
+    /// Measured calls in one repetition.
+    #[must_use]
+    pub fn calls_per_rep(&self) -> usize {
+        match self.kind {
+            Kind::GetDatabase | Kind::GetTable | Kind::GetTables => READ_CALLS_PER_REP,
+            Kind::AddPartition | Kind::AlterPartition => WRITE_CALLS_PER_REP,
+            _ => 1,
+        }
+    }
+
+    /// One measured call; `round` numbers the calls of the run (distinct per call), so each
+    /// write makes a new object or swaps to a new location.
+    pub fn run(&self, c: &mut Client, ctx: &Ctx, round: usize) -> Res<Duration> {
         let db = ctx.db.clone();
         let n = self.n;
         match self.kind {
@@ -153,7 +164,7 @@ impl Workload {
                 time(|| c.get_partitions_by_filter(db, format!("read_p{n}"), filter, -1))
             }
             Kind::AddPartitions => {
-                let table = fresh(c, ctx, &format!("addps{n}_{rep}"))?;
+                let table = fresh(c, ctx, &format!("addps{n}_{round}"))?;
                 let parts =
                     (0..n).map(|i| client::partition(&db, &table, &ctx.data_root, &client::part_value(i))).collect();
                 let d = time(|| c.add_partitions(parts))?;
@@ -165,7 +176,7 @@ impl Workload {
                 if c.get_table(db.clone(), table.clone()).is_err() {
                     c.create_table(client::table(&db, &table)).map_err(e)?;
                 }
-                let part = client::partition(&db, &table, &ctx.data_root, &client::part_value(rep));
+                let part = client::partition(&db, &table, &ctx.data_root, &client::part_value(round));
                 time(|| c.add_partition(part))
             }
             Kind::AlterPartition => {
@@ -175,7 +186,7 @@ impl Workload {
                     add(c, ctx, &table, 0, 1)?;
                 }
                 let mut part = c.get_partition(db.clone(), table.clone(), vec![client::part_value(0)]).map_err(e)?;
-                swap_location(&mut part, rep);
+                swap_location(&mut part, round);
                 time(|| c.alter_partition(db, table, part))
             }
             Kind::AlterPartitions => {
@@ -186,7 +197,7 @@ impl Workload {
                 }
                 let mut parts = c.get_partitions(db.clone(), table.clone(), -1).map_err(e)?;
                 for p in &mut parts {
-                    swap_location(p, rep);
+                    swap_location(p, round);
                 }
                 time(|| c.alter_partitions(db, table, parts))
             }
@@ -198,12 +209,12 @@ impl Workload {
                 }
                 let mut parts = c.get_partitions(db.clone(), table.clone(), -1).map_err(e)?;
                 for p in &mut parts {
-                    p.parameters.get_or_insert_with(Default::default).insert("bench.rep".into(), rep.to_string());
+                    p.parameters.get_or_insert_with(Default::default).insert("bench.rep".into(), round.to_string());
                 }
                 time(|| c.alter_partitions(db, table, parts))
             }
             Kind::DropPartitions => {
-                let table = fresh(c, ctx, &format!("dropps{n}_{rep}"))?;
+                let table = fresh(c, ctx, &format!("dropps{n}_{round}"))?;
                 add(c, ctx, &table, 0, n)?;
                 let names: Vec<String> = (0..n).map(|i| format!("ds={}", client::part_value(i))).collect();
                 let req = t::DropPartitionsRequest {
@@ -223,12 +234,12 @@ impl Workload {
                 Ok(d)
             }
             Kind::DropTableWithPartitions => {
-                let table = fresh(c, ctx, &format!("dropt{n}_{rep}"))?;
+                let table = fresh(c, ctx, &format!("dropt{n}_{round}"))?;
                 add(c, ctx, &table, 0, n)?;
                 time(|| c.drop_table(db, table, true))
             }
             Kind::RenameTableWithPartitions => {
-                let table = fresh(c, ctx, &format!("rent{n}_{rep}"))?;
+                let table = fresh(c, ctx, &format!("rent{n}_{round}"))?;
                 add(c, ctx, &table, 0, n)?;
                 let mut renamed = c.get_table(db.clone(), table.clone()).map_err(e)?;
                 let new_name = format!("{table}_renamed");
@@ -242,11 +253,11 @@ impl Workload {
 }
 
 /// Point a partition at a fresh batch directory (the batch-ID pattern's write).
-fn swap_location(p: &mut t::Partition, rep: usize) {
+fn swap_location(p: &mut t::Partition, round: usize) {
     if let Some(sd) = p.sd.as_mut() {
         let base = sd.location.clone().unwrap_or_default();
         let base = base.rsplit_once("/batch=").map_or(base.as_str(), |(b, _)| b).to_string();
-        sd.location = Some(format!("{base}/batch={rep:06}"));
+        sd.location = Some(format!("{base}/batch={round:06}"));
     }
 }
 

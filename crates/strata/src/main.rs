@@ -78,6 +78,11 @@ struct BenchArgs {
     /// Directory (file:// URI) under which partition locations are placed.
     #[arg(long, default_value = "file:///tmp/strata-bench")]
     data_root: String,
+    /// Before each timed repetition, wait up to this many milliseconds for the machine's CPUs to
+    /// go quiet, so one server's background work (a JVM's JIT and GC) is not timed as the
+    /// other's (0: no wait).
+    #[arg(long, default_value_t = 1000)]
+    settle_ms: u64,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -118,6 +123,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         connections: args.connections,
         throughput_duration: std::time::Duration::from_secs(args.throughput_secs),
         data_root: args.data_root,
+        settle: std::time::Duration::from_millis(args.settle_ms),
     };
     let report = match strata_bench::run(&options) {
         Ok(r) => r,
