@@ -55,6 +55,16 @@ pub struct AlterTableOptions {
     pub history: Vec<HistoryEntry>,
 }
 
+/// An open, paged partition listing (see [`Store::page_partitions`]). Its snapshot stays open
+/// until the last page is read or the value is dropped.
+#[async_trait]
+pub trait PartitionPages: Send {
+    /// How many partitions the listing has in all (known before the first page).
+    fn total(&self) -> usize;
+    /// The next page, in partition-name order; `None` once all `total` were returned.
+    async fn next_page(&mut self) -> Result<Option<Vec<Partition>>>;
+}
+
 /// Which partitions of a table a read or count selects. Everything given must hold (AND).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PartitionQuery<'a> {
@@ -180,6 +190,18 @@ pub trait Store:
     async fn get_partitions_by_names(&self, db: &str, table: &str, names: &[String]) -> Result<Vec<Partition>>;
     /// Partitions selected by a query.
     async fn list_partitions(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<Partition>>;
+    /// The partitions a query selects, read page by page from one snapshot, so a caller can
+    /// send a listing of any size without holding it all: the same rows, in the same order, as
+    /// [`Store::list_partitions`]. `None` when the query cannot be paged (a filter evaluated
+    /// in memory, or a store that cannot hold a snapshot open without blocking other calls);
+    /// the caller then lists with [`Store::list_partitions`].
+    async fn page_partitions(
+        &self,
+        db: &str,
+        table: &str,
+        query: &PartitionQuery<'_>,
+        page: usize,
+    ) -> Result<Option<Box<dyn PartitionPages>>>;
     /// Names of the partitions selected by a query.
     async fn list_partition_names(&self, db: &str, table: &str, query: &PartitionQuery<'_>) -> Result<Vec<String>>;
     /// Number of partitions selected by a query (`max` ignored).

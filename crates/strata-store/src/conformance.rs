@@ -82,6 +82,7 @@ macro_rules! conformance_tests {
             case_concurrent_creates,
             case_partitions_add_and_get,
             case_partitions_list,
+            case_partition_pages,
             case_partitions_alter,
             case_partitions_rename,
             case_partitions_swap_history,

@@ -28,7 +28,7 @@ pub mod tags;
 
 use std::sync::Arc;
 
-pub use api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Placement, Store};
+pub use api::{AlterTableOptions, LockFilter, LockOutcome, PartitionPages, PartitionQuery, Placement, Store};
 use strata_core::{CatalogError, Result};
 
 /// Open the store a URL names (`postgres://…`/`postgresql://…` or `sqlite://…`), without

@@ -530,6 +530,23 @@ impl Selection<'_> {
         sql
     }
 
+    /// One page of a listing: `sql(columns, …)` restricted to names after a bound name, ordered
+    /// by name, with a limit. Parameters: the table id, the binds, the name after which the page
+    /// starts (`""` for the first), the page size.
+    pub(crate) fn page_sql(&self, columns: &str) -> String {
+        let (table, after, limit) = match self.dialect {
+            Dialect::Postgres => {
+                ("$1".to_string(), format!("${}", self.binds.len() + 2), format!("${}", self.binds.len() + 3))
+            }
+            Dialect::Sqlite => ("?".to_string(), "?".to_string(), "?".to_string()),
+        };
+        format!(
+            "SELECT {columns} FROM partitions p{} WHERE p.table_id = {table}{} AND p.part_name > {after} ORDER BY \
+             p.part_name LIMIT {limit}",
+            self.joins, self.conditions
+        )
+    }
+
     /// The `LIMIT` to bind: `max`, unless rows are re-checked in memory (then the caller stops).
     pub(crate) fn sql_limit(&self, max: Option<usize>) -> Option<i64> {
         if self.recheck.is_some() {

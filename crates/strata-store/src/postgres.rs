@@ -23,7 +23,7 @@ use strata_core::{
 };
 
 use crate::{
-    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Placement, Store},
+    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionPages, PartitionQuery, Placement, Store},
     common::{
         self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
         to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
@@ -336,6 +336,64 @@ impl From<PgPartRow> for PartRow {
             last_access_time: r.last_access_time,
             parameters: r.parameters,
         }
+    }
+}
+
+/// A paged listing inside one read-only, repeatable-read transaction: every page sees the
+/// snapshot the count was taken in.
+struct PgPages {
+    tx: Option<Transaction<'static, Postgres>>,
+    table_id: i64,
+    /// [`partitions::Selection::page_sql`] of the listing.
+    sql: String,
+    binds: Vec<Bind>,
+    persistent: bool,
+    /// The last name returned.
+    after: String,
+    total: usize,
+    sent: usize,
+    page: usize,
+    db_name: String,
+    table: String,
+}
+
+#[async_trait]
+impl PartitionPages for PgPages {
+    fn total(&self) -> usize {
+        self.total
+    }
+
+    async fn next_page(&mut self) -> Result<Option<Vec<Partition>>> {
+        let Some(tx) = self.tx.as_mut() else { return Ok(None) };
+        let want = self.page.min(self.total - self.sent);
+        if want == 0 {
+            if let Some(tx) = self.tx.take() {
+                tx.commit().await.map_err(db("list partitions: commit"))?;
+            }
+            return Ok(None);
+        }
+        let mut args = selection_args(self.table_id, &self.binds, None)?;
+        let bind_err = |e| internal("bind partition page", e);
+        args.add(self.after.as_str()).map_err(bind_err)?;
+        args.add(i64::try_from(want).unwrap_or(i64::MAX)).map_err(bind_err)?;
+        let rows: Vec<PartRow> = sqlx::query_as_with::<_, PgPartRow, _>(&self.sql, args)
+            .persistent(self.persistent)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db("list partitions"))?
+            .into_iter()
+            .map(PartRow::from)
+            .collect();
+        if rows.len() != want {
+            // The snapshot cannot change under the transaction; fewer rows is a defect.
+            return Err(internal("list partitions", format!("page of {} rows, expected {want}", rows.len())));
+        }
+        let shapes = load_shapes(tx, &rows).await?;
+        if let Some(last) = rows.last() {
+            self.after.clone_from(&last.part_name);
+        }
+        self.sent += rows.len();
+        partitions::into_models(rows, &shapes, &self.db_name, &self.table).map(Some)
     }
 }
 
@@ -1111,6 +1169,43 @@ impl Store for PgStore {
         let shapes = load_shapes(&mut tx, &rows).await?;
         tx.commit().await.map_err(db("list partitions: commit"))?;
         partitions::into_models(rows, &shapes, db_name, table)
+    }
+
+    async fn page_partitions(
+        &self,
+        db_name: &str,
+        table: &str,
+        query: &PartitionQuery<'_>,
+        page: usize,
+    ) -> Result<Option<Box<dyn PartitionPages>>> {
+        let selection = partitions::select(Dialect::Postgres, query)?;
+        if selection.recheck.is_some() {
+            return Ok(None);
+        }
+        let mut tx = self.begin_read().await?;
+        let table_id = partition_table_id(&mut tx, db_name, table, false).await?;
+        let count = sqlx::query_scalar_with::<_, i64, _>(
+            &selection.sql("count(*)", false, false),
+            selection_args(table_id, &selection.binds, None)?,
+        )
+        .persistent(query.filter.is_none())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("count partitions"))?;
+        let count = usize::try_from(count).unwrap_or(0);
+        Ok(Some(Box::new(PgPages {
+            tx: Some(tx),
+            table_id,
+            sql: selection.page_sql(PART_COLUMNS),
+            binds: selection.binds,
+            persistent: query.filter.is_none(),
+            after: String::new(),
+            total: query.max.map_or(count, |max| max.min(count)),
+            sent: 0,
+            page: page.max(1),
+            db_name: db_name.to_string(),
+            table: table.to_string(),
+        })))
     }
 
     async fn list_partition_names(

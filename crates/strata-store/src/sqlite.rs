@@ -26,7 +26,7 @@ use strata_core::{
 };
 
 use crate::{
-    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionQuery, Placement, Store},
+    api::{AlterTableOptions, LockFilter, LockOutcome, PartitionPages, PartitionQuery, Placement, Store},
     common::{
         self, conflicts, db, from_json, internal, lock_level_code, lock_state_code, lock_type_code, principal_code,
         to_json, violates, DatabaseRow, HistoryRow, LockRow, TableColumns, TableRow, TableSummaryRow,
@@ -51,6 +51,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Whether a paged listing may hold a connection between pages (not with the single
+    /// connection of an in-memory database: every other call would wait for it).
+    pages: bool,
 }
 
 /// Where a `sqlite:` URL points.
@@ -104,7 +107,7 @@ impl SqliteStore {
             pool = pool.min_connections(1).idle_timeout(None).max_lifetime(None);
         }
         let pool = pool.connect_with(options).await.map_err(db("open sqlite"))?;
-        Ok(Self { pool })
+        Ok(Self { pool, pages: max_connections > 1 })
     }
 
     /// The connection pool (for tests and admin tools).
@@ -398,6 +401,62 @@ async fn insert_key_values<'a>(
         sqlx::query_with(&sql, args).execute(&mut *conn).await.map_err(db("insert partition key values"))?;
     }
     Ok(())
+}
+
+/// A paged listing inside one read transaction: every page sees the snapshot of the count.
+struct SqlitePages {
+    tx: Option<sqlx::Transaction<'static, sqlx::Sqlite>>,
+    table_id: i64,
+    /// [`partitions::Selection::page_sql`] of the listing.
+    sql: String,
+    binds: Vec<Bind>,
+    persistent: bool,
+    /// The last name returned.
+    after: String,
+    total: usize,
+    sent: usize,
+    page: usize,
+    db_name: String,
+    table: String,
+}
+
+#[async_trait]
+impl PartitionPages for SqlitePages {
+    fn total(&self) -> usize {
+        self.total
+    }
+
+    async fn next_page(&mut self) -> Result<Option<Vec<Partition>>> {
+        let Some(tx) = self.tx.as_mut() else { return Ok(None) };
+        let want = self.page.min(self.total - self.sent);
+        if want == 0 {
+            if let Some(tx) = self.tx.take() {
+                tx.commit().await.map_err(db("list partitions: commit"))?;
+            }
+            return Ok(None);
+        }
+        let mut args = selection_args(self.table_id, &self.binds, None)?;
+        add(&mut args, self.after.clone())?;
+        add(&mut args, i64::try_from(want).unwrap_or(i64::MAX))?;
+        let rows: Vec<PartRow> = sqlx::query_as_with::<_, SqlitePartRow, _>(&self.sql, args)
+            .persistent(self.persistent)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db("list partitions"))?
+            .into_iter()
+            .map(SqlitePartRow::decode)
+            .collect::<Result<_>>()?;
+        if rows.len() != want {
+            // The snapshot cannot change under the transaction; fewer rows is a defect.
+            return Err(internal("list partitions", format!("page of {} rows, expected {want}", rows.len())));
+        }
+        let shapes = load_shapes(tx, &rows).await?;
+        if let Some(last) = rows.last() {
+            self.after.clone_from(&last.part_name);
+        }
+        self.sent += rows.len();
+        partitions::into_models(rows, &shapes, &self.db_name, &self.table).map(Some)
+    }
 }
 
 /// Arguments `$1 = table id`, then a selection's binds, then the limit if any.
@@ -962,6 +1021,44 @@ impl Store for SqliteStore {
         let shapes = load_shapes(&mut tx, &rows).await?;
         tx.commit().await.map_err(db("list partitions: commit"))?;
         partitions::into_models(rows, &shapes, db_name, table)
+    }
+
+    async fn page_partitions(
+        &self,
+        db_name: &str,
+        table: &str,
+        query: &PartitionQuery<'_>,
+        page: usize,
+    ) -> Result<Option<Box<dyn PartitionPages>>> {
+        let selection = partitions::select(Dialect::Sqlite, query)?;
+        if !self.pages || selection.recheck.is_some() {
+            return Ok(None);
+        }
+        // A deferred transaction: its first read fixes the snapshot (WAL) every page reads.
+        let mut tx = self.pool.begin().await.map_err(db("begin"))?;
+        let table_id = partition_table_id(&mut tx, db_name, table).await?;
+        let count = sqlx::query_scalar_with::<_, i64, _>(
+            &selection.sql("count(*)", false, false),
+            selection_args(table_id, &selection.binds, None)?,
+        )
+        .persistent(query.filter.is_none())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("count partitions"))?;
+        let count = usize::try_from(count).unwrap_or(0);
+        Ok(Some(Box::new(SqlitePages {
+            tx: Some(tx),
+            table_id,
+            sql: selection.page_sql(PART_COLUMNS),
+            binds: selection.binds,
+            persistent: query.filter.is_none(),
+            after: String::new(),
+            total: query.max.map_or(count, |max| max.min(count)),
+            sent: 0,
+            page: page.max(1),
+            db_name: db_name.to_string(),
+            table: table.to_string(),
+        })))
     }
 
     async fn list_partition_names(

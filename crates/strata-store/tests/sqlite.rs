@@ -82,4 +82,10 @@ async fn in_memory_database_works() {
     let db = strata_core::model::Database { name: "m".into(), location: "file:///m".into(), ..Default::default() };
     store.create_database(&db).await.unwrap();
     assert_eq!(store.list_databases().await.unwrap(), vec!["m".to_string()]);
+    // Its one connection is never held between the pages of a listing: listings come whole.
+    let t = strata_core::model::Table { db_name: "m".into(), name: "t".into(), ..Default::default() };
+    store.create_table(&t, &[]).await.unwrap();
+    let keys = [];
+    let query = strata_store::PartitionQuery { keys: &keys, filter: None, values: None, max: None };
+    assert!(store.page_partitions("m", "t", &query, 10).await.unwrap().is_none());
 }

@@ -225,6 +225,94 @@ pub async fn case_partitions_list(store: TestStore) {
     assert_eq!(store.count_partitions("db", "t", &both).await.unwrap(), 2);
 }
 
+/// Every page of an open listing, checking the page size.
+async fn read_pages(store: &TestStore, t: &Table, q: &PartitionQuery<'_>, page: usize) -> Vec<Partition> {
+    let mut pages = store.page_partitions(&t.db_name, &t.name, q, page).await.unwrap().expect("pageable query");
+    let total = pages.total();
+    let mut all = Vec::new();
+    while let Some(next) = pages.next_page().await.unwrap() {
+        assert!(!next.is_empty() && next.len() <= page, "page of {} (size {page})", next.len());
+        all.extend(next);
+    }
+    assert_eq!(all.len(), total, "pages add up to the announced total");
+    assert!(pages.next_page().await.unwrap().is_none(), "stays done");
+    all
+}
+
+/// Paged listings: the same partitions in the same order as `list_partitions` for every kind of
+/// query, a total announced before the first page, one snapshot for all pages (writes after
+/// the listing opened are not seen), the missing-table error, and `None` for a filter
+/// evaluated in memory.
+pub async fn case_partition_pages(store: TestStore) {
+    store.create_database(&database("db")).await.unwrap();
+    let t = keyed("db", "t", &[("ds", "string"), ("hr", "int")]);
+    store.create_table(&t, &[]).await.unwrap();
+    let other = keyed("db", "other", &[("ds", "string"), ("hr", "int")]);
+    store.create_table(&other, &[]).await.unwrap();
+    let mut parts = Vec::new();
+    for ds in ["2016-10-31", "2016-11-01", "B", "a_c", "é"] {
+        for hr in ["1", "2", "9", "10", "23"] {
+            parts.push(partition(&t, &[ds, hr]));
+        }
+    }
+    store.add_partitions("db", "t", &parts, false, &[]).await.unwrap();
+    store.add_partitions("db", "other", &[partition(&other, &["B", "1"])], false, &[]).await.unwrap();
+    let keys = key_types(&t);
+
+    let ab = [Some("B".to_string())];
+    let any_9 = [None, Some("9".to_string())];
+    let f = parse("hr > 5 and ds <> 'B'");
+    let queries = [
+        query(&keys),
+        PartitionQuery { max: Some(7), ..query(&keys) },
+        PartitionQuery { max: Some(0), ..query(&keys) },
+        PartitionQuery { max: Some(100), ..query(&keys) },
+        PartitionQuery { values: Some(&ab), ..query(&keys) },
+        PartitionQuery { values: Some(&any_9), ..query(&keys) },
+        PartitionQuery { filter: Some(&f), ..query(&keys) },
+        PartitionQuery { filter: Some(&f), max: Some(3), ..query(&keys) },
+    ];
+    for (i, q) in queries.iter().enumerate() {
+        let listed = store.list_partitions("db", "t", q).await.unwrap();
+        for page in [1, 4, 25, 1000] {
+            assert_eq!(read_pages(&store, &t, q, page).await, listed, "query {i}, page {page}");
+        }
+    }
+    assert_eq!(read_pages(&store, &t, &query(&keys), 4).await.len(), 25);
+
+    // One snapshot: a partition added and a location swapped after the listing opened are not
+    // in its pages, and the announced total holds.
+    let before = store.list_partitions("db", "t", &query(&keys)).await.unwrap();
+    let mut pages = store.page_partitions("db", "t", &query(&keys), 10).await.unwrap().expect("pageable");
+    assert_eq!(pages.total(), 25);
+    let mut seen = pages.next_page().await.unwrap().unwrap();
+    store.add_partitions("db", "t", &[partition(&t, &["0000", "1"])], false, &[]).await.unwrap();
+    let (last_name, mut last) = parts.last().cloned().unwrap();
+    last.sd.location = Some("file:///elsewhere/batch-2".into());
+    store.alter_partitions("db", "t", &[(last_name, last)], Vec::new(), false).await.unwrap();
+    while let Some(page) = pages.next_page().await.unwrap() {
+        seen.extend(page);
+    }
+    assert_eq!(seen, before, "pages read the snapshot the listing opened on");
+    drop(pages);
+    assert_eq!(store.list_partitions("db", "t", &query(&keys)).await.unwrap().len(), 26);
+
+    // An abandoned listing releases its snapshot: writes still go through.
+    let mut abandoned = store.page_partitions("db", "t", &query(&keys), 5).await.unwrap().expect("pageable");
+    abandoned.next_page().await.unwrap();
+    drop(abandoned);
+    store.add_partitions("db", "t", &[partition(&t, &["0001", "1"])], false, &[]).await.unwrap();
+
+    // Same error as a listing of a missing table.
+    let missing = store.list_partitions("db", "nope", &query(&keys)).await.unwrap_err();
+    assert_err(store.page_partitions("db", "nope", &query(&keys), 10).await.map(|p| p.map(|p| p.total())), missing);
+
+    // A filter evaluated in memory cannot be paged by the store.
+    let long = parse(&format!("ds like '{}'", "a".repeat(300)));
+    let in_memory = PartitionQuery { filter: Some(&long), ..query(&keys) };
+    assert!(store.page_partitions("db", "t", &in_memory, 10).await.unwrap().is_none());
+}
+
 /// Alter replaces descriptor, location, parameters and access time (name, values and creation
 /// time stay; so does the location when none is given), all or nothing; returns the previous
 /// placements.
