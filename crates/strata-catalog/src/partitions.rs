@@ -11,7 +11,7 @@ use strata_core::{
     time::{self, EpochSeconds},
     CatalogError, Result,
 };
-use strata_store::PartitionQuery;
+use strata_store::{PartitionPages, PartitionQuery};
 
 use crate::{databases::owns_data, Catalog};
 
@@ -70,6 +70,62 @@ fn describe_partition(table: &Table, values: &[String]) -> String {
 
 /// HMS's answer to `add_partition`/`append_partition` on a missing table.
 const SINGLE_ADD_MISSING_TABLE: &str = "Unable to add partition because table or database do not exist";
+
+/// A partition listing: whole, or open and read page by page.
+pub enum Listing {
+    /// Every partition, in name order.
+    Whole(Vec<Partition>),
+    /// An open snapshot: `total()` partitions, `next_page()` until `None`.
+    Pages(Box<dyn PartitionPages>),
+}
+
+impl std::fmt::Debug for Listing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Whole(parts) => f.debug_tuple("Whole").field(&parts.len()).finish(),
+            Self::Pages(pages) => f.debug_struct("Pages").field("total", &pages.total()).finish(),
+        }
+    }
+}
+
+impl Listing {
+    /// How many partitions the listing has.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        match self {
+            Self::Whole(parts) => parts.len(),
+            Self::Pages(pages) => pages.total(),
+        }
+    }
+
+    /// Every partition, reading the remaining pages.
+    pub async fn collect(self) -> Result<Vec<Partition>> {
+        match self {
+            Self::Whole(parts) => Ok(parts),
+            Self::Pages(mut pages) => {
+                let mut all = Vec::with_capacity(pages.total());
+                while let Some(page) = pages.next_page().await? {
+                    all.extend(page);
+                }
+                Ok(all)
+            }
+        }
+    }
+}
+
+/// `max_partitions_per_request`: refuse a listing of more than `cap` partitions, as HMS's
+/// `hive.metastore.limit.partition.request` does.
+fn check_cap(t: &Table, n: usize, cap: usize) -> Result<()> {
+    if n > cap {
+        return Err(CatalogError::Meta(format!(
+            "Number of partitions scanned (={n}) on table '{}' exceeds limit (={cap}). This is controlled by the \
+             Strata setting max_partitions_per_request; narrow the request with a filter or ask for partition \
+             names only.",
+            t.name
+        )));
+    }
+    Ok(())
+}
 
 impl Catalog {
     /// The table, for partition calls: `NoSuchObject("<db>.<t> table not found")` if absent.
@@ -330,28 +386,56 @@ impl Catalog {
         filter: Option<&str>,
         limit: Limit,
     ) -> Result<Vec<Partition>> {
+        self.listing(db, table, values, filter, limit, None).await?.collect().await
+    }
+
+    /// Like [`Catalog::list_partitions`], but a listing the store can page comes back open, to
+    /// be read `page` partitions at a time from one snapshot (a reply of any size is sent
+    /// without holding it all). Time travel and filters evaluated in memory come back whole.
+    pub async fn open_partition_listing(
+        &self,
+        db: &str,
+        table: &str,
+        values: Option<&[String]>,
+        filter: Option<&str>,
+        limit: Limit,
+        page: usize,
+    ) -> Result<Listing> {
+        self.listing(db, table, values, filter, limit, Some(page)).await
+    }
+
+    async fn listing(
+        &self,
+        db: &str,
+        table: &str,
+        values: Option<&[String]>,
+        filter: Option<&str>,
+        limit: Limit,
+        page: Option<usize>,
+    ) -> Result<Listing> {
         let t = self.partition_table(db, table).await?;
         let (keys, expr, partial) = Self::query_parts(&t, values, filter)?;
         let query =
             PartitionQuery { keys: &keys, filter: expr.as_ref(), values: partial.as_deref(), max: limit.as_option() };
         if let Some(as_of) = self.resolve_as_of(db, table).await? {
             let all = self.partitions_as_of(&t, &as_of).await?;
-            return Ok(Self::select_in_memory(all, &query).into_iter().map(|(_, p)| p).collect());
+            return Ok(Listing::Whole(Self::select_in_memory(all, &query).into_iter().map(|(_, p)| p).collect()));
         }
-        if let Some(cap) = self.config.max_partitions_per_request {
-            if limit.as_option().is_none_or(|m| m > cap) {
-                let n = self.store.count_partitions(&t.db_name, &t.name, &query).await?;
-                if usize::try_from(n).unwrap_or(usize::MAX) > cap {
-                    return Err(CatalogError::Meta(format!(
-                        "Number of partitions scanned (={n}) on table '{}' exceeds limit (={cap}). This is controlled \
-                         by the Strata setting max_partitions_per_request; narrow the request with a filter or ask \
-                         for partition names only.",
-                        t.name
-                    )));
+        let cap = self.config.max_partitions_per_request.filter(|&cap| limit.as_option().is_none_or(|m| m > cap));
+        if let Some(page) = page {
+            if let Some(pages) = self.store.page_partitions(&t.db_name, &t.name, &query, page).await? {
+                if let Some(cap) = cap {
+                    // `total` is already cut to `max`, which is above the cap here.
+                    check_cap(&t, pages.total(), cap)?;
                 }
+                return Ok(Listing::Pages(pages));
             }
         }
-        self.store.list_partitions(&t.db_name, &t.name, &query).await
+        if let Some(cap) = cap {
+            let n = self.store.count_partitions(&t.db_name, &t.name, &query).await?;
+            check_cap(&t, usize::try_from(n).unwrap_or(usize::MAX), cap)?;
+        }
+        self.store.list_partitions(&t.db_name, &t.name, &query).await.map(Listing::Whole)
     }
 
     /// Names of partitions selected by partial values and/or a filter. A missing table gives an

@@ -16,13 +16,13 @@ use strata_thrift::ThriftHiveMetastoreSyncProcessor;
 use thrift::{
     protocol::{
         TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol, TInputProtocol,
-        TOutputProtocol,
+        TMessageType, TOutputProtocol,
     },
     server::TProcessor,
     TConfiguration,
 };
 
-use crate::{handler::Handler, handler::Shared, ServerConfig};
+use crate::{handler::Handler, handler::Shared, listing, ServerConfig};
 
 /// A framed connection keeps its reply buffer between calls up to this size.
 const MAX_KEPT_FRAME: usize = 1024 * 1024;
@@ -228,9 +228,11 @@ impl Write for Writer {
 /// An input protocol that remembers whether any read failed. The generated processor answers a
 /// call whose arguments cannot be decoded with a `TApplicationException` and carries on; the
 /// rest of that message is then unread, so the connection must close.
+/// It also hands back a message header read ahead (to see whether [`listing`] serves the call).
 struct Watched<'a> {
     inner: &'a mut dyn TInputProtocol,
     failed: bool,
+    read_ahead: Option<thrift::protocol::TMessageIdentifier>,
 }
 
 macro_rules! watched {
@@ -244,8 +246,16 @@ macro_rules! watched {
 }
 
 impl TInputProtocol for Watched<'_> {
+    fn read_message_begin(&mut self) -> thrift::Result<thrift::protocol::TMessageIdentifier> {
+        if let Some(ident) = self.read_ahead.take() {
+            return Ok(ident);
+        }
+        let r = self.inner.read_message_begin();
+        self.failed |= r.is_err();
+        r
+    }
+
     watched! {
-        read_message_begin -> thrift::protocol::TMessageIdentifier,
         read_message_end -> (),
         read_struct_begin -> Option<thrift::protocol::TStructIdentifier>,
         read_struct_end -> (),
@@ -332,7 +342,8 @@ fn serve(
     };
     tracing::debug!(%peer, ?framing, ?protocol, "connection");
     let mut writer = Writer { stream: io::BufWriter::with_capacity(64 * 1024, write_half), framing, frame: Vec::new() };
-    let processor = ThriftHiveMetastoreSyncProcessor::new(Handler::new(shared, peer));
+    let handler = Handler::new(shared, peer);
+    let processor = ThriftHiveMetastoreSyncProcessor::new(handler.clone());
 
     // -- SERVE --
     loop {
@@ -353,8 +364,18 @@ fn serve(
                     Box::new(TCompactOutputProtocol::new(&mut writer)),
                 ),
             };
-            let mut watched = Watched { inner: input.as_mut(), failed: false };
-            let result = processor.process(&mut watched, output.as_mut());
+            let mut watched = Watched { inner: input.as_mut(), failed: false, read_ahead: None };
+            let result = match watched.read_message_begin() {
+                Ok(ident) if ident.message_type == TMessageType::Call && listing::is_streamed(&ident.name) => {
+                    listing::read_call(&ident.name, &mut watched)
+                        .and_then(|call| listing::serve(&handler, ident.sequence_number, call, output.as_mut()))
+                }
+                Ok(ident) => {
+                    watched.read_ahead = Some(ident);
+                    processor.process(&mut watched, output.as_mut())
+                }
+                Err(e) => Err(e),
+            };
             match result {
                 Ok(()) if watched.failed => Err(thrift::Error::Protocol(thrift::ProtocolError::new(
                     thrift::ProtocolErrorKind::InvalidData,

@@ -5,7 +5,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, sync::Mutex, time::Instant};
 
 use strata_catalog::{
-    partitions::{self, Limit},
+    partitions::{self, Limit, Listing},
     tables::AlterOptions,
     Catalog,
 };
@@ -13,11 +13,14 @@ use strata_core::{
     model::{param, Actor},
     names, CatalogError,
 };
-use strata_store::LockFilter;
+use strata_store::{LockFilter, PartitionPages};
 use strata_thrift::{self as t, ThriftHiveMetastoreSyncHandler};
 use tracing::Instrument;
 
-use crate::{convert, errors};
+use crate::{
+    convert, errors,
+    listing::{self, ListCall},
+};
 
 /// What all connections share.
 #[derive(Debug, Clone)]
@@ -37,12 +40,12 @@ struct Session {
     meta_conf: std::collections::BTreeMap<String, String>,
 }
 
-/// The handler of one connection.
-#[derive(Debug)]
+/// The handler of one connection. Clones share the connection's session.
+#[derive(Debug, Clone)]
 pub struct Handler {
     shared: Arc<Shared>,
     peer: SocketAddr,
-    session: Mutex<Session>,
+    session: Arc<Mutex<Session>>,
 }
 
 type R<T> = thrift::Result<T>;
@@ -51,7 +54,7 @@ impl Handler {
     /// A handler for a new connection from `peer`.
     #[must_use]
     pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
-        Self { shared, peer, session: Mutex::new(Session::default()) }
+        Self { shared, peer, session: Arc::new(Mutex::new(Session::default())) }
     }
 
     /// The `set_ugi` user of this connection, if any.
@@ -75,6 +78,15 @@ impl Handler {
         F: FnOnce(Catalog, Actor) -> Fut,
         Fut: Future<Output = strata_core::Result<T>>,
     {
+        self.call_in_span(method, target, f).0
+    }
+
+    /// [`Handler::call`], also returning the call's span (for work that continues after it).
+    fn call_in_span<T, F, Fut>(&self, method: &'static str, target: &str, f: F) -> (R<T>, tracing::Span)
+    where
+        F: FnOnce(Catalog, Actor) -> Fut,
+        Fut: Future<Output = strata_core::Result<T>>,
+    {
         let actor = self.actor();
         let span = tracing::info_span!(
             "hms",
@@ -88,8 +100,8 @@ impl Handler {
         let fut = f(self.shared.catalog.clone(), actor).instrument(span.clone());
         let result = self.shared.runtime.block_on(fut);
         let latency_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let _entered = span.enter();
-        match result {
+        let entered = span.enter();
+        let result = match result {
             Ok(v) => {
                 tracing::debug!(latency_us, outcome = "ok", "call");
                 Ok(v)
@@ -98,7 +110,77 @@ impl Handler {
                 tracing::info!(latency_us, outcome = e.kind(), error = %e.message(), "call");
                 Err(errors::to_thrift(method, e))
             }
+        };
+        drop(entered);
+        (result, span)
+    }
+
+    /// Open a partition listing (`get_partitions` and kin, see [`crate::listing`]): whole when
+    /// small or not pageable, else open on a snapshot to be read with [`Handler::next_page`].
+    pub(crate) fn open_listing(&self, call: ListCall) -> R<Listed> {
+        let ListCall { method, db, table, values, filter, max } = call;
+        let db = names::strip_catalog(&db);
+        let start = Instant::now();
+        let (result, span) = self.call_in_span(method, &target(&db, &table), |c, _| async move {
+            c.open_partition_listing(
+                &db,
+                &table,
+                values.as_deref(),
+                filter.as_deref(),
+                Limit::from_max(i32::from(max)),
+                listing::PAGE,
+            )
+            .await
+        });
+        Ok(match result? {
+            Listing::Whole(parts) => Listed::Whole(convert::partitions_out(parts)),
+            Listing::Pages(pages) => Listed::Pages(PageStream { pages, span, method, start, sent: 0 }),
+        })
+    }
+
+    /// The next page of an open listing, converted; `None` after the last.
+    pub(crate) fn next_page(&self, stream: &mut PageStream) -> R<Option<Vec<t::Partition>>> {
+        let result = self.shared.runtime.block_on(stream.pages.next_page().instrument(stream.span.clone()));
+        let _entered = stream.span.enter();
+        match result {
+            Ok(Some(page)) => {
+                stream.sent += page.len();
+                Ok(Some(convert::partitions_out(page)))
+            }
+            Ok(None) => {
+                let latency_us = u64::try_from(stream.start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                tracing::debug!(latency_us, partitions = stream.sent, outcome = "ok", "listing sent");
+                Ok(None)
+            }
+            Err(e) => {
+                tracing::warn!(partitions = stream.sent, error = %e.message(), "listing failed after its first page");
+                Err(errors::to_thrift(stream.method, e))
+            }
         }
+    }
+}
+
+/// A listing as [`Handler::open_listing`] returns it.
+pub(crate) enum Listed {
+    /// Every partition.
+    Whole(Vec<t::Partition>),
+    /// An open snapshot, read page by page.
+    Pages(PageStream),
+}
+
+/// An open listing with the span of the call it answers.
+pub(crate) struct PageStream {
+    pages: Box<dyn PartitionPages>,
+    span: tracing::Span,
+    method: &'static str,
+    start: Instant,
+    sent: usize,
+}
+
+impl PageStream {
+    /// How many partitions the listing has.
+    pub(crate) fn total(&self) -> usize {
+        self.pages.total()
     }
 }
 

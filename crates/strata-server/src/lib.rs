@@ -5,6 +5,7 @@
 //! - [`conn`]: one connection on its own thread: transport/protocol detection, limits, the
 //!   call loop.
 //! - [`handler`]: the HMS methods: decode, call the catalog, encode.
+//! - [`listing`]: `get_partitions` and kin, sent page by page from one snapshot.
 //! - [`convert`]: Thrift structs ⇄ core model ([`convert_extra`]: functions, statistics, events).
 //! - [`errors`]: catalog errors → HMS exceptions, in one place.
 //!
@@ -20,6 +21,7 @@ pub mod convert;
 pub mod convert_extra;
 pub mod errors;
 pub mod handler;
+pub mod listing;
 
 use std::{
     future::Future,

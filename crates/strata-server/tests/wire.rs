@@ -323,3 +323,112 @@ fn connection_limit_queues_clients() {
     let mut c3 = client(&third, false, false);
     assert!(c3.get_all_databases().unwrap().contains(&"default".to_string()));
 }
+
+/// A table `big.t` partitioned by `(ds string, hr int)` with `n` partitions, added in calls
+/// of 1,000; returns the partition names in the server's order.
+fn partitioned_table(c: &mut Client, n: usize) -> Vec<String> {
+    use strata_core::model::{FieldSchema, Partition, Table};
+    use strata_server::convert;
+    c.create_database(db("big")).unwrap();
+    let key = |name: &str, ty: &str| FieldSchema { name: name.into(), type_name: ty.into(), comment: None };
+    let mut table = Table {
+        db_name: "big".into(),
+        name: "t".into(),
+        table_type: "EXTERNAL_TABLE".into(),
+        partition_keys: vec![key("ds", "string"), key("hr", "int")],
+        parameters: [("EXTERNAL".to_string(), "TRUE".to_string())].into_iter().collect(),
+        ..Table::default()
+    };
+    table.sd.cols = vec![key("id", "bigint")];
+    table.sd.num_buckets = -1;
+    table.sd.location = Some("file:///tmp/strata-wire-big/t".into());
+    c.create_table(convert::table_out(table.clone())).unwrap();
+    let parts: Vec<_> = (0..n)
+        .map(|i| {
+            let values = vec![format!("d{:04}", i / 10), (i % 10).to_string()];
+            let mut sd = table.sd.clone();
+            sd.location = Some(format!("file:///tmp/strata-wire-big/t/ds={}/hr={}/b1", values[0], values[1]));
+            convert::partition_out(Partition {
+                values,
+                db_name: "big".into(),
+                table_name: "t".into(),
+                sd,
+                ..Partition::default()
+            })
+        })
+        .collect();
+    for chunk in parts.chunks(1000) {
+        c.add_partitions(chunk.to_vec()).unwrap();
+    }
+    c.get_partition_names("big".into(), "t".into(), -1).unwrap()
+}
+
+fn names_of(parts: &[strata_thrift::Partition]) -> Vec<String> {
+    parts
+        .iter()
+        .map(|p| {
+            let v = p.values.as_ref().unwrap();
+            format!("ds={}/hr={}", v[0], v[1])
+        })
+        .collect()
+}
+
+/// `get_partitions` and kin are sent page by page from one snapshot (more partitions than a
+/// page here), over every transport and protocol: same partitions, same order, same limits and
+/// same declared exceptions as before, and the connection carries on after them.
+#[test]
+fn partition_listings_are_sent_page_by_page() {
+    let server = TestServer::start(ServerConfig::default());
+    let n = 2 * strata_server::listing::PAGE + 345;
+    let names = partitioned_table(&mut client(&server.connect(), false, false), n);
+    assert_eq!(names.len(), n);
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_string()).collect::<Vec<_>>();
+    for (framed, compact) in [(false, false), (true, false), (false, true), (true, true)] {
+        let stream = server.connect();
+        let mut c = client(&stream, framed, compact);
+        let all = c.get_partitions("big".into(), "t".into(), -1).unwrap();
+        assert_eq!(names_of(&all), names, "framed {framed}, compact {compact}");
+        let first = &all[0];
+        assert_eq!(first.db_name.as_deref(), Some("big"));
+        let sd = first.sd.as_ref().unwrap();
+        assert_eq!(sd.location.as_deref(), Some("file:///tmp/strata-wire-big/t/ds=d0000/hr=0/b1"));
+        assert_eq!(sd.cols.as_ref().unwrap()[0].name.as_deref(), Some("id"));
+        assert_eq!(names_of(&c.get_partitions("big".into(), "t".into(), 1500).unwrap()), names[..1500]);
+        assert!(c.get_partitions("big".into(), "t".into(), 0).unwrap().is_empty());
+        let with_auth =
+            c.get_partitions_with_auth("@hive#big".into(), "t".into(), -1, "ana".into(), s(&["g"])).unwrap();
+        assert_eq!(with_auth.len(), n);
+        let ps = c.get_partitions_ps("big".into(), "t".into(), s(&["d0100"]), -1).unwrap();
+        assert_eq!(names_of(&ps), names.iter().filter(|x| x.starts_with("ds=d0100/")).cloned().collect::<Vec<_>>());
+        let hr3 = c.get_partitions_ps_with_auth("big".into(), "t".into(), s(&["", "3"]), -1, "ana".into(), vec![]);
+        let expected: Vec<_> = names.iter().filter(|x| x.ends_with("/hr=3")).cloned().collect();
+        assert_eq!(names_of(&hr3.unwrap()), expected);
+        let filtered = c.get_partitions_by_filter("big".into(), "t".into(), "hr = 3".into(), -1).unwrap();
+        assert_eq!(names_of(&filtered), expected);
+        let limited = c.get_partitions_by_filter("big".into(), "t".into(), "hr > 0".into(), 1200).unwrap();
+        assert_eq!(limited.len(), 1200);
+
+        // Declared exceptions, in each method's own result field.
+        match c.get_partitions("big".into(), "nope".into(), -1) {
+            Err(thrift::Error::User(e)) => {
+                let e = e.downcast_ref::<strata_thrift::NoSuchObjectException>().expect("NoSuchObjectException");
+                assert_eq!(e.message.as_deref(), Some("big.nope table not found"));
+            }
+            other => panic!("expected NoSuchObjectException, got {other:?}"),
+        }
+        match c.get_partitions_ps("big".into(), "nope".into(), s(&["x"]), -1) {
+            Err(thrift::Error::User(e)) => {
+                assert!(e.downcast_ref::<strata_thrift::NoSuchObjectException>().is_some(), "{e:?}");
+            }
+            other => panic!("expected NoSuchObjectException, got {other:?}"),
+        }
+        match c.get_partitions_by_filter("big".into(), "t".into(), "hr = = 3".into(), -1) {
+            Err(thrift::Error::User(e)) => {
+                assert!(e.downcast_ref::<strata_thrift::MetaException>().is_some(), "{e:?}");
+            }
+            other => panic!("expected MetaException, got {other:?}"),
+        }
+        // Still the same connection.
+        assert_eq!(c.get_partitions("big".into(), "t".into(), 3).unwrap().len(), 3);
+    }
+}
