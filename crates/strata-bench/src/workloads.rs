@@ -329,67 +329,128 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// The memory high-water mark of a server process on this machine (Linux `/proc`).
+#[derive(Debug, Clone, Copy)]
+pub struct PeakRss {
+    pid: u32,
+}
+
+impl PeakRss {
+    /// Watch process `pid`; fails when its `/proc` status cannot be read.
+    pub fn new(pid: u32) -> Res<Self> {
+        let probe = Self { pid };
+        probe.peak_kb()?;
+        Ok(probe)
+    }
+
+    /// Reset the high-water mark to the current resident size (`5` into `clear_refs`).
+    pub fn reset(&self) -> Res<()> {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5")
+            .map_err(|err| format!("reset peak RSS of process {}: {err}", self.pid))
+    }
+
+    /// The high-water mark since the last reset (`VmHWM`), in KiB.
+    pub fn peak_kb(&self) -> Res<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .map_err(|err| format!("read /proc/{}/status: {err}", self.pid))?;
+        parse_hwm(&status).ok_or_else(|| format!("no VmHWM in /proc/{}/status", self.pid))
+    }
+}
+
+fn parse_hwm(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One step of a scale run: its name, its time, and the server's peak RSS during it (KiB),
+/// when watched.
+pub type ScaleStep = (String, f64, Option<u64>);
+
+/// Times one step at a time, and resets and reads the server's peak RSS around each.
+struct Steps {
+    rss: Option<PeakRss>,
+    rows: Vec<ScaleStep>,
+}
+
+impl Steps {
+    fn run<T>(&mut self, f: impl FnOnce() -> Res<(String, T)>) -> Res<T> {
+        if let Some(rss) = &self.rss {
+            rss.reset()?;
+        }
+        let start = Instant::now();
+        let (name, out) = f()?;
+        let secs = start.elapsed().as_secs_f64();
+        let peak = self.rss.as_ref().map(PeakRss::peak_kb).transpose()?;
+        self.rows.push((name, secs, peak));
+        Ok(out)
+    }
+}
+
 /// Scale run: one table with `n` partitions added in batches of `batch`, then the full listings.
-/// Returns `(name, seconds)` rows: the whole add, `get_partition_names` of all, 1,000 partitions
-/// read by name, swapped in one `alter_partitions` and read by a range filter, `get_partitions`
-/// of all (skipped above `full_objects_max`), and the drop.
-pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, full_objects_max: usize) -> Res<Vec<(String, f64)>> {
+/// Returns one row per step: the whole add, `get_partition_names` of all, 1,000 partitions read
+/// by name, swapped in one `alter_partitions` and read by a range filter, `get_partitions` of
+/// all, and the drop; with `rss`, each row has the server's peak RSS during that step.
+pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, rss: Option<PeakRss>) -> Res<Vec<ScaleStep>> {
     let mut c = client::connect(uri)?;
     if c.get_database(ctx.db.clone()).is_err() {
         c.create_database(client::database(&ctx.db)).map_err(e)?;
     }
     let table = fresh(&mut c, ctx, &format!("scale{n}"))?;
-    let mut rows = Vec::new();
-    let start = Instant::now();
-    let mut i = 0;
-    while i < n {
-        let end = (i + batch).min(n);
-        let parts =
-            (i..end).map(|j| client::partition(&ctx.db, &table, &ctx.data_root, &client::part_value(j))).collect();
-        c.add_partitions(parts).map_err(e)?;
-        i = end;
+    let mut steps = Steps { rss, rows: Vec::new() };
+    steps.run(|| {
+        let mut i = 0;
+        while i < n {
+            let end = (i + batch).min(n);
+            let parts =
+                (i..end).map(|j| client::partition(&ctx.db, &table, &ctx.data_root, &client::part_value(j))).collect();
+            c.add_partitions(parts).map_err(e)?;
+            i = end;
+        }
+        Ok((format!("add_partitions.{n} (batches of {batch})"), ()))
+    })?;
+    let names = steps.run(|| {
+        let names = c.get_partition_names(ctx.db.clone(), table.clone(), -1).map_err(e)?;
+        Ok((format!("get_partition_names.{n}"), names.len()))
+    })?;
+    if names != n {
+        return Err(format!("expected {n} partition names, got {names}"));
     }
-    rows.push((format!("add_partitions.{n} (batches of {batch})"), start.elapsed().as_secs_f64()));
-    let start = Instant::now();
-    let names = c.get_partition_names(ctx.db.clone(), table.clone(), -1).map_err(e)?;
-    rows.push((format!("get_partition_names.{n}"), start.elapsed().as_secs_f64()));
-    if names.len() != n {
-        return Err(format!("expected {n} partition names, got {}", names.len()));
-    }
-    drop(names);
     // Calls that touch 1,000 partitions of the big table: their cost should not grow with it.
     let picked: Vec<String> =
         (0..1000.min(n)).map(|k| format!("ds={}", client::part_value(k * (n / 1000).max(1)))).collect();
     let count = picked.len();
-    let start = Instant::now();
-    let mut some = c.get_partitions_by_names(ctx.db.clone(), table.clone(), picked).map_err(e)?;
-    rows.push((format!("get_partitions_by_names, {} of {n}", thousands(count)), start.elapsed().as_secs_f64()));
+    let mut some = steps.run(|| {
+        let some = c.get_partitions_by_names(ctx.db.clone(), table.clone(), picked).map_err(e)?;
+        Ok((format!("get_partitions_by_names, {} of {n}", thousands(count)), some))
+    })?;
     if some.len() != count {
         return Err(format!("expected {count} partitions, got {}", some.len()));
     }
     for p in &mut some {
         swap_location(p, 1);
     }
-    let start = Instant::now();
-    c.alter_partitions(ctx.db.clone(), table.clone(), some).map_err(e)?;
-    rows.push((format!("alter_partitions (swaps), {} of {n}", thousands(count)), start.elapsed().as_secs_f64()));
+    steps.run(|| {
+        c.alter_partitions(ctx.db.clone(), table.clone(), some).map_err(e)?;
+        Ok((format!("alter_partitions (swaps), {} of {n}", thousands(count)), ()))
+    })?;
     let filter = format!("ds >= \"{}\" and ds < \"{}\"", client::part_value(n / 2), client::part_value(n / 2 + 1000));
-    let start = Instant::now();
-    let ranged = c.get_partitions_by_filter(ctx.db.clone(), table.clone(), filter, -1).map_err(e)?;
-    rows.push((format!("get_partitions_by_filter, {} of {n}", thousands(ranged.len())), start.elapsed().as_secs_f64()));
-    if n <= full_objects_max {
-        let start = Instant::now();
+    steps.run(|| {
+        let ranged = c.get_partitions_by_filter(ctx.db.clone(), table.clone(), filter, -1).map_err(e)?;
+        Ok((format!("get_partitions_by_filter, {} of {n}", thousands(ranged.len())), ()))
+    })?;
+    let all = steps.run(|| {
         let parts = c.get_partitions(ctx.db.clone(), table.clone(), -1).map_err(e)?;
-        rows.push((format!("get_partitions.{n}"), start.elapsed().as_secs_f64()));
-        if parts.len() != n {
-            return Err(format!("expected {n} partitions, got {}", parts.len()));
-        }
+        Ok((format!("get_partitions.{n}"), parts.len()))
+    })?;
+    if all != n {
+        return Err(format!("expected {n} partitions, got {all}"));
     }
-    let start = Instant::now();
-    c.drop_table(ctx.db.clone(), table, true).map_err(e)?;
-    rows.push((format!("drop_table_with_partitions.{n}"), start.elapsed().as_secs_f64()));
+    steps.run(|| {
+        c.drop_table(ctx.db.clone(), table.clone(), true).map_err(e)?;
+        Ok((format!("drop_table_with_partitions.{n}"), ()))
+    })?;
     let _ = c.drop_database(ctx.db.clone(), true, true);
-    Ok(rows)
+    Ok(steps.rows)
 }
 
 #[cfg(test)]
@@ -400,5 +461,24 @@ mod tests {
         assert_eq!(super::thousands(999), "999");
         assert_eq!(super::thousands(1000), "1,000");
         assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn reads_the_high_water_mark() {
+        let status = "Name:\tstrata\nVmPeak:\t  900 kB\nVmHWM:\t   64408 kB\nVmRSS:\t   30292 kB\n";
+        assert_eq!(super::parse_hwm(status), Some(64_408));
+        assert_eq!(super::parse_hwm("VmRSS:\t1 kB\n"), None);
+    }
+
+    #[test]
+    fn watches_its_own_process() {
+        let probe = super::PeakRss::new(std::process::id()).unwrap();
+        let before = probe.peak_kb().unwrap();
+        assert!(before > 0);
+        // Resetting may be refused without privileges; reading never is.
+        if probe.reset().is_ok() {
+            assert!(probe.peak_kb().unwrap() <= before);
+        }
+        assert!(super::PeakRss::new(u32::MAX).is_err());
     }
 }

@@ -93,6 +93,11 @@ struct BenchArgs {
     /// the full listings and the drop (against --uri only).
     #[arg(long, value_name = "N")]
     scale: Option<usize>,
+    /// With --scale: also report the peak RSS of this server process (on this machine) during
+    /// each step; resets the kernel's high-water mark before each one (Linux, needs permission
+    /// to write /proc/PID/clear_refs).
+    #[arg(long, value_name = "PID", requires = "scale")]
+    server_pid: Option<u32>,
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
@@ -101,10 +106,20 @@ fn bench(args: BenchArgs) -> ExitCode {
             db: format!("strata_scale_{}", std::process::id()),
             data_root: format!("{}/scale", args.data_root),
         };
-        return match strata_bench::workloads::scale(&args.uri, &ctx, n, 10_000, 200_000) {
+        let rss = match args.server_pid.map(strata_bench::workloads::PeakRss::new).transpose() {
+            Ok(rss) => rss,
+            Err(e) => {
+                eprintln!("strata bench: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        return match strata_bench::workloads::scale(&args.uri, &ctx, n, 10_000, rss) {
             Ok(rows) => {
-                for (name, secs) in rows {
-                    println!("{name}: {secs:.3} s");
+                for (name, secs, peak) in rows {
+                    match peak {
+                        Some(kb) => println!("{name}: {secs:.3} s, peak RSS {} MB", kb / 1024),
+                        None => println!("{name}: {secs:.3} s"),
+                    }
                 }
                 ExitCode::SUCCESS
             }
