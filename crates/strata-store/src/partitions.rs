@@ -530,6 +530,11 @@ impl Selection<'_> {
         sql
     }
 
+    /// True when the selection is every partition of the table (no condition).
+    pub(crate) fn is_whole_table(&self) -> bool {
+        self.conditions.is_empty() && self.recheck.is_none()
+    }
+
     /// One page of a listing: `sql(columns, …)` restricted to names after a bound name, ordered
     /// by name, with a limit. Parameters: the table id, the binds, the name after which the page
     /// starts (`""` for the first), the page size.

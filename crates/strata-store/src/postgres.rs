@@ -55,7 +55,12 @@ impl PgStore {
     /// Connect to `url` (`postgres://user:pass@host:port/db`), opening one connection now so that
     /// an unreachable server fails here. Does not migrate.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| internal("parse postgres url", e))?;
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| internal("parse postgres url", e))?
+            // A paged listing reads a cursor to its end: plan it for all rows, as the same query
+            // without a cursor is (the default, 0.1, favours plans that are quick to a first row,
+            // such as walking every partition in name order to test a filter).
+            .options([("cursor_tuple_fraction", "1")]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -339,22 +344,104 @@ impl From<PgPartRow> for PartRow {
     }
 }
 
-/// A paged listing inside one read-only, repeatable-read transaction: every page sees the
-/// snapshot the count was taken in.
+/// The cursor a paged listing with a condition reads from (one per transaction).
+const LISTING_CURSOR: &str = "strata_listing";
+
+/// A paged listing inside one read-only, repeatable-read transaction. The first page and one
+/// row more are read when the listing opens, so only a listing longer than one page is counted.
 struct PgPages {
+    /// Open while pages remain to fetch.
     tx: Option<Transaction<'static, Postgres>>,
-    table_id: i64,
-    /// [`partitions::Selection::page_sql`] of the listing.
-    sql: String,
-    binds: Vec<Bind>,
-    persistent: bool,
-    /// The last name returned.
-    after: String,
+    source: PageSource,
+    /// The first page, fetched when the listing opened.
+    first: Option<Vec<PartRow>>,
+    /// The row fetched past the first page: the start of the second.
+    carry: Option<PartRow>,
+    /// The descriptors of the pages so far (partitions share few).
+    shapes: Shapes,
     total: usize,
-    sent: usize,
+    fetched: usize,
     page: usize,
     db_name: String,
     table: String,
+}
+
+/// Where the pages of a listing come from.
+enum PageSource {
+    /// Every partition of a table: by name after the last one read (a prepared statement,
+    /// [`partitions::Selection::page_sql`], that walks the table's name index).
+    Names { table_id: i64, sql: String, after: String },
+    /// A listing with a condition: [`LISTING_CURSOR`], over the same query
+    /// [`Store::list_partitions`] runs, so the same plan (a filter starts from its key-value
+    /// index, not from a walk of every name). A scroll cursor, so it can be counted.
+    Cursor,
+}
+
+impl PageSource {
+    /// Fetch up to `n` rows (none for 0: `FETCH 0` would fetch the cursor's current row again).
+    async fn fetch(&mut self, tx: &mut PgConnection, n: usize) -> Result<Vec<PartRow>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = match self {
+            Self::Names { table_id, sql, after } => sqlx::query_as::<_, PgPartRow>(sql)
+                .bind(*table_id)
+                .bind(after.as_str())
+                .bind(i64::try_from(n).unwrap_or(i64::MAX))
+                .fetch_all(tx)
+                .await
+                .map_err(db("list partitions"))?,
+            Self::Cursor => sqlx::query_as::<_, PgPartRow>(&format!("FETCH FORWARD {n} FROM {LISTING_CURSOR}"))
+                .persistent(false)
+                .fetch_all(tx)
+                .await
+                .map_err(db("list partitions"))?,
+        };
+        let rows: Vec<PartRow> = rows.into_iter().map(PartRow::from).collect();
+        if let (Self::Names { after, .. }, Some(last)) = (self, rows.last()) {
+            after.clone_from(&last.part_name);
+        }
+        Ok(rows)
+    }
+
+    /// How many rows the listing has in all, `read` of them fetched so far. The cursor counts
+    /// the rest by moving to its end and comes back (it is a scroll cursor: its rows are kept,
+    /// so the query runs once); a whole-table listing counts its index.
+    async fn count(
+        &self,
+        tx: &mut PgConnection,
+        selection: &partitions::Selection<'_>,
+        query: &PartitionQuery<'_>,
+        read: usize,
+    ) -> Result<usize> {
+        let count = match self {
+            Self::Names { table_id, .. } => {
+                let n = sqlx::query_scalar_with::<_, i64, _>(
+                    &selection.sql("count(*)", false, false),
+                    selection_args(*table_id, &selection.binds, None)?,
+                )
+                .fetch_one(tx)
+                .await
+                .map_err(db("count partitions"))?;
+                usize::try_from(n).unwrap_or(0)
+            }
+            Self::Cursor => {
+                let rest = sqlx::query(&format!("MOVE FORWARD ALL IN {LISTING_CURSOR}"))
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("count partitions"))?
+                    .rows_affected();
+                sqlx::query(&format!("MOVE ABSOLUTE {read} IN {LISTING_CURSOR}"))
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("count partitions"))?;
+                read + usize::try_from(rest).unwrap_or(0)
+            }
+        };
+        Ok(query.max.map_or(count, |max| max.min(count)))
+    }
 }
 
 #[async_trait]
@@ -364,36 +451,29 @@ impl PartitionPages for PgPages {
     }
 
     async fn next_page(&mut self) -> Result<Option<Vec<Partition>>> {
+        if let Some(rows) = self.first.take() {
+            return partitions::into_models(rows, &self.shapes, &self.db_name, &self.table).map(Some);
+        }
+        let want = self.page.min(self.total - self.fetched);
         let Some(tx) = self.tx.as_mut() else { return Ok(None) };
-        let want = self.page.min(self.total - self.sent);
         if want == 0 {
             if let Some(tx) = self.tx.take() {
                 tx.commit().await.map_err(db("list partitions: commit"))?;
             }
             return Ok(None);
         }
-        let mut args = selection_args(self.table_id, &self.binds, None)?;
-        let bind_err = |e| internal("bind partition page", e);
-        args.add(self.after.as_str()).map_err(bind_err)?;
-        args.add(i64::try_from(want).unwrap_or(i64::MAX)).map_err(bind_err)?;
-        let rows: Vec<PartRow> = sqlx::query_as_with::<_, PgPartRow, _>(&self.sql, args)
-            .persistent(self.persistent)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db("list partitions"))?
-            .into_iter()
-            .map(PartRow::from)
-            .collect();
+        let carried = usize::from(self.carry.is_some());
+        let mut rows = self.source.fetch(tx, want - carried).await?;
+        if let Some(row) = self.carry.take() {
+            rows.insert(0, row);
+        }
         if rows.len() != want {
             // The snapshot cannot change under the transaction; fewer rows is a defect.
             return Err(internal("list partitions", format!("page of {} rows, expected {want}", rows.len())));
         }
-        let shapes = load_shapes(tx, &rows).await?;
-        if let Some(last) = rows.last() {
-            self.after.clone_from(&last.part_name);
-        }
-        self.sent += rows.len();
-        partitions::into_models(rows, &shapes, &self.db_name, &self.table).map(Some)
+        load_missing_shapes(tx, &rows, &mut self.shapes).await?;
+        self.fetched += rows.len();
+        partitions::into_models(rows, &self.shapes, &self.db_name, &self.table).map(Some)
     }
 }
 
@@ -492,16 +572,29 @@ async fn placements_named(
 
 /// The descriptor shapes the rows use, one query for all.
 async fn load_shapes(conn: &mut PgConnection, rows: &[PartRow]) -> Result<Shapes> {
-    let ids = partitions::shape_ids(rows);
+    shapes_by_id(conn, &partitions::shape_ids(rows)).await
+}
+
+/// The descriptors with these ids.
+async fn shapes_by_id(conn: &mut PgConnection, ids: &[i64]) -> Result<Shapes> {
     if ids.is_empty() {
         return Ok(Shapes::new());
     }
     let found: Vec<(i64, String)> = sqlx::query_as("SELECT id, shape_json FROM storage_descriptors WHERE id = ANY($1)")
-        .bind(&ids)
+        .bind(ids)
         .fetch_all(conn)
         .await
         .map_err(db("read storage descriptors"))?;
     partitions::decode_shapes(found)
+}
+
+/// Add to `shapes` the descriptors of `rows` it does not hold yet (a listing read page by page
+/// looks each shape up once).
+async fn load_missing_shapes(conn: &mut PgConnection, rows: &[PartRow], shapes: &mut Shapes) -> Result<()> {
+    let mut ids = partitions::shape_ids(rows);
+    ids.retain(|id| !shapes.contains_key(id));
+    shapes.extend(shapes_by_id(conn, &ids).await?);
+    Ok(())
 }
 
 crate::common::keep_dropped_table_fn!(PgConnection);
@@ -1182,30 +1275,51 @@ impl Store for PgStore {
         if selection.recheck.is_some() {
             return Ok(None);
         }
+        let page = page.max(1);
         let mut tx = self.begin_read().await?;
         let table_id = partition_table_id(&mut tx, db_name, table, false).await?;
-        let count = sqlx::query_scalar_with::<_, i64, _>(
-            &selection.sql("count(*)", false, false),
-            selection_args(table_id, &selection.binds, None)?,
-        )
-        .persistent(query.filter.is_none())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db("count partitions"))?;
-        let count = usize::try_from(count).unwrap_or(0);
-        Ok(Some(Box::new(PgPages {
-            tx: Some(tx),
-            table_id,
-            sql: selection.page_sql(PART_COLUMNS),
-            binds: selection.binds,
-            persistent: query.filter.is_none(),
-            after: String::new(),
-            total: query.max.map_or(count, |max| max.min(count)),
-            sent: 0,
-            page: page.max(1),
+        let mut source = if selection.is_whole_table() {
+            PageSource::Names { table_id, sql: selection.page_sql(PART_COLUMNS), after: String::new() }
+        } else {
+            let limit = selection.sql_limit(query.max);
+            let sql = selection.sql(PART_COLUMNS, true, limit.is_some());
+            sqlx::query_with(
+                &format!("DECLARE {LISTING_CURSOR} SCROLL CURSOR FOR {sql}"),
+                selection_args(table_id, &selection.binds, limit)?,
+            )
+            .persistent(false)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("list partitions"))?;
+            PageSource::Cursor
+        };
+        // `max` bounds the first fetch (the cursor's query has it as its limit already).
+        let mut rows = source.fetch(&mut tx, query.max.map_or(page + 1, |max| max.min(page + 1))).await?;
+        let carry = if rows.len() > page { rows.pop() } else { None };
+        let shapes = load_shapes(&mut tx, &rows).await?;
+        let mut pages = PgPages {
+            tx: None,
+            source,
+            first: None,
+            shapes,
+            total: rows.len(),
+            fetched: rows.len(),
+            carry,
+            page,
             db_name: db_name.to_string(),
             table: table.to_string(),
-        })))
+        };
+        if pages.carry.is_none() {
+            // All of it: no count, and the snapshot is let go now.
+            tx.commit().await.map_err(db("list partitions: commit"))?;
+        } else {
+            pages.total = pages.source.count(&mut tx, &selection, query, page + 1).await?;
+            pages.tx = Some(tx);
+        }
+        if !rows.is_empty() {
+            pages.first = Some(rows);
+        }
+        Ok(Some(Box::new(pages)))
     }
 
     async fn list_partition_names(

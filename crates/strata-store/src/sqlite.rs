@@ -1031,7 +1031,9 @@ impl Store for SqliteStore {
         page: usize,
     ) -> Result<Option<Box<dyn PartitionPages>>> {
         let selection = partitions::select(Dialect::Sqlite, query)?;
-        if !self.pages || selection.recheck.is_some() {
+        // Only a whole-table listing is paged here: pages are read by name after the last one
+        // sent, and with a condition SQLite would walk every name of the table to fill each page.
+        if !self.pages || !selection.is_whole_table() {
             return Ok(None);
         }
         // A deferred transaction: its first read fixes the snapshot (WAL) every page reads.
