@@ -336,6 +336,22 @@ impl HistoryRow {
     }
 }
 
+/// The changes a list of history entries is stored as (PostgreSQL's `history_changes`): runs of
+/// consecutive entries that share what a change holds once (operation, table, actor, client,
+/// request and time), at most `max` entries each, in order.
+pub(crate) fn history_changes(entries: &[HistoryEntry], max: usize) -> impl Iterator<Item = &[HistoryEntry]> {
+    let same_change = |a: &HistoryEntry, b: &HistoryEntry| {
+        a.operation == b.operation
+            && a.db_name == b.db_name
+            && a.table_name == b.table_name
+            && a.actor == b.actor
+            && a.client_addr == b.client_addr
+            && a.request_id == b.request_id
+            && a.at_millis == b.at_millis
+    };
+    entries.chunk_by(move |a, b| same_change(a, b)).flat_map(move |run| run.chunks(max.max(1)))
+}
+
 /// `locks` row.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct LockRow {
@@ -479,6 +495,43 @@ mod tests {
     fn shape_hash_is_hex_sha256() {
         assert_eq!(shape_hash("").len(), 64);
         assert_eq!(shape_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn history_is_grouped_into_changes_in_order() {
+        let entry = |op: &str, table: &str, at: i64, part: &str| HistoryEntry {
+            operation: op.into(),
+            db_name: "db".into(),
+            table_name: table.into(),
+            partition_name: Some(part.into()),
+            request_id: "r1".into(),
+            at_millis: at,
+            ..HistoryEntry::default()
+        };
+        let entries = vec![
+            entry("alter", "t", 1, "a"),
+            entry("alter", "t", 1, "b"),
+            entry("alter", "t", 1, "c"),
+            entry("drop", "t", 1, "d"),
+            entry("alter", "t", 1, "e"),
+            entry("alter", "u", 1, "f"),
+            entry("alter", "u", 2, "g"),
+        ];
+        let names = |max| {
+            history_changes(&entries, max)
+                .map(|c| c.iter().map(|e| e.partition_name.clone().unwrap()).collect::<String>())
+                .collect::<Vec<_>>()
+        };
+        // A change never mixes operations, tables or times, and the order is kept.
+        assert_eq!(names(1000), ["abc", "d", "e", "f", "g"]);
+        // Long runs are cut at `max`.
+        assert_eq!(names(2), ["ab", "c", "d", "e", "f", "g"]);
+        assert_eq!(names(0), ["a", "b", "c", "d", "e", "f", "g"]);
+        assert_eq!(history_changes(&[], 10).count(), 0);
+        let mut other_request = entry("alter", "t", 1, "b");
+        other_request.request_id = "r2".into();
+        let split = [entry("alter", "t", 1, "a"), other_request];
+        assert_eq!(history_changes(&split, 10).count(), 2);
     }
 
     #[test]

@@ -53,6 +53,20 @@ pub trait ConformanceHooks: Store {
     async fn try_rewrite_history(&self) -> (bool, bool);
 }
 
+/// Locations and the key PostgreSQL's history indexes each under (its last path segment): the
+/// store's own function and the SQL function of migration 0009 are both checked against it.
+pub const LOCATION_KEYS: &[(&str, &str)] = &[
+    ("s3://b/sold_items/20161031/20161102234252/", "20161102234252"),
+    ("s3://b/sold_items/20161031/20161102234252", "20161102234252"),
+    ("file:///w/t/ds=a/batch=000001//", "batch=000001"),
+    ("hdfs://nn:8020/w/t/ds=2016-10-31", "ds=2016-10-31"),
+    ("relative", "relative"),
+    ("s3://", "s3:"),
+    ("///", ""),
+    ("", ""),
+    ("s3://b/t/é/ü", "ü"),
+];
+
 /// The store type the cases take.
 pub type TestStore = Arc<dyn ConformanceHooks>;
 

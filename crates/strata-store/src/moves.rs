@@ -133,9 +133,7 @@ macro_rules! move_store_impl {
             }
 
             async fn history_records_move(&self, from: &str, to: &str) -> Result<bool> {
-                let found: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM location_history WHERE new_location = $1 AND previous_location = $2 LIMIT 1",
-                )
+                let found: Option<i64> = sqlx::query_scalar(<$store>::HISTORY_RECORDS_MOVE)
                 .bind(to)
                 .bind(from)
                 .fetch_optional(self.pool())

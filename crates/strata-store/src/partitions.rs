@@ -147,6 +147,22 @@ pub(crate) fn swap_targets(swaps: &[HistoryEntry]) -> Vec<String> {
     out
 }
 
+/// The key under which PostgreSQL's history indexes a location: its last path segment, without
+/// trailing slashes (`s3://b/t/ds=1/20161102234252/` → `20161102234252`). Must agree with the
+/// SQL function `history_location_keys` (migration 0009).
+pub(crate) fn location_key(location: &str) -> &str {
+    let bare = location.trim_end_matches('/');
+    bare.rsplit_once('/').map_or(bare, |(_, last)| last)
+}
+
+/// The distinct keys of some locations, sorted.
+pub(crate) fn location_keys<'a>(locations: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut keys: Vec<&str> = locations.into_iter().map(location_key).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// Check each swap against the policy (`batch::Mode::Enforce`): `live` are `(partition name,
 /// location)` of live partitions of the table at any of the targets, `past` `(partition name,
 /// location)` of history rows whose new location is one of them.
@@ -986,6 +1002,14 @@ fn sqlite_glob(tokens: &[Tok]) -> Option<(String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn location_keys_are_last_segments() {
+        for (location, key) in crate::conformance::LOCATION_KEYS {
+            assert_eq!(location_key(location), *key, "{location}");
+        }
+        assert_eq!(location_keys(["s3://b/t/x/2/", "s3://b/t/y/2", "s3://b/t/y/1"]), ["1", "2"]);
+    }
 
     fn row(id: i64, name: &str) -> PartRow {
         PartRow {

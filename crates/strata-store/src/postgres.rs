@@ -129,146 +129,52 @@ async fn intern_descriptor(conn: &mut PgConnection, shape_hash: &str, shape_json
         .map_err(db("select storage descriptor"))
 }
 
-/// A few history rows: one `INSERT … SELECT FROM UNNEST` (one round trip, where `COPY` needs two).
-async fn insert_history_rows(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Result<()> {
-    let n = entries.len();
-    let (mut operation, mut db_name, mut table_name) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut partition_name, mut partition_values, mut batch_id) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut previous, mut new, mut actor) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut client_addr, mut request_id, mut at_millis) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    for e in entries {
-        operation.push(e.operation.as_str());
-        db_name.push(e.db_name.as_str());
-        table_name.push(e.table_name.as_str());
-        partition_name.push(e.partition_name.as_deref());
-        partition_values.push(e.partition_values.as_ref().map(to_json).transpose()?);
-        batch_id.push(e.batch_id.as_deref());
-        previous.push(e.previous_location.as_deref());
-        new.push(e.new_location.as_deref());
-        actor.push(e.actor.as_str());
-        client_addr.push(e.client_addr.as_str());
-        request_id.push(e.request_id.as_str());
-        at_millis.push(e.at_millis);
-    }
-    sqlx::query(
-        "INSERT INTO location_history (operation, db_name, table_name, partition_name, partition_values, \
-         batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) \
-         SELECT u.operation, u.db_name, u.table_name, u.partition_name, u.partition_values, u.batch_id, \
-         u.previous_location, u.new_location, u.actor, u.client_addr, u.request_id, u.at_millis \
-         FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-         $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[]) WITH ORDINALITY \
-         AS u(operation, db_name, table_name, partition_name, partition_values, batch_id, previous_location, \
-         new_location, actor, client_addr, request_id, at_millis, ord) ORDER BY u.ord",
-    )
-    .bind(&operation)
-    .bind(&db_name)
-    .bind(&table_name)
-    .bind(&partition_name)
-    .bind(&partition_values)
-    .bind(&batch_id)
-    .bind(&previous)
-    .bind(&new)
-    .bind(&actor)
-    .bind(&client_addr)
-    .bind(&request_id)
-    .bind(&at_millis)
-    .execute(&mut *conn)
-    .await
-    .map_err(db("insert history"))?;
-    Ok(())
-}
+/// Entries per stored change at most: a change's entry ids are a block of this many (migration
+/// 0009), and a drop of a million partitions is stored as many changes, so no array grows
+/// without bound.
+const HISTORY_CHANGE_MAX: usize = 1_000;
 
-/// From this many rows on, history is appended with `COPY`.
-const HISTORY_COPY_MIN: usize = 32;
-
-/// Rows of history text built and sent to `COPY` at a time.
-const HISTORY_COPY_PIECE: usize = 1_000;
-
-/// Append history rows, in order (their ids ascend with it): many with one `COPY … FROM STDIN`
-/// (text format), the cheapest way into a table with several indexes; a few with one `INSERT`.
+/// Append history entries, in order (their ids ascend with it): one `history_changes` row, one
+/// statement, per change (see migration 0009), each entry's columns bound as arrays.
 async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    if entries.len() < HISTORY_COPY_MIN {
-        return insert_history_rows(conn, entries).await;
-    }
-    let started = std::time::Instant::now();
-    let mut copy = conn
-        .copy_in_raw(
-            "COPY location_history (operation, db_name, table_name, partition_name, partition_values, batch_id, \
-             previous_location, new_location, actor, client_addr, request_id, at_millis) FROM STDIN",
+    for change in common::history_changes(entries, HISTORY_CHANGE_MAX) {
+        let first = &change[0];
+        let n = change.len();
+        let (mut names, mut values, mut batches) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut previous, mut new) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for e in change {
+            names.push(e.partition_name.as_deref());
+            values.push(e.partition_values.as_ref().map(to_json).transpose()?);
+            batches.push(e.batch_id.as_deref());
+            previous.push(e.previous_location.as_deref());
+            new.push(e.new_location.as_deref());
+        }
+        let keys = partitions::location_keys(new.iter().flatten().copied());
+        sqlx::query(
+            "INSERT INTO history_changes (first_entry_id, operation, db_name, table_name, actor, client_addr, \
+             request_id, at_millis, partition_names, partition_values, batch_ids, previous_locations, new_locations, \
+             location_keys) \
+             VALUES (nextval('history_entry_blocks'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
+        .bind(&first.operation)
+        .bind(&first.db_name)
+        .bind(&first.table_name)
+        .bind(&first.actor)
+        .bind(&first.client_addr)
+        .bind(&first.request_id)
+        .bind(first.at_millis)
+        .bind(&names)
+        .bind(&values)
+        .bind(&batches)
+        .bind(&previous)
+        .bind(&new)
+        .bind(&keys)
+        .execute(&mut *conn)
         .await
         .map_err(db("insert history"))?;
-    // Sent in pieces of `HISTORY_COPY_PIECE` rows through one buffer, so a 10,000-row change
-    // does not hold all its rows' text at once.
-    let mut data = String::with_capacity(entries.len().min(HISTORY_COPY_PIECE) * 320);
-    for piece in entries.chunks(HISTORY_COPY_PIECE) {
-        data.clear();
-        let sent = match history_copy_text(&mut data, piece) {
-            Ok(()) => copy.send(data.as_bytes()).await.map_err(db("insert history")),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            // Abort so the connection is usable again; the transaction is rolled back by the caller.
-            let _ = copy.abort("history rows not sent").await;
-            return Err(e);
-        }
-    }
-    copy.finish().await.map_err(db("insert history"))?;
-    // What the history costs a large write (`RUST_LOG=strata_store=debug`).
-    tracing::debug!(rows = entries.len(), elapsed_us = started.elapsed().as_micros(), "history appended");
-    Ok(())
-}
-
-/// History rows as `COPY`'s text format (the columns of [`insert_history`]'s `COPY`), appended
-/// to `out`.
-fn history_copy_text(out: &mut String, entries: &[HistoryEntry]) -> Result<()> {
-    for e in entries {
-        let values = e.partition_values.as_ref().map(to_json).transpose()?;
-        let fields: [Option<&str>; 11] = [
-            Some(&e.operation),
-            Some(&e.db_name),
-            Some(&e.table_name),
-            e.partition_name.as_deref(),
-            values.as_deref(),
-            e.batch_id.as_deref(),
-            e.previous_location.as_deref(),
-            e.new_location.as_deref(),
-            Some(&e.actor),
-            Some(&e.client_addr),
-            Some(&e.request_id),
-        ];
-        for field in fields {
-            copy_text_field(out, field);
-            out.push('\t');
-        }
-        out.push_str(&e.at_millis.to_string());
-        out.push('\n');
     }
     Ok(())
-}
-
-/// One field of `COPY`'s text format: `\N` for NULL; backslash, tab, newline and carriage
-/// return escaped.
-fn copy_text_field(out: &mut String, field: Option<&str>) {
-    let Some(text) = field else {
-        out.push_str("\\N");
-        return;
-    };
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// Remove locks outside transactions whose last heartbeat is older than `expire_before`.
@@ -507,20 +413,28 @@ async fn check_fresh_locations(
     if targets.is_empty() {
         return Ok(());
     }
-    let live: Vec<(String, String)> =
-        sqlx::query_as("SELECT part_name, location FROM partitions WHERE table_id = $1 AND location = ANY($2)")
-            .bind(table_id)
-            .bind(&targets)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db("alter partitions: live locations"))?;
+    // `IN (SELECT unnest(..))` is hashed; `= ANY($2)` would compare every partition of the table
+    // with every target.
+    let live: Vec<(String, String)> = sqlx::query_as(
+        "SELECT part_name, location FROM partitions WHERE table_id = $1 AND location IN (SELECT unnest($2::text[]))",
+    )
+    .bind(table_id)
+    .bind(&targets)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db("alter partitions: live locations"))?;
+    // The changes that share a last path segment with a target (the key index), then the
+    // entries whose location is one.
     let past: Vec<(Option<String>, String)> = sqlx::query_as(
-        "SELECT partition_name, new_location FROM location_history \
-         WHERE db_name = $1 AND table_name = $2 AND new_location = ANY($3)",
+        "SELECT e.partition_name, e.new_location FROM history_changes c \
+         CROSS JOIN LATERAL unnest(c.partition_names, c.new_locations) AS e(partition_name, new_location) \
+         WHERE c.location_keys && $4 AND c.db_name = $1 AND c.table_name = $2 \
+         AND e.new_location IN (SELECT unnest($3::text[]))",
     )
     .bind(db_name)
     .bind(table)
     .bind(&targets)
+    .bind(partitions::location_keys(targets.iter().map(String::as_str)))
     .fetch_all(&mut *conn)
     .await
     .map_err(db("alter partitions: past locations"))?;
@@ -682,6 +596,13 @@ fn selection_args(table_id: i64, binds: &[Bind], limit: Option<i64>) -> Result<P
 }
 
 impl PgStore {
+    /// The id of an entry with new location `$1` and previous location `$2`, if any (a move's
+    /// change committed); found through the location-key index.
+    pub(crate) const HISTORY_RECORDS_MOVE: &'static str = "SELECT c.id FROM history_changes c \
+         CROSS JOIN LATERAL unnest(c.previous_locations, c.new_locations) AS e(previous_location, new_location) \
+         WHERE c.location_keys && history_location_keys(ARRAY[$1::text]) \
+         AND e.new_location = $1 AND e.previous_location = $2 LIMIT 1";
+
     /// A read-only transaction on one snapshot (a listing and its descriptors agree).
     async fn begin_read(&self) -> Result<Transaction<'static, Postgres>> {
         self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db("begin read"))
@@ -1112,12 +1033,21 @@ impl Store for PgStore {
         {
             const MATCH: &str = "table_id = $1 AND (location = $2 OR left(location, char_length($2) + 1) = $2 || '/')";
             if let Some(template) = options.history.first() {
+                // One entry per moved partition, in name order, as changes of at most
+                // `HISTORY_CHANGE_MAX` entries.
                 sqlx::query(&format!(
-                    "INSERT INTO location_history (operation, db_name, table_name, partition_name, \
-                     partition_values, previous_location, new_location, actor, client_addr, request_id, at_millis) \
-                     SELECT $4, $5, $6, part_name, to_json(part_values)::text, location, \
-                     $3 || substr(location, char_length($2) + 1), $7, $8, $9, $10 \
-                     FROM partitions WHERE {MATCH} ORDER BY part_name"
+                    "INSERT INTO history_changes (first_entry_id, operation, db_name, table_name, actor, \
+                     client_addr, request_id, at_millis, partition_names, partition_values, batch_ids, \
+                     previous_locations, new_locations, location_keys) \
+                     SELECT nextval('history_entry_blocks'), $4, $5, $6, $7, $8, $9, $10, \
+                     array_agg(part_name ORDER BY part_name), array_agg(part_values ORDER BY part_name), \
+                     array_agg(NULL::text ORDER BY part_name), array_agg(location ORDER BY part_name), \
+                     array_agg(new_location ORDER BY part_name), history_location_keys(array_agg(new_location)) \
+                     FROM (SELECT part_name, to_json(part_values)::text AS part_values, location, \
+                           $3 || substr(location, char_length($2) + 1) AS new_location, \
+                           (row_number() OVER (ORDER BY part_name) - 1) / {HISTORY_CHANGE_MAX} AS piece \
+                           FROM partitions WHERE {MATCH}) AS moved \
+                     GROUP BY piece ORDER BY piece"
                 ))
                 .bind(table_id)
                 .bind(&old)
@@ -1804,8 +1734,13 @@ impl ConformanceHooks for PgStore {
     }
 
     async fn try_rewrite_history(&self) -> (bool, bool) {
-        let update = sqlx::query("UPDATE location_history SET actor = 'mallory'").execute(&self.pool).await;
-        let delete = sqlx::query("DELETE FROM location_history").execute(&self.pool).await;
-        (update.is_err(), delete.is_err())
+        // Neither the view nor the changes under it can be rewritten.
+        let mut refused = (true, true);
+        for table in ["location_history", "history_changes"] {
+            let update = sqlx::query(&format!("UPDATE {table} SET actor = 'mallory'")).execute(&self.pool).await;
+            let delete = sqlx::query(&format!("DELETE FROM {table}")).execute(&self.pool).await;
+            refused = (refused.0 && update.is_err(), refused.1 && delete.is_err());
+        }
+        refused
     }
 }

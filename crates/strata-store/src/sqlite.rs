@@ -81,6 +81,11 @@ fn parse_url(url: &str) -> Result<Target> {
 }
 
 impl SqliteStore {
+    /// The id of a history row with new location `$1` and previous location `$2`, if any (a
+    /// move's change committed).
+    pub(crate) const HISTORY_RECORDS_MOVE: &'static str =
+        "SELECT id FROM location_history WHERE new_location = $1 AND previous_location = $2 LIMIT 1";
+
     /// Open the database a `sqlite://<path>` URL names, creating the file and its directory when
     /// missing. Does not migrate. `sqlite::memory:` gives a private in-memory database.
     pub async fn connect(url: &str) -> Result<Self> {

@@ -134,16 +134,166 @@ async fn concurrent_first_migrations() {
         let pool = PgStore::connect(&database.url).await.unwrap();
         let applied: i64 =
             sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(pool.pool()).await.unwrap();
-        assert_eq!(applied, 8);
+        assert_eq!(applied, 9);
         let version: String = sqlx::query_scalar("SELECT value FROM strata_meta WHERE key = 'schema_version'")
             .fetch_one(pool.pool())
             .await
             .unwrap();
-        assert_eq!(version, "8");
+        assert_eq!(version, "9");
         pool.close().await;
     }))
     .await;
     database.drop_database().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Migration 0009 moves the history written under the one-row-per-entry layout into
+/// `history_changes`: every entry keeps its id and columns (NULLs and odd characters included),
+/// the `location_history` view and the store read them as before, the location lookup finds
+/// them, new entries get higher ids, and nothing can rewrite them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_survives_the_move_to_changes() {
+    use strata_core::model::HistoryEntry;
+    use strata_store::{conformance::ConformanceHooks, moves::MoveStore};
+
+    let Some(database) = TempDatabase::create().await else {
+        return;
+    };
+    let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(async {
+        let all: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+        let before_changes = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(all.migrations.iter().take(8).cloned().collect()),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        let pool = PgStore::connect(&database.url).await.unwrap();
+        before_changes.run(pool.pool()).await.unwrap();
+        // Two requests interleaved by id, a table-level row, NULLs, and a tab in a location.
+        // (operation, request, partition, values, previous, new, actor, at)
+        type OldRow<'a> =
+            (&'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str, i64);
+        let rows: [OldRow<'_>; 4] = [
+            ("add_partition", "r1", Some("ds=a"), Some(r#"["a"]"#), None, Some("file:///w/t/ds=a/b1"), "ana", 10),
+            ("drop_table", "r2", None, None, Some("file:///w/t"), Some("file:///w/.retained/t"), "bob", 11),
+            ("add_partition", "r1", Some("ds=b"), Some(r#"["b"]"#), None, Some("file:///w/t/ds=b/b\t1/"), "ana", 10),
+            (
+                "alter",
+                "r3",
+                Some("ds=a"),
+                Some(r#"["a"]"#),
+                Some("file:///w/t/ds=a/b1"),
+                Some("file:///w/t/ds=a/b2"),
+                "ana",
+                12,
+            ),
+        ];
+        for (op, request, part, values, previous, new, actor, at) in rows {
+            sqlx::query(
+                "INSERT INTO location_history (operation, db_name, table_name, partition_name, partition_values, \
+                 batch_id, previous_location, new_location, actor, client_addr, request_id, at_millis) \
+                 VALUES ($1, 'db', 't', $2, $3, NULL, $4, $5, $6, '10.0.0.1:5', $7, $8)",
+            )
+            .bind(op)
+            .bind(part)
+            .bind(values)
+            .bind(previous)
+            .bind(new)
+            .bind(actor)
+            .bind(request)
+            .bind(at)
+            .execute(pool.pool())
+            .await
+            .unwrap();
+        }
+        let old: Vec<(i64, String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT id, operation, partition_name, new_location FROM location_history ORDER BY id")
+                .fetch_all(pool.pool())
+                .await
+                .unwrap();
+        assert_eq!(old.len(), 4);
+
+        let store = PgStore::connect(&database.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let history = store.history("db", "t", None).await.unwrap();
+        let read: Vec<_> = history
+            .iter()
+            .map(|h| (h.id, h.operation.clone(), h.partition_name.clone(), h.new_location.clone()))
+            .collect();
+        assert_eq!(read, old, "same ids, same order, same columns");
+        assert_eq!(store.history_all().await.unwrap(), history);
+        assert_eq!(history[1].previous_location.as_deref(), Some("file:///w/t"));
+        assert_eq!(history[1].partition_values, None);
+        assert_eq!(history[2].partition_values, Some(vec!["b".to_string()]));
+        assert_eq!((history[0].actor.as_str(), history[0].client_addr.as_str()), ("ana", "10.0.0.1:5"));
+        // Each moved row is a change of its own.
+        let changes: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM history_changes").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(changes, 4);
+        assert_eq!(store.history("db", "t", Some(11)).await.unwrap().len(), 2, "since a time");
+
+        // The location lookup reads the moved entries, with and without their odd characters.
+        assert!(store.history_records_move("file:///w/t", "file:///w/.retained/t").await.unwrap());
+        assert!(store.history_records_move("file:///w/t/ds=a/b1", "file:///w/t/ds=a/b2").await.unwrap());
+        assert!(!store.history_records_move("file:///w/t/ds=a/b2", "file:///w/t/ds=a/b1").await.unwrap());
+
+        // New entries come after every moved one, in their own order.
+        let entry = |part: &str| HistoryEntry {
+            operation: "alter".into(),
+            db_name: "db".into(),
+            table_name: "t".into(),
+            partition_name: Some(part.into()),
+            new_location: Some(format!("file:///w/t/{part}/b3")),
+            request_id: "r4".into(),
+            at_millis: 13,
+            ..HistoryEntry::default()
+        };
+        store.append_history(&[entry("ds=a"), entry("ds=b")]).await.unwrap();
+        let after = store.history("db", "t", None).await.unwrap();
+        assert_eq!(after.len(), 6);
+        assert!(after[4].id > old[3].0 && after[5].id > after[4].id);
+        assert_eq!(after[5].partition_name.as_deref(), Some("ds=b"));
+        let changes: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM history_changes").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(changes, 5, "one request's entries are one change");
+
+        // Append-only, through the view and underneath it.
+        assert_eq!(store.try_rewrite_history().await, (true, true));
+        assert_eq!(store.history("db", "t", None).await.unwrap(), after);
+        pool.close().await;
+        store.close().await;
+    }))
+    .await;
+    database.drop_database().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// The SQL function that keys locations in the history (migration 0009) agrees with the store's
+/// own (both are checked against the same table of locations).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_location_keys_agree() {
+    let Some(fixture) = fresh().await else {
+        return;
+    };
+    let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(async {
+        for (location, key) in strata_store::conformance::LOCATION_KEYS {
+            let keys: Vec<String> = sqlx::query_scalar("SELECT history_location_keys(ARRAY[$1::text, NULL])")
+                .bind(location)
+                .fetch_one(fixture.store.pool())
+                .await
+                .unwrap();
+            assert_eq!(keys, [*key], "{location}");
+        }
+        let keys: Vec<String> = sqlx::query_scalar("SELECT history_location_keys(ARRAY['a/2/', 'b/2', 'b/1'])")
+            .fetch_one(fixture.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(keys, ["1", "2"], "distinct and sorted");
+    }))
+    .await;
+    fixture.teardown().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
