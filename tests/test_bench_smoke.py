@@ -48,3 +48,23 @@ def test_bench_suite_runs_against_strata(strata_server, tmp_path):
         assert row["baseline"]["samples"] == calls, row
     assert report["throughput"][0]["target_calls_per_sec"] > 0
     assert plot.read_text().startswith("<svg")
+
+
+def test_history_overhead_runs_against_strata(strata_server, tmp_path):
+    if strata_server.is_external:
+        pytest.skip("the bench smoke runs against strata itself")
+    cmd = [
+        str(strata_binary()), "bench",
+        "--uri", strata_server.uri,
+        "--history-overhead", "50",
+        "--repeats", "2",
+        "--data-root", f"file://{tmp_path}/data",
+        "--json",
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = json.loads(done.stdout)
+    assert (report["n"], report["rounds"]) == (50, 2)
+    assert report["swaps_median_ms"] > 0 and report["in_place_median_ms"] > 0
+    # A ratio of two positive times, whatever its sign.
+    assert report["overhead_pct"] > -100

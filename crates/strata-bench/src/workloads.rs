@@ -453,6 +453,93 @@ pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, rss: Option<PeakRss>)
     Ok(steps.rows)
 }
 
+/// What the location history costs a batch write, measured as [`history_overhead`] does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryOverhead {
+    /// Partitions per call.
+    pub n: usize,
+    /// Measured rounds (one call of each kind per round).
+    pub rounds: usize,
+    /// Median milliseconds of `alter_partitions` swapping every location (one history entry
+    /// per partition).
+    pub swaps_ms: f64,
+    /// Median milliseconds of `alter_partitions` changing a parameter only (no history).
+    pub in_place_ms: f64,
+    /// Median over the rounds of each round's `swap / in place - 1`, in percent.
+    pub overhead_pct: f64,
+}
+
+/// The cost of the history on `alter_partitions` of `n` partitions: each round times one call
+/// that swaps every location (the batch pattern's write, recorded in the history) and one that
+/// changes a parameter only (same rows updated, nothing recorded) on a twin table, back to back
+/// and in alternating order, so that the machine's drift over the run weighs on both alike.
+/// The first `warmup` rounds are not counted.
+pub fn history_overhead(uri: &str, ctx: &Ctx, n: usize, rounds: usize, warmup: usize) -> Res<HistoryOverhead> {
+    let mut c = client::connect(uri)?;
+    if c.get_database(ctx.db.clone()).is_err() {
+        c.create_database(client::database(&ctx.db)).map_err(e)?;
+    }
+    let swapped = fresh(&mut c, ctx, &format!("hist_swap{n}"))?;
+    let in_place = fresh(&mut c, ctx, &format!("hist_param{n}"))?;
+    add(&mut c, ctx, &swapped, 0, n)?;
+    add(&mut c, ctx, &in_place, 0, n)?;
+    let (mut swaps, mut params, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..warmup + rounds {
+        let mut parts = c.get_partitions(ctx.db.clone(), swapped.clone(), -1).map_err(e)?;
+        for p in &mut parts {
+            swap_location(p, round);
+        }
+        let mut same = c.get_partitions(ctx.db.clone(), in_place.clone(), -1).map_err(e)?;
+        for p in &mut same {
+            p.parameters.get_or_insert_with(Default::default).insert("bench.rep".into(), round.to_string());
+        }
+        let mut calls = [(swapped.clone(), parts), (in_place.clone(), same)];
+        if round % 2 == 1 {
+            calls.reverse();
+        }
+        let mut took = Vec::with_capacity(2);
+        for (table, parts) in calls {
+            let swap = table == swapped;
+            took.push((swap, time(|| c.alter_partitions(ctx.db.clone(), table, parts))?));
+        }
+        let pick = |want: bool| took.iter().find(|(swap, _)| *swap == want).map(|(_, d)| *d).unwrap_or_default();
+        let (d_swap, d_param) = (pick(true), pick(false));
+        if round >= warmup {
+            swaps.push(d_swap.as_secs_f64() * 1e3);
+            params.push(d_param.as_secs_f64() * 1e3);
+            ratios.push((d_swap.as_secs_f64() / d_param.as_secs_f64() - 1.0) * 100.0);
+        }
+    }
+    let history = c.get_partitions(ctx.db.clone(), swapped.clone(), 1).map_err(e)?;
+    if history.first().and_then(|p| p.sd.as_ref()?.location.as_deref()).is_none_or(|l| !l.contains("/batch=")) {
+        return Err("the swapped table's partitions did not move to their batch directories".into());
+    }
+    drop_table(&mut c, ctx, &swapped)?;
+    drop_table(&mut c, ctx, &in_place)?;
+    let _ = c.drop_database(ctx.db.clone(), true, true);
+    Ok(HistoryOverhead {
+        n,
+        rounds,
+        swaps_ms: median(&mut swaps),
+        in_place_ms: median(&mut params),
+        overhead_pct: median(&mut ratios),
+    })
+}
+
+/// The median of a non-empty sample (0 for none).
+fn median(xs: &mut [f64]) -> f64 {
+    if xs.is_empty() {
+        return 0.0;
+    }
+    xs.sort_by(f64::total_cmp);
+    let mid = xs.len() / 2;
+    if xs.len() % 2 == 1 {
+        xs[mid]
+    } else {
+        (xs[mid - 1] + xs[mid]) / 2.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -461,6 +548,13 @@ mod tests {
         assert_eq!(super::thousands(999), "999");
         assert_eq!(super::thousands(1000), "1,000");
         assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn median_of_odd_even_and_empty_samples() {
+        assert!((super::median(&mut [3.0, 1.0, 2.0]) - 2.0).abs() < f64::EPSILON);
+        assert!((super::median(&mut [4.0, 1.0, 3.0, 2.0]) - 2.5).abs() < f64::EPSILON);
+        assert!(super::median(&mut []).abs() < f64::EPSILON);
     }
 
     #[test]

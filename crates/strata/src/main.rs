@@ -98,9 +98,44 @@ struct BenchArgs {
     /// to write /proc/PID/clear_refs).
     #[arg(long, value_name = "PID", requires = "scale")]
     server_pid: Option<u32>,
+    /// Instead of the suite: the cost of the location history on `alter_partitions` of N
+    /// partitions, with --repeats rounds (after 3 warm-up rounds) that each time a call
+    /// swapping every location and a call changing a parameter only (against --uri only).
+    #[arg(long, value_name = "N", conflicts_with = "scale")]
+    history_overhead: Option<usize>,
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
+    if let Some(n) = args.history_overhead {
+        let ctx = strata_bench::workloads::Ctx {
+            db: format!("strata_history_{}", std::process::id()),
+            data_root: format!("{}/history", args.data_root),
+        };
+        return match strata_bench::workloads::history_overhead(&args.uri, &ctx, n, args.repeats.max(1), 3) {
+            Ok(o) if args.json => {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "n": o.n, "rounds": o.rounds, "swaps_median_ms": o.swaps_ms,
+                        "in_place_median_ms": o.in_place_ms, "overhead_pct": o.overhead_pct,
+                    })
+                );
+                ExitCode::SUCCESS
+            }
+            Ok(o) => {
+                println!(
+                    "alter_partitions.{n}: swaps (with history) {:.2} ms, in place (no history) {:.2} ms, history \
+                     overhead {:+.1}% (median of {} paired rounds)",
+                    o.swaps_ms, o.in_place_ms, o.overhead_pct, o.rounds
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("strata bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Some(n) = args.scale {
         let ctx = strata_bench::workloads::Ctx {
             db: format!("strata_scale_{}", std::process::id()),
