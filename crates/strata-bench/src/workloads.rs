@@ -261,6 +261,15 @@ fn swap_location(p: &mut t::Partition, round: usize) {
     }
 }
 
+/// A client of `uri` whose run database (`ctx.db`) exists.
+fn connect_in(uri: &str, ctx: &Ctx) -> Res<Client> {
+    let mut c = client::connect(uri)?;
+    if c.get_database(ctx.db.clone()).is_err() {
+        c.create_database(client::database(&ctx.db)).map_err(e)?;
+    }
+    Ok(c)
+}
+
 /// Create a fresh table (dropping a leftover of an earlier run).
 fn fresh(c: &mut Client, ctx: &Ctx, name: &str) -> Res<String> {
     let _ = c.drop_table(ctx.db.clone(), name.to_string(), true);
@@ -391,10 +400,7 @@ impl Steps {
 /// by name, swapped in one `alter_partitions` and read by a range filter, `get_partitions` of
 /// all, and the drop; with `rss`, each row has the server's peak RSS during that step.
 pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, rss: Option<PeakRss>) -> Res<Vec<ScaleStep>> {
-    let mut c = client::connect(uri)?;
-    if c.get_database(ctx.db.clone()).is_err() {
-        c.create_database(client::database(&ctx.db)).map_err(e)?;
-    }
+    let mut c = connect_in(uri, ctx)?;
     let table = fresh(&mut c, ctx, &format!("scale{n}"))?;
     let mut steps = Steps { rss, rows: Vec::new() };
     steps.run(|| {
@@ -475,10 +481,7 @@ pub struct HistoryOverhead {
 /// and in alternating order, so that the machine's drift over the run weighs on both alike.
 /// The first `warmup` rounds are not counted.
 pub fn history_overhead(uri: &str, ctx: &Ctx, n: usize, rounds: usize, warmup: usize) -> Res<HistoryOverhead> {
-    let mut c = client::connect(uri)?;
-    if c.get_database(ctx.db.clone()).is_err() {
-        c.create_database(client::database(&ctx.db)).map_err(e)?;
-    }
+    let mut c = connect_in(uri, ctx)?;
     let swapped = fresh(&mut c, ctx, &format!("hist_swap{n}"))?;
     let in_place = fresh(&mut c, ctx, &format!("hist_param{n}"))?;
     add(&mut c, ctx, &swapped, 0, n)?;
