@@ -459,8 +459,9 @@ pub fn scale(uri: &str, ctx: &Ctx, n: usize, batch: usize, rss: Option<PeakRss>)
     Ok(steps.rows)
 }
 
-/// What the location history costs a batch write, measured as [`history_overhead`] does.
-#[derive(Debug, Clone, PartialEq)]
+/// What the location history costs a batch write, measured as [`history_overhead`] does
+/// (`strata bench --history-overhead N --json` prints it as it serializes).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HistoryOverhead {
     /// Partitions per call.
     pub n: usize,
@@ -468,9 +469,9 @@ pub struct HistoryOverhead {
     pub rounds: usize,
     /// Median milliseconds of `alter_partitions` swapping every location (one history entry
     /// per partition).
-    pub swaps_ms: f64,
+    pub swaps_median_ms: f64,
     /// Median milliseconds of `alter_partitions` changing a parameter only (no history).
-    pub in_place_ms: f64,
+    pub in_place_median_ms: f64,
     /// Median over the rounds of each round's `swap / in place - 1`, in percent.
     pub overhead_pct: f64,
 }
@@ -523,8 +524,8 @@ pub fn history_overhead(uri: &str, ctx: &Ctx, n: usize, rounds: usize, warmup: u
     Ok(HistoryOverhead {
         n,
         rounds,
-        swaps_ms: median(&mut swaps),
-        in_place_ms: median(&mut params),
+        swaps_median_ms: median(&mut swaps),
+        in_place_median_ms: median(&mut params),
         overhead_pct: median(&mut ratios),
     })
 }

@@ -113,20 +113,14 @@ fn bench(args: BenchArgs) -> ExitCode {
         };
         return match strata_bench::workloads::history_overhead(&args.uri, &ctx, n, args.repeats.max(1), 3) {
             Ok(o) if args.json => {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "n": o.n, "rounds": o.rounds, "swaps_median_ms": o.swaps_ms,
-                        "in_place_median_ms": o.in_place_ms, "overhead_pct": o.overhead_pct,
-                    })
-                );
+                println!("{}", serde_json::json!(o));
                 ExitCode::SUCCESS
             }
             Ok(o) => {
                 println!(
                     "alter_partitions.{n}: swaps (with history) {:.2} ms, in place (no history) {:.2} ms, history \
                      overhead {:+.1}% (median of {} paired rounds)",
-                    o.swaps_ms, o.in_place_ms, o.overhead_pct, o.rounds
+                    o.swaps_median_ms, o.in_place_median_ms, o.overhead_pct, o.rounds
                 );
                 ExitCode::SUCCESS
             }
