@@ -295,6 +295,17 @@ def process_rust(src, methods):
     )
     if n == 0:
         die("no list preallocations found (generator output changed?)")
+    # Every decoded struct is charged its in-memory size against the decode
+    # budget of the request being read (crate::budget): an empty struct costs
+    # one byte on the wire and up to kilobytes in memory.
+    src, n = re.subn(
+        r"(fn read_from_in_protocol\(i_prot: &mut dyn TInputProtocol\) -> thrift::Result<(\w+)> \{\n"
+        r"(\s*)i_prot\.read_struct_begin\(\)\?;)",
+        r"\1\n\3crate::budget::charge(std::mem::size_of::<\2>())?;",
+        src,
+    )
+    if n < 100:
+        die("struct readers not found for the decode budget (generator output changed?)")
     # map<string,string> (parameters, properties) decodes into a sorted vector
     # map: a one-entry BTreeMap allocates a whole ~550-byte node, and a listing of
     # 10,000 partitions carries three such maps per partition.

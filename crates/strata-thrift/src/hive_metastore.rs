@@ -759,6 +759,7 @@ impl FieldSchema {
 impl TSerializable for FieldSchema {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<FieldSchema> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<FieldSchema>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -841,6 +842,7 @@ impl EnvironmentContext {
 impl TSerializable for EnvironmentContext {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<EnvironmentContext> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<EnvironmentContext>())?;
         let mut f_1: Option<StrMap> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -951,6 +953,7 @@ impl SQLPrimaryKey {
 impl TSerializable for SQLPrimaryKey {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SQLPrimaryKey> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SQLPrimaryKey>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -1173,6 +1176,7 @@ impl SQLForeignKey {
 impl TSerializable for SQLForeignKey {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SQLForeignKey> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SQLForeignKey>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -1443,6 +1447,7 @@ impl SQLUniqueConstraint {
 impl TSerializable for SQLUniqueConstraint {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SQLUniqueConstraint> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SQLUniqueConstraint>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -1637,6 +1642,7 @@ impl SQLNotNullConstraint {
 impl TSerializable for SQLNotNullConstraint {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SQLNotNullConstraint> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SQLNotNullConstraint>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -1823,6 +1829,7 @@ impl SQLDefaultConstraint {
 impl TSerializable for SQLDefaultConstraint {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SQLDefaultConstraint> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SQLDefaultConstraint>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -2021,6 +2028,7 @@ impl SQLCheckConstraint {
 impl TSerializable for SQLCheckConstraint {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SQLCheckConstraint> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SQLCheckConstraint>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -2207,6 +2215,7 @@ impl HiveObjectRef {
 impl TSerializable for HiveObjectRef {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<HiveObjectRef> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<HiveObjectRef>())?;
         let mut f_1: Option<HiveObjectType> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -2363,6 +2372,7 @@ impl PrivilegeGrantInfo {
 impl TSerializable for PrivilegeGrantInfo {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PrivilegeGrantInfo> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PrivilegeGrantInfo>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<i32> = None;
         let mut f_3: Option<String> = None;
@@ -2480,6 +2490,7 @@ impl PrincipalPrivilegeSet {
 impl TSerializable for PrincipalPrivilegeSet {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PrincipalPrivilegeSet> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PrincipalPrivilegeSet>())?;
         let mut f_1: Option<BTreeMap<String, Vec<PrivilegeGrantInfo>>> = None;
         let mut f_2: Option<BTreeMap<String, Vec<PrivilegeGrantInfo>>> = None;
         let mut f_3: Option<BTreeMap<String, Vec<PrivilegeGrantInfo>>> = None;
@@ -2646,6 +2657,7 @@ impl Catalog {
 impl TSerializable for Catalog {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Catalog> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Catalog>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -2743,6 +2755,7 @@ impl GetCatalogRequest {
 impl TSerializable for GetCatalogRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetCatalogRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetCatalogRequest>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -2805,6 +2818,7 @@ impl GetCatalogResponse {
 impl TSerializable for GetCatalogResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetCatalogResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetCatalogResponse>())?;
         let mut f_1: Option<Catalog> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -2867,6 +2881,7 @@ impl GetCatalogsResponse {
 impl TSerializable for GetCatalogsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetCatalogsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetCatalogsResponse>())?;
         let mut f_1: Option<Vec<String>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -2991,6 +3006,7 @@ impl Database {
 impl TSerializable for Database {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Database> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Database>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -3229,6 +3245,7 @@ impl GetDatabaseRequest {
 impl TSerializable for GetDatabaseRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetDatabaseRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetDatabaseRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -3388,6 +3405,7 @@ impl CreateDatabaseRequest {
 impl TSerializable for CreateDatabaseRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CreateDatabaseRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<CreateDatabaseRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -3587,6 +3605,7 @@ impl AlterDatabaseRequest {
 impl TSerializable for AlterDatabaseRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AlterDatabaseRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AlterDatabaseRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<Database> = None;
         loop {
@@ -3682,6 +3701,7 @@ impl DropDatabaseRequest {
 impl TSerializable for DropDatabaseRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DropDatabaseRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DropDatabaseRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<bool> = None;
@@ -3841,6 +3861,7 @@ impl SerDeInfo {
 impl TSerializable for SerDeInfo {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SerDeInfo> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SerDeInfo>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<StrMap> = None;
@@ -3993,6 +4014,7 @@ impl Order {
 impl TSerializable for Order {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Order> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Order>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<i32> = None;
         loop {
@@ -4077,6 +4099,7 @@ impl SkewedInfo {
 impl TSerializable for SkewedInfo {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SkewedInfo> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SkewedInfo>())?;
         let mut f_1: Option<Vec<String>> = None;
         let mut f_2: Option<Vec<Vec<String>>> = None;
         let mut f_3: Option<BTreeMap<Vec<String>, String>> = None;
@@ -4266,6 +4289,7 @@ impl StorageDescriptor {
 impl TSerializable for StorageDescriptor {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<StorageDescriptor> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<StorageDescriptor>())?;
         let mut f_1: Option<Vec<FieldSchema>> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -4531,6 +4555,7 @@ impl CreationMetadata {
 impl TSerializable for CreationMetadata {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CreationMetadata> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<CreationMetadata>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -4675,6 +4700,7 @@ impl BooleanColumnStatsData {
 impl TSerializable for BooleanColumnStatsData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<BooleanColumnStatsData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<BooleanColumnStatsData>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<i64> = None;
         let mut f_3: Option<i64> = None;
@@ -4785,6 +4811,7 @@ impl DoubleColumnStatsData {
 impl TSerializable for DoubleColumnStatsData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DoubleColumnStatsData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DoubleColumnStatsData>())?;
         let mut f_1: Option<OrderedFloat<f64>> = None;
         let mut f_2: Option<OrderedFloat<f64>> = None;
         let mut f_3: Option<i64> = None;
@@ -4918,6 +4945,7 @@ impl LongColumnStatsData {
 impl TSerializable for LongColumnStatsData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<LongColumnStatsData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<LongColumnStatsData>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<i64> = None;
         let mut f_3: Option<i64> = None;
@@ -5039,6 +5067,7 @@ impl StringColumnStatsData {
 impl TSerializable for StringColumnStatsData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<StringColumnStatsData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<StringColumnStatsData>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<OrderedFloat<f64>> = None;
         let mut f_3: Option<i64> = None;
@@ -5145,6 +5174,7 @@ impl BinaryColumnStatsData {
 impl TSerializable for BinaryColumnStatsData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<BinaryColumnStatsData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<BinaryColumnStatsData>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<OrderedFloat<f64>> = None;
         let mut f_3: Option<i64> = None;
@@ -5231,6 +5261,7 @@ impl Decimal {
 impl TSerializable for Decimal {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Decimal> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Decimal>())?;
         let mut f_1: Option<Vec<u8>> = None;
         let mut f_3: Option<i16> = None;
         loop {
@@ -5320,6 +5351,7 @@ impl DecimalColumnStatsData {
 impl TSerializable for DecimalColumnStatsData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DecimalColumnStatsData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DecimalColumnStatsData>())?;
         let mut f_1: Option<Decimal> = None;
         let mut f_2: Option<Decimal> = None;
         let mut f_3: Option<i64> = None;
@@ -5428,6 +5460,7 @@ impl Date {
 impl TSerializable for Date {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Date> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Date>())?;
         let mut f_1: Option<i64> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -5507,6 +5540,7 @@ impl DateColumnStatsData {
 impl TSerializable for DateColumnStatsData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DateColumnStatsData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DateColumnStatsData>())?;
         let mut f_1: Option<Date> = None;
         let mut f_2: Option<Date> = None;
         let mut f_3: Option<i64> = None;
@@ -5615,6 +5649,7 @@ impl Timestamp {
 impl TSerializable for Timestamp {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Timestamp> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Timestamp>())?;
         let mut f_1: Option<i64> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -5694,6 +5729,7 @@ impl TimestampColumnStatsData {
 impl TSerializable for TimestampColumnStatsData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TimestampColumnStatsData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TimestampColumnStatsData>())?;
         let mut f_1: Option<Timestamp> = None;
         let mut f_2: Option<Timestamp> = None;
         let mut f_3: Option<i64> = None;
@@ -5965,6 +6001,7 @@ impl ColumnStatisticsObj {
 impl TSerializable for ColumnStatisticsObj {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ColumnStatisticsObj> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ColumnStatisticsObj>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<ColumnStatisticsData> = None;
@@ -6063,6 +6100,7 @@ impl ColumnStatisticsDesc {
 impl TSerializable for ColumnStatisticsDesc {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ColumnStatisticsDesc> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ColumnStatisticsDesc>())?;
         let mut f_1: Option<bool> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -6182,6 +6220,7 @@ impl ColumnStatistics {
 impl TSerializable for ColumnStatistics {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ColumnStatistics> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ColumnStatistics>())?;
         let mut f_1: Option<ColumnStatisticsDesc> = None;
         let mut f_2: Option<Vec<ColumnStatisticsObj>> = None;
         let mut f_3: Option<bool> = None;
@@ -6286,6 +6325,7 @@ impl FileMetadata {
 impl TSerializable for FileMetadata {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<FileMetadata> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<FileMetadata>())?;
         let mut f_1: Option<i8> = None;
         let mut f_2: Option<i8> = None;
         let mut f_3: Option<Vec<Vec<u8>>> = None;
@@ -6375,6 +6415,7 @@ impl ObjectDictionary {
 impl TSerializable for ObjectDictionary {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ObjectDictionary> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ObjectDictionary>())?;
         let mut f_1: Option<BTreeMap<String, Vec<Vec<u8>>>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -6596,6 +6637,7 @@ impl Table {
 impl TSerializable for Table {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Table> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Table>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -7029,6 +7071,7 @@ impl SourceTable {
 impl TSerializable for SourceTable {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SourceTable> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SourceTable>())?;
         let mut f_1: Option<Table> = None;
         let mut f_2: Option<i64> = None;
         let mut f_3: Option<i64> = None;
@@ -7168,6 +7211,7 @@ impl Partition {
 impl TSerializable for Partition {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Partition> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Partition>())?;
         let mut f_1: Option<Vec<String>> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -7424,6 +7468,7 @@ impl PartitionWithoutSD {
 impl TSerializable for PartitionWithoutSD {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionWithoutSD> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionWithoutSD>())?;
         let mut f_1: Option<Vec<String>> = None;
         let mut f_2: Option<i32> = None;
         let mut f_3: Option<i32> = None;
@@ -7574,6 +7619,7 @@ impl PartitionSpecWithSharedSD {
 impl TSerializable for PartitionSpecWithSharedSD {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionSpecWithSharedSD> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionSpecWithSharedSD>())?;
         let mut f_1: Option<Vec<PartitionWithoutSD>> = None;
         let mut f_2: Option<StorageDescriptor> = None;
         loop {
@@ -7657,6 +7703,7 @@ impl PartitionListComposingSpec {
 impl TSerializable for PartitionListComposingSpec {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionListComposingSpec> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionListComposingSpec>())?;
         let mut f_1: Option<Vec<Partition>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -7761,6 +7808,7 @@ impl PartitionSpec {
 impl TSerializable for PartitionSpec {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionSpec> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionSpec>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -7936,6 +7984,7 @@ impl TableMeta {
 impl TSerializable for TableMeta {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TableMeta> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TableMeta>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -8054,6 +8103,7 @@ impl ClientCapabilities {
 impl TSerializable for ClientCapabilities {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ClientCapabilities> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ClientCapabilities>())?;
         let mut f_1: Option<Vec<ClientCapability>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -8134,6 +8184,7 @@ impl GetProjectionsSpec {
 impl TSerializable for GetProjectionsSpec {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetProjectionsSpec> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetProjectionsSpec>())?;
         let mut f_1: Option<Vec<String>> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -8269,6 +8320,7 @@ impl GetTableRequest {
 impl TSerializable for GetTableRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetTableRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetTableRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<ClientCapabilities> = None;
@@ -8435,6 +8487,7 @@ impl GetTableResult {
 impl TSerializable for GetTableResult {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetTableResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetTableResult>())?;
         let mut f_1: Option<Table> = None;
         let mut f_2: Option<bool> = None;
         loop {
@@ -8534,6 +8587,7 @@ impl GetTablesRequest {
 impl TSerializable for GetTablesRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetTablesRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetTablesRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<Vec<String>> = None;
         let mut f_3: Option<ClientCapabilities> = None;
@@ -8685,6 +8739,7 @@ impl GetTablesResult {
 impl TSerializable for GetTablesResult {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetTablesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetTablesResult>())?;
         let mut f_1: Option<Vec<Table>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -8791,6 +8846,7 @@ impl CreateTableRequest {
 impl TSerializable for CreateTableRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CreateTableRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<CreateTableRequest>())?;
         let mut f_1: Option<Table> = None;
         let mut f_2: Option<EnvironmentContext> = None;
         let mut f_3: Option<Vec<SQLPrimaryKey>> = None;
@@ -9064,6 +9120,7 @@ impl AlterTableRequest {
 impl TSerializable for AlterTableRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AlterTableRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AlterTableRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -9234,6 +9291,7 @@ impl AlterTableResponse {
 impl TSerializable for AlterTableResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AlterTableResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AlterTableResponse>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -9308,6 +9366,7 @@ impl GetFieldsRequest {
 impl TSerializable for GetFieldsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetFieldsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetFieldsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -9416,6 +9475,7 @@ impl GetFieldsResponse {
 impl TSerializable for GetFieldsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetFieldsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetFieldsResponse>())?;
         let mut f_1: Option<Vec<FieldSchema>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -9506,6 +9566,7 @@ impl GetSchemaRequest {
 impl TSerializable for GetSchemaRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetSchemaRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetSchemaRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -9614,6 +9675,7 @@ impl GetSchemaResponse {
 impl TSerializable for GetSchemaResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetSchemaResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetSchemaResponse>())?;
         let mut f_1: Option<Vec<FieldSchema>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -9704,6 +9766,7 @@ impl TruncateTableRequest {
 impl TSerializable for TruncateTableRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TruncateTableRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TruncateTableRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -9820,6 +9883,7 @@ impl TruncateTableResponse {
 impl TSerializable for TruncateTableResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TruncateTableResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TruncateTableResponse>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -9880,6 +9944,7 @@ impl AddPartitionsResult {
 impl TSerializable for AddPartitionsResult {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AddPartitionsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AddPartitionsResult>())?;
         let mut f_1: Option<Vec<Partition>> = None;
         let mut f_2: Option<bool> = None;
         let mut f_3: Option<Vec<FieldSchema>> = None;
@@ -10023,6 +10088,7 @@ impl AddPartitionsRequest {
 impl TSerializable for AddPartitionsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AddPartitionsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AddPartitionsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<Partition>> = None;
@@ -10197,6 +10263,7 @@ impl DropPartitionsResult {
 impl TSerializable for DropPartitionsResult {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DropPartitionsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DropPartitionsResult>())?;
         let mut f_1: Option<Vec<Partition>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -10270,6 +10337,7 @@ impl DropPartitionsExpr {
 impl TSerializable for DropPartitionsExpr {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DropPartitionsExpr> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DropPartitionsExpr>())?;
         let mut f_1: Option<Vec<u8>> = None;
         let mut f_2: Option<i32> = None;
         loop {
@@ -10479,6 +10547,7 @@ impl DropPartitionsRequest {
 impl TSerializable for DropPartitionsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DropPartitionsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DropPartitionsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<RequestPartsSpec> = None;
@@ -10670,6 +10739,7 @@ impl PartitionValuesRequest {
 impl TSerializable for PartitionValuesRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionValuesRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionValuesRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<FieldSchema>> = None;
@@ -10843,6 +10913,7 @@ impl PartitionValuesRow {
 impl TSerializable for PartitionValuesRow {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionValuesRow> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionValuesRow>())?;
         let mut f_1: Option<Vec<String>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -10907,6 +10978,7 @@ impl PartitionValuesResponse {
 impl TSerializable for PartitionValuesResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionValuesResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionValuesResponse>())?;
         let mut f_1: Option<Vec<PartitionValuesRow>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -11020,6 +11092,7 @@ impl PartitionsByExprRequest {
 impl TSerializable for PartitionsByExprRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionsByExprRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionsByExprRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<u8>> = None;
@@ -11246,6 +11319,7 @@ impl GetPartitionsByNamesRequest {
 impl TSerializable for GetPartitionsByNamesRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionsByNamesRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionsByNamesRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -11455,6 +11529,7 @@ impl GetPartitionsByNamesResult {
 impl TSerializable for GetPartitionsByNamesResult {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionsByNamesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionsByNamesResult>())?;
         let mut f_1: Option<Vec<Partition>> = None;
         let mut f_2: Option<ObjectDictionary> = None;
         loop {
@@ -11566,6 +11641,7 @@ impl AlterPartitionsRequest {
 impl TSerializable for AlterPartitionsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AlterPartitionsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AlterPartitionsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -11725,6 +11801,7 @@ impl AlterPartitionsResponse {
 impl TSerializable for AlterPartitionsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AlterPartitionsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AlterPartitionsResponse>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -11805,6 +11882,7 @@ impl RenamePartitionRequest {
 impl TSerializable for RenamePartitionRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<RenamePartitionRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<RenamePartitionRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -11941,6 +12019,7 @@ impl RenamePartitionResponse {
 impl TSerializable for RenamePartitionResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<RenamePartitionResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<RenamePartitionResponse>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -12027,6 +12106,7 @@ impl PartitionsRequest {
 impl TSerializable for PartitionsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -12168,6 +12248,7 @@ impl PartitionsResponse {
 impl TSerializable for PartitionsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionsResponse>())?;
         let mut f_1: Option<Vec<Partition>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -12267,6 +12348,7 @@ impl GetPartitionsByFilterRequest {
 impl TSerializable for GetPartitionsByFilterRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionsByFilterRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionsByFilterRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -12443,6 +12525,7 @@ impl GetPartitionNamesPsRequest {
 impl TSerializable for GetPartitionNamesPsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionNamesPsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionNamesPsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -12572,6 +12655,7 @@ impl GetPartitionNamesPsResponse {
 impl TSerializable for GetPartitionNamesPsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionNamesPsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionNamesPsResponse>())?;
         let mut f_1: Option<Vec<String>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -12689,6 +12773,7 @@ impl GetPartitionsPsWithAuthRequest {
 impl TSerializable for GetPartitionsPsWithAuthRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionsPsWithAuthRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionsPsWithAuthRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -12904,6 +12989,7 @@ impl GetPartitionsPsWithAuthResponse {
 impl TSerializable for GetPartitionsPsWithAuthResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionsPsWithAuthResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionsPsWithAuthResponse>())?;
         let mut f_1: Option<Vec<Partition>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -12973,6 +13059,7 @@ impl AggrStats {
 impl TSerializable for AggrStats {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AggrStats> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AggrStats>())?;
         let mut f_1: Option<Vec<ColumnStatisticsObj>> = None;
         let mut f_2: Option<i64> = None;
         let mut f_3: Option<bool> = None;
@@ -13081,6 +13168,7 @@ impl SetPartitionsStatsRequest {
 impl TSerializable for SetPartitionsStatsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SetPartitionsStatsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SetPartitionsStatsRequest>())?;
         let mut f_1: Option<Vec<ColumnStatistics>> = None;
         let mut f_2: Option<bool> = None;
         let mut f_3: Option<i64> = None;
@@ -13190,6 +13278,7 @@ impl SetPartitionsStatsResponse {
 impl TSerializable for SetPartitionsStatsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SetPartitionsStatsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SetPartitionsStatsResponse>())?;
         let mut f_1: Option<bool> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -13248,6 +13337,7 @@ impl TableStatsResult {
 impl TSerializable for TableStatsResult {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TableStatsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TableStatsResult>())?;
         let mut f_1: Option<Vec<ColumnStatisticsObj>> = None;
         let mut f_2: Option<bool> = None;
         loop {
@@ -13331,6 +13421,7 @@ impl PartitionsStatsResult {
 impl TSerializable for PartitionsStatsResult {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionsStatsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionsStatsResult>())?;
         let mut f_1: Option<BTreeMap<String, Vec<ColumnStatisticsObj>>> = None;
         let mut f_2: Option<bool> = None;
         loop {
@@ -13447,6 +13538,7 @@ impl TableStatsRequest {
 impl TSerializable for TableStatsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TableStatsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TableStatsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -13602,6 +13694,7 @@ impl PartitionsStatsRequest {
 impl TSerializable for PartitionsStatsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PartitionsStatsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PartitionsStatsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -13744,6 +13837,7 @@ impl ResourceUri {
 impl TSerializable for ResourceUri {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ResourceUri> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ResourceUri>())?;
         let mut f_1: Option<ResourceType> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -13852,6 +13946,7 @@ impl Function {
 impl TSerializable for Function {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Function> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Function>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -14025,6 +14120,7 @@ impl GetAllFunctionsResponse {
 impl TSerializable for GetAllFunctionsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetAllFunctionsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetAllFunctionsResponse>())?;
         let mut f_1: Option<Vec<Function>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -14126,6 +14222,7 @@ impl LockComponent {
 impl TSerializable for LockComponent {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<LockComponent> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<LockComponent>())?;
         let mut f_1: Option<LockType> = None;
         let mut f_2: Option<LockLevel> = None;
         let mut f_3: Option<String> = None;
@@ -14287,6 +14384,7 @@ impl LockRequest {
 impl TSerializable for LockRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<LockRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<LockRequest>())?;
         let mut f_1: Option<Vec<LockComponent>> = None;
         let mut f_2: Option<i64> = None;
         let mut f_3: Option<String> = None;
@@ -14432,6 +14530,7 @@ impl LockResponse {
 impl TSerializable for LockResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<LockResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<LockResponse>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<LockState> = None;
         let mut f_3: Option<String> = None;
@@ -14513,6 +14612,7 @@ impl CheckLockRequest {
 impl TSerializable for CheckLockRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CheckLockRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<CheckLockRequest>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<i64> = None;
         let mut f_3: Option<i64> = None;
@@ -14589,6 +14689,7 @@ impl UnlockRequest {
 impl TSerializable for UnlockRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<UnlockRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<UnlockRequest>())?;
         let mut f_1: Option<i64> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -14666,6 +14767,7 @@ impl ShowLocksRequest {
 impl TSerializable for ShowLocksRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ShowLocksRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ShowLocksRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -14831,6 +14933,7 @@ impl ShowLocksResponseElement {
 impl TSerializable for ShowLocksResponseElement {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ShowLocksResponseElement> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ShowLocksResponseElement>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -15047,6 +15150,7 @@ impl ShowLocksResponse {
 impl TSerializable for ShowLocksResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ShowLocksResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ShowLocksResponse>())?;
         let mut f_1: Option<Vec<ShowLocksResponseElement>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -15122,6 +15226,7 @@ impl HeartbeatRequest {
 impl TSerializable for HeartbeatRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<HeartbeatRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<HeartbeatRequest>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<i64> = None;
         loop {
@@ -15217,6 +15322,7 @@ impl NotificationEventRequest {
 impl TSerializable for NotificationEventRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotificationEventRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NotificationEventRequest>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<i32> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -15377,6 +15483,7 @@ impl NotificationEvent {
 impl TSerializable for NotificationEvent {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotificationEvent> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NotificationEvent>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<i32> = None;
         let mut f_3: Option<String> = None;
@@ -15505,6 +15612,7 @@ impl NotificationEventResponse {
 impl TSerializable for NotificationEventResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotificationEventResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NotificationEventResponse>())?;
         let mut f_1: Option<Vec<NotificationEvent>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -15570,6 +15678,7 @@ impl CurrentNotificationEventId {
 impl TSerializable for CurrentNotificationEventId {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CurrentNotificationEventId> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<CurrentNotificationEventId>())?;
         let mut f_1: Option<i64> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -15649,6 +15758,7 @@ impl NotificationEventsCountRequest {
 impl TSerializable for NotificationEventsCountRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotificationEventsCountRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NotificationEventsCountRequest>())?;
         let mut f_1: Option<i64> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -15767,6 +15877,7 @@ impl NotificationEventsCountResponse {
 impl TSerializable for NotificationEventsCountResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotificationEventsCountResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NotificationEventsCountResponse>())?;
         let mut f_1: Option<i64> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -15844,6 +15955,7 @@ impl InsertEventRequestData {
 impl TSerializable for InsertEventRequestData {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<InsertEventRequestData> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<InsertEventRequestData>())?;
         let mut f_1: Option<bool> = None;
         let mut f_2: Option<Vec<String>> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -16131,6 +16243,7 @@ impl FireEventRequest {
 impl TSerializable for FireEventRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<FireEventRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<FireEventRequest>())?;
         let mut f_1: Option<bool> = None;
         let mut f_2: Option<FireEventRequestData> = None;
         let mut f_3: Option<String> = None;
@@ -16275,6 +16388,7 @@ impl FireEventResponse {
 impl TSerializable for FireEventResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<FireEventResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<FireEventResponse>())?;
         let mut f_1: Option<Vec<i64>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16347,6 +16461,7 @@ impl MetaException {
 impl TSerializable for MetaException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<MetaException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<MetaException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16423,6 +16538,7 @@ impl UnknownTableException {
 impl TSerializable for UnknownTableException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<UnknownTableException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<UnknownTableException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16499,6 +16615,7 @@ impl UnknownDBException {
 impl TSerializable for UnknownDBException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<UnknownDBException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<UnknownDBException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16575,6 +16692,7 @@ impl AlreadyExistsException {
 impl TSerializable for AlreadyExistsException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AlreadyExistsException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AlreadyExistsException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16651,6 +16769,7 @@ impl InvalidPartitionException {
 impl TSerializable for InvalidPartitionException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<InvalidPartitionException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<InvalidPartitionException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16727,6 +16846,7 @@ impl UnknownPartitionException {
 impl TSerializable for UnknownPartitionException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<UnknownPartitionException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<UnknownPartitionException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16803,6 +16923,7 @@ impl InvalidObjectException {
 impl TSerializable for InvalidObjectException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<InvalidObjectException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<InvalidObjectException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16879,6 +17000,7 @@ impl NoSuchObjectException {
 impl TSerializable for NoSuchObjectException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NoSuchObjectException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NoSuchObjectException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16955,6 +17077,7 @@ impl InvalidOperationException {
 impl TSerializable for InvalidOperationException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<InvalidOperationException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<InvalidOperationException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17031,6 +17154,7 @@ impl ConfigValSecurityException {
 impl TSerializable for ConfigValSecurityException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ConfigValSecurityException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ConfigValSecurityException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17107,6 +17231,7 @@ impl InvalidInputException {
 impl TSerializable for InvalidInputException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<InvalidInputException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<InvalidInputException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17183,6 +17308,7 @@ impl NoSuchTxnException {
 impl TSerializable for NoSuchTxnException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NoSuchTxnException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NoSuchTxnException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17259,6 +17385,7 @@ impl TxnAbortedException {
 impl TSerializable for TxnAbortedException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TxnAbortedException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TxnAbortedException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17335,6 +17462,7 @@ impl TxnOpenException {
 impl TSerializable for TxnOpenException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TxnOpenException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TxnOpenException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17411,6 +17539,7 @@ impl NoSuchLockException {
 impl TSerializable for NoSuchLockException {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NoSuchLockException> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NoSuchLockException>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -33990,6 +34119,7 @@ struct ThriftHiveMetastoreSetUgiArgs {
 impl ThriftHiveMetastoreSetUgiArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreSetUgiArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreSetUgiArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<Vec<String>> = None;
         loop {
@@ -34067,6 +34197,7 @@ impl ThriftHiveMetastoreSetUgiResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreSetUgiResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreSetUgiResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -34132,6 +34263,7 @@ struct ThriftHiveMetastoreShutdownArgs {}
 impl ThriftHiveMetastoreShutdownArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreShutdownArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreShutdownArgs>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -34167,6 +34299,7 @@ struct ThriftHiveMetastoreGetVersionArgs {}
 impl ThriftHiveMetastoreGetVersionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetVersionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetVersionArgs>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -34214,6 +34347,7 @@ impl ThriftHiveMetastoreGetVersionResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetVersionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetVersionResult>())?;
         let mut f_0: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -34261,6 +34395,7 @@ struct ThriftHiveMetastoreGetMetaConfArgs {
 impl ThriftHiveMetastoreGetMetaConfArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetMetaConfArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetMetaConfArgs>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -34319,6 +34454,7 @@ impl ThriftHiveMetastoreGetMetaConfResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetMetaConfResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetMetaConfResult>())?;
         let mut f_0: Option<String> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -34377,6 +34513,7 @@ struct ThriftHiveMetastoreSetMetaConfArgs {
 impl ThriftHiveMetastoreSetMetaConfArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreSetMetaConfArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreSetMetaConfArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -34437,6 +34574,7 @@ impl ThriftHiveMetastoreSetMetaConfResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreSetMetaConfResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreSetMetaConfResult>())?;
         let mut f_1: Option<MetaException> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -34485,6 +34623,7 @@ struct ThriftHiveMetastoreGetConfigValueArgs {
 impl ThriftHiveMetastoreGetConfigValueArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetConfigValueArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetConfigValueArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -34556,6 +34695,7 @@ impl ThriftHiveMetastoreGetConfigValueResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetConfigValueResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetConfigValueResult>())?;
         let mut f_0: Option<String> = None;
         let mut f_1: Option<ConfigValSecurityException> = None;
         loop {
@@ -34611,6 +34751,7 @@ struct ThriftHiveMetastoreGetCatalogsArgs {}
 impl ThriftHiveMetastoreGetCatalogsArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetCatalogsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCatalogsArgs>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -34661,6 +34802,7 @@ impl ThriftHiveMetastoreGetCatalogsResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetCatalogsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCatalogsResult>())?;
         let mut f_0: Option<GetCatalogsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -34718,6 +34860,7 @@ struct ThriftHiveMetastoreGetCatalogArgs {
 impl ThriftHiveMetastoreGetCatalogArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetCatalogArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCatalogArgs>())?;
         let mut f_1: Option<GetCatalogRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -34779,6 +34922,7 @@ impl ThriftHiveMetastoreGetCatalogResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetCatalogResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCatalogResult>())?;
         let mut f_0: Option<GetCatalogResponse> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -34846,6 +34990,7 @@ struct ThriftHiveMetastoreCreateDatabaseArgs {
 impl ThriftHiveMetastoreCreateDatabaseArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateDatabaseArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateDatabaseArgs>())?;
         let mut f_1: Option<Database> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -34906,6 +35051,7 @@ impl ThriftHiveMetastoreCreateDatabaseResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateDatabaseResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateDatabaseResult>())?;
         let mut f_1: Option<AlreadyExistsException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
         let mut f_3: Option<MetaException> = None;
@@ -34975,6 +35121,7 @@ impl ThriftHiveMetastoreCreateDatabaseReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateDatabaseReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateDatabaseReqArgs>())?;
         let mut f_1: Option<CreateDatabaseRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -35039,6 +35186,7 @@ impl ThriftHiveMetastoreCreateDatabaseReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateDatabaseReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateDatabaseReqResult>())?;
         let mut f_1: Option<AlreadyExistsException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
         let mut f_3: Option<MetaException> = None;
@@ -35106,6 +35254,7 @@ struct ThriftHiveMetastoreGetDatabaseArgs {
 impl ThriftHiveMetastoreGetDatabaseArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetDatabaseArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabaseArgs>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -35167,6 +35316,7 @@ impl ThriftHiveMetastoreGetDatabaseResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetDatabaseResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabaseResult>())?;
         let mut f_0: Option<Database> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -35234,6 +35384,7 @@ struct ThriftHiveMetastoreGetDatabaseReqArgs {
 impl ThriftHiveMetastoreGetDatabaseReqArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetDatabaseReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabaseReqArgs>())?;
         let mut f_1: Option<GetDatabaseRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -35297,6 +35448,7 @@ impl ThriftHiveMetastoreGetDatabaseReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetDatabaseReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabaseReqResult>())?;
         let mut f_0: Option<Database> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -35366,6 +35518,7 @@ struct ThriftHiveMetastoreDropDatabaseArgs {
 impl ThriftHiveMetastoreDropDatabaseArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropDatabaseArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropDatabaseArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<bool> = None;
         let mut f_3: Option<bool> = None;
@@ -35444,6 +35597,7 @@ impl ThriftHiveMetastoreDropDatabaseResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropDatabaseResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropDatabaseResult>())?;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<InvalidOperationException> = None;
         let mut f_3: Option<MetaException> = None;
@@ -35513,6 +35667,7 @@ impl ThriftHiveMetastoreDropDatabaseReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropDatabaseReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropDatabaseReqArgs>())?;
         let mut f_1: Option<DropDatabaseRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -35576,6 +35731,7 @@ impl ThriftHiveMetastoreDropDatabaseReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropDatabaseReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropDatabaseReqResult>())?;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<InvalidOperationException> = None;
         let mut f_3: Option<MetaException> = None;
@@ -35643,6 +35799,7 @@ struct ThriftHiveMetastoreGetDatabasesArgs {
 impl ThriftHiveMetastoreGetDatabasesArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetDatabasesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabasesArgs>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -35701,6 +35858,7 @@ impl ThriftHiveMetastoreGetDatabasesResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetDatabasesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabasesResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -35768,6 +35926,7 @@ impl ThriftHiveMetastoreGetAllDatabasesArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllDatabasesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllDatabasesArgs>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -35820,6 +35979,7 @@ impl ThriftHiveMetastoreGetAllDatabasesResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllDatabasesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllDatabasesResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -35888,6 +36048,7 @@ struct ThriftHiveMetastoreAlterDatabaseArgs {
 impl ThriftHiveMetastoreAlterDatabaseArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterDatabaseArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterDatabaseArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<Database> = None;
         loop {
@@ -35953,6 +36114,7 @@ impl ThriftHiveMetastoreAlterDatabaseResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterDatabaseResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterDatabaseResult>())?;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
         loop {
@@ -36012,6 +36174,7 @@ impl ThriftHiveMetastoreAlterDatabaseReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterDatabaseReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterDatabaseReqArgs>())?;
         let mut f_1: Option<AlterDatabaseRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -36072,6 +36235,7 @@ impl ThriftHiveMetastoreAlterDatabaseReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterDatabaseReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterDatabaseReqResult>())?;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
         loop {
@@ -36130,6 +36294,7 @@ struct ThriftHiveMetastoreGetFieldsArgs {
 impl ThriftHiveMetastoreGetFieldsArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFieldsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFieldsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -36203,6 +36368,7 @@ impl ThriftHiveMetastoreGetFieldsResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFieldsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFieldsResult>())?;
         let mut f_0: Option<Vec<FieldSchema>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<UnknownTableException> = None;
@@ -36295,6 +36461,7 @@ impl ThriftHiveMetastoreGetFieldsWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetFieldsWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFieldsWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<EnvironmentContext> = None;
@@ -36381,6 +36548,7 @@ impl ThriftHiveMetastoreGetFieldsWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetFieldsWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFieldsWithEnvironmentContextResult>())?;
         let mut f_0: Option<Vec<FieldSchema>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<UnknownTableException> = None;
@@ -36470,6 +36638,7 @@ struct ThriftHiveMetastoreGetFieldsReqArgs {
 impl ThriftHiveMetastoreGetFieldsReqArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFieldsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFieldsReqArgs>())?;
         let mut f_1: Option<GetFieldsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -36537,6 +36706,7 @@ impl ThriftHiveMetastoreGetFieldsReqResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFieldsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFieldsReqResult>())?;
         let mut f_0: Option<GetFieldsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<UnknownTableException> = None;
@@ -36615,6 +36785,7 @@ struct ThriftHiveMetastoreGetSchemaArgs {
 impl ThriftHiveMetastoreGetSchemaArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetSchemaArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetSchemaArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -36688,6 +36859,7 @@ impl ThriftHiveMetastoreGetSchemaResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetSchemaResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetSchemaResult>())?;
         let mut f_0: Option<Vec<FieldSchema>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<UnknownTableException> = None;
@@ -36780,6 +36952,7 @@ impl ThriftHiveMetastoreGetSchemaWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetSchemaWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetSchemaWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<EnvironmentContext> = None;
@@ -36866,6 +37039,7 @@ impl ThriftHiveMetastoreGetSchemaWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetSchemaWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetSchemaWithEnvironmentContextResult>())?;
         let mut f_0: Option<Vec<FieldSchema>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<UnknownTableException> = None;
@@ -36955,6 +37129,7 @@ struct ThriftHiveMetastoreGetSchemaReqArgs {
 impl ThriftHiveMetastoreGetSchemaReqArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetSchemaReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetSchemaReqArgs>())?;
         let mut f_1: Option<GetSchemaRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -37022,6 +37197,7 @@ impl ThriftHiveMetastoreGetSchemaReqResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetSchemaReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetSchemaReqResult>())?;
         let mut f_0: Option<GetSchemaResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<UnknownTableException> = None;
@@ -37099,6 +37275,7 @@ struct ThriftHiveMetastoreCreateTableArgs {
 impl ThriftHiveMetastoreCreateTableArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateTableArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateTableArgs>())?;
         let mut f_1: Option<Table> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -37160,6 +37337,7 @@ impl ThriftHiveMetastoreCreateTableResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateTableResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateTableResult>())?;
         let mut f_1: Option<AlreadyExistsException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
         let mut f_3: Option<MetaException> = None;
@@ -37240,6 +37418,7 @@ impl ThriftHiveMetastoreCreateTableWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateTableWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateTableWithEnvironmentContextArgs>())?;
         let mut f_1: Option<Table> = None;
         let mut f_2: Option<EnvironmentContext> = None;
         loop {
@@ -37314,6 +37493,7 @@ impl ThriftHiveMetastoreCreateTableWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateTableWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateTableWithEnvironmentContextResult>())?;
         let mut f_1: Option<AlreadyExistsException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
         let mut f_3: Option<MetaException> = None;
@@ -37391,6 +37571,7 @@ struct ThriftHiveMetastoreCreateTableReqArgs {
 impl ThriftHiveMetastoreCreateTableReqArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateTableReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateTableReqArgs>())?;
         let mut f_1: Option<CreateTableRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -37457,6 +37638,7 @@ impl ThriftHiveMetastoreCreateTableReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateTableReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateTableReqResult>())?;
         let mut f_1: Option<AlreadyExistsException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
         let mut f_3: Option<MetaException> = None;
@@ -37536,6 +37718,7 @@ struct ThriftHiveMetastoreDropTableArgs {
 impl ThriftHiveMetastoreDropTableArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropTableArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropTableArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<bool> = None;
@@ -37611,6 +37794,7 @@ impl ThriftHiveMetastoreDropTableResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropTableResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropTableResult>())?;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -37673,6 +37857,7 @@ impl ThriftHiveMetastoreDropTableWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropTableWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropTableWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<bool> = None;
@@ -37759,6 +37944,7 @@ impl ThriftHiveMetastoreDropTableWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropTableWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropTableWithEnvironmentContextResult>())?;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -37818,6 +38004,7 @@ struct ThriftHiveMetastoreTruncateTableArgs {
 impl ThriftHiveMetastoreTruncateTableArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreTruncateTableArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreTruncateTableArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -37902,6 +38089,7 @@ impl ThriftHiveMetastoreTruncateTableResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreTruncateTableResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreTruncateTableResult>())?;
         let mut f_1: Option<MetaException> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -37951,6 +38139,7 @@ impl ThriftHiveMetastoreTruncateTableReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreTruncateTableReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreTruncateTableReqArgs>())?;
         let mut f_1: Option<TruncateTableRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -38014,6 +38203,7 @@ impl ThriftHiveMetastoreTruncateTableReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreTruncateTableReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreTruncateTableReqResult>())?;
         let mut f_0: Option<TruncateTableResponse> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -38072,6 +38262,7 @@ struct ThriftHiveMetastoreGetTablesArgs {
 impl ThriftHiveMetastoreGetTablesArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTablesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTablesArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -38139,6 +38330,7 @@ impl ThriftHiveMetastoreGetTablesResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTablesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTablesResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -38210,6 +38402,7 @@ impl ThriftHiveMetastoreGetTablesByTypeArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTablesByTypeArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTablesByTypeArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -38290,6 +38483,7 @@ impl ThriftHiveMetastoreGetTablesByTypeResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTablesByTypeResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTablesByTypeResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -38359,6 +38553,7 @@ struct ThriftHiveMetastoreGetTableMetaArgs {
 impl ThriftHiveMetastoreGetTableMetaArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableMetaArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableMetaArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -38447,6 +38642,7 @@ impl ThriftHiveMetastoreGetTableMetaResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableMetaResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableMetaResult>())?;
         let mut f_0: Option<Vec<TableMeta>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -38514,6 +38710,7 @@ struct ThriftHiveMetastoreGetAllTablesArgs {
 impl ThriftHiveMetastoreGetAllTablesArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetAllTablesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllTablesArgs>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -38572,6 +38769,7 @@ impl ThriftHiveMetastoreGetAllTablesResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetAllTablesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllTablesResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -38640,6 +38838,7 @@ struct ThriftHiveMetastoreGetTableArgs {
 impl ThriftHiveMetastoreGetTableArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -38710,6 +38909,7 @@ impl ThriftHiveMetastoreGetTableResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableResult>())?;
         let mut f_0: Option<Table> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -38780,6 +38980,7 @@ impl ThriftHiveMetastoreGetTableObjectsByNameArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableObjectsByNameArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableObjectsByNameArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<Vec<String>> = None;
         loop {
@@ -38858,6 +39059,7 @@ impl ThriftHiveMetastoreGetTableObjectsByNameResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableObjectsByNameResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableObjectsByNameResult>())?;
         let mut f_0: Option<Vec<Table>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -38915,6 +39117,7 @@ struct ThriftHiveMetastoreGetTableReqArgs {
 impl ThriftHiveMetastoreGetTableReqArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableReqArgs>())?;
         let mut f_1: Option<GetTableRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -38979,6 +39182,7 @@ impl ThriftHiveMetastoreGetTableReqResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableReqResult>())?;
         let mut f_0: Option<GetTableResult> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -39048,6 +39252,7 @@ impl ThriftHiveMetastoreGetTableObjectsByNameReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableObjectsByNameReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableObjectsByNameReqArgs>())?;
         let mut f_1: Option<GetTablesRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -39117,6 +39322,7 @@ impl ThriftHiveMetastoreGetTableObjectsByNameReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableObjectsByNameReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableObjectsByNameReqResult>())?;
         let mut f_0: Option<GetTablesResult> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<InvalidOperationException> = None;
@@ -39198,6 +39404,7 @@ impl ThriftHiveMetastoreGetTableNamesByFilterArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableNamesByFilterArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableNamesByFilterArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<i16> = None;
@@ -39284,6 +39491,7 @@ impl ThriftHiveMetastoreGetTableNamesByFilterResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableNamesByFilterResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableNamesByFilterResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<InvalidOperationException> = None;
@@ -39373,6 +39581,7 @@ struct ThriftHiveMetastoreAlterTableArgs {
 impl ThriftHiveMetastoreAlterTableArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterTableArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Table> = None;
@@ -39448,6 +39657,7 @@ impl ThriftHiveMetastoreAlterTableResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterTableResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -39510,6 +39720,7 @@ impl ThriftHiveMetastoreAlterTableWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterTableWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Table> = None;
@@ -39596,6 +39807,7 @@ impl ThriftHiveMetastoreAlterTableWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterTableWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableWithEnvironmentContextResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -39658,6 +39870,7 @@ impl ThriftHiveMetastoreAlterTableWithCascadeArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterTableWithCascadeArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableWithCascadeArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Table> = None;
@@ -39744,6 +39957,7 @@ impl ThriftHiveMetastoreAlterTableWithCascadeResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterTableWithCascadeResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableWithCascadeResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -39801,6 +40015,7 @@ struct ThriftHiveMetastoreAlterTableReqArgs {
 impl ThriftHiveMetastoreAlterTableReqArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterTableReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableReqArgs>())?;
         let mut f_1: Option<AlterTableRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -39867,6 +40082,7 @@ impl ThriftHiveMetastoreAlterTableReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterTableReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableReqResult>())?;
         let mut f_0: Option<AlterTableResponse> = None;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -39934,6 +40150,7 @@ struct ThriftHiveMetastoreAddPartitionArgs {
 impl ThriftHiveMetastoreAddPartitionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAddPartitionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionArgs>())?;
         let mut f_1: Option<Partition> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -39998,6 +40215,7 @@ impl ThriftHiveMetastoreAddPartitionResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAddPartitionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -40078,6 +40296,7 @@ impl ThriftHiveMetastoreAddPartitionWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionWithEnvironmentContextArgs>())?;
         let mut f_1: Option<Partition> = None;
         let mut f_2: Option<EnvironmentContext> = None;
         loop {
@@ -40155,6 +40374,7 @@ impl ThriftHiveMetastoreAddPartitionWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionWithEnvironmentContextResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -40237,6 +40457,7 @@ struct ThriftHiveMetastoreAddPartitionsArgs {
 impl ThriftHiveMetastoreAddPartitionsArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAddPartitionsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionsArgs>())?;
         let mut f_1: Option<Vec<Partition>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -40313,6 +40534,7 @@ impl ThriftHiveMetastoreAddPartitionsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionsResult>())?;
         let mut f_0: Option<i32> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -40392,6 +40614,7 @@ impl ThriftHiveMetastoreAddPartitionsPspecArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionsPspecArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionsPspecArgs>())?;
         let mut f_1: Option<Vec<PartitionSpec>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -40469,6 +40692,7 @@ impl ThriftHiveMetastoreAddPartitionsPspecResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionsPspecResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionsPspecResult>())?;
         let mut f_0: Option<i32> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -40550,6 +40774,7 @@ impl ThriftHiveMetastoreAppendPartitionArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAppendPartitionArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -40646,6 +40871,7 @@ impl ThriftHiveMetastoreAppendPartitionResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAppendPartitionResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -40725,6 +40951,7 @@ impl ThriftHiveMetastoreAddPartitionsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionsReqArgs>())?;
         let mut f_1: Option<AddPartitionsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -40794,6 +41021,7 @@ impl ThriftHiveMetastoreAddPartitionsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionsReqResult>())?;
         let mut f_0: Option<AddPartitionsResult> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -40876,6 +41104,7 @@ impl ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -40981,6 +41210,7 @@ impl ThriftHiveMetastoreAppendPartitionWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAppendPartitionWithEnvironmentContextResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -41067,6 +41297,7 @@ impl ThriftHiveMetastoreAppendPartitionByNameArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionByNameArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAppendPartitionByNameArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -41153,6 +41384,7 @@ impl ThriftHiveMetastoreAppendPartitionByNameResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionByNameResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAppendPartitionByNameResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -41235,6 +41467,9 @@ impl ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(
+            std::mem::size_of::<ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextArgs>(),
+        )?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -41330,6 +41565,9 @@ impl ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(
+            std::mem::size_of::<ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextResult>(),
+        )?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -41416,6 +41654,7 @@ struct ThriftHiveMetastoreDropPartitionArgs {
 impl ThriftHiveMetastoreDropPartitionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropPartitionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -41518,6 +41757,7 @@ impl ThriftHiveMetastoreDropPartitionResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -41591,6 +41831,7 @@ impl ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -41702,6 +41943,7 @@ impl ThriftHiveMetastoreDropPartitionWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionWithEnvironmentContextResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -41774,6 +42016,7 @@ impl ThriftHiveMetastoreDropPartitionByNameArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionByNameArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionByNameArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -41866,6 +42109,7 @@ impl ThriftHiveMetastoreDropPartitionByNameResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionByNameResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionByNameResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -41939,6 +42183,7 @@ impl ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -42040,6 +42285,9 @@ impl ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(
+            std::mem::size_of::<ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextResult>(),
+        )?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -42110,6 +42358,7 @@ impl ThriftHiveMetastoreDropPartitionsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionsReqArgs>())?;
         let mut f_1: Option<DropPartitionsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -42176,6 +42425,7 @@ impl ThriftHiveMetastoreDropPartitionsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionsReqResult>())?;
         let mut f_0: Option<DropPartitionsResult> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -42245,6 +42495,7 @@ struct ThriftHiveMetastoreGetPartitionArgs {
 impl ThriftHiveMetastoreGetPartitionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetPartitionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -42336,6 +42587,7 @@ impl ThriftHiveMetastoreGetPartitionResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetPartitionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -42409,6 +42661,7 @@ impl ThriftHiveMetastoreExchangePartitionArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreExchangePartitionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreExchangePartitionArgs>())?;
         let mut f_1: Option<StrMap> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -42533,6 +42786,7 @@ impl ThriftHiveMetastoreExchangePartitionResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreExchangePartitionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreExchangePartitionResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -42626,6 +42880,7 @@ impl ThriftHiveMetastoreExchangePartitionsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreExchangePartitionsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreExchangePartitionsArgs>())?;
         let mut f_1: Option<StrMap> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -42750,6 +43005,7 @@ impl ThriftHiveMetastoreExchangePartitionsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreExchangePartitionsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreExchangePartitionsResult>())?;
         let mut f_0: Option<Vec<Partition>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -42853,6 +43109,7 @@ impl ThriftHiveMetastoreGetPartitionWithAuthArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionWithAuthArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionWithAuthArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -42974,6 +43231,7 @@ impl ThriftHiveMetastoreGetPartitionWithAuthResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionWithAuthResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionWithAuthResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -43045,6 +43303,7 @@ impl ThriftHiveMetastoreGetPartitionByNameArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionByNameArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionByNameArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -43128,6 +43387,7 @@ impl ThriftHiveMetastoreGetPartitionByNameResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionByNameResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionByNameResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -43197,6 +43457,7 @@ struct ThriftHiveMetastoreGetPartitionsArgs {
 impl ThriftHiveMetastoreGetPartitionsArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetPartitionsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<i16> = None;
@@ -43280,6 +43541,7 @@ impl ThriftHiveMetastoreGetPartitionsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsResult>())?;
         let mut f_0: Option<Vec<Partition>> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -43359,6 +43621,7 @@ impl ThriftHiveMetastoreGetPartitionsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsReqArgs>())?;
         let mut f_1: Option<PartitionsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -43425,6 +43688,7 @@ impl ThriftHiveMetastoreGetPartitionsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsReqResult>())?;
         let mut f_0: Option<PartitionsResponse> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -43498,6 +43762,7 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsWithAuthArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsWithAuthArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<i16> = None;
@@ -43609,6 +43874,7 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsWithAuthResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsWithAuthResult>())?;
         let mut f_0: Option<Vec<Partition>> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -43690,6 +43956,7 @@ impl ThriftHiveMetastoreGetPartitionsPspecArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPspecArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsPspecArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<i32> = None;
@@ -43773,6 +44040,7 @@ impl ThriftHiveMetastoreGetPartitionsPspecResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPspecResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsPspecResult>())?;
         let mut f_0: Option<Vec<PartitionSpec>> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -43855,6 +44123,7 @@ impl ThriftHiveMetastoreGetPartitionNamesArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionNamesArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<i16> = None;
@@ -43938,6 +44207,7 @@ impl ThriftHiveMetastoreGetPartitionNamesResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionNamesResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -44017,6 +44287,7 @@ impl ThriftHiveMetastoreGetPartitionValuesArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionValuesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionValuesArgs>())?;
         let mut f_1: Option<PartitionValuesRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -44083,6 +44354,7 @@ impl ThriftHiveMetastoreGetPartitionValuesResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionValuesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionValuesResult>())?;
         let mut f_0: Option<PartitionValuesResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -44155,6 +44427,7 @@ impl ThriftHiveMetastoreGetPartitionsPsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsPsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -44257,6 +44530,7 @@ impl ThriftHiveMetastoreGetPartitionsPsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsPsResult>())?;
         let mut f_0: Option<Vec<Partition>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -44341,6 +44615,7 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsWithAuthArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsPsWithAuthArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -44471,6 +44746,7 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsWithAuthResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsPsWithAuthResult>())?;
         let mut f_0: Option<Vec<Partition>> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -44550,6 +44826,7 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsWithAuthReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsPsWithAuthReqArgs>())?;
         let mut f_1: Option<GetPartitionsPsWithAuthRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -44616,6 +44893,7 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsWithAuthReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsPsWithAuthReqResult>())?;
         let mut f_0: Option<GetPartitionsPsWithAuthResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -44688,6 +44966,7 @@ impl ThriftHiveMetastoreGetPartitionNamesPsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesPsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionNamesPsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -44790,6 +45069,7 @@ impl ThriftHiveMetastoreGetPartitionNamesPsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesPsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionNamesPsResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -44869,6 +45149,7 @@ impl ThriftHiveMetastoreGetPartitionNamesPsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesPsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionNamesPsReqArgs>())?;
         let mut f_1: Option<GetPartitionNamesPsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -44935,6 +45216,7 @@ impl ThriftHiveMetastoreGetPartitionNamesPsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesPsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionNamesPsReqResult>())?;
         let mut f_0: Option<GetPartitionNamesPsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -45004,6 +45286,7 @@ impl ThriftHiveMetastoreGetPartitionNamesReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionNamesReqArgs>())?;
         let mut f_1: Option<PartitionsByExprRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -45070,6 +45353,7 @@ impl ThriftHiveMetastoreGetPartitionNamesReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionNamesReqResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -45152,6 +45436,7 @@ impl ThriftHiveMetastoreGetPartitionsByFilterArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByFilterArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsByFilterArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -45244,6 +45529,7 @@ impl ThriftHiveMetastoreGetPartitionsByFilterResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByFilterResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsByFilterResult>())?;
         let mut f_0: Option<Vec<Partition>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -45323,6 +45609,7 @@ impl ThriftHiveMetastoreGetPartitionsByFilterReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByFilterReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsByFilterReqArgs>())?;
         let mut f_1: Option<GetPartitionsByFilterRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -45386,6 +45673,7 @@ impl ThriftHiveMetastoreGetPartitionsByFilterReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByFilterReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsByFilterReqResult>())?;
         let mut f_0: Option<Vec<Partition>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -45467,6 +45755,7 @@ impl ThriftHiveMetastoreGetNumPartitionsByFilterArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNumPartitionsByFilterArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetNumPartitionsByFilterArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -45550,6 +45839,7 @@ impl ThriftHiveMetastoreGetNumPartitionsByFilterResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNumPartitionsByFilterResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetNumPartitionsByFilterResult>())?;
         let mut f_0: Option<i32> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -45621,6 +45911,7 @@ impl ThriftHiveMetastoreGetPartitionsByNamesArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByNamesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsByNamesArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -45717,6 +46008,7 @@ impl ThriftHiveMetastoreGetPartitionsByNamesResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByNamesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsByNamesResult>())?;
         let mut f_0: Option<Vec<Partition>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -45806,6 +46098,7 @@ impl ThriftHiveMetastoreGetPartitionsByNamesReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByNamesReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsByNamesReqArgs>())?;
         let mut f_1: Option<GetPartitionsByNamesRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -45875,6 +46168,7 @@ impl ThriftHiveMetastoreGetPartitionsByNamesReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByNamesReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsByNamesReqResult>())?;
         let mut f_0: Option<GetPartitionsByNamesResult> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -45954,6 +46248,7 @@ struct ThriftHiveMetastoreAlterPartitionArgs {
 impl ThriftHiveMetastoreAlterPartitionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterPartitionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Partition> = None;
@@ -46031,6 +46326,7 @@ impl ThriftHiveMetastoreAlterPartitionResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -46092,6 +46388,7 @@ impl ThriftHiveMetastoreAlterPartitionsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<Partition>> = None;
@@ -46179,6 +46476,7 @@ impl ThriftHiveMetastoreAlterPartitionsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionsResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -46241,6 +46539,7 @@ impl ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<Partition>> = None;
@@ -46337,6 +46636,7 @@ impl ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -46396,6 +46696,7 @@ impl ThriftHiveMetastoreAlterPartitionsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionsReqArgs>())?;
         let mut f_1: Option<AlterPartitionsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -46462,6 +46763,7 @@ impl ThriftHiveMetastoreAlterPartitionsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionsReqResult>())?;
         let mut f_0: Option<AlterPartitionsResponse> = None;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -46534,6 +46836,7 @@ impl ThriftHiveMetastoreAlterPartitionWithEnvironmentContextArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionWithEnvironmentContextArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Partition> = None;
@@ -46620,6 +46923,7 @@ impl ThriftHiveMetastoreAlterPartitionWithEnvironmentContextResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionWithEnvironmentContextResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionWithEnvironmentContextResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -46682,6 +46986,7 @@ impl ThriftHiveMetastoreRenamePartitionArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreRenamePartitionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreRenamePartitionArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -46778,6 +47083,7 @@ impl ThriftHiveMetastoreRenamePartitionResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreRenamePartitionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreRenamePartitionResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -46837,6 +47143,7 @@ impl ThriftHiveMetastoreRenamePartitionReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreRenamePartitionReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreRenamePartitionReqArgs>())?;
         let mut f_1: Option<RenamePartitionRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -46903,6 +47210,7 @@ impl ThriftHiveMetastoreRenamePartitionReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreRenamePartitionReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreRenamePartitionReqResult>())?;
         let mut f_0: Option<RenamePartitionResponse> = None;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -46973,6 +47281,7 @@ impl ThriftHiveMetastorePartitionNameHasValidCharactersArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameHasValidCharactersArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastorePartitionNameHasValidCharactersArgs>())?;
         let mut f_1: Option<Vec<String>> = None;
         let mut f_2: Option<bool> = None;
         loop {
@@ -47054,6 +47363,7 @@ impl ThriftHiveMetastorePartitionNameHasValidCharactersResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameHasValidCharactersResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastorePartitionNameHasValidCharactersResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -47113,6 +47423,7 @@ impl ThriftHiveMetastorePartitionNameToValsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameToValsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastorePartitionNameToValsArgs>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -47173,6 +47484,7 @@ impl ThriftHiveMetastorePartitionNameToValsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameToValsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastorePartitionNameToValsResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -47242,6 +47554,7 @@ impl ThriftHiveMetastorePartitionNameToSpecArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameToSpecArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastorePartitionNameToSpecArgs>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -47302,6 +47615,7 @@ impl ThriftHiveMetastorePartitionNameToSpecResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameToSpecResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastorePartitionNameToSpecResult>())?;
         let mut f_0: Option<StrMap> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -47373,6 +47687,7 @@ impl ThriftHiveMetastoreUpdateTableColumnStatisticsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdateTableColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUpdateTableColumnStatisticsArgs>())?;
         let mut f_1: Option<ColumnStatistics> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -47445,6 +47760,7 @@ impl ThriftHiveMetastoreUpdateTableColumnStatisticsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdateTableColumnStatisticsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUpdateTableColumnStatisticsResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
@@ -47540,6 +47856,7 @@ impl ThriftHiveMetastoreUpdatePartitionColumnStatisticsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdatePartitionColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUpdatePartitionColumnStatisticsArgs>())?;
         let mut f_1: Option<ColumnStatistics> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -47612,6 +47929,7 @@ impl ThriftHiveMetastoreUpdatePartitionColumnStatisticsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdatePartitionColumnStatisticsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUpdatePartitionColumnStatisticsResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
@@ -47707,6 +48025,7 @@ impl ThriftHiveMetastoreUpdateTableColumnStatisticsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdateTableColumnStatisticsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUpdateTableColumnStatisticsReqArgs>())?;
         let mut f_1: Option<SetPartitionsStatsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -47779,6 +48098,7 @@ impl ThriftHiveMetastoreUpdateTableColumnStatisticsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdateTableColumnStatisticsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUpdateTableColumnStatisticsReqResult>())?;
         let mut f_0: Option<SetPartitionsStatsResponse> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
@@ -47874,6 +48194,7 @@ impl ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqArgs>())?;
         let mut f_1: Option<SetPartitionsStatsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -47946,6 +48267,7 @@ impl ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqResult>())?;
         let mut f_0: Option<SetPartitionsStatsResponse> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
@@ -48043,6 +48365,7 @@ impl ThriftHiveMetastoreGetTableColumnStatisticsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableColumnStatisticsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -48132,6 +48455,7 @@ impl ThriftHiveMetastoreGetTableColumnStatisticsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableColumnStatisticsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableColumnStatisticsResult>())?;
         let mut f_0: Option<ColumnStatistics> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -48225,6 +48549,7 @@ impl ThriftHiveMetastoreGetPartitionColumnStatisticsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionColumnStatisticsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -48323,6 +48648,7 @@ impl ThriftHiveMetastoreGetPartitionColumnStatisticsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionColumnStatisticsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionColumnStatisticsResult>())?;
         let mut f_0: Option<ColumnStatistics> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -48418,6 +48744,7 @@ impl ThriftHiveMetastoreGetTableStatisticsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableStatisticsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableStatisticsReqArgs>())?;
         let mut f_1: Option<TableStatsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -48484,6 +48811,7 @@ impl ThriftHiveMetastoreGetTableStatisticsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableStatisticsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableStatisticsReqResult>())?;
         let mut f_0: Option<TableStatsResult> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -48553,6 +48881,7 @@ impl ThriftHiveMetastoreGetPartitionsStatisticsReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsStatisticsReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsStatisticsReqArgs>())?;
         let mut f_1: Option<PartitionsStatsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -48619,6 +48948,7 @@ impl ThriftHiveMetastoreGetPartitionsStatisticsReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsStatisticsReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsStatisticsReqResult>())?;
         let mut f_0: Option<PartitionsStatsResult> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -48688,6 +49018,7 @@ impl ThriftHiveMetastoreGetAggrStatsForArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAggrStatsForArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAggrStatsForArgs>())?;
         let mut f_1: Option<PartitionsStatsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -48754,6 +49085,7 @@ impl ThriftHiveMetastoreGetAggrStatsForResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAggrStatsForResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAggrStatsForResult>())?;
         let mut f_0: Option<AggrStats> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -48823,6 +49155,7 @@ impl ThriftHiveMetastoreSetAggrStatsForArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreSetAggrStatsForArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreSetAggrStatsForArgs>())?;
         let mut f_1: Option<SetPartitionsStatsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -48895,6 +49228,7 @@ impl ThriftHiveMetastoreSetAggrStatsForResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreSetAggrStatsForResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreSetAggrStatsForResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
@@ -48988,6 +49322,7 @@ impl ThriftHiveMetastoreDeletePartitionColumnStatisticsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDeletePartitionColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDeletePartitionColumnStatisticsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -49095,6 +49430,7 @@ impl ThriftHiveMetastoreDeletePartitionColumnStatisticsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDeletePartitionColumnStatisticsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDeletePartitionColumnStatisticsResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -49193,6 +49529,7 @@ impl ThriftHiveMetastoreDeleteTableColumnStatisticsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDeleteTableColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDeleteTableColumnStatisticsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -49291,6 +49628,7 @@ impl ThriftHiveMetastoreDeleteTableColumnStatisticsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDeleteTableColumnStatisticsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDeleteTableColumnStatisticsResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -49384,6 +49722,7 @@ struct ThriftHiveMetastoreCreateFunctionArgs {
 impl ThriftHiveMetastoreCreateFunctionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateFunctionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateFunctionArgs>())?;
         let mut f_1: Option<Function> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -49447,6 +49786,7 @@ impl ThriftHiveMetastoreCreateFunctionResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateFunctionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateFunctionResult>())?;
         let mut f_1: Option<AlreadyExistsException> = None;
         let mut f_2: Option<InvalidObjectException> = None;
         let mut f_3: Option<MetaException> = None;
@@ -49525,6 +49865,7 @@ struct ThriftHiveMetastoreDropFunctionArgs {
 impl ThriftHiveMetastoreDropFunctionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropFunctionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropFunctionArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -49591,6 +49932,7 @@ impl ThriftHiveMetastoreDropFunctionResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropFunctionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropFunctionResult>())?;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -49650,6 +49992,7 @@ struct ThriftHiveMetastoreAlterFunctionArgs {
 impl ThriftHiveMetastoreAlterFunctionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterFunctionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterFunctionArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Function> = None;
@@ -49727,6 +50070,7 @@ impl ThriftHiveMetastoreAlterFunctionResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterFunctionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterFunctionResult>())?;
         let mut f_1: Option<InvalidOperationException> = None;
         let mut f_2: Option<MetaException> = None;
         loop {
@@ -49785,6 +50129,7 @@ struct ThriftHiveMetastoreGetFunctionsArgs {
 impl ThriftHiveMetastoreGetFunctionsArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFunctionsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFunctionsArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -49852,6 +50197,7 @@ impl ThriftHiveMetastoreGetFunctionsResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFunctionsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFunctionsResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -49920,6 +50266,7 @@ struct ThriftHiveMetastoreGetFunctionArgs {
 impl ThriftHiveMetastoreGetFunctionArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFunctionArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFunctionArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         loop {
@@ -49990,6 +50337,7 @@ impl ThriftHiveMetastoreGetFunctionResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFunctionResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFunctionResult>())?;
         let mut f_0: Option<Function> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -50057,6 +50405,7 @@ impl ThriftHiveMetastoreGetAllFunctionsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllFunctionsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllFunctionsArgs>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -50109,6 +50458,7 @@ impl ThriftHiveMetastoreGetAllFunctionsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllFunctionsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllFunctionsResult>())?;
         let mut f_0: Option<GetAllFunctionsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -50166,6 +50516,7 @@ struct ThriftHiveMetastoreLockArgs {
 impl ThriftHiveMetastoreLockArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreLockArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreLockArgs>())?;
         let mut f_1: Option<LockRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50230,6 +50581,7 @@ impl ThriftHiveMetastoreLockResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreLockResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreLockResult>())?;
         let mut f_0: Option<LockResponse> = None;
         let mut f_1: Option<NoSuchTxnException> = None;
         let mut f_2: Option<TxnAbortedException> = None;
@@ -50297,6 +50649,7 @@ struct ThriftHiveMetastoreCheckLockArgs {
 impl ThriftHiveMetastoreCheckLockArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCheckLockArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCheckLockArgs>())?;
         let mut f_1: Option<CheckLockRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50364,6 +50717,7 @@ impl ThriftHiveMetastoreCheckLockResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCheckLockResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCheckLockResult>())?;
         let mut f_0: Option<LockResponse> = None;
         let mut f_1: Option<NoSuchTxnException> = None;
         let mut f_2: Option<TxnAbortedException> = None;
@@ -50441,6 +50795,7 @@ struct ThriftHiveMetastoreUnlockArgs {
 impl ThriftHiveMetastoreUnlockArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreUnlockArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUnlockArgs>())?;
         let mut f_1: Option<UnlockRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50499,6 +50854,7 @@ impl ThriftHiveMetastoreUnlockResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreUnlockResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUnlockResult>())?;
         let mut f_1: Option<NoSuchLockException> = None;
         let mut f_2: Option<TxnOpenException> = None;
         loop {
@@ -50556,6 +50912,7 @@ struct ThriftHiveMetastoreShowLocksArgs {
 impl ThriftHiveMetastoreShowLocksArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreShowLocksArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreShowLocksArgs>())?;
         let mut f_1: Option<ShowLocksRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50611,6 +50968,7 @@ impl ThriftHiveMetastoreShowLocksResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreShowLocksResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreShowLocksResult>())?;
         let mut f_0: Option<ShowLocksResponse> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50658,6 +51016,7 @@ struct ThriftHiveMetastoreHeartbeatArgs {
 impl ThriftHiveMetastoreHeartbeatArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreHeartbeatArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreHeartbeatArgs>())?;
         let mut f_1: Option<HeartbeatRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50716,6 +51075,7 @@ impl ThriftHiveMetastoreHeartbeatResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreHeartbeatResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreHeartbeatResult>())?;
         let mut f_1: Option<NoSuchLockException> = None;
         let mut f_2: Option<NoSuchTxnException> = None;
         let mut f_3: Option<TxnAbortedException> = None;
@@ -50785,6 +51145,7 @@ impl ThriftHiveMetastoreGetNextNotificationArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNextNotificationArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetNextNotificationArgs>())?;
         let mut f_1: Option<NotificationEventRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50845,6 +51206,7 @@ impl ThriftHiveMetastoreGetNextNotificationResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNextNotificationResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetNextNotificationResult>())?;
         let mut f_0: Option<NotificationEventResponse> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50892,6 +51254,7 @@ impl ThriftHiveMetastoreGetCurrentNotificationEventIdArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetCurrentNotificationEventIdArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCurrentNotificationEventIdArgs>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -50941,6 +51304,7 @@ impl ThriftHiveMetastoreGetCurrentNotificationEventIdResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetCurrentNotificationEventIdResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCurrentNotificationEventIdResult>())?;
         let mut f_0: Option<CurrentNotificationEventId> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -50990,6 +51354,7 @@ impl ThriftHiveMetastoreGetNotificationEventsCountArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNotificationEventsCountArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetNotificationEventsCountArgs>())?;
         let mut f_1: Option<NotificationEventsCountRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -51050,6 +51415,7 @@ impl ThriftHiveMetastoreGetNotificationEventsCountResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNotificationEventsCountResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetNotificationEventsCountResult>())?;
         let mut f_0: Option<NotificationEventsCountResponse> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -51099,6 +51465,7 @@ impl ThriftHiveMetastoreFireListenerEventArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreFireListenerEventArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreFireListenerEventArgs>())?;
         let mut f_1: Option<FireEventRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -51159,6 +51526,7 @@ impl ThriftHiveMetastoreFireListenerEventResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreFireListenerEventResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreFireListenerEventResult>())?;
         let mut f_0: Option<FireEventResponse> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;

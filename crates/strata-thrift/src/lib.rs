@@ -27,6 +27,7 @@
     rustdoc::all
 )]
 
+pub mod budget;
 pub mod hive_metastore;
 pub mod methods;
 
