@@ -15,10 +15,16 @@ pub fn normalize(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-/// HMS's `validateName`: one or more ASCII letters, digits or underscores.
+/// Longest database, table or function name: 128 characters, the width of the name columns of
+/// Apache HMS's schema (`DBS.NAME`, `FUNCS.FUNC_NAME`), past which HMS refuses the object.
+/// (A longer name would also not fit in one directory name on most file systems.)
+pub const MAX_NAME_LENGTH: usize = 128;
+
+/// HMS's `validateName` (`[\w_]+`: one or more ASCII letters, digits or underscores), at most
+/// [`MAX_NAME_LENGTH`] characters.
 #[must_use]
 pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    !name.is_empty() && name.len() <= MAX_NAME_LENGTH && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Check a database name, with HMS's message on failure.
@@ -116,6 +122,9 @@ mod tests {
         assert!(!is_valid_name("bad-name"));
         assert!(!is_valid_name(""));
         assert!(!is_valid_name("a.b"));
+        assert!(!is_valid_name("a\0b"));
+        assert!(is_valid_name(&"n".repeat(MAX_NAME_LENGTH)));
+        assert!(!is_valid_name(&"n".repeat(MAX_NAME_LENGTH + 1)));
         assert_eq!(
             validate_database_name("a b").unwrap_err(),
             CatalogError::InvalidObject("a b is not a valid database name".into())
