@@ -3,16 +3,18 @@
 //! client leaves, the connection idles out, a message is malformed, or the server shuts down.
 
 use std::{
+    cell::Cell,
     io::{self, Read, Write},
     net::{SocketAddr, TcpStream},
+    rc::Rc,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, Condvar, Mutex, PoisonError,
     },
     time::{Duration, Instant},
 };
 
-use strata_thrift::ThriftHiveMetastoreSyncProcessor;
+use strata_thrift::{budget, ThriftHiveMetastoreSyncProcessor};
 use thrift::{
     protocol::{
         TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol, TInputProtocol,
@@ -29,6 +31,76 @@ const MAX_KEPT_FRAME: usize = 1024 * 1024;
 
 /// How often a connection waiting for its next call checks for shutdown.
 const POLL: Duration = Duration::from_millis(200);
+
+/// The read buffer's size between messages (it grows while a long string arrives).
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Longest method name accepted in a message header (the longest HMS method has 56).
+const MAX_METHOD_NAME: usize = 256;
+
+/// What a string costs in memory on top of its bytes (its `String`).
+const STRING_OVERHEAD: usize = std::mem::size_of::<String>();
+
+thread_local! {
+    /// Whether a string of the request being served holds a NUL character.
+    static NUL_SEEN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a string of the request this thread is serving holds a NUL character (U+0000).
+/// No HMS name or value holds one, PostgreSQL cannot store one, and a lookup with one fails
+/// there: [`crate::handler`] refuses such a request before it reaches the catalog.
+pub(crate) fn request_holds_nul() -> bool {
+    NUL_SEEN.with(Cell::get)
+}
+
+/// Limits shared by all connections.
+#[derive(Debug)]
+pub(crate) struct Limits {
+    /// Places for partition listings sent page by page.
+    pub(crate) listings: Slots,
+}
+
+impl Limits {
+    pub(crate) fn new(config: &ServerConfig) -> Self {
+        Self { listings: Slots::new(config.max_paged_listings.max(1)) }
+    }
+}
+
+/// A counting semaphore for connection threads (which are not on the runtime).
+#[derive(Debug)]
+pub struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Slots {
+    fn new(n: usize) -> Self {
+        Self { free: Mutex::new(n), freed: Condvar::new() }
+    }
+
+    /// A slot, waiting up to `wait` for one to free up.
+    pub fn take(&self, wait: Duration) -> Option<Slot<'_>> {
+        let free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut free, _) =
+            self.freed.wait_timeout_while(free, wait, |free| *free == 0).unwrap_or_else(PoisonError::into_inner);
+        if *free == 0 {
+            return None;
+        }
+        *free -= 1;
+        Some(Slot(self))
+    }
+}
+
+/// A taken slot of [`Slots`], given back on drop.
+#[derive(Debug)]
+pub struct Slot<'a>(&'a Slots);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.0.freed.notify_one();
+    }
+}
 
 /// Transport framing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +154,14 @@ pub fn detect(first: &[u8]) -> Detected {
 }
 
 /// The read side: a buffer over the socket that knows where one message starts, enforces the
-/// message-size limit, and (framed) exposes exactly one frame.
+/// message-size limit and the request deadline, and (framed) exposes exactly one frame.
+///
+/// No allocation is sized from a length the client declares before the bytes are there: the
+/// method name's length is checked in the header, and when the protocol is about to read a
+/// string ([`Watched`] raises `expect_len`), the string's length prefix is checked against
+/// what is left of the message and the string's bytes are read into this buffer first (it
+/// grows by doubling as they arrive), so the protocol's allocation of that size happens only
+/// once the client has sent them.
 struct Reader {
     stream: TcpStream,
     buf: Vec<u8>,
@@ -93,26 +172,61 @@ struct Reader {
     /// Framed: bytes of the current frame not yet handed out.
     frame_left: Option<usize>,
     max_message: usize,
+    /// The protocol, once detected (how string lengths are encoded).
+    protocol: Protocol,
+    /// Set by [`Watched`] just before the protocol reads a string or binary.
+    expect_len: Rc<Cell<bool>>,
+    /// When the current message must have arrived.
+    deadline: Option<Instant>,
+    /// Decode budget credited per byte handed to the protocol.
+    budget_per_byte: usize,
 }
 
 impl Reader {
-    fn new(stream: TcpStream, max_message: usize) -> Self {
-        Self { stream, buf: vec![0; 64 * 1024], pos: 0, len: 0, consumed: 0, frame_left: None, max_message }
+    fn new(stream: TcpStream, config: &ServerConfig) -> Self {
+        Self {
+            stream,
+            buf: vec![0; READ_BUFFER],
+            pos: 0,
+            len: 0,
+            consumed: 0,
+            frame_left: None,
+            max_message: config.max_message_size,
+            protocol: Protocol::Binary,
+            expect_len: Rc::new(Cell::new(false)),
+            deadline: None,
+            budget_per_byte: config.decode_bytes_per_byte,
+        }
     }
 
     fn buffered(&self) -> &[u8] {
         &self.buf[self.pos..self.len]
     }
 
-    /// Read more bytes from the socket into the buffer; `Ok(0)` at end of stream.
+    /// Read more bytes from the socket into the buffer (growing it when full, up to twice
+    /// what it holds); `Ok(0)` at end of stream. Fails once the message's deadline passed.
     fn fill(&mut self) -> io::Result<usize> {
         if self.pos == self.len {
             self.pos = 0;
             self.len = 0;
         } else if self.len == self.buf.len() {
-            self.buf.copy_within(self.pos..self.len, 0);
-            self.len -= self.pos;
-            self.pos = 0;
+            if self.pos > 0 {
+                self.buf.copy_within(self.pos..self.len, 0);
+                self.len -= self.pos;
+                self.pos = 0;
+            } else {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+        }
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "request not received whole within request_timeout",
+                ));
+            }
+            self.stream.set_read_timeout(Some(left))?;
         }
         let n = self.stream.read(&mut self.buf[self.len..])?;
         self.len += n;
@@ -129,9 +243,104 @@ impl Reader {
         Ok(true)
     }
 
+    /// Bytes the rest of the current message can hold.
+    fn room(&self) -> usize {
+        self.frame_left.unwrap_or_else(|| self.max_message.saturating_sub(self.consumed))
+    }
+
+    /// The unsigned varint at `at` in the buffer (reading more as needed): value and length.
+    fn varint_at(&mut self, at: usize) -> io::Result<Option<(u64, usize)>> {
+        let mut value = 0u64;
+        for i in 0..10 {
+            if !self.fill_to(at + i + 1)? {
+                return Ok(None);
+            }
+            let b = self.buffered()[at + i];
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Ok(Some((value, i + 1)));
+            }
+        }
+        Err(io::Error::new(io::ErrorKind::InvalidData, "varint longer than 10 bytes"))
+    }
+
+    /// The protocol is about to read a string: check its declared length against the rest of
+    /// the message and have its bytes buffered before the protocol allocates for them.
+    fn prefetch_string(&mut self) -> io::Result<()> {
+        let (prefix, len) = match self.protocol {
+            Protocol::Binary => {
+                if !self.fill_to(4)? {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed in a string length"));
+                }
+                let b = self.buffered();
+                let len = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+                // A negative length is the protocol's to refuse.
+                let Ok(len) = usize::try_from(len) else { return Ok(()) };
+                (4, len)
+            }
+            Protocol::Compact => match self.varint_at(0)? {
+                None => return Ok(()),
+                Some((len, prefix)) => (prefix, usize::try_from(len).unwrap_or(usize::MAX)),
+            },
+        };
+        let room = self.room().saturating_sub(prefix);
+        if len > room {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a string of {len} bytes is declared where the message has at most {room} bytes left"),
+            ));
+        }
+        // Not there whole (the client left): fail here, before the protocol allocates.
+        if self.fill_to(prefix + len)? {
+            Ok(())
+        } else {
+            Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed in the middle of a string"))
+        }
+    }
+
+    /// The message header's method name must be short: check its declared length before the
+    /// protocol allocates for it.
+    fn check_header(&mut self) -> io::Result<()> {
+        let name_len = match self.protocol {
+            // Strict binary: 4 bytes of version and type, then the name's length.
+            Protocol::Binary => {
+                if !self.fill_to(8)? {
+                    return Ok(());
+                }
+                let b = self.buffered();
+                u64::from(u32::from_be_bytes([b[4], b[5], b[6], b[7]]))
+            }
+            // Compact: protocol id, version and type, varint sequence number, varint length.
+            Protocol::Compact => {
+                let Some((_, seq)) = self.varint_at(2)? else { return Ok(()) };
+                let Some((len, _)) = self.varint_at(2 + seq)? else { return Ok(()) };
+                len
+            }
+        };
+        if name_len > MAX_METHOD_NAME as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("message header declares a method name of {name_len} bytes"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Between messages: give back a buffer grown for a long string.
+    fn shrink(&mut self) {
+        if self.buf.len() > READ_BUFFER && self.buffered().len() <= READ_BUFFER {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+            self.buf.truncate(READ_BUFFER);
+            self.buf.shrink_to_fit();
+        }
+    }
+
     /// Start a new message: framed connections read and check the frame length here.
     fn begin_message(&mut self, framing: Framing) -> io::Result<()> {
         self.consumed = 0;
+        self.expect_len.set(false);
         if framing == Framing::Framed {
             if !self.fill_to(4)? {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
@@ -149,7 +358,7 @@ impl Reader {
             }
             self.frame_left = Some(len);
         }
-        Ok(())
+        self.check_header()
     }
 
     /// After a call: a framed message must have been read to its end.
@@ -163,6 +372,9 @@ impl Reader {
 
 impl Read for Reader {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.expect_len.replace(false) {
+            self.prefetch_string()?;
+        }
         let mut want = out.len();
         if let Some(left) = self.frame_left {
             if left == 0 {
@@ -183,6 +395,7 @@ impl Read for Reader {
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
         self.pos += n;
         self.consumed += n;
+        budget::credit(n.saturating_mul(self.budget_per_byte));
         if let Some(left) = self.frame_left.as_mut() {
             *left -= n;
         }
@@ -190,9 +403,34 @@ impl Read for Reader {
     }
 }
 
+/// The socket's write side with a deadline per reply: each write may block only for what is
+/// left of the time the reply has from its first byte (a client reading one byte now and then
+/// cannot hold the connection, nor what the call holds, for longer).
+struct Timed {
+    stream: TcpStream,
+    timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Write for Timed {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let deadline = *self.deadline.get_or_insert_with(|| Instant::now() + self.timeout);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "reply not read by the client within write_timeout"));
+        }
+        self.stream.set_write_timeout(Some(left))?;
+        self.stream.write(data)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
 /// The write side: buffered; framed connections get a length prefix per message on flush.
 struct Writer {
-    stream: io::BufWriter<TcpStream>,
+    stream: io::BufWriter<Timed>,
     framing: Framing,
     frame: Vec<u8>,
 }
@@ -229,10 +467,34 @@ impl Write for Writer {
 /// call whose arguments cannot be decoded with a `TApplicationException` and carries on; the
 /// rest of that message is then unread, so the connection must close.
 /// It also hands back a message header read ahead (to see whether [`listing`] serves the call).
+/// It also tells the [`Reader`] when a string is about to be read, charges strings to the
+/// decode budget and closes the budget at the end of the message.
 struct Watched<'a> {
     inner: &'a mut dyn TInputProtocol,
     failed: bool,
     read_ahead: Option<thrift::protocol::TMessageIdentifier>,
+    expect_len: Rc<Cell<bool>>,
+}
+
+impl Watched<'_> {
+    fn string<T>(
+        &mut self,
+        read: impl FnOnce(&mut dyn TInputProtocol) -> thrift::Result<T>,
+        bytes: impl Fn(&T) -> &[u8],
+    ) -> thrift::Result<T> {
+        let len = |v: &T| bytes(v).len();
+        self.expect_len.set(true);
+        let r = read(&mut *self.inner);
+        self.expect_len.set(false);
+        let r = r.and_then(|v| budget::charge(len(&v).saturating_add(STRING_OVERHEAD)).map(|()| v));
+        if let Ok(v) = &r {
+            if bytes(v).contains(&0) {
+                NUL_SEEN.with(|n| n.set(true));
+            }
+        }
+        self.failed |= r.is_err();
+        r
+    }
 }
 
 macro_rules! watched {
@@ -255,21 +517,39 @@ impl TInputProtocol for Watched<'_> {
         r
     }
 
+    fn read_message_end(&mut self) -> thrift::Result<()> {
+        budget::close();
+        let r = self.inner.read_message_end();
+        self.failed |= r.is_err();
+        r
+    }
+
+    fn read_string(&mut self) -> thrift::Result<String> {
+        self.string(|i| i.read_string(), |s: &String| s.as_bytes())
+    }
+
+    fn read_bytes(&mut self) -> thrift::Result<Vec<u8>> {
+        self.string(|i| i.read_bytes(), |b: &Vec<u8>| b.as_slice())
+    }
+
+    fn skip_binary(&mut self) -> thrift::Result<()> {
+        let r = self.inner.skip_binary();
+        self.failed |= r.is_err();
+        r
+    }
+
     watched! {
-        read_message_end -> (),
         read_struct_begin -> Option<thrift::protocol::TStructIdentifier>,
         read_struct_end -> (),
         read_field_begin -> thrift::protocol::TFieldIdentifier,
         read_field_end -> (),
         read_bool -> bool,
-        read_bytes -> Vec<u8>,
         read_i8 -> i8,
         read_i16 -> i16,
         read_i32 -> i32,
         read_i64 -> i64,
         read_double -> f64,
         read_uuid -> uuid::Uuid,
-        read_string -> String,
         read_list_begin -> thrift::protocol::TListIdentifier,
         read_list_end -> (),
         read_set_begin -> thrift::protocol::TSetIdentifier,
@@ -295,8 +575,15 @@ enum End {
 }
 
 /// Serve one connection until it ends. Never panics on client input.
-pub(crate) fn run(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, config: &ServerConfig, stop: &AtomicBool) {
-    let end = serve(stream, peer, shared, config, stop).unwrap_or_else(|e| End::Error(e.to_string()));
+pub(crate) fn run(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    config: &ServerConfig,
+    limits: &Limits,
+    stop: &AtomicBool,
+) {
+    let end = serve(stream, peer, shared, config, limits, stop).unwrap_or_else(|e| End::Error(e.to_string()));
     match end {
         End::ClientClosed | End::Shutdown => tracing::debug!(%peer, reason = ?end, "connection closed"),
         End::Idle => tracing::info!(%peer, "connection closed after idle timeout"),
@@ -310,12 +597,12 @@ fn serve(
     peer: SocketAddr,
     shared: Arc<Shared>,
     config: &ServerConfig,
+    limits: &Limits,
     stop: &AtomicBool,
 ) -> io::Result<End> {
     stream.set_nodelay(true)?;
-    let write_half = stream.try_clone()?;
-    write_half.set_write_timeout(Some(config.idle_timeout))?;
-    let mut reader = Reader::new(stream, config.max_message_size);
+    let write_half = Timed { stream: stream.try_clone()?, timeout: config.write_timeout, deadline: None };
+    let mut reader = Reader::new(stream, config);
     let thrift_config = TConfiguration::builder()
         .max_message_size(Some(config.max_message_size))
         .max_frame_size(Some(config.max_message_size))
@@ -325,6 +612,7 @@ fn serve(
         .map_err(|e| io::Error::other(e.to_string()))?;
 
     // -- DETECT --
+    let mut first_byte: Option<Instant> = None;
     let (framing, protocol) = loop {
         if let Some(end) = wait_for_bytes(&mut reader, config, stop)? {
             return Ok(end);
@@ -333,7 +621,7 @@ fn serve(
             Detected::Thrift(f, p) => break (f, p),
             Detected::Unsupported(why) => return Ok(End::Unsupported(why)),
             Detected::NeedMore => {
-                reader.stream.set_read_timeout(Some(config.idle_timeout))?;
+                reader.deadline = Some(*first_byte.get_or_insert_with(Instant::now) + config.request_timeout);
                 if reader.fill()? == 0 {
                     return Ok(End::ClientClosed);
                 }
@@ -341,17 +629,24 @@ fn serve(
         }
     };
     tracing::debug!(%peer, ?framing, ?protocol, "connection");
+    reader.protocol = protocol;
     let mut writer = Writer { stream: io::BufWriter::with_capacity(64 * 1024, write_half), framing, frame: Vec::new() };
     let handler = Handler::new(shared, peer);
     let processor = ThriftHiveMetastoreSyncProcessor::new(handler.clone());
 
     // -- SERVE --
     loop {
+        reader.shrink();
         if let Some(end) = wait_for_bytes(&mut reader, config, stop)? {
             return Ok(end);
         }
-        reader.stream.set_read_timeout(Some(config.idle_timeout))?;
+        // The message has begun: it must arrive whole in time, and decode within its budget.
+        reader.deadline = Some(Instant::now() + config.request_timeout);
+        writer.stream.get_mut().deadline = None;
+        let budget = budget::open(crate::DECODE_ALLOWANCE);
+        NUL_SEEN.with(|n| n.set(false));
         reader.begin_message(framing)?;
+        let expect_len = reader.expect_len.clone();
         let result = {
             let (mut input, mut output): (Box<dyn TInputProtocol + '_>, Box<dyn TOutputProtocol + '_>) = match protocol
             {
@@ -364,11 +659,13 @@ fn serve(
                     Box::new(TCompactOutputProtocol::new(&mut writer)),
                 ),
             };
-            let mut watched = Watched { inner: input.as_mut(), failed: false, read_ahead: None };
+            let mut watched = Watched { inner: input.as_mut(), failed: false, read_ahead: None, expect_len };
             let result = match watched.read_message_begin() {
                 Ok(ident) if ident.message_type == TMessageType::Call && listing::is_streamed(&ident.name) => {
-                    listing::read_call(&ident.name, &mut watched)
-                        .and_then(|call| listing::serve(&handler, ident.sequence_number, call, output.as_mut()))
+                    listing::read_call(&ident.name, &mut watched).and_then(|call| {
+                        let slots = (&limits.listings, config.request_timeout);
+                        listing::serve(&handler, ident.sequence_number, call, slots, output.as_mut())
+                    })
                 }
                 Ok(ident) => {
                     watched.read_ahead = Some(ident);
@@ -377,13 +674,16 @@ fn serve(
                 Err(e) => Err(e),
             };
             match result {
-                Ok(()) if watched.failed => Err(thrift::Error::Protocol(thrift::ProtocolError::new(
-                    thrift::ProtocolErrorKind::InvalidData,
-                    "malformed message (answered with an exception)",
-                ))),
+                Ok(()) if watched.failed || budget.exceeded() => {
+                    Err(thrift::Error::Protocol(thrift::ProtocolError::new(
+                        thrift::ProtocolErrorKind::InvalidData,
+                        "malformed message (answered with an exception)",
+                    )))
+                }
                 other => other,
             }
         };
+        drop(budget);
         match result {
             Ok(()) => reader.end_message()?,
             Err(thrift::Error::Transport(e)) if e.kind == thrift::TransportErrorKind::EndOfFile => {
@@ -401,6 +701,7 @@ fn serve(
 /// instead, if it should (client gone, idle too long, server stopping).
 fn wait_for_bytes(reader: &mut Reader, config: &ServerConfig, stop: &AtomicBool) -> io::Result<Option<End>> {
     let idle_since = Instant::now();
+    reader.deadline = None;
     reader.stream.set_read_timeout(Some(POLL))?;
     while reader.buffered().is_empty() {
         if stop.load(Ordering::Relaxed) {

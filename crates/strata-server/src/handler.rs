@@ -22,6 +22,10 @@ use crate::{
     listing::{self, ListCall},
 };
 
+/// The answer to a request with a NUL character in a string (`InvalidObjectException` where
+/// the method declares it, else `MetaException`), on either store; nothing is read or written.
+pub const NUL_REFUSED: &str = "Invalid input: a name or value holds a NUL character (U+0000)";
+
 /// What all connections share.
 #[derive(Debug, Clone)]
 pub struct Shared {
@@ -97,8 +101,12 @@ impl Handler {
             request_id = %actor.request_id,
         );
         let start = Instant::now();
-        let fut = f(self.shared.catalog.clone(), actor).instrument(span.clone());
-        let result = self.shared.runtime.block_on(fut);
+        let result = if crate::conn::request_holds_nul() {
+            Err(CatalogError::InvalidObject(NUL_REFUSED.to_string()))
+        } else {
+            let fut = f(self.shared.catalog.clone(), actor).instrument(span.clone());
+            self.shared.runtime.block_on(fut)
+        };
         let latency_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
         let entered = span.enter();
         let result = match result {
@@ -134,13 +142,21 @@ impl Handler {
         });
         Ok(match result? {
             Listing::Whole(parts) => Listed::Whole(convert::partitions_out(parts)),
-            Listing::Pages(pages) => Listed::Pages(PageStream { pages, span, method, start, sent: 0 }),
+            Listing::Pages(pages) => Listed::Pages(PageStream {
+                pages: Some(pages),
+                runtime: self.shared.runtime.clone(),
+                span,
+                method,
+                start,
+                sent: 0,
+            }),
         })
     }
 
     /// The next page of an open listing, converted; `None` after the last.
     pub(crate) fn next_page(&self, stream: &mut PageStream) -> R<Option<Vec<t::Partition>>> {
-        let result = self.shared.runtime.block_on(stream.pages.next_page().instrument(stream.span.clone()));
+        let Some(pages) = stream.pages.as_mut() else { return Ok(None) };
+        let result = self.shared.runtime.block_on(pages.next_page().instrument(stream.span.clone()));
         let _entered = stream.span.enter();
         match result {
             Ok(Some(page)) => {
@@ -170,7 +186,10 @@ pub(crate) enum Listed {
 
 /// An open listing with the span of the call it answers.
 pub(crate) struct PageStream {
-    pages: Box<dyn PartitionPages>,
+    /// Always `Some` until dropped.
+    pages: Option<Box<dyn PartitionPages>>,
+    /// Where the open snapshot is given back when the listing ends early (see `Drop`).
+    runtime: tokio::runtime::Handle,
     span: tracing::Span,
     method: &'static str,
     start: Instant,
@@ -180,7 +199,17 @@ pub(crate) struct PageStream {
 impl PageStream {
     /// How many partitions the listing has.
     pub(crate) fn total(&self) -> usize {
-        self.pages.total()
+        self.pages.as_ref().map_or(0, |p| p.total())
+    }
+}
+
+impl Drop for PageStream {
+    /// A listing dropped before its end (the client left, a write failed) still holds its
+    /// snapshot: a pooled transaction whose drop starts a rollback task, which needs the
+    /// runtime. Connection threads are not runtime threads, so drop it inside the runtime.
+    fn drop(&mut self) {
+        let _runtime = self.runtime.enter();
+        drop(self.pages.take());
     }
 }
 

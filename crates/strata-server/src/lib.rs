@@ -24,16 +24,22 @@ pub mod handler;
 pub mod listing;
 
 use std::{
+    collections::HashMap,
     future::Future,
+    net::IpAddr,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::Duration,
 };
 
 pub use handler::{Handler, Shared};
 use tokio::{net::TcpListener, sync::Semaphore};
+
+/// What any request may decode to, whatever its size, on top of
+/// [`ServerConfig::decode_bytes_per_byte`] per byte.
+pub const DECODE_ALLOWANCE: usize = 4 * 1024 * 1024;
 
 /// Limits of the Thrift server.
 #[derive(Debug, Clone)]
@@ -42,9 +48,22 @@ pub struct ServerConfig {
     pub max_message_size: usize,
     /// Most connections served at once; further clients wait in the accept backlog.
     pub max_connections: usize,
-    /// A connection with no call for this long is closed (also the read/write timeout inside
-    /// a message).
+    /// A connection with no call for this long is closed.
     pub idle_timeout: Duration,
+    /// A request must arrive whole within this time of its first byte (a client trickling
+    /// bytes cannot hold a connection).
+    pub request_timeout: Duration,
+    /// A reply must be written whole within this time of its first byte going out (a client
+    /// that does not read cannot hold a connection, nor the database snapshot of a listing).
+    pub write_timeout: Duration,
+    /// Most connections served at once from one IP address; further ones are closed at once.
+    pub max_connections_per_peer: usize,
+    /// Most partition listings sent page by page at once (each holds a database connection
+    /// while its client reads); further listings wait for one to end, up to `request_timeout`.
+    pub max_paged_listings: usize,
+    /// Each byte of a request may decode to this many bytes of structs and strings (plus a
+    /// fixed allowance of [`DECODE_ALLOWANCE`]); a request over it is refused.
+    pub decode_bytes_per_byte: usize,
     /// On shutdown, how long calls in flight get to finish.
     pub shutdown_grace: Duration,
 }
@@ -55,6 +74,11 @@ impl Default for ServerConfig {
             max_message_size: 100 * 1024 * 1024,
             max_connections: 1024,
             idle_timeout: Duration::from_secs(600),
+            request_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(60),
+            max_connections_per_peer: 256,
+            max_paged_listings: 4,
+            decode_bytes_per_byte: 16,
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -72,6 +96,8 @@ pub async fn serve(
     let stop = Arc::new(AtomicBool::new(false));
     let max = u32::try_from(config.max_connections.max(1)).unwrap_or(u32::MAX);
     let slots = Arc::new(Semaphore::new(max as usize));
+    let peers = Arc::new(Peers::default());
+    let limits = Arc::new(conn::Limits::new(&config));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -97,10 +123,19 @@ pub async fn serve(
                 continue;
             }
         };
-        let (shared, config, stop) = (shared.clone(), config.clone(), stop.clone());
+        let Some(peer_slot) = peers.take(peer.ip(), config.max_connections_per_peer) else {
+            tracing::debug!(%peer, "connection refused: too many connections from this address");
+            continue;
+        };
+        let (shared, config, stop, limits) = (shared.clone(), config.clone(), stop.clone(), limits.clone());
         let spawned = std::thread::Builder::new().name("hms-conn".to_string()).spawn(move || {
-            let _permit = permit;
-            conn::run(stream, peer, shared, &config, &stop);
+            let _permits = (permit, peer_slot);
+            // A panic is a bug, but it ends this connection only: its pool connections,
+            // snapshot and permits are released as the stack unwinds.
+            let run = std::panic::AssertUnwindSafe(|| conn::run(stream, peer, shared, &config, &limits, &stop));
+            if std::panic::catch_unwind(run).is_err() {
+                tracing::error!(%peer, "connection thread panicked; connection closed");
+            }
         });
         if let Err(e) = spawned {
             tracing::error!(error = %e, %peer, "could not start a connection thread");
@@ -115,4 +150,40 @@ pub async fn serve(
         Err(_) => tracing::warn!("calls still running after the shutdown grace period; exiting anyway"),
     }
     Ok(())
+}
+
+/// Connections open per peer address.
+#[derive(Debug, Default)]
+struct Peers(Mutex<HashMap<IpAddr, usize>>);
+
+impl Peers {
+    /// A slot for one more connection from `ip`, unless it has `max` already.
+    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
+        let mut open = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max.max(1) {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot { peers: self.clone(), ip })
+    }
+}
+
+/// One connection's place in [`Peers`], given back on drop.
+#[derive(Debug)]
+struct PeerSlot {
+    peers: Arc<Peers>,
+    ip: IpAddr,
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut open = self.peers.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }

@@ -20,9 +20,14 @@ use thrift::{
     ApplicationError, ApplicationErrorKind,
 };
 
+use std::time::Duration;
+
 use strata_thrift as t;
 
-use crate::handler::{Handler, Listed};
+use crate::{
+    conn::Slots,
+    handler::{Handler, Listed},
+};
 
 /// Partitions read from the store per page.
 pub const PAGE: usize = 1000;
@@ -128,10 +133,27 @@ pub fn read_call(method: &str, i: &mut dyn TInputProtocol) -> thrift::Result<Lis
 }
 
 /// Answer a decoded listing call on `o`.
-pub fn serve(handler: &Handler, sequence: i32, call: ListCall, o: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+///
+/// A listing sent page by page holds a database connection until its client has read it, so
+/// only `slots.0` of them run at once (the others wait, up to `slots.1`): however many clients
+/// are slow to read, the pool keeps connections for other calls.
+pub fn serve(
+    handler: &Handler,
+    sequence: i32,
+    call: ListCall,
+    slots: (&Slots, Duration),
+    o: &mut dyn TOutputProtocol,
+) -> thrift::Result<()> {
     let method = call.method;
+    let Some(slot) = slots.0.take(slots.1) else {
+        tracing::warn!(method, "listing refused: every listing place stayed busy");
+        let busy =
+            t::MetaException { message: Some("Too many partition listings in progress; try again later".to_string()) };
+        return write_error(o, method, sequence, thrift::Error::User(Box::new(busy)));
+    };
     match handler.open_listing(call) {
         Ok(Listed::Whole(parts)) => {
+            drop(slot);
             begin_list(o, method, sequence, parts.len())?;
             for part in &parts {
                 part.write_to_out_protocol(o)?;
@@ -147,7 +169,10 @@ pub fn serve(handler: &Handler, sequence: i32, call: ListCall, o: &mut dyn TOutp
             }
             end_list(o)
         }
-        Err(e) => write_error(o, method, sequence, e),
+        Err(e) => {
+            drop(slot);
+            write_error(o, method, sequence, e)
+        }
     }
 }
 

@@ -432,3 +432,171 @@ fn partition_listings_are_sent_page_by_page() {
         assert_eq!(c.get_partitions("big".into(), "t".into(), 3).unwrap().len(), 3);
     }
 }
+
+/// A raw binary `add_partitions` CALL whose list holds `n` empty `Partition` structs (one stop
+/// byte each on the wire, kilobytes each once decoded).
+fn empty_partitions_call(n: u32) -> Vec<u8> {
+    let name = "add_partitions";
+    let mut m = vec![0x80, 0x01, 0x00, 0x01];
+    m.extend_from_slice(&u32::try_from(name.len()).unwrap().to_be_bytes());
+    m.extend_from_slice(name.as_bytes());
+    m.extend_from_slice(&7i32.to_be_bytes());
+    m.push(15); // field type list
+    m.extend_from_slice(&1i16.to_be_bytes());
+    m.push(12); // of structs
+    m.extend_from_slice(&n.to_be_bytes());
+    m.resize(m.len() + n as usize, 0);
+    m.push(0);
+    m
+}
+
+/// A request of empty structs is refused by the decode budget long before its end, whatever
+/// the message-size limit allows; a legitimate batch of 1,000 partitions (partitioned_table)
+/// fits in it.
+#[test]
+fn empty_structs_are_refused_by_the_decode_budget() {
+    let server = TestServer::start(ServerConfig::default());
+    let mut s = server.connect();
+    let call = empty_partitions_call(20_000_000);
+    // The server stops reading once the budget is spent: the write may fail, the
+    // connection must close with at most an exception.
+    let writer = {
+        let mut s = s.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = s.write_all(&call);
+        })
+    };
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    writer.join().unwrap();
+    if !got.is_empty() {
+        assert_eq!(&got[..4], &[0x80, 0x01, 0x00, 0x03], "only an exception may precede the close");
+    }
+    assert_eq!(partitioned_table(&mut client(&server.connect(), false, false), 2000).len(), 2000);
+}
+
+/// A string longer than what is left of its frame is refused before anything is allocated for
+/// it; an unframed string is read into memory only as its bytes arrive.
+#[test]
+fn declared_lengths_must_fit_the_message() {
+    let server = TestServer::start(ServerConfig::default());
+    let mut call = raw_call("get_database", b"");
+    let at = call.len() - 5;
+    call[at..at + 4].copy_from_slice(&(50u32 << 20).to_be_bytes());
+    call.truncate(at + 4);
+    let mut framed = u32::try_from(call.len()).unwrap().to_be_bytes().to_vec();
+    framed.extend_from_slice(&call);
+    let mut s = server.connect();
+    s.write_all(&framed).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    if !got.is_empty() {
+        assert_eq!(&got[4..8], &[0x80, 0x01, 0x00, 0x03], "only a framed exception may precede the close");
+    }
+    // A message header that declares a 1 MiB method name.
+    let mut s = server.connect();
+    let mut m = vec![0x80, 0x01, 0x00, 0x01];
+    m.extend_from_slice(&(1u32 << 20).to_be_bytes());
+    s.write_all(&m).unwrap();
+    assert_closed(s);
+    assert_serving(&server);
+}
+
+/// A client trickling a request one byte at a time is cut at `request_timeout`, counted from the
+/// request's first byte.
+#[test]
+fn trickled_requests_are_cut_at_the_request_timeout() {
+    let server =
+        TestServer::start(ServerConfig { request_timeout: Duration::from_millis(600), ..ServerConfig::default() });
+    let mut s = server.connect();
+    let call = raw_call("get_database", b"default");
+    let start = std::time::Instant::now();
+    let mut cut = false;
+    for b in &call[..call.len() - 1] {
+        if s.write_all(&[*b]).is_err() {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        if start.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+    }
+    assert!(cut || start.elapsed() < Duration::from_secs(5), "the trickle was never cut");
+    assert_closed(s);
+    assert_serving(&server);
+}
+
+/// One address may hold only `max_connections_per_peer` connections; more are closed at once,
+/// and a slot frees when a connection ends.
+#[test]
+fn connections_per_peer_are_limited() {
+    let server = TestServer::start(ServerConfig { max_connections_per_peer: 2, ..ServerConfig::default() });
+    let (a, b) = (server.connect(), server.connect());
+    client(&a, false, false).get_all_databases().unwrap();
+    client(&b, false, false).get_all_databases().unwrap();
+    let third = server.connect();
+    assert!(client(&third, false, false).get_all_databases().is_err(), "a third connection is refused");
+    drop(a);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_serving(&server);
+}
+
+/// Clients that ask for a long listing and do not read it hold at most
+/// `max_paged_listings` database connections, each for at most `write_timeout`; other calls are
+/// served meanwhile, and a client that leaves in the middle of a listing frees its snapshot.
+#[test]
+fn slow_listing_readers_do_not_hold_the_pool() {
+    let server = TestServer::start(ServerConfig {
+        write_timeout: Duration::from_secs(2),
+        max_paged_listings: 1,
+        ..ServerConfig::default()
+    });
+    partitioned_table(&mut client(&server.connect(), false, false), 3 * strata_server::listing::PAGE);
+    let mut call = raw_call("get_partitions", b"big");
+    call.pop();
+    call.push(11);
+    call.extend_from_slice(&2i16.to_be_bytes());
+    call.extend_from_slice(&1u32.to_be_bytes());
+    call.push(b't');
+    call.push(6);
+    call.extend_from_slice(&3i16.to_be_bytes());
+    call.extend_from_slice(&(-1i16).to_be_bytes());
+    call.push(0);
+    let slow: Vec<TcpStream> = (0..12)
+        .map(|_| {
+            let mut s = server.connect();
+            s.write_all(&call).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..20 {
+        assert_serving(&server);
+    }
+    // One leaves in the middle of its listing: no panic, no snapshot kept.
+    drop(slow);
+    let stream = server.connect();
+    let mut c = client(&stream, false, false);
+    assert_eq!(c.get_partitions("big".into(), "t".into(), -1).unwrap().len(), 3 * strata_server::listing::PAGE);
+}
+
+/// A NUL character in a name is refused before the catalog is called, with the method's
+/// declared exception, and nothing is created.
+#[test]
+fn nul_in_a_name_is_refused() {
+    let server = TestServer::start(ServerConfig::default());
+    let stream = server.connect();
+    let mut c = client(&stream, false, false);
+    match c.create_database(db("a\0b")) {
+        Err(thrift::Error::User(e)) => {
+            assert!(e.downcast_ref::<strata_thrift::InvalidObjectException>().is_some(), "{e}");
+        }
+        other => panic!("expected InvalidObjectException, got {other:?}"),
+    }
+    match c.get_database("a\0b".into()) {
+        Err(thrift::Error::User(e)) => assert!(e.downcast_ref::<strata_thrift::MetaException>().is_some(), "{e}"),
+        other => panic!("expected MetaException, got {other:?}"),
+    }
+    assert!(!c.get_all_databases().unwrap().iter().any(|d| d.contains('\0')));
+}

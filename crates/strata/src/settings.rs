@@ -20,6 +20,16 @@ pub struct Settings {
     pub max_connections: usize,
     /// Idle connections are closed after this many seconds.
     pub idle_timeout_secs: u64,
+    /// A request must arrive whole within this many seconds of its first byte.
+    pub request_timeout_secs: u64,
+    /// A reply must be read by the client within this many seconds of its first byte.
+    pub write_timeout_secs: u64,
+    /// Most connections at once from one IP address.
+    pub max_connections_per_peer: usize,
+    /// Most partition listings sent page by page at once (each holds a database connection).
+    pub max_paged_listings: usize,
+    /// Each request byte may decode to this many bytes in memory (plus 4 MiB).
+    pub decode_bytes_per_byte: usize,
     /// Locks not heartbeaten for this many seconds are released.
     pub lock_timeout_secs: u64,
     /// At most this many partition objects in one reply; negative = no limit (HMS's default).
@@ -79,6 +89,11 @@ impl Settings {
             .set_default("max_message_size", 100 * 1024 * 1024)?
             .set_default("max_connections", 1024)?
             .set_default("idle_timeout_secs", 600)?
+            .set_default("request_timeout_secs", 60)?
+            .set_default("write_timeout_secs", 60)?
+            .set_default("max_connections_per_peer", 256)?
+            .set_default("max_paged_listings", 4)?
+            .set_default("decode_bytes_per_byte", 16)?
             .set_default("lock_timeout_secs", 300)?
             .set_default("shutdown_grace_secs", 30)?
             .set_default("max_partitions_per_request", -1)?
@@ -136,6 +151,11 @@ impl Settings {
             max_message_size: self.max_message_size,
             max_connections: self.max_connections,
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            write_timeout: Duration::from_secs(self.write_timeout_secs),
+            max_connections_per_peer: self.max_connections_per_peer,
+            max_paged_listings: self.max_paged_listings,
+            decode_bytes_per_byte: self.decode_bytes_per_byte,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
         }
     }
