@@ -34,6 +34,30 @@ pub struct Settings {
     /// AWS default chain (`AWS_ACCESS_KEY_ID`, profiles, SSO, instance roles).
     #[serde(default)]
     pub s3: S3Settings,
+    /// Where Strata may move and delete data (`[storage]`, `STRATA_STORAGE__*`).
+    #[serde(default)]
+    pub storage: StorageSettings,
+}
+
+/// The data-safety settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct StorageSettings {
+    /// Roots besides the warehouse whose contents Strata owns (moves on drop, truncate and
+    /// rename; deletes in `strata gc --apply`). Default: none.
+    pub managed_roots: Vec<String>,
+    /// When set, new databases, tables and partitions must lie inside these roots or the
+    /// managed ones. Default: none (off).
+    pub allowed_roots: Vec<String>,
+    /// Seconds a move's lease lasts: a move left open by a server that stopped is settled by a
+    /// running server within about this long (plus a third of it) after its last renewal.
+    pub move_lease_secs: f64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self { managed_roots: Vec::new(), allowed_roots: Vec::new(), move_lease_secs: 30.0 }
+    }
 }
 
 /// How to reach S3 or an S3-compatible store.
@@ -127,6 +151,29 @@ impl Settings {
             force_path_style: self.s3.force_path_style,
             region: self.s3.region.clone(),
         }))
+    }
+
+    /// The catalog's data-safety settings (a fresh server id per process).
+    pub fn data_safety(&self) -> Result<strata_catalog::DataSafety, String> {
+        let lease = self.storage.move_lease_secs;
+        if !(lease.is_finite() && lease > 0.0) {
+            return Err(format!("Invalid storage.move_lease_secs {lease}: expected a positive number of seconds"));
+        }
+        let canonical = |roots: &[String]| -> Result<Vec<String>, String> {
+            roots
+                .iter()
+                .map(|r| {
+                    strata_core::location::qualify(r, &self.warehouse_uri())
+                        .map_err(|e| format!("Invalid storage root {r:?}: {}", e.message()))
+                })
+                .collect()
+        };
+        Ok(strata_catalog::DataSafety {
+            managed_roots: canonical(&self.storage.managed_roots)?,
+            allowed_roots: canonical(&self.storage.allowed_roots)?,
+            move_lease: Duration::from_secs_f64(lease),
+            ..strata_catalog::DataSafety::default()
+        })
     }
 
     /// The server limits.
