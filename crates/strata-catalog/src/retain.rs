@@ -149,7 +149,18 @@ impl Catalog {
             return;
         }
         let (state, detail, closed) = if committed {
-            (move_state::DONE, "moved", ids)
+            // Moves that found nothing at their source (another call moved or dropped it first)
+            // are closed apart, so every move closed as "moved" has its change's history row.
+            let moved_ids: std::collections::HashSet<i64> = moved.iter().map(|(id, _)| *id).collect();
+            let (done, empty): (Vec<i64>, Vec<i64>) = ids.into_iter().partition(|id| moved_ids.contains(id));
+            if !empty.is_empty() {
+                if let Err(e) =
+                    self.store.finish_moves(&empty, move_state::DONE, "nothing to move", time::now_millis()).await
+                {
+                    tracing::warn!(error = %e, moves = empty.len(), "could not close journalled moves");
+                }
+            }
+            (move_state::DONE, "moved", done)
         } else {
             let mut stuck = Vec::new();
             for (id, m) in moved.iter().rev() {
@@ -161,6 +172,9 @@ impl Catalog {
             let closed = ids.into_iter().filter(|id| !stuck.contains(id)).collect();
             (move_state::UNDONE, "moved back: the change failed", closed)
         };
+        if closed.is_empty() {
+            return;
+        }
         if let Err(e) = self.store.finish_moves(&closed, state, detail, time::now_millis()).await {
             // The moves stay open; `strata moves --resume` closes them the same way.
             tracing::warn!(error = %e, moves = closed.len(), "could not close journalled moves");
