@@ -244,5 +244,21 @@ mod tests {
         assert_eq!(s.server_config().shutdown_grace, Duration::from_secs(30));
         assert_eq!(s.batch_policy().unwrap(), strata_catalog::BatchPolicy::default());
         assert!(s.s3.endpoint.is_none());
+        let data = s.data_safety().unwrap();
+        assert!(data.managed_roots.is_empty() && data.allowed_roots.is_empty());
+        assert_eq!(data.move_lease, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn storage_roots_are_canonical_and_the_lease_positive() {
+        let mut s = Settings::load(&Overrides::default()).unwrap();
+        s.storage.managed_roots = vec!["file:/lake/".into(), "/data//x".into(), "s3a://b/k".into()];
+        let data = s.data_safety().unwrap();
+        assert_eq!(data.managed_roots, ["file:///lake", "file:///data/x", "s3://b/k"]);
+        s.storage.managed_roots = vec!["file:///../x".into()];
+        assert!(s.data_safety().unwrap_err().contains("file:///../x"));
+        s.storage.managed_roots.clear();
+        s.storage.move_lease_secs = 0.0;
+        assert!(s.data_safety().unwrap_err().contains("move_lease_secs"));
     }
 }
