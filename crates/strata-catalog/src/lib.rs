@@ -114,8 +114,7 @@ impl Catalog {
     #[must_use]
     pub fn new(store: Arc<dyn Store>, storage: Storages, mut config: CatalogConfig) -> Self {
         config.warehouse = location::canonical_or_raw(&config.warehouse);
-        let mut roots: Vec<String> =
-            config.data.managed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
+        let mut roots: Vec<String> = config.data.managed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
         roots.push(config.warehouse.clone());
         roots.sort();
         roots.dedup();

@@ -691,7 +691,10 @@ impl Catalog {
         let movable = owns_data(&t)
             && kept
             && at_default
-            && match self.why_not_movable(&old_loc, crate::safety::Owner::Partition(&t.db_name, &t.name, &old_name)).await? {
+            && match self
+                .why_not_movable(&old_loc, crate::safety::Owner::Partition(&t.db_name, &t.name, &old_name))
+                .await?
+            {
                 None => true,
                 Some(why) => {
                     tracing::warn!(location = %old_loc, why = %why, "rename partition: data left in place");

@@ -102,8 +102,7 @@ impl Catalog {
         }
         let plans = plans_kept;
         let movable = |_: &str| true;
-        let journalled: Vec<(String, String)> =
-            plans.iter().map(|(_, from, to)| (from.clone(), to.clone())).collect();
+        let journalled: Vec<(String, String)> = plans.iter().map(|(_, from, to)| (from.clone(), to.clone())).collect();
         let mut retention = Retention::default();
         if journalled.is_empty() {
             for (i, _, _) in plans {
@@ -243,8 +242,10 @@ impl Catalog {
         let committed = self.store.history_records_move(&entry.from_location, &entry.to_location).await?;
         if committed {
             if let Some(other) = self.gc_blocked_by_live(&entry.from_location).await? {
-                let detail =
-                    format!("resumed: the change committed, but {} is now used by {other}; left in place", entry.from_location);
+                let detail = format!(
+                    "resumed: the change committed, but {} is now used by {other}; left in place",
+                    entry.from_location
+                );
                 self.store.finish_moves(&[entry.id], move_state::DONE, &detail, time::now_millis()).await?;
                 tracing::warn!(id = entry.id, from = %entry.from_location, "move resumed: source in use, left in place");
                 return Ok(MoveOutcome { entry, action: "left in place", error: None });

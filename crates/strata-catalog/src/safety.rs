@@ -48,8 +48,9 @@ impl Catalog {
                 Some(Owner::Partition(db, t, p)) => {
                     let own_table = l.db_name == db && l.table_name == t;
                     // Itself, and its own table's directory around it (not at it).
-                    !(own_table && l.partition_name.as_deref() == Some(p))
-                        && !(own_table && l.partition_name.is_none() && l.location != loc)
+                    let itself = l.partition_name.as_deref() == Some(p);
+                    let table_around = l.partition_name.is_none() && l.location != loc;
+                    !(own_table && (itself || table_around))
                 }
                 _ => true,
             })

@@ -190,10 +190,10 @@ async fn moves_of_a_stopped_server_settle_once_their_lease_expires() {
     store.record_moves("crashed", &[(from.clone(), to.clone())], now - 10_000, "stopped", now - 1).await.unwrap();
     store.record_moves("busy", &[(busy_from.clone(), busy_to)], now, "alive", now + 60_000).await.unwrap();
     let outcomes = c.settle_expired_moves().await.unwrap();
-    assert_eq!(outcomes.iter().map(|o| (o.entry.request_id.as_str(), o.action)).collect::<Vec<_>>(), vec![(
-        "crashed",
-        "moved back"
-    )]);
+    assert_eq!(
+        outcomes.iter().map(|o| (o.entry.request_id.as_str(), o.action)).collect::<Vec<_>>(),
+        vec![("crashed", "moved back")]
+    );
     assert_eq!(f.read(&from).as_deref(), Some("moved before the crash"), "the uncommitted drop is undone");
     assert_eq!(f.read(&busy_from).as_deref(), Some("still moving"), "a live lease is not touched");
     assert_eq!(c.moves(false).await.unwrap().len(), 1);

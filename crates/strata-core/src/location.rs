@@ -81,8 +81,7 @@ pub fn retained_database_location(warehouse: &str, db: &str, stamp: &str) -> Str
 pub fn is_within(child: &str, parent: &str) -> bool {
     let parent = trim_trailing_slash(parent);
     let child = trim_trailing_slash(child);
-    child == parent
-        || child.strip_prefix(parent).is_some_and(|rest| rest.starts_with('/') || parent.ends_with('/'))
+    child == parent || child.strip_prefix(parent).is_some_and(|rest| rest.starts_with('/') || parent.ends_with('/'))
 }
 
 /// Give a location without a scheme the warehouse's scheme (HMS qualifies paths with the

@@ -577,10 +577,7 @@ pub async fn case_live_near(store: TestStore) {
     let mut p2 = p1.clone();
     p2.values = vec!["2".into()];
     p2.sd.location = Some("file:///wh/db.db/p/ds=2".into());
-    store
-        .add_partitions("db", "p", &[("ds=1".into(), p1), ("ds=2".into(), p2)], false, &[])
-        .await
-        .unwrap();
+    store.add_partitions("db", "p", &[("ds=1".into(), p1), ("ds=2".into(), p2)], false, &[]).await.unwrap();
     let near = |loc: &'static str, exclude: Option<(&'static str, Option<&'static str>)>| {
         let store = &store;
         async move {
@@ -590,30 +587,31 @@ pub async fn case_live_near(store: TestStore) {
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|l| format!("{}.{}.{}={}", l.db_name, l.table_name, l.partition_name.unwrap_or_default(), l.location))
+                .map(|l| {
+                    format!("{}.{}.{}={}", l.db_name, l.table_name, l.partition_name.unwrap_or_default(), l.location)
+                })
                 .collect();
             found.sort();
             found
         }
     };
     // Around: the partition lies inside the table's directory.
-    assert_eq!(near("file:///data/outer/inner", None).await, vec![
-        "db.outer.=file:///data/outer",
-        "db.p.ds=1=file:///data/outer/inner"
-    ]);
+    assert_eq!(
+        near("file:///data/outer/inner", None).await,
+        vec!["db.outer.=file:///data/outer", "db.p.ds=1=file:///data/outer/inner"]
+    );
     // Inside, and not `outer2` or `outer-x`.
-    assert_eq!(near("file:///data", None).await, vec![
-        "db.outer.=file:///data/outer",
-        "db.p.ds=1=file:///data/outer/inner"
-    ]);
+    assert_eq!(
+        near("file:///data", None).await,
+        vec!["db.outer.=file:///data/outer", "db.p.ds=1=file:///data/outer/inner"]
+    );
     assert!(near("file:///data/oute", None).await.is_empty());
     assert!(near("file:///data/outer-x", None).await.is_empty());
     // The database directory and everything in it.
-    assert_eq!(near("file:///wh/db.db", None).await, vec![
-        "db..=file:///wh/db.db",
-        "db.p.=file:///wh/db.db/p",
-        "db.p.ds=2=file:///wh/db.db/p/ds=2"
-    ]);
+    assert_eq!(
+        near("file:///wh/db.db", None).await,
+        vec!["db..=file:///wh/db.db", "db.p.=file:///wh/db.db/p", "db.p.ds=2=file:///wh/db.db/p/ds=2"]
+    );
     assert_eq!(near("file:///wh/db.db", Some(("db", Some("p")))).await, vec!["db..=file:///wh/db.db"]);
     assert!(near("file:///wh/db.db", Some(("db", None))).await.is_empty());
     assert_eq!(near("file:///", None).await.len(), 5, "the root holds everything");

@@ -146,9 +146,7 @@ fn record_values(rows: usize) -> String {
 /// the SQL of the list of ancestors (bound as `$4`). Binds: `$1` the location, `$2`/`$3` the
 /// range below it, `$5`/`$6` the excluded database and table, `$7` the limit.
 fn near_sql(c: &str, ancestors: &str) -> String {
-    let excluded = |db: &str, table: &str| {
-        format!("NOT (COALESCE({db} = $5, FALSE) AND ($6 IS NULL OR {table} = $6))")
-    };
+    let excluded = |db: &str, table: &str| format!("NOT (COALESCE({db} = $5, FALSE) AND ($6 IS NULL OR {table} = $6))");
     format!(
         "SELECT db_name, table_name, partition_name, location, reads_inside FROM ( \
          SELECT d.name AS db_name, '' AS table_name, NULL AS partition_name, d.location AS location, \
@@ -319,30 +317,6 @@ macro_rules! move_store_impl {
 move_store_impl!(PgStore);
 move_store_impl!(SqliteStore);
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn record_values_numbers_two_binds_per_row_after_the_shared_ones() {
-        assert_eq!(record_values(1), "($5, $6, $1, 'started', $2, $3, $4)");
-        assert_eq!(record_values(2), "($5, $6, $1, 'started', $2, $3, $4), ($7, $8, $1, 'started', $2, $3, $4)");
-    }
-
-    #[test]
-    fn the_range_below_a_location_is_its_subtree() {
-        assert_eq!(below_range("file:///a/b"), ("file:///a/b/".to_string(), "file:///a/b0".to_string()));
-        assert_eq!(below_range("file:///"), ("file:///".to_string(), "file://0".to_string()));
-        let (lo, hi) = below_range("file:///a/b");
-        for inside in ["file:///a/b/c", "file:///a/b/c/d", "file:///a/b/~"] {
-            assert!(lo.as_str() <= inside && inside < hi.as_str(), "{inside}");
-        }
-        for outside in ["file:///a/b", "file:///a/bc", "file:///a/b-c", "file:///a/b.c", "file:///a/c"] {
-            assert!(!(lo.as_str() <= outside && outside < hi.as_str()), "{outside}");
-        }
-    }
-}
-
 type NearQuery<'q, DB> = sqlx::query::QueryAs<'q, DB, LiveLocation, <DB as sqlx::Database>::Arguments<'q>>;
 
 static PG_NEAR_SQL: std::sync::LazyLock<String> =
@@ -374,5 +348,29 @@ impl SqliteStore {
         ancestors: &'q [String],
     ) -> Result<NearQuery<'q, sqlx::Sqlite>> {
         Ok(q.bind(to_json(ancestors)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_values_numbers_two_binds_per_row_after_the_shared_ones() {
+        assert_eq!(record_values(1), "($5, $6, $1, 'started', $2, $3, $4)");
+        assert_eq!(record_values(2), "($5, $6, $1, 'started', $2, $3, $4), ($7, $8, $1, 'started', $2, $3, $4)");
+    }
+
+    #[test]
+    fn the_range_below_a_location_is_its_subtree() {
+        assert_eq!(below_range("file:///a/b"), ("file:///a/b/".to_string(), "file:///a/b0".to_string()));
+        assert_eq!(below_range("file:///"), ("file:///".to_string(), "file://0".to_string()));
+        let (lo, hi) = below_range("file:///a/b");
+        for inside in ["file:///a/b/c", "file:///a/b/c/d", "file:///a/b/~"] {
+            assert!(lo.as_str() <= inside && inside < hi.as_str(), "{inside}");
+        }
+        for outside in ["file:///a/b", "file:///a/bc", "file:///a/b-c", "file:///a/b.c", "file:///a/c"] {
+            assert!(!(lo.as_str() <= outside && outside < hi.as_str()), "{outside}");
+        }
     }
 }
