@@ -107,6 +107,10 @@ pub struct Catalog {
     store: Arc<dyn Store>,
     storage: Storages,
     config: Arc<CatalogConfig>,
+    /// One lock per table name for the calls that create a table's directory or move it
+    /// (create, drop): the data moves before the metadata commits, so two of them on one name
+    /// must not interleave (a drop moving a directory another call just re-created).
+    name_locks: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Catalog {
@@ -120,7 +124,7 @@ impl Catalog {
         roots.dedup();
         config.data.managed_roots = roots;
         config.data.allowed_roots = config.data.allowed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
-        Self { store, storage, config: Arc::new(config) }
+        Self { store, storage, config: Arc::new(config), name_locks: Arc::default() }
     }
 
     /// The store behind the catalog.
@@ -158,6 +162,17 @@ impl Catalog {
         Err(strata_core::CatalogError::InvalidObject(format!(
             "Location {loc} is outside the roots this metastore allows ([storage] allowed_roots)"
         )))
+    }
+
+    /// Hold the lock of table name `db.table` (see `name_locks`); released on drop.
+    pub(crate) async fn lock_name(&self, db: &str, table: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let key = format!("{}.{}", names::normalize(db), names::normalize(table));
+        let lock = {
+            let mut locks = self.name_locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+            Arc::clone(locks.entry(key).or_default())
+        };
+        lock.lock_owned().await
     }
 
     /// The batch-ID mode of a table.
