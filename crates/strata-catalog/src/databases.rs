@@ -20,8 +20,9 @@ impl Catalog {
         names::validate_database_name(&db.name)?;
         db.location = match db.location.trim() {
             "" => location::default_database_location(self.warehouse(), &db.name),
-            given => location::qualify(given, self.warehouse()),
+            given => location::qualify(given, self.warehouse())?,
         };
+        self.check_allowed(&db.location)?;
         db.create_time = EpochSeconds::now();
         // -- STORE --
         self.store.create_database(&db).await?;
@@ -56,7 +57,8 @@ impl Catalog {
             db.owner_type = new.owner_type;
         }
         if !new.location.trim().is_empty() {
-            db.location = location::qualify(new.location.trim(), self.warehouse());
+            db.location = location::qualify(new.location.trim(), self.warehouse())
+                .map_err(|e| CatalogError::Meta(e.message().to_string()))?;
         }
         if new.managed_location.is_some() {
             db.managed_location = new.managed_location;
@@ -88,7 +90,7 @@ impl Catalog {
                 let Some(dir) = t.location() else { continue };
                 let mut row = Self::history(actor, history_op::DROP_TABLE, &name, &t.name);
                 row.previous_location = Some(dir.to_string());
-                if !location::is_within(dir, &db.location) {
+                if !location::is_within(&location::canonical_or_raw(dir), &location::canonical_or_raw(&db.location)) {
                     moves.push((history.len(), dir.to_string(), self.retained_dir(&name, &t.name, None)));
                 }
                 history.push(row);
@@ -105,7 +107,9 @@ impl Catalog {
                 for h in
                     history.iter_mut().filter(|h| h.operation == history_op::DROP_TABLE && h.new_location.is_none())
                 {
-                    if let Some(prev) = h.previous_location.as_deref().filter(|p| location::is_within(p, &from)) {
+                    let from = location::canonical_or_raw(&from);
+                    let prev = h.previous_location.as_deref().map(location::canonical_or_raw);
+                    if let Some(prev) = prev.filter(|p| location::is_within(p, &from)) {
                         h.new_location = Some(format!("{to}{}", &prev[location::trim_trailing_slash(&from).len()..]));
                     }
                 }

@@ -1,15 +1,20 @@
 //! `strata gc`: the one place Strata deletes data, and only data nothing needs any more.
 //!
-//! A directory is a candidate when the history shows a partition or table left it (a swap
-//! replaced it, or a drop moved it to the retained area: then the retained copy is the
-//! candidate) before the retention window, and
+//! Every location is compared in its canonical form (`location::canonical`), whatever spelling
+//! the history or a client used. A directory is a candidate when the history shows a
+//! partition or table left it (a swap replaced it, or a drop moved it to the retained area:
+//! then the retained copy is the candidate) before the retention window, and
+//! - it lies strictly inside a root Strata owns (the warehouse, `[storage] managed_roots`):
+//!   anything else is never deleted;
 //! - no live table or partition is there now, or inside it, or around it;
 //! - no tag's state uses it (tags keep their data);
-//! - it is inside the warehouse (external data is never deleted);
 //! - gc has not already deleted it.
 //!
-//! Every deletion is recorded as a `gc` history row whose `previous_location` is what was
-//! deleted.
+//! `gc --apply` checks each candidate against the live state again (an indexed lookup) right
+//! before deleting it, and records every deletion as a `gc` history row whose
+//! `previous_location` is what was deleted. Without `--apply`, gc lists what these same
+//! checks let through, so the list is what `--apply` deletes unless the live state changes
+//! in between.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -41,7 +46,7 @@ pub struct Candidate {
 }
 
 fn key(loc: &str) -> String {
-    location::trim_trailing_slash(loc).to_string()
+    location::canonical_or_raw(loc)
 }
 
 impl Catalog {
@@ -88,7 +93,7 @@ impl Catalog {
                 found.insert(
                     key(&loc),
                     Candidate {
-                        location: loc,
+                        location: key(&loc),
                         kind,
                         db_name: h.db_name.clone(),
                         table_name: h.table_name.clone(),
@@ -108,7 +113,6 @@ impl Catalog {
                 }
             }
         }
-        let warehouse = self.warehouse().to_string();
         let listed: Vec<Candidate> = found
             .into_values()
             .filter(|c| c.since_millis < cutoff)
@@ -116,7 +120,7 @@ impl Catalog {
                 only.is_none_or(|(d, t)| c.db_name == names::normalize(d) && c.table_name == names::normalize(t))
             })
             .filter(|c| !deleted.contains(&key(&c.location)))
-            .filter(|c| location::is_within(&c.location, &warehouse) && key(&c.location) != key(&warehouse))
+            .filter(|c| self.owns_location(&c.location))
             .filter(|c| {
                 !keep.iter().any(|(k, read)| {
                     k == &key(&c.location)
@@ -125,9 +129,13 @@ impl Catalog {
                 })
             })
             .collect();
-        // Only what is still there.
+        // Only what is still there and what the live state, read now, does not need.
         let mut out = Vec::with_capacity(listed.len());
         for c in listed {
+            if let Some(why) = self.gc_blocked_by_live(&c.location).await? {
+                tracing::debug!(location = %c.location, needed_by = %why, "gc: kept");
+                continue;
+            }
             if self.storage.exists(&c.location).await? {
                 out.push(c);
             }
@@ -184,6 +192,11 @@ impl Catalog {
     ) -> Result<Vec<Candidate>> {
         let mut done = Vec::new();
         for c in self.gc_plan(older_than_millis, only).await? {
+            // Right before deleting: is anything live there now?
+            if let Some(why) = self.gc_blocked_by_live(&c.location).await? {
+                tracing::warn!(location = %c.location, needed_by = %why, "gc: needed again, not deleted");
+                continue;
+            }
             if !self.storage.delete_dir(&c.location).await? {
                 tracing::info!(location = %c.location, "gc: already gone");
             }

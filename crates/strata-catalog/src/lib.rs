@@ -17,6 +17,7 @@ pub mod gc;
 pub mod locks;
 pub mod partitions;
 pub mod retain;
+mod safety;
 pub mod stats;
 pub mod tables;
 pub mod timetravel;
@@ -45,6 +46,36 @@ pub struct CatalogConfig {
     pub max_partitions_per_request: Option<usize>,
     /// The batch-ID policy.
     pub batch: BatchPolicy,
+    /// Where Strata may move and delete data, and how crashed moves settle.
+    pub data: DataSafety,
+}
+
+/// The data-safety settings (`[storage]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSafety {
+    /// Roots (besides the warehouse) whose contents Strata owns: it may move (drop, truncate,
+    /// rename) and, in `strata gc --apply`, delete what lies strictly inside them. Anything
+    /// else is left where it is.
+    pub managed_roots: Vec<String>,
+    /// When not empty, new tables, partitions and databases must lie inside one of these roots
+    /// (or the managed ones); others are refused.
+    pub allowed_roots: Vec<String>,
+    /// This server's id in the move journal (random per process).
+    pub server_id: String,
+    /// How long a move's lease lasts; the server renews it every third of that while it runs,
+    /// and settles other servers' moves whose lease expired.
+    pub move_lease: Duration,
+}
+
+impl Default for DataSafety {
+    fn default() -> Self {
+        Self {
+            managed_roots: Vec::new(),
+            allowed_roots: Vec::new(),
+            server_id: uuid::Uuid::new_v4().simple().to_string(),
+            move_lease: Duration::from_secs(30),
+        }
+    }
 }
 
 /// The server-wide side of the batch-ID policy ([`strata_core::batch`]).
@@ -76,14 +107,24 @@ pub struct Catalog {
     store: Arc<dyn Store>,
     storage: Storages,
     config: Arc<CatalogConfig>,
+    /// One lock per table name for the calls that create a table's directory or move it
+    /// (create, drop): the data moves before the metadata commits, so two of them on one name
+    /// must not interleave (a drop moving a directory another call just re-created).
+    name_locks: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Catalog {
     /// A catalog over a store and storage.
     #[must_use]
     pub fn new(store: Arc<dyn Store>, storage: Storages, mut config: CatalogConfig) -> Self {
-        config.warehouse = location::trim_trailing_slash(&config.warehouse).to_string();
-        Self { store, storage, config: Arc::new(config) }
+        config.warehouse = location::canonical_or_raw(&config.warehouse);
+        let mut roots: Vec<String> = config.data.managed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
+        roots.push(config.warehouse.clone());
+        roots.sort();
+        roots.dedup();
+        config.data.managed_roots = roots;
+        config.data.allowed_roots = config.data.allowed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
+        Self { store, storage, config: Arc::new(config), name_locks: Arc::default() }
     }
 
     /// The store behind the catalog.
@@ -96,6 +137,42 @@ impl Catalog {
     #[must_use]
     pub fn warehouse(&self) -> &str {
         &self.config.warehouse
+    }
+
+    /// Whether Strata owns the data at a location: it lies strictly inside the warehouse or a
+    /// managed root (a root itself never moves).
+    #[must_use]
+    pub fn owns_location(&self, loc: &str) -> bool {
+        let loc = location::canonical_or_raw(loc);
+        self.config.data.managed_roots.iter().any(|root| location::is_strictly_within(&loc, root))
+    }
+
+    /// With `[storage] allowed_roots` set, refuse a location outside them (and outside the
+    /// managed roots).
+    pub(crate) fn check_allowed(&self, loc: &str) -> Result<()> {
+        let allowed = &self.config.data.allowed_roots;
+        if allowed.is_empty() {
+            return Ok(());
+        }
+        let canonical = location::canonical_or_raw(loc);
+        let inside = |roots: &[String]| roots.iter().any(|r| location::is_within(&canonical, r));
+        if inside(allowed) || inside(&self.config.data.managed_roots) {
+            return Ok(());
+        }
+        Err(strata_core::CatalogError::InvalidObject(format!(
+            "Location {loc} is outside the roots this metastore allows ([storage] allowed_roots)"
+        )))
+    }
+
+    /// Hold the lock of table name `db.table` (see `name_locks`); released on drop.
+    pub(crate) async fn lock_name(&self, db: &str, table: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let key = format!("{}.{}", names::normalize(db), names::normalize(table));
+        let lock = {
+            let mut locks = self.name_locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+            Arc::clone(locks.entry(key).or_default())
+        };
+        lock.lock_owned().await
     }
 
     /// The batch-ID mode of a table.

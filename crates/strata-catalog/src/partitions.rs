@@ -156,6 +156,7 @@ impl Catalog {
                         table.db_name, table.name
                     )));
                 };
+                let table_location = &location::canonical_or_raw(table_location);
                 Some(if self.batch_mode(table) == batch::Mode::Enforce {
                     // The batch-ID pattern: a new partition's data goes to a batch directory.
                     let id = batch::next_batch_id(time::now_millis(), None);
@@ -164,7 +165,7 @@ impl Catalog {
                     location::join(table_location, &name)
                 })
             }
-            Some(given) => Some(location::qualify(given, self.warehouse())),
+            Some(given) => Some(location::qualify(given, self.warehouse())?),
         };
         part.create_time = now;
         part.parameters.entry(param::DDL_TIME.to_string()).or_insert_with(|| now.to_string());
@@ -258,6 +259,16 @@ impl Catalog {
             }
             prepared.push((name, part));
         }
+        for (_, p) in &prepared {
+            if let Some(loc) = p.sd.location.as_deref() {
+                self.check_allowed(loc)?;
+            }
+        }
+        // The directories exist before the partitions do: a partition is never visible
+        // without its directory, whatever happens to this server after the commit.
+        if !table.is_view() {
+            self.make_dirs(prepared.iter().filter_map(|(_, p)| p.sd.location.as_deref())).await;
+        }
         let history: Vec<HistoryEntry> =
             prepared.iter().map(|(name, p)| Self::placement_history(actor, op, name, p)).collect();
         let added_at =
@@ -283,9 +294,6 @@ impl Catalog {
         }
         let added: Vec<Partition> =
             prepared.into_iter().zip(was_added).filter_map(|((_, part), added)| added.then_some(part)).collect();
-        if !table.is_view() {
-            self.make_dirs(added.iter().filter_map(|p| p.sd.location.as_deref())).await;
-        }
         self.on_add_partition(&table.db_name, &table.name, &added).await;
         Ok(added)
     }
@@ -562,12 +570,16 @@ impl Catalog {
             };
             part.db_name.clone_from(&t.db_name);
             part.table_name.clone_from(&t.name);
-            part.sd.location = part
-                .sd
-                .location
-                .as_deref()
-                .filter(|l| !l.trim().is_empty())
-                .map(|loc| location::qualify(loc, self.warehouse()));
+            part.sd.location = match part.sd.location.as_deref().filter(|l| !l.trim().is_empty()) {
+                None => None,
+                Some(loc) => Some(location::qualify(loc, self.warehouse()).map_err(|e| match e {
+                    CatalogError::InvalidObject(m) => CatalogError::InvalidOperation(m),
+                    other => other,
+                })?),
+            };
+            if let Some(loc) = part.sd.location.as_deref() {
+                self.check_allowed(loc).map_err(|e| CatalogError::InvalidOperation(e.message().to_string()))?;
+            }
             if part.parameters.get(param::DDL_TIME).is_none_or(|v| v == "0") {
                 part.parameters.insert(param::DDL_TIME.to_string(), now.to_string());
             }
@@ -671,11 +683,26 @@ impl Catalog {
         new.create_time = old.create_time;
         new.parameters.entry(param::DDL_TIME.to_string()).or_insert_with(|| EpochSeconds::now().to_string());
         let old_loc = old.sd.location.clone().unwrap_or_default();
-        let default_old = t.location().map(|l| location::join(l, &old_name));
-        let kept = new.sd.location.as_deref().is_none_or(|l| l.is_empty() || l == old_loc);
+        let table_loc = t.location().map(location::canonical_or_raw);
+        let default_old = table_loc.as_deref().map(|l| location::join(l, &old_name));
+        let kept = new.sd.location.as_deref().is_none_or(|l| l.is_empty() || location::same_place(l, &old_loc));
         let mut moved = None;
-        if owns_data(&t) && kept && default_old.as_deref() == Some(old_loc.as_str()) {
-            let new_loc = location::join(t.location().unwrap_or_default(), &new_name);
+        let at_default = default_old.as_deref().is_some_and(|d| location::same_place(d, &old_loc));
+        let movable = owns_data(&t)
+            && kept
+            && at_default
+            && match self
+                .why_not_movable(&old_loc, crate::safety::Owner::Partition(&t.db_name, &t.name, &old_name))
+                .await?
+            {
+                None => true,
+                Some(why) => {
+                    tracing::warn!(location = %old_loc, why = %why, "rename partition: data left in place");
+                    false
+                }
+            };
+        if movable {
+            let new_loc = location::join(table_loc.as_deref().unwrap_or_default(), &new_name);
             if self.storage.rename(&old_loc, &new_loc).await? {
                 moved = Some((old_loc.clone(), new_loc.clone()));
             }

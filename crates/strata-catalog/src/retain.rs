@@ -18,7 +18,7 @@ use strata_core::{
 };
 use strata_store::moves::{move_state, StorageMove};
 
-use crate::Catalog;
+use crate::{safety::Owner, Catalog};
 
 /// A unique stamp for a retained directory: UTC time plus a short random suffix.
 fn stamp() -> String {
@@ -81,10 +81,28 @@ impl Catalog {
         history: &mut [HistoryEntry],
         plans: Vec<(usize, String, String)>,
     ) -> Result<Retention> {
-        // The warehouse root itself never moves.
-        let movable = |from: &str| location::trim_trailing_slash(from) != self.warehouse();
-        let journalled: Vec<(String, String)> =
-            plans.iter().filter(|(_, from, _)| movable(from)).map(|(_, from, to)| (from.clone(), to.clone())).collect();
+        // Only directories strictly inside a root Strata owns, and not shared with another live
+        // table or partition, move; the others stay where they are (their history row says
+        // no new location).
+        let mut plans_kept = Vec::with_capacity(plans.len());
+        for (i, from, to) in plans {
+            let row = &history[i];
+            let owner = match (&row.partition_name, row.table_name.is_empty()) {
+                (Some(p), _) => Owner::Partition(&row.db_name, &row.table_name, p),
+                (None, true) => Owner::Database(&row.db_name),
+                (None, false) => Owner::Table(&row.db_name, &row.table_name),
+            };
+            match self.why_not_movable(&from, owner).await? {
+                None => plans_kept.push((i, location::canonical_or_raw(&from), to)),
+                Some(why) => {
+                    tracing::warn!(location = %from, why = %why, operation = %row.operation, "data left in place");
+                    history[i].new_location = None;
+                }
+            }
+        }
+        let plans = plans_kept;
+        let movable = |_: &str| true;
+        let journalled: Vec<(String, String)> = plans.iter().map(|(_, from, to)| (from.clone(), to.clone())).collect();
         let mut retention = Retention::default();
         if journalled.is_empty() {
             for (i, _, _) in plans {
@@ -92,7 +110,11 @@ impl Catalog {
             }
             return Ok(retention);
         }
-        retention.ids = self.store.record_moves(&actor.request_id, &journalled, time::now_millis()).await?;
+        let now = time::now_millis();
+        retention.ids = self
+            .store
+            .record_moves(&actor.request_id, &journalled, now, &self.config.data.server_id, self.lease_until(now))
+            .await?;
         let mut ids = retention.ids.clone().into_iter();
         for (i, from, to) in plans {
             history[i].new_location = None;
@@ -126,7 +148,18 @@ impl Catalog {
             return;
         }
         let (state, detail, closed) = if committed {
-            (move_state::DONE, "moved", ids)
+            // Moves that found nothing at their source (another call moved or dropped it first)
+            // are closed apart, so every move closed as "moved" has its change's history row.
+            let moved_ids: std::collections::HashSet<i64> = moved.iter().map(|(id, _)| *id).collect();
+            let (done, empty): (Vec<i64>, Vec<i64>) = ids.into_iter().partition(|id| moved_ids.contains(id));
+            if !empty.is_empty() {
+                if let Err(e) =
+                    self.store.finish_moves(&empty, move_state::DONE, "nothing to move", time::now_millis()).await
+                {
+                    tracing::warn!(error = %e, moves = empty.len(), "could not close journalled moves");
+                }
+            }
+            (move_state::DONE, "moved", done)
         } else {
             let mut stuck = Vec::new();
             for (id, m) in moved.iter().rev() {
@@ -138,6 +171,9 @@ impl Catalog {
             let closed = ids.into_iter().filter(|id| !stuck.contains(id)).collect();
             (move_state::UNDONE, "moved back: the change failed", closed)
         };
+        if closed.is_empty() {
+            return;
+        }
         if let Err(e) = self.store.finish_moves(&closed, state, detail, time::now_millis()).await {
             // The moves stay open; `strata moves --resume` closes them the same way.
             tracing::warn!(error = %e, moves = closed.len(), "could not close journalled moves");
@@ -159,6 +195,32 @@ impl Catalog {
         self.store.list_moves(all, i64::MAX).await
     }
 
+    /// The lease end of a move recorded or renewed at `now`.
+    fn lease_until(&self, now: i64) -> i64 {
+        now + i64::try_from(self.config.data.move_lease.as_millis()).unwrap_or(i64::MAX / 2)
+    }
+
+    /// Extend the lease of this server's open moves (it is alive and still moving them).
+    pub async fn renew_move_leases(&self) -> Result<u64> {
+        let now = time::now_millis();
+        self.store.renew_move_leases(&self.config.data.server_id, self.lease_until(now)).await
+    }
+
+    /// Settle every open move whose lease expired (its server stopped: crashed, killed, lost
+    /// its database): claim it, then finish it if its change committed or move it back if not.
+    /// Servers call this periodically, so a crash needs no operator.
+    pub async fn settle_expired_moves(&self) -> Result<Vec<MoveOutcome>> {
+        let now = time::now_millis();
+        let mut outcomes = Vec::new();
+        for entry in self.store.expired_moves(now).await? {
+            if !self.store.claim_move(entry.id, &self.config.data.server_id, now, self.lease_until(now)).await? {
+                continue;
+            }
+            outcomes.push(self.resume_move(entry).await?);
+        }
+        Ok(outcomes)
+    }
+
     /// Finish or undo the open moves started at least `min_age` ago (a server stopped in the
     /// middle of them). A move whose change committed is run again to the end (copies are
     /// idempotent, sources deleted once all are copied); any other goes back to where it was.
@@ -168,32 +230,49 @@ impl Catalog {
         let open = self.store.list_moves(false, time::now_millis().saturating_sub(age)).await?;
         let mut outcomes = Vec::with_capacity(open.len());
         for entry in open {
-            let committed = self.store.history_records_move(&entry.from_location, &entry.to_location).await?;
-            let (moved, state, action, detail) = if committed {
-                (
-                    self.storage.rename(&entry.from_location, &entry.to_location).await,
-                    move_state::DONE,
-                    "finished",
-                    "resumed: the change committed, move finished",
-                )
-            } else {
-                (
-                    self.storage.rename(&entry.to_location, &entry.from_location).await,
-                    move_state::UNDONE,
-                    "moved back",
-                    "resumed: the change did not commit, data moved back",
-                )
-            };
-            let outcome = match moved {
-                Ok(_) => {
-                    self.store.finish_moves(&[entry.id], state, detail, time::now_millis()).await?;
-                    tracing::info!(id = entry.id, from = %entry.from_location, to = %entry.to_location, action, "move resumed");
-                    MoveOutcome { entry, action, error: None }
-                }
-                Err(e) => MoveOutcome { entry, action: "failed", error: Some(e.message().to_string()) },
-            };
-            outcomes.push(outcome);
+            outcomes.push(self.resume_move(entry).await?);
         }
         Ok(outcomes)
+    }
+
+    /// Finish (its change committed) or undo one open move. A committed move whose source is
+    /// now used by a live object (the name was created again meanwhile) is not run: that data
+    /// belongs to the new object, and the move is closed as done with the reason.
+    async fn resume_move(&self, entry: StorageMove) -> Result<MoveOutcome> {
+        let committed = self.store.history_records_move(&entry.from_location, &entry.to_location).await?;
+        if committed {
+            if let Some(other) = self.gc_blocked_by_live(&entry.from_location).await? {
+                let detail = format!(
+                    "resumed: the change committed, but {} is now used by {other}; left in place",
+                    entry.from_location
+                );
+                self.store.finish_moves(&[entry.id], move_state::DONE, &detail, time::now_millis()).await?;
+                tracing::warn!(id = entry.id, from = %entry.from_location, "move resumed: source in use, left in place");
+                return Ok(MoveOutcome { entry, action: "left in place", error: None });
+            }
+        }
+        let (moved, state, action, detail) = if committed {
+            (
+                self.storage.rename(&entry.from_location, &entry.to_location).await,
+                move_state::DONE,
+                "finished",
+                "resumed: the change committed, move finished",
+            )
+        } else {
+            (
+                self.storage.rename(&entry.to_location, &entry.from_location).await,
+                move_state::UNDONE,
+                "moved back",
+                "resumed: the change did not commit, data moved back",
+            )
+        };
+        Ok(match moved {
+            Ok(_) => {
+                self.store.finish_moves(&[entry.id], state, detail, time::now_millis()).await?;
+                tracing::info!(id = entry.id, from = %entry.from_location, to = %entry.to_location, action, "move resumed");
+                MoveOutcome { entry, action, error: None }
+            }
+            Err(e) => MoveOutcome { entry, action: "failed", error: Some(e.message().to_string()) },
+        })
     }
 }

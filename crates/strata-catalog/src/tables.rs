@@ -43,11 +43,18 @@ impl Catalog {
         table.parameters.entry(param::DDL_TIME.to_string()).or_insert_with(|| now.to_string());
         if !table.is_view() {
             table.sd.location = Some(match table.sd.location.as_deref().map(str::trim) {
-                None | Some("") => location::default_table_location(&db.location, &table.name),
-                Some(given) => location::qualify(given, self.warehouse()),
+                None | Some("") => location::canonical_or_raw(&location::default_table_location(
+                    &location::canonical_or_raw(&db.location),
+                    &table.name,
+                )),
+                Some(given) => location::qualify(given, self.warehouse())?,
             });
         }
+        if let Some(loc) = table.location() {
+            self.check_allowed(loc)?;
+        }
         // -- STORE --
+        let _name_lock = self.lock_name(&table.db_name, &table.name).await;
         let mut row = Self::history(actor, history_op::CREATE_TABLE, &table.db_name, &table.name);
         row.new_location.clone_from(&table.sd.location);
         table.id = match self.store.create_table(&table, &[row]).await {
@@ -210,7 +217,13 @@ impl Catalog {
         new.id = old.id;
         new.parameters.entry(param::DDL_TIME.to_string()).or_insert_with(|| EpochSeconds::now().to_string());
         if let Some(loc) = new.sd.location.as_deref() {
-            new.sd.location = Some(location::qualify(loc, self.warehouse()));
+            new.sd.location = Some(
+                location::qualify(loc, self.warehouse())
+                    .map_err(|e| CatalogError::InvalidOperation(e.message().to_string()))?,
+            );
+        }
+        if let Some(loc) = new.location().filter(|l| old.location().is_none_or(|o| !location::same_place(l, o))) {
+            self.check_allowed(loc).map_err(|e| CatalogError::InvalidOperation(e.message().to_string()))?;
         }
         let rename = new.db_name != db || new.name != name;
         let mut store_options =
@@ -227,9 +240,26 @@ impl Catalog {
                 return Err(CatalogError::InvalidOperation(msg::rename_target_exists(&new.db_name, &new.name)));
             }
             let old_loc = old.location().unwrap_or_default().to_string();
-            let location_kept = new.location().is_none_or(|l| l.is_empty() || l == old_loc);
-            if owns_data(&old) && location_kept && !old_loc.is_empty() {
-                let new_loc = location::default_table_location(&new_db.location, &new.name);
+            let location_kept = new.location().is_none_or(|l| l.is_empty() || location::same_place(l, &old_loc));
+            let movable = if owns_data(&old) && location_kept && !old_loc.is_empty() {
+                match self.why_not_movable(&old_loc, crate::safety::Owner::Table(&db, &name)).await? {
+                    None => true,
+                    Some(why) => {
+                        tracing::warn!(location = %old_loc, why = %why, "rename: data left in place");
+                        false
+                    }
+                }
+            } else {
+                false
+            };
+            if location_kept && !movable && !old_loc.is_empty() {
+                new.sd.location = Some(old_loc.clone());
+            }
+            if movable {
+                let new_loc = location::canonical_or_raw(&location::default_table_location(
+                    &location::canonical_or_raw(&new_db.location),
+                    &new.name,
+                ));
                 if self.storage.exists(&new_loc).await? && self.storage.exists(&old_loc).await? {
                     return Err(CatalogError::InvalidOperation(format!(
                         "New location for this table {}.{} already exists : {new_loc}",
@@ -268,6 +298,7 @@ impl Catalog {
     pub async fn drop_table(&self, actor: &Actor, db: &str, name: &str, delete_data: bool) -> Result<()> {
         Self::writable(db, name)?;
         let (db, name) = (names::normalize(db), names::normalize(name));
+        let _name_lock = self.lock_name(&db, &name).await;
         let Some(table) = self.store.get_table(&db, &name).await? else {
             return Err(CatalogError::NoSuchObject(msg::table_not_found(&db, &name)));
         };
@@ -310,11 +341,11 @@ impl Catalog {
             .collect();
         let query = strata_store::PartitionQuery { keys: &keys, ..strata_store::PartitionQuery::default() };
         let parts = self.store.list_partitions(&table.db_name, &table.name, &query).await?;
-        let table_dir = table.location().unwrap_or_default();
+        let table_dir = table.location().map(location::canonical_or_raw).unwrap_or_default();
         let mut out = Vec::new();
         for p in parts {
             if let Some(dir) = p.sd.location.as_deref() {
-                if table_dir.is_empty() || !location::is_within(dir, table_dir) {
+                if table_dir.is_empty() || !location::is_within(&location::canonical_or_raw(dir), &table_dir) {
                     out.push((Self::partition_name(table, &p.values)?, dir.to_string()));
                 }
             }

@@ -543,7 +543,7 @@ impl Catalog {
     pub async fn commit_batch(&self, actor: &Actor, db: &str, table: &str, spec: &str, loc: &str) -> Result<Change> {
         let t = self.get_table(db, table).await?;
         let name = self.partition_name_of_spec(&t, spec)?;
-        let loc = location::qualify(loc, self.warehouse());
+        let loc = location::qualify(loc, self.warehouse())?;
         match self.store.get_partition(&t.db_name, &t.name, &name).await? {
             Some(mut p) => {
                 let from = p.sd.location.clone();

@@ -107,6 +107,8 @@ async fn resume_finishes_committed_moves_and_undoes_the_others() {
             "crashed",
             &[(committed_from.clone(), committed_to.clone()), (lost_from.clone(), lost_to.clone())],
             1,
+            "stopped-server",
+            1,
         )
         .await
         .unwrap();
@@ -171,4 +173,56 @@ async fn a_table_dropped_with_its_database_can_be_undropped() {
     let back = c.get_partition("sales", "orders", &["d1".to_string()]).await.unwrap();
     assert_eq!(back.sd.location.as_deref(), Some(dir.as_str()));
     assert_eq!(f.read(&dir).as_deref(), Some("d1"), "the partition's data is back where it points");
+}
+
+#[tokio::test]
+async fn moves_of_a_stopped_server_settle_once_their_lease_expires() {
+    let f = fixture().await;
+    let c = &f.catalog;
+    let store = c.store();
+    let wh = c.warehouse().to_string();
+    let (from, to) = (format!("{wh}/db.db/gone"), format!("{wh}/.strata-retained/db.db/gone/x"));
+    let (busy_from, busy_to) = (format!("{wh}/db.db/busy"), format!("{wh}/.strata-retained/db.db/busy/y"));
+    f.write(&to, "moved before the crash");
+    f.write(&busy_from, "still moving");
+    let now = strata_core::time::now_millis();
+    // A server that stopped (its lease ran out) and one still at work (its lease holds).
+    store.record_moves("crashed", &[(from.clone(), to.clone())], now - 10_000, "stopped", now - 1).await.unwrap();
+    store.record_moves("busy", &[(busy_from.clone(), busy_to)], now, "alive", now + 60_000).await.unwrap();
+    let outcomes = c.settle_expired_moves().await.unwrap();
+    assert_eq!(
+        outcomes.iter().map(|o| (o.entry.request_id.as_str(), o.action)).collect::<Vec<_>>(),
+        vec![("crashed", "moved back")]
+    );
+    assert_eq!(f.read(&from).as_deref(), Some("moved before the crash"), "the uncommitted drop is undone");
+    assert_eq!(f.read(&busy_from).as_deref(), Some("still moving"), "a live lease is not touched");
+    assert_eq!(c.moves(false).await.unwrap().len(), 1);
+    assert!(c.settle_expired_moves().await.unwrap().is_empty(), "settled once");
+}
+
+#[tokio::test]
+async fn only_data_inside_managed_roots_moves() {
+    let f = common::Fixture::with(Duration::from_secs(60), |root| strata_catalog::DataSafety {
+        managed_roots: vec![format!("file://{}/lake/", root.display())],
+        ..strata_catalog::DataSafety::default()
+    })
+    .await;
+    let c = &f.catalog;
+    c.create_database(Database { name: "db".into(), ..Database::default() }).await.unwrap();
+    let lake = format!("file://{}/lake/t", f.root.display());
+    let other = format!("file://{}/other/t", f.root.display());
+    for (name, loc) in [("in_lake", &lake), ("outside", &other)] {
+        let mut t = table(name, false);
+        t.sd.location = Some(loc.clone());
+        c.create_table(&actor("create"), t).await.unwrap();
+        f.write(loc, name);
+        c.drop_table(&actor("drop"), "db", name, true).await.unwrap();
+    }
+    assert_eq!(f.read(&lake), None, "a managed root's table moves to the retained area");
+    assert_eq!(f.read(&other).as_deref(), Some("outside"), "outside every root: left in place");
+    let moves = c.moves(true).await.unwrap();
+    assert_eq!(moves.iter().map(|m| m.from_location.as_str()).collect::<Vec<_>>(), vec![lake.as_str()]);
+    let history = c.store().history("db", "outside", None).await.unwrap();
+    let drop = history.iter().find(|h| h.operation == "drop_table").unwrap();
+    assert_eq!((drop.previous_location.as_deref(), drop.new_location.as_deref()), (Some(other.as_str()), None));
 }

@@ -211,10 +211,11 @@ pub fn empty_location_message(table: &str, partition: &str, to: &str) -> String 
     )
 }
 
-/// Whether two locations name the same directory (trailing slashes ignored).
+/// Whether two locations name the same directory, however each is spelled
+/// ([`location::canonical`]).
 #[must_use]
 pub fn same_location(a: Option<&str>, b: &str) -> bool {
-    a.is_some_and(|a| location::trim_trailing_slash(a) == location::trim_trailing_slash(b))
+    a.is_some_and(|a| location::same_place(a, b))
 }
 
 /// A partition name as a CLI spec: `k1=v1/k2=v2` becomes `k1=v1,k2=v2` (values as stored,

@@ -47,6 +47,7 @@ impl TestServer {
                         lock_timeout: Duration::from_secs(60),
                         max_partitions_per_request: None,
                         batch: strata_catalog::BatchPolicy::track(),
+                        data: strata_catalog::DataSafety::default(),
                     },
                 );
                 catalog.bootstrap().await.unwrap();

@@ -78,10 +78,18 @@ impl Storage for LocalStorage {
         if tokio::fs::try_exists(&dst).await.map_err(|e| io_err("probe", to, &e))? {
             return Err(CatalogError::Meta(format!("Unable to move {from}: {to} already exists")));
         }
+        if src.parent().is_none() || dst.starts_with(&src) {
+            return Err(CatalogError::Meta(format!("Unable to move {from} to {to}: refused")));
+        }
         if let Some(parent) = dst.parent() {
             tokio::fs::create_dir_all(parent).await.map_err(|e| io_err("create directory", to, &e))?;
         }
-        tokio::fs::rename(&src, &dst).await.map_err(|e| io_err("move", from, &e))?;
+        match tokio::fs::rename(&src, &dst).await {
+            Ok(()) => {}
+            // Moved (or dropped) by someone else between the probe and the move.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io_err("move", from, &e)),
+        }
         tracing::info!(from, to, "moved directory");
         Ok(true)
     }
@@ -97,6 +105,9 @@ impl Storage for LocalStorage {
 
     async fn delete_dir(&self, location: &str) -> Result<bool> {
         let path = local_path(location).ok_or_else(|| not_local(location))?;
+        if path.parent().is_none() {
+            return Err(CatalogError::Meta(format!("Unable to delete {location}: refused")));
+        }
         match tokio::fs::remove_dir_all(&path).await {
             Ok(()) => {
                 tracing::info!(location, "deleted directory (gc)");

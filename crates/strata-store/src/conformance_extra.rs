@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use strata_core::{
     error::msg,
-    model::{table_type, Database, FieldSchema, PrincipalType, StorageDescriptor, Table},
+    model::{table_type, Database, FieldSchema, Partition, PrincipalType, StorageDescriptor, Table},
     model_extra::{
         function_msg, resource_type, stats_msg, BinaryStats, BooleanStats, ColumnStats, ColumnStatsData, DecimalValue,
         Function, NotificationEvent, RangeStats, ResourceUri, StringStats, FUNCTION_TYPE_JAVA, MESSAGE_FORMAT,
@@ -31,6 +31,8 @@ macro_rules! conformance_extra_tests {
             case_concurrent_events,
             case_tags,
             case_storage_moves,
+            case_move_leases,
+            case_live_near,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {
@@ -495,7 +497,7 @@ pub async fn case_storage_moves(store: TestStore) {
     use strata_core::model::HistoryEntry;
     let moves: Vec<(String, String)> =
         (0..1_203).map(|i| (format!("s3://b/t/p={i}"), format!("s3://b/.retained/t/p={i}"))).collect();
-    let ids = store.record_moves("req-1", &moves, 1_000).await.unwrap();
+    let ids = store.record_moves("req-1", &moves, 1_000, "server-a", 5_000).await.unwrap();
     assert_eq!(ids.len(), moves.len());
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids follow the order of the moves");
     let open = store.list_moves(false, 1_001).await.unwrap();
@@ -537,4 +539,80 @@ pub async fn case_storage_moves(store: TestStore) {
     store.append_history(&[row]).await.unwrap();
     assert!(store.history_records_move(&moves[0].0, &moves[0].1).await.unwrap());
     assert!(!store.history_records_move(&moves[1].0, &moves[0].1).await.unwrap(), "both ends must match");
+}
+
+/// Leases: a server renews its own open moves; an expired move is claimed by exactly one
+/// server, and only once its lease is past.
+pub async fn case_move_leases(store: TestStore) {
+    use crate::moves::move_state;
+    let moves = vec![("file:///w/a".to_string(), "file:///w/.r/a".to_string())];
+    let a = store.record_moves("r", &moves, 1_000, "server-a", 2_000).await.unwrap()[0];
+    let b = store.record_moves("r", &moves, 1_000, "server-b", 2_000).await.unwrap()[0];
+    assert!(store.expired_moves(1_500).await.unwrap().is_empty(), "leases hold");
+    assert!(!store.claim_move(a, "server-c", 1_500, 9_000).await.unwrap(), "not before the lease expires");
+    assert_eq!(store.renew_move_leases("server-a", 10_000).await.unwrap(), 1);
+    let expired = store.expired_moves(3_000).await.unwrap();
+    assert_eq!(expired.iter().map(|m| m.id).collect::<Vec<_>>(), vec![b], "a renewed lease holds");
+    assert_eq!((expired[0].server_id.as_str(), expired[0].lease_until_millis), ("server-b", 2_000));
+    assert!(store.claim_move(b, "server-c", 3_000, 4_000).await.unwrap());
+    assert!(!store.claim_move(b, "server-d", 3_000, 4_000).await.unwrap(), "claimed once");
+    store.finish_moves(&[a], move_state::DONE, "moved", 3_000).await.unwrap();
+    assert!(!store.claim_move(a, "server-c", 20_000, 30_000).await.unwrap(), "a closed move is not claimed");
+    assert_eq!(store.renew_move_leases("server-a", 40_000).await.unwrap(), 0, "only open moves are renewed");
+}
+
+/// The live locations at, inside and around a directory, exact and by path boundary, with
+/// exclusions.
+pub async fn case_live_near(store: TestStore) {
+    use crate::moves::Near;
+    use strata_core::location;
+    store.create_database(&database("db")).await.unwrap();
+    let mut outer = table("db", "outer", false);
+    outer.sd.location = Some("file:///data/outer".into());
+    store.create_table(&outer, &[]).await.unwrap();
+    let part = table("db", "p", true);
+    store.create_table(&part, &[]).await.unwrap();
+    let mut p1 = Partition { values: vec!["1".into()], sd: part.sd.clone(), ..Partition::default() };
+    p1.sd.location = Some("file:///data/outer/inner".into());
+    let mut p2 = p1.clone();
+    p2.values = vec!["2".into()];
+    p2.sd.location = Some("file:///wh/db.db/p/ds=2".into());
+    store.add_partitions("db", "p", &[("ds=1".into(), p1), ("ds=2".into(), p2)], false, &[]).await.unwrap();
+    let near = |loc: &'static str, exclude: Option<(&'static str, Option<&'static str>)>| {
+        let store = &store;
+        async move {
+            let ancestors = location::ancestors(loc);
+            let mut found: Vec<String> = store
+                .live_near(&Near { location: loc, ancestors: &ancestors, exclude, limit: 100 })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|l| {
+                    format!("{}.{}.{}={}", l.db_name, l.table_name, l.partition_name.unwrap_or_default(), l.location)
+                })
+                .collect();
+            found.sort();
+            found
+        }
+    };
+    // Around: the partition lies inside the table's directory.
+    assert_eq!(
+        near("file:///data/outer/inner", None).await,
+        vec!["db.outer.=file:///data/outer", "db.p.ds=1=file:///data/outer/inner"]
+    );
+    // Inside, and not `outer2` or `outer-x`.
+    assert_eq!(
+        near("file:///data", None).await,
+        vec!["db.outer.=file:///data/outer", "db.p.ds=1=file:///data/outer/inner"]
+    );
+    assert!(near("file:///data/oute", None).await.is_empty());
+    assert!(near("file:///data/outer-x", None).await.is_empty());
+    // The database directory and everything in it.
+    assert_eq!(
+        near("file:///wh/db.db", None).await,
+        vec!["db..=file:///wh/db.db", "db.p.=file:///wh/db.db/p", "db.p.ds=2=file:///wh/db.db/p/ds=2"]
+    );
+    assert_eq!(near("file:///wh/db.db", Some(("db", Some("p")))).await, vec!["db..=file:///wh/db.db"]);
+    assert!(near("file:///wh/db.db", Some(("db", None))).await.is_empty());
+    assert_eq!(near("file:///", None).await.len(), 5, "the root holds everything");
 }

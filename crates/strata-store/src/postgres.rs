@@ -413,22 +413,27 @@ async fn check_fresh_locations(
     if targets.is_empty() {
         return Ok(());
     }
-    // `IN (SELECT unnest(..))` is hashed; `= ANY($2)` would compare every partition of the table
-    // with every target.
+    // Looked up on the location index (migration 0010) only, so the cost does not grow with
+    // the table's partitions: `table_id + 0` keeps the planner from also reading every index
+    // entry of the table (a bitmap AND it picks before the statistics are in).
     let live: Vec<(String, String)> = sqlx::query_as(
-        "SELECT part_name, location FROM partitions WHERE table_id = $1 AND location IN (SELECT unnest($2::text[]))",
+        "SELECT part_name, location FROM partitions \
+         WHERE location COLLATE \"C\" = ANY($2::text[]) AND table_id + 0 = $1",
     )
     .bind(table_id)
     .bind(&targets)
     .fetch_all(&mut *conn)
     .await
     .map_err(db("alter partitions: live locations"))?;
-    // The changes that share a last path segment with a target (the key index), then the
-    // entries whose location is one.
+    // The changes that share a last path segment with a target (the key index, the only one
+    // usable here: `|| ''` keeps the planner off the per-table index, and seq scans are off
+    // for this one statement, so it never reads every change of the table, whose key arrays
+    // grow with its partitions), then the entries whose location is one.
+    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *conn).await.map_err(db("alter partitions: plan"))?;
     let past: Vec<(Option<String>, String)> = sqlx::query_as(
         "SELECT e.partition_name, e.new_location FROM history_changes c \
          CROSS JOIN LATERAL unnest(c.partition_names, c.new_locations) AS e(partition_name, new_location) \
-         WHERE c.location_keys && $4 AND c.db_name = $1 AND c.table_name = $2 \
+         WHERE c.location_keys && $4 AND c.db_name || '' = $1 AND c.table_name || '' = $2 \
          AND e.new_location IN (SELECT unnest($3::text[]))",
     )
     .bind(db_name)
@@ -438,6 +443,7 @@ async fn check_fresh_locations(
     .fetch_all(&mut *conn)
     .await
     .map_err(db("alter partitions: past locations"))?;
+    sqlx::query("SET LOCAL enable_seqscan = on").execute(&mut *conn).await.map_err(db("alter partitions: plan"))?;
     partitions::check_fresh_locations(db_name, table, swaps, &live, &past)
 }
 

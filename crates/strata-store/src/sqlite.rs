@@ -298,7 +298,9 @@ async fn check_fresh_locations(
     }
     let targets = to_json(&targets)?;
     let live: Vec<(String, String)> = sqlx::query_as(
-        "SELECT part_name, location FROM partitions WHERE table_id = $1 \
+        // `+table_id`: looked up on the location index (migration 0010), not by scanning the
+        // table's partitions.
+        "SELECT part_name, location FROM partitions WHERE +table_id = $1 \
          AND location IN (SELECT value FROM json_each($2))",
     )
     .bind(table_id)

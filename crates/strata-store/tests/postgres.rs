@@ -134,12 +134,12 @@ async fn concurrent_first_migrations() {
         let pool = PgStore::connect(&database.url).await.unwrap();
         let applied: i64 =
             sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(pool.pool()).await.unwrap();
-        assert_eq!(applied, 9);
+        assert_eq!(applied, 10);
         let version: String = sqlx::query_scalar("SELECT value FROM strata_meta WHERE key = 'schema_version'")
             .fetch_one(pool.pool())
             .await
             .unwrap();
-        assert_eq!(version, "9");
+        assert_eq!(version, "10");
         pool.close().await;
     }))
     .await;

@@ -197,6 +197,7 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
             lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
             max_partitions_per_request: None,
             batch: settings.batch_policy()?,
+            data: settings.data_safety()?,
         },
     );
     let who = actor();

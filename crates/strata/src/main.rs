@@ -278,9 +278,11 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
             lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
             max_partitions_per_request: usize::try_from(settings.max_partitions_per_request).ok(),
             batch: settings.batch_policy()?,
+            data: settings.data_safety()?,
         },
     );
     catalog.bootstrap().await?;
+    tokio::spawn(settle_moves(catalog.clone(), settings.data_safety()?.move_lease));
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     let local = listener.local_addr()?;
     let shared = Arc::new(strata_server::Shared { catalog, runtime: tokio::runtime::Handle::current() });
@@ -295,6 +297,34 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
     strata_server::serve(listener, shared, settings.server_config(), shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every third of a lease: renew this server's open moves, and settle the moves of servers
+/// that stopped (their lease expired), so a crash in the middle of a drop needs no operator.
+async fn settle_moves(catalog: Catalog, lease: std::time::Duration) {
+    let mut tick = tokio::time::interval(lease / 3);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = catalog.renew_move_leases().await {
+            tracing::warn!(error = %e, "could not renew move leases");
+        }
+        match catalog.settle_expired_moves().await {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    tracing::info!(
+                        id = o.entry.id,
+                        from = %o.entry.from_location,
+                        to = %o.entry.to_location,
+                        action = o.action,
+                        error = o.error.as_deref().unwrap_or(""),
+                        "settled a move left open by a stopped server"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not settle expired moves"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

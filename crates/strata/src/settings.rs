@@ -44,6 +44,30 @@ pub struct Settings {
     /// AWS default chain (`AWS_ACCESS_KEY_ID`, profiles, SSO, instance roles).
     #[serde(default)]
     pub s3: S3Settings,
+    /// Where Strata may move and delete data (`[storage]`, `STRATA_STORAGE__*`).
+    #[serde(default)]
+    pub storage: StorageSettings,
+}
+
+/// The data-safety settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct StorageSettings {
+    /// Roots besides the warehouse whose contents Strata owns (moves on drop, truncate and
+    /// rename; deletes in `strata gc --apply`). Default: none.
+    pub managed_roots: Vec<String>,
+    /// When set, new databases, tables and partitions must lie inside these roots or the
+    /// managed ones. Default: none (off).
+    pub allowed_roots: Vec<String>,
+    /// Seconds a move's lease lasts: a move left open by a server that stopped is settled by a
+    /// running server within about this long (plus a third of it) after its last renewal.
+    pub move_lease_secs: f64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self { managed_roots: Vec::new(), allowed_roots: Vec::new(), move_lease_secs: 30.0 }
+    }
 }
 
 /// How to reach S3 or an S3-compatible store.
@@ -144,6 +168,29 @@ impl Settings {
         }))
     }
 
+    /// The catalog's data-safety settings (a fresh server id per process).
+    pub fn data_safety(&self) -> Result<strata_catalog::DataSafety, String> {
+        let lease = self.storage.move_lease_secs;
+        if !(lease.is_finite() && lease > 0.0) {
+            return Err(format!("Invalid storage.move_lease_secs {lease}: expected a positive number of seconds"));
+        }
+        let canonical = |roots: &[String]| -> Result<Vec<String>, String> {
+            roots
+                .iter()
+                .map(|r| {
+                    strata_core::location::qualify(r, &self.warehouse_uri())
+                        .map_err(|e| format!("Invalid storage root {r:?}: {}", e.message()))
+                })
+                .collect()
+        };
+        Ok(strata_catalog::DataSafety {
+            managed_roots: canonical(&self.storage.managed_roots)?,
+            allowed_roots: canonical(&self.storage.allowed_roots)?,
+            move_lease: Duration::from_secs_f64(lease),
+            ..strata_catalog::DataSafety::default()
+        })
+    }
+
     /// The server limits.
     #[must_use]
     pub fn server_config(&self) -> strata_server::ServerConfig {
@@ -217,5 +264,21 @@ mod tests {
         assert_eq!(s.server_config().shutdown_grace, Duration::from_secs(30));
         assert_eq!(s.batch_policy().unwrap(), strata_catalog::BatchPolicy::default());
         assert!(s.s3.endpoint.is_none());
+        let data = s.data_safety().unwrap();
+        assert!(data.managed_roots.is_empty() && data.allowed_roots.is_empty());
+        assert_eq!(data.move_lease, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn storage_roots_are_canonical_and_the_lease_positive() {
+        let mut s = Settings::load(&Overrides::default()).unwrap();
+        s.storage.managed_roots = vec!["file:/lake/".into(), "/data//x".into(), "s3a://b/k".into()];
+        let data = s.data_safety().unwrap();
+        assert_eq!(data.managed_roots, ["file:///lake", "file:///data/x", "s3://b/k"]);
+        s.storage.managed_roots = vec!["file:///../x".into()];
+        assert!(s.data_safety().unwrap_err().contains("file:///../x"));
+        s.storage.managed_roots.clear();
+        s.storage.move_lease_secs = 0.0;
+        assert!(s.data_safety().unwrap_err().contains("move_lease_secs"));
     }
 }

@@ -16,6 +16,14 @@ impl Fixture {
     }
 
     pub async fn with_lock_timeout(lock_timeout: Duration) -> Self {
+        Self::with(lock_timeout, |_| strata_catalog::DataSafety::default()).await
+    }
+
+    /// With data-safety settings made from the fixture's root directory.
+    pub async fn with(
+        lock_timeout: Duration,
+        data: impl FnOnce(&std::path::Path) -> strata_catalog::DataSafety,
+    ) -> Self {
         let root = std::env::temp_dir().join(format!("strata-catalog-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&root).unwrap();
         let store = strata_store::open(&format!("sqlite://{}/s.db", root.display())).await.unwrap();
@@ -28,6 +36,7 @@ impl Fixture {
                 lock_timeout,
                 max_partitions_per_request: None,
                 batch: strata_catalog::BatchPolicy::track(),
+                data: data(&root),
             },
         );
         catalog.bootstrap().await.unwrap();
