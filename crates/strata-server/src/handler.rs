@@ -1395,7 +1395,10 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         })
     }
 
-    fn handle_get_principals_in_role(&self, _request: t::GetPrincipalsInRoleRequest) -> R<t::GetPrincipalsInRoleResponse> {
+    fn handle_get_principals_in_role(
+        &self,
+        _request: t::GetPrincipalsInRoleRequest,
+    ) -> R<t::GetPrincipalsInRoleResponse> {
         Ok(t::GetPrincipalsInRoleResponse { principal_grants: Vec::new() })
     }
 
