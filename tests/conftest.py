@@ -189,7 +189,7 @@ class Server:
 
 
 def _start_strata(backend: str, binary: Path, database_url: str, warehouse: Path,
-                  workdir: Path, batch_mode: str, warehouse_uri: Optional[str] = None,
+                  workdir: Path, batch_mode: Optional[str], warehouse_uri: Optional[str] = None,
                   extra_env: Optional[dict] = None) -> Server:
     port = free_port()
     log_path = workdir / f"strata-{backend}.stderr.log"
@@ -198,8 +198,9 @@ def _start_strata(backend: str, binary: Path, database_url: str, warehouse: Path
         "--listen", f"127.0.0.1:{port}",
         "--database-url", database_url,
         "--warehouse", warehouse_uri or f"file://{warehouse}",
-        "--batch-default-mode", batch_mode,
     ]
+    if batch_mode is not None:
+        cmd += ["--batch-default-mode", batch_mode]
     env = dict(os.environ)
     env.update(extra_env or {})
     env.setdefault("RUST_BACKTRACE", "1")
@@ -259,11 +260,12 @@ def strata_server(request, tmp_path_factory) -> Iterator[Server]:
 
 @pytest.fixture(scope="session", params=[b for b in BACKENDS if b != "external"])
 def batch_server(request, tmp_path_factory) -> Iterator[Server]:
-    """A metastore with the server's default batch policy (``enforce``), one per backend."""
-    yield from _session_server(request.param, tmp_path_factory, "enforce")
+    """A metastore with the server's default configuration (batch policy ``enforce``, no data
+    required before a swap), one per backend."""
+    yield from _session_server(request.param, tmp_path_factory, None)
 
 
-def _session_server(backend: str, tmp_path_factory, batch_mode: str) -> Iterator[Server]:
+def _session_server(backend: str, tmp_path_factory, batch_mode: Optional[str]) -> Iterator[Server]:
     if backend == "external":
         if not EXTERNAL_WAREHOUSE:
             pytest.fail("STRATA_TEST_TARGET needs STRATA_TEST_WAREHOUSE (the server's warehouse root)")
@@ -286,7 +288,7 @@ def _session_server(backend: str, tmp_path_factory, batch_mode: str) -> Iterator
             pytest.fail(msg, pytrace=False)
         pytest.skip(msg)
 
-    workdir = tmp_path_factory.mktemp(f"strata-{backend}-{batch_mode}").resolve()
+    workdir = tmp_path_factory.mktemp(f"strata-{backend}-{batch_mode or 'default'}").resolve()
     warehouse = workdir / "warehouse"
     warehouse.mkdir()
 

@@ -67,6 +67,8 @@ from hmsclient.genthrift.hive_metastore.ttypes import (  # noqa: E402
     FunctionType,
     GetTableRequest,
     GetTablesRequest,
+    HiveObjectRef,
+    HiveObjectType,
     LockComponent,
     LockLevel,
     LockRequest,
@@ -802,6 +804,110 @@ def section_column_stats(run: Runner):
     run.call("drop db", "drop_database", db, True, True)
 
 
+# keys clients read with get_config_value (Trino: hive.txn.timeout); the server answers its
+# configuration's HiveConf defaults, not the client's fallback
+CONFIG_KEYS = ["hive.txn.timeout", "hive.txn.manager", "hive.txn.max.open.batch", "hive.support.concurrency",
+               "hive.compactor.initiator.on", "hive.metastore.server.max.message.size",
+               "hive.metastore.execute.setugi", "hive.metastore.dml.events", "hive.metastore.fastpath",
+               "hive.security.authorization.enabled", "hive.stats.autogather",
+               "hive.exec.dynamic.partition.mode", "hive.exec.max.dynamic.partitions", "hive.default.fileformat",
+               "hive.metastore.try.direct.sql", "hive.exec.default.partition.name",
+               "hive.metastore.partition.name.whitelist.pattern", "hive.metastore.batch.retrieve.max",
+               "hive.metastore.client.socket.timeout"]
+
+
+def section_drop_in(run: Runner):
+    """What new users' clients tripped over (issue 18), on the server's default configuration:
+    a swap to a fresh directory, partition-key changes, exchange of nothing, a database without
+    an owner type, configuration values, roles and privileges."""
+    n = run.names
+    db = f"{n['prefix']}_d"
+    bare = Database(name=db, description=None, locationUri=None, parameters={}, ownerName=None, ownerType=None)
+    run.call("create db without owner", "create_database", bare)
+    run.call("db owner type defaults to USER", "get_database", db)
+    owned = Database(name=f"{db}_o", description=None, locationUri=None, parameters={}, ownerName="carol",
+                     ownerType=None)
+    run.call("create db with owner name only", "create_database", owned)
+    run.call("owner name only: USER", "get_database", f"{db}_o")
+    run.call("drop db with owner name only", "drop_database", f"{db}_o", True, True)
+
+    pt = make_table(db, "p", partition_keys=[("ds", "string"), ("hr", "int"), ("m", "string")])
+    run.call("create table with 3 keys", "create_table", pt)
+    t = _table_or_local(run, db, "p", pt)
+    run.call("add partition", "add_partition", new_part(t, ["a", "1", "x"], location=run.ext("p_a1x")))
+
+    # A swap to a directory that does not exist yet, then to an existing empty one: accepted
+    # by default (clients relocate first and write after).
+    p = run.call("get for swap", "get_partition", db, "p", ["a", "1", "x"])
+    if p is not None:
+        p.sd.location = run.ext("fresh_never_created")
+        run.call("alter_partition to a missing directory", "alter_partition", db, "p", p)
+        run.call("get after swap to a missing directory", "get_partition", db, "p", ["a", "1", "x"])
+        empty = run.scratch / "fresh_empty"
+        empty.mkdir(parents=True, exist_ok=True)
+        p.sd.location = run.ext("fresh_empty")
+        run.call("alter_partitions to an empty directory", "alter_partitions", db, "p", [p])
+        run.call("get after swap to an empty directory", "get_partition", db, "p", ["a", "1", "x"])
+    t = _table_or_local(run, db, "p", pt)
+    run.call("SET LOCATION of a table to a missing directory", "alter_table", db, "p",
+             _with(t, lambda x: setattr(x.sd, "location", run.ext("table_moved"))))
+
+    t = _table_or_local(run, db, "p", pt)
+    run.call("alter: 3 keys to 1", "alter_table", db, "p", _with(t, lambda x: x.partitionKeys.__delitem__(slice(1, 3))))
+    run.call("alter: drop the last key", "alter_table", db, "p", _with(t, lambda x: x.partitionKeys.pop()))
+    run.call("alter: no keys", "alter_table", db, "p", _with(t, lambda x: setattr(x, "partitionKeys", [])))
+    run.call("alter: key renamed", "alter_table", db, "p",
+             _with(t, lambda x: setattr(x.partitionKeys[2], "name", "n")))
+    run.call("alter: key type changed", "alter_table", db, "p",
+             _with(t, lambda x: setattr(x.partitionKeys[1], "type", "bigint")))
+    run.call("alter: keys reordered", "alter_table", db, "p",
+             _with(t, lambda x: x.partitionKeys.reverse()))
+    run.call("alter: key added", "alter_table", db, "p",
+             _with(t, lambda x: x.partitionKeys.append(FieldSchema(name="z", type="string", comment=None))))
+    run.call("alter: key comment changed (allowed)", "alter_table", db, "p",
+             _with(t, lambda x: setattr(x.partitionKeys[0], "comment", "the day")))
+    run.call("keys after the alters", "get_table", db, "p", post=lambda x: x.partitionKeys)
+    run.call("partitions after the alters", "get_partition_names", db, "p", -1)
+    ut = make_table(db, "u")
+    run.call("create unpartitioned", "create_table", ut)
+    u = _table_or_local(run, db, "u", ut)
+    run.call("alter: key added to an unpartitioned table", "alter_table", db, "u",
+             _with(u, lambda x: setattr(x, "partitionKeys", [FieldSchema(name="ds", type="string", comment=None)])))
+
+    run.call("create exchange target", "create_table",
+             make_table(db, "dst", partition_keys=[("ds", "string"), ("hr", "int"), ("m", "string")]))
+    run.call("exchange_partition of nothing", "exchange_partition", {"ds": "nope"}, db, "p", db, "dst")
+    run.call("exchange_partition of nothing (two keys)", "exchange_partition", {"ds": "a", "hr": "9"},
+             db, "p", db, "dst")
+    run.call("exchange_partitions of nothing", "exchange_partitions", {"ds": "nope"}, db, "p", db, "dst")
+
+    for key in CONFIG_KEYS:
+        run.call(f"config {key}", "get_config_value", key, "client-fallback")
+    run.call("config unknown hive key", "get_config_value", "hive.strata.no.such.key", "client-fallback")
+
+    run.call("role names", "get_role_names")
+    run.call("roles of a user", "list_roles", "diff_tester", PrincipalType.USER)
+    run.call("roles of a role", "list_roles", "public", PrincipalType.ROLE)
+    run.call("roles of a group", "list_roles", "g", PrincipalType.GROUP)
+    run.call("privileges of a user on the server", "list_privileges", "diff_tester", PrincipalType.USER,
+             HiveObjectRef(objectType=HiveObjectType.GLOBAL, dbName=None, objectName=None, partValues=None,
+                           columnName=None))
+    run.call("privileges of a user on a table", "list_privileges", "diff_tester", PrincipalType.USER,
+             HiveObjectRef(objectType=HiveObjectType.TABLE, dbName=db, objectName="p", partValues=None,
+                           columnName=None))
+    run.call("drop db", "drop_database", db, True, True)
+
+
+def _with(obj, change):
+    """A deep copy of a Thrift object with ``change`` applied (and the DDL time removed, so
+    the server sets it)."""
+    c = copy.deepcopy(obj)
+    if getattr(c, "parameters", None):
+        c.parameters.pop("transient_lastDdlTime", None)
+    change(c)
+    return c
+
+
 SECTIONS: Dict[str, Callable[[Runner], None]] = {
     "databases": section_databases,
     "tables": section_tables,
@@ -810,6 +916,7 @@ SECTIONS: Dict[str, Callable[[Runner], None]] = {
     "partition_filters": section_partition_filters,
     "functions": section_functions,
     "column_stats": section_column_stats,
+    "drop_in": section_drop_in,
 }
 # Differences between strata and the real HMS 2.3.10 that are known and reported
 # (tests/README.md): section -> step label -> reason, or {"fields": [...], "reason": ...}
@@ -819,6 +926,14 @@ KNOWN_DIFFERENCES: Dict[str, Dict[str, Any]] = {
         "alter missing": "alter_database of a missing database: the real HMS 2.3.10 answers "
                          "success (a no-op), strata NoSuchObjectException",
     },
+    "drop_in": {
+        label: "exchange_partition* of a spec no partition matches: HMS 2.3.10 tries the move and "
+               "answers MetaException('Got exception: java.io.FileNotFoundException File <source "
+               "dir>/<spec> does not exist'); strata answers the MetaException of HMS 3.0+ ('No "
+               "partition is found with the values {k=v} for the table <t>') without touching files"
+        for label in ("exchange_partition of nothing", "exchange_partition of nothing (two keys)",
+                      "exchange_partitions of nothing")
+    },
     "locks": {
         "show locks": {"fields": ["blockedByExtId", "blockedByIntId", "lockIdInternal"],
                        "reason": "show_locks: strata leaves blockedByExtId / blockedByIntId / "
@@ -827,7 +942,7 @@ KNOWN_DIFFERENCES: Dict[str, Dict[str, Any]] = {
 }
 
 # sections that need the server's partition (and function / statistics) methods
-PARTITION_SECTIONS = {"partitions", "partition_filters", "functions", "column_stats"}
+PARTITION_SECTIONS = {"partitions", "partition_filters", "functions", "column_stats", "drop_in"}
 
 
 def run_section(name: str, host: str, port: int, warehouse: str, scratch: Path, names: dict) -> Runner:

@@ -1,5 +1,5 @@
-"""The batch-ID layer against a running strata under `strata.batch.mode=enforce` (the server
-default), on SQLite and PostgreSQL: the policy seen through Thrift, 32 concurrent location
+"""The batch-ID layer against a running strata with the default configuration (batch mode
+`enforce`, no data required before a swap), on SQLite and PostgreSQL: the policy seen through Thrift, 32 concurrent location
 swaps on one partition, the admin CLI, and pyspark with the `strata_batch` writer helpers.
 
 Marker ``partitions``; the Spark part is skipped when STRATA_TEST_SKIP_SPARK=1.
@@ -25,7 +25,7 @@ from hmsclient.genthrift.hive_metastore.ttypes import (
     PrincipalType,
 )
 
-from conftest import strata_binary
+from conftest import _start_strata, _stop_strata, strata_binary
 from hms_helpers import make_table, norm_location
 
 pytestmark = pytest.mark.partitions
@@ -42,16 +42,17 @@ def write_batch(location: str, rows: str = "1\x01a\n") -> None:
     (path / "part-00000").write_text(rows)
 
 
-def cli(server, *args, ok=True):
+def cli(server, *args, ok=True, env=None):
     cmd = [str(strata_binary()), "--database-url", server.database_url, "--warehouse", server.warehouse_uri, *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "STRATA_LOG": "warn"})
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "STRATA_LOG": "warn", **(env or {})})
     if ok:
         assert proc.returncode == 0, f"{args}: rc={proc.returncode}\n{proc.stderr}"
     return proc
 
 
-def cli_json(server, *args):
-    return json.loads(cli(server, *args, "--json").stdout)
+def cli_json(server, *args, env=None):
+    return json.loads(cli(server, *args, "--json", env=env).stdout)
 
 
 @pytest.fixture
@@ -94,18 +95,17 @@ def test_new_partitions_get_batch_directories(batch_server, client, table):
     assert [(a["partition_name"], a["batch_id"]) for a in adds] == [("ds=2024-01-01", batch)]
 
 
-def test_enforce_refuses_reused_and_empty_locations(client, table, batch_server):
+def test_enforce_refuses_reused_locations(client, table, batch_server):
     p = RawClient.add_partition(client, part(table, "a"))
     first = p.sd.location
     write_batch(first)
     second = norm_location(table.sd.location) + "/ds=a/20240101000002"
-    # An empty (or missing) location is refused: the data must be written before the swap.
+    # A fresh directory that does not exist yet is accepted by default, as Apache HMS does:
+    # engines relocate a partition first and write into it after.
     p.sd.location = second
-    with pytest.raises(InvalidOperationException) as e:
-        client.alter_partition(table.dbName, "events", p)
-    assert "is empty or does not exist" in e.value.message
-    write_batch(second)
     client.alter_partition(table.dbName, "events", p)
+    assert norm_location(client.get_partition(table.dbName, "events", ["a"]).sd.location) == norm_location(second)
+    write_batch(second)
     # Back to the first batch by a plain swap: refused, and the message names the fix.
     p.sd.location = first
     with pytest.raises(InvalidOperationException) as e:
@@ -230,8 +230,6 @@ def test_batch_new_and_commit(batch_server, client, table):
     name = f"{table.dbName}.events"
     loc = cli(batch_server, "batch", "new", name, "--partition", "ds=2024-02-01").stdout.strip()
     assert norm_location(loc).startswith(norm_location(table.sd.location) + "/ds=2024-02-01/")
-    r = cli(batch_server, "batch", "commit", name, "--partition", "ds=2024-02-01", "--location", loc, ok=False)
-    assert r.returncode != 0 and "is empty or does not exist" in r.stderr
     write_batch(loc)
     out = cli_json(batch_server, "batch", "commit", name, "--partition", "ds=2024-02-01", "--location", loc)
     assert out[0]["action"] == "add"
@@ -242,6 +240,58 @@ def test_batch_new_and_commit(batch_server, client, table):
     assert out[0]["action"] == "swap" and norm_location(out[0]["from"]) == norm_location(loc)
     ops = [r["operation"] for r in cli_json(batch_server, "history", name)]
     assert ops[-2:] == ["batch_commit", "batch_commit"]
+
+
+@pytest.fixture(scope="module")
+def require_data_server(tmp_path_factory):
+    """A server with `batch.require_data = true` (the setting under test; SQLite: the check
+    reads storage, not the database)."""
+    if os.environ.get("STRATA_TEST_TARGET"):
+        pytest.skip("needs a strata started by the tests")
+    workdir = tmp_path_factory.mktemp("strata-require-data").resolve()
+    (workdir / "warehouse").mkdir()
+    server = _start_strata("sqlite", strata_binary(), f"sqlite://{workdir}/strata.db", workdir / "warehouse",
+                           workdir, None, extra_env={"STRATA_BATCH__REQUIRE_DATA": "true"})
+    try:
+        yield server
+    finally:
+        _stop_strata(server)
+
+
+def test_require_data_refuses_empty_locations(require_data_server):
+    from hmsclient.hmsclient import HMSClient
+
+    client = HMSClient(host=require_data_server.host, port=require_data_server.port)
+    client.open()
+    try:
+        db = f"rdb_{uuid.uuid4().hex[:10]}"
+        client.create_database(Database(name=db, description=None, locationUri=None, parameters={},
+                                        ownerName="tester", ownerType=PrincipalType.USER))
+        client.create_table(make_table(db, "events", partition_keys=(("ds", "string"),)))
+        t = client.get_table(db, "events")
+        p = RawClient.add_partition(client, part(t, "a"))
+        write_batch(p.sd.location)
+        empty = norm_location(t.sd.location) + "/ds=a/20240101000002"
+        # An empty (or missing) location is refused: the data must be written before the swap.
+        p.sd.location = empty
+        with pytest.raises(InvalidOperationException) as e:
+            client.alter_partition(db, "events", p)
+        assert "is empty or does not exist" in e.value.message
+        write_batch(empty)
+        client.alter_partition(db, "events", p)
+        assert norm_location(client.get_partition(db, "events", ["a"]).sd.location) == norm_location(empty)
+        # The CLI's batch commit follows the same setting.
+        name = f"{db}.events"
+        env = {"STRATA_BATCH__REQUIRE_DATA": "true"}
+        loc = cli(require_data_server, "batch", "new", name, "--partition", "ds=b", env=env).stdout.strip()
+        r = cli(require_data_server, "batch", "commit", name, "--partition", "ds=b", "--location", loc, ok=False,
+                env=env)
+        assert r.returncode != 0 and "is empty or does not exist" in r.stderr
+        write_batch(loc)
+        assert cli_json(require_data_server, "batch", "commit", name, "--partition", "ds=b",
+                        "--location", loc, env=env)[0]["action"] == "add"
+    finally:
+        client.close()
 
 
 # --------------------------------------------------------------------------- pyspark

@@ -182,3 +182,88 @@ def test_expression_pruning_is_left_to_the_client(client, hive4, unique_name):
     assert info.value.message == "Invalid method name: 'get_partition_names_req'"
     # The connection is still usable.
     assert client.get_database("default").name == "default"
+
+
+@pytest.fixture
+def default_client(hive4, batch_server):
+    """A client of the server started with its default configuration."""
+    service, _ = hive4
+    sock = TSocket.TSocket(batch_server.host, batch_server.port)
+    sock.setTimeout(60_000)
+    transport = TTransport.TBufferedTransport(sock)
+    transport.open()
+    yield service.Client(TBinaryProtocol.TBinaryProtocol(transport))
+    transport.close()
+
+
+@pytest.mark.partitions
+def test_single_partition_requests(default_client, hive4, unique_name):
+    """The Hive 4 request forms of get/append/drop partition, partition names and specs by
+    filter (no Java expression in any of them)."""
+    client = default_client
+    _, t = hive4
+    db = unique_name("h4s")
+    client.create_database(t.Database(name=db, parameters={}))
+    client.create_table(t.Table(tableName="p", dbName=db, owner="me", sd=_sd(t),
+                                partitionKeys=[t.FieldSchema(name="ds", type="string"),
+                                               t.FieldSchema(name="hr", type="int")],
+                                parameters={}, tableType="MANAGED_TABLE"))
+    added = client.append_partition_req(t.AppendPartitionsRequest(dbName=db, tableName="p", partVals=["a", "1"]))
+    assert added.values == ["a", "1"]
+    added = client.append_partition_req(t.AppendPartitionsRequest(dbName=db, tableName="p", name="ds=b/hr=2"))
+    assert added.values == ["b", "2"]
+    with pytest.raises(t.AlreadyExistsException):
+        client.append_partition_req(t.AppendPartitionsRequest(dbName=db, tableName="p", partVals=["a", "1"]))
+    got = client.get_partition_req(t.GetPartitionRequest(dbName=db, tblName="p", partVals=["b", "2"])).partition
+    assert (got.values, got.tableName) == (["b", "2"], "p")
+    with pytest.raises(t.NoSuchObjectException):
+        client.get_partition_req(t.GetPartitionRequest(dbName=db, tblName="p", partVals=["zz", "9"]))
+    assert client.fetch_partition_names_req(t.PartitionsRequest(dbName=db, tblName="p")) == ["ds=a/hr=1", "ds=b/hr=2"]
+    assert client.fetch_partition_names_req(t.PartitionsRequest(dbName=db, tblName="p", maxParts=1)) == ["ds=a/hr=1"]
+    specs = client.get_part_specs_by_filter(db, "p", "hr > 1", -1)
+    assert [p.values for s in specs for p in s.partitionList.partitions] == [["b", "2"]]
+    assert client.get_part_specs_by_filter(db, "p", 'ds = "none"', -1) == []
+    with pytest.raises(t.MetaException):
+        client.get_part_specs_by_filter(db, "p", "nokey = 1", -1)
+    assert client.drop_partition_req(t.DropPartitionRequest(dbName=db, tblName="p", partVals=["a", "1"]))
+    assert client.drop_partition_req(t.DropPartitionRequest(dbName=db, tblName="p", partName="ds=b/hr=2",
+                                                            deleteData=True))
+    with pytest.raises(t.NoSuchObjectException):
+        client.drop_partition_req(t.DropPartitionRequest(dbName=db, tblName="p", partName="ds=b/hr=2"))
+    assert client.fetch_partition_names_req(t.PartitionsRequest(dbName=db, tblName="p")) == []
+    client.drop_database(db, True, True)
+
+
+def test_roles_privileges_and_constraints_of_a_fresh_metastore(default_client, hive4):
+    """Trino with `hive.security=sql-standard` and Hive 3/4 clients call these; Strata answers as a
+    fresh Apache HMS does (no authorization, no constraints)."""
+    client = default_client
+    _, t = hive4
+    assert client.get_role_names() == ["admin", "public"]
+    roles = client.list_roles("alice", t.PrincipalType.USER)
+    assert [(r.roleName, r.ownerName) for r in roles] == [("public", "public")]
+    assert client.list_roles("admin", t.PrincipalType.ROLE) == []
+    everything = t.HiveObjectRef(objectType=t.HiveObjectType.GLOBAL)
+    assert client.list_privileges("alice", t.PrincipalType.USER, everything) == []
+    pset = client.get_privilege_set(everything, "alice", ["staff"])
+    assert (pset.userPrivileges, pset.groupPrivileges) == ({"alice": []}, {"staff": []})
+    grants = client.get_role_grants_for_principal(t.GetRoleGrantsForPrincipalRequest(
+        principal_name="alice", principal_type=t.PrincipalType.USER)).principalGrants
+    assert [(g.roleName, g.principalName) for g in grants] == [("public", "alice")]
+    assert client.get_principals_in_role(t.GetPrincipalsInRoleRequest(roleName="public")).principalGrants == []
+    assert client.get_primary_keys(t.PrimaryKeysRequest(db_name="default", tbl_name="x")).primaryKeys == []
+    assert client.get_foreign_keys(t.ForeignKeysRequest(foreign_db_name="default",
+                                                        foreign_tbl_name="x")).foreignKeys == []
+    assert client.get_unique_constraints(t.UniqueConstraintsRequest(
+        catName="hive", db_name="default", tbl_name="x")).uniqueConstraints == []
+    assert client.get_not_null_constraints(t.NotNullConstraintsRequest(
+        catName="hive", db_name="default", tbl_name="x")).notNullConstraints == []
+    assert client.get_default_constraints(t.DefaultConstraintsRequest(
+        catName="hive", db_name="default", tbl_name="x")).defaultConstraints == []
+    assert client.get_check_constraints(t.CheckConstraintsRequest(
+        catName="hive", db_name="default", tbl_name="x")).checkConstraints == []
+    all_ = client.get_all_table_constraints(t.AllTableConstraintsRequest(
+        dbName="default", tblName="x", catName="hive")).allTableConstraints
+    assert all_.primaryKeys == [] and all_.checkConstraints == []
+    # Trino reads the transaction timeout; the answer is HMS's default, not the fallback.
+    assert client.get_config_value("hive.txn.timeout", "") == "300s"

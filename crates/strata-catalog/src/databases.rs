@@ -3,7 +3,7 @@
 use strata_core::{
     error::msg,
     location,
-    model::{history_op, Actor, Database, Table},
+    model::{history_op, Actor, Database, PrincipalType, Table},
     names::{self, NamePattern},
     time::EpochSeconds,
     CatalogError, Result,
@@ -24,6 +24,8 @@ impl Catalog {
         };
         self.check_allowed(&db.location)?;
         db.create_time = EpochSeconds::now();
+        // As HMS's ObjectStore: a database created without an owner type is owned by a USER.
+        db.owner_type.get_or_insert(PrincipalType::User);
         // -- STORE --
         self.store.create_database(&db).await?;
         if let Err(e) = self.storage.mkdirs(&db.location).await {

@@ -83,13 +83,15 @@ impl Default for DataSafety {
 pub struct BatchPolicy {
     /// The mode of tables without a `strata.batch.mode` parameter.
     pub default_mode: batch::Mode,
-    /// Under `enforce`, refuse a location swap to a directory that holds no data.
+    /// Under `enforce`, refuse a location swap to a directory that holds no data. Off by
+    /// default: Apache HMS accepts a swap to a fresh directory, and clients relocate first and
+    /// write after (`SET LOCATION` to a directory created later).
     pub require_data: bool,
 }
 
 impl Default for BatchPolicy {
     fn default() -> Self {
-        Self { default_mode: batch::Mode::Enforce, require_data: true }
+        Self { default_mode: batch::Mode::Enforce, require_data: false }
     }
 }
 

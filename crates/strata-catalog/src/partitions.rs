@@ -873,15 +873,18 @@ impl Catalog {
         }
         if values.is_empty() || values.len() != spec.len() {
             return Err(CatalogError::Meta(format!(
-                "Invalid partition spec {spec:?} for the keys {}",
+                "Invalid partition spec {} for the keys {}",
+                partname::java_map(spec.iter()),
                 partname::java_list(&keys)
             )));
         }
         let parts = self.list_partitions(source_db, source_table, Some(&values), None, Limit::All).await?;
         if parts.is_empty() {
-            return Err(CatalogError::NoSuchObject(format!(
-                "No partition of {}.{} matches {spec:?}",
-                source.db_name, source.name
+            // HMS's message and type (MetaException), the spec printed as a Java map.
+            return Err(CatalogError::Meta(format!(
+                "No partition is found with the values {} for the table {}",
+                partname::java_map(spec.iter()),
+                source.name
             )));
         }
         let names: Vec<String> =

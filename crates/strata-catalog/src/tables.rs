@@ -212,6 +212,11 @@ impl Catalog {
                 return Err(CatalogError::Meta(msg::cas_new_value_missing(key)));
             }
         }
+        // As HMS 2.3's alter handler: the partition keys of a table (not a view) keep their
+        // number, names and order (partitions are named by them); types and comments may change.
+        if old.table_type != table_type::VIRTUAL_VIEW && !same_partition_keys(&old, &new) {
+            return Err(CatalogError::InvalidOperation(msg::PARTITION_KEYS_CHANGED.to_string()));
+        }
         new.coerce_table_type();
         new.create_time = old.create_time;
         new.id = old.id;
@@ -445,6 +450,13 @@ fn validate_columns(table: &Table) -> Result<()> {
         tracing::debug!(table = %table.name, "view without text");
     }
     Ok(())
+}
+
+/// Whether two tables have the same partition keys as HMS 2.3 compares them: the same names
+/// (as stored, lower-case) in the same order; types and comments are free to differ.
+fn same_partition_keys(old: &Table, new: &Table) -> bool {
+    old.partition_keys.len() == new.partition_keys.len()
+        && old.partition_keys.iter().zip(&new.partition_keys).all(|(a, b)| a.name == b.name)
 }
 
 /// Lower-case column and key names as HMS stores them.

@@ -539,7 +539,8 @@ impl Catalog {
     }
 
     /// Swap a batch written outside the engines into a partition (adding the partition if it
-    /// does not exist). Under `enforce` the location must be new to the table and hold data.
+    /// does not exist). Under `enforce` the location must be new to the table and, with
+    /// `batch.require_data`, hold data.
     pub async fn commit_batch(&self, actor: &Actor, db: &str, table: &str, spec: &str, loc: &str) -> Result<Change> {
         let t = self.get_table(db, table).await?;
         let name = self.partition_name_of_spec(&t, spec)?;

@@ -272,3 +272,33 @@ async fn locks_conflict_release_and_expire() {
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0].target.table.as_deref(), Some("t"));
 }
+
+#[tokio::test]
+async fn partition_keys_cannot_change_and_owner_type_defaults_to_user() {
+    let f = Fixture::new().await;
+    with_db(&f, "db").await;
+    assert_eq!(f.catalog.get_database("db").await.unwrap().owner_type, Some(strata_core::model::PrincipalType::User));
+    let key = |n: &str, ty: &str| FieldSchema { name: n.into(), type_name: ty.into(), comment: None };
+    let mut t = table("db", "p");
+    t.partition_keys = vec![key("ds", "string"), key("hr", "int"), key("m", "string")];
+    let t = f.catalog.create_table(&actor(), t).await.unwrap();
+    let refused = CatalogError::InvalidOperation(msg::PARTITION_KEYS_CHANGED.to_string());
+    let changes: [fn(&mut Vec<FieldSchema>); 4] =
+        [|k| k.truncate(1), |k| k.clear(), |k| k.reverse(), |k| k[2].name = "n".into()];
+    for change in changes {
+        let mut new = t.clone();
+        change(&mut new.partition_keys);
+        assert_eq!(
+            f.catalog.alter_table(&actor(), "db", "p", new, AlterOptions::default()).await.unwrap_err(),
+            refused
+        );
+    }
+    // As HMS 2.3: the names decide (case-insensitively, as stored); types and comments may change.
+    let mut new = t.clone();
+    new.partition_keys[0].name = "DS".into();
+    new.partition_keys[0].comment = Some("the day".into());
+    new.partition_keys[1].type_name = "bigint".into();
+    f.catalog.alter_table(&actor(), "db", "p", new, AlterOptions::default()).await.unwrap();
+    let keys = f.catalog.get_table("db", "p").await.unwrap().partition_keys;
+    assert_eq!((keys[0].comment.as_deref(), keys[1].type_name.as_str()), (Some("the day"), "bigint"));
+}

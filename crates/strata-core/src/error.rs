@@ -139,6 +139,8 @@ pub mod msg {
     pub fn alter_missing_table(db: &str, table: &str) -> String {
         table_not_found(db, table)
     }
+    /// `InvalidOperationException` from an alter that changes a table's partition keys.
+    pub const PARTITION_KEYS_CHANGED: &str = "partition keys can not be changed.";
     /// `InvalidOperationException` from a rename onto an existing table.
     #[must_use]
     pub fn rename_target_exists(db: &str, table: &str) -> String {

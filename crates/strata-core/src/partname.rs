@@ -97,6 +97,13 @@ pub fn java_list(items: &[String]) -> String {
     out
 }
 
+/// A map as Java's `AbstractMap.toString` prints it: `{k1=v1, k2=v2}`.
+#[must_use]
+pub fn java_map<'a>(entries: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+    let body: Vec<String> = entries.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", body.join(", "))
+}
+
 /// HMS's message when the number of partition values does not match the keys.
 #[must_use]
 pub fn invalid_key_values(keys: &[String], values: &[String]) -> String {
@@ -165,5 +172,12 @@ mod tests {
         );
         assert_eq!(spec_from_name("a=1/b"), vec![("a".to_string(), "1".to_string())]);
         assert!(spec_from_name("garbage").is_empty());
+    }
+
+    #[test]
+    fn maps_print_as_java_does() {
+        let (a, one, b, two) = ("a".to_string(), "1".to_string(), "b".to_string(), "x y".to_string());
+        assert_eq!(java_map([(&a, &one), (&b, &two)]), "{a=1, b=x y}");
+        assert_eq!(java_map(std::iter::empty()), "{}");
     }
 }

@@ -56,7 +56,9 @@ pub fn database_out(db: model::Database) -> t::Database {
         parameters: Some(db.parameters),
         privileges: None,
         owner_name: db.owner_name,
-        owner_type: principal_out(db.owner_type),
+        // HMS stores USER for a database created without an owner type (rows stored before
+        // Strata did the same have none).
+        owner_type: principal_out(db.owner_type).or(Some(t::PrincipalType::USER)),
         catalog_name: Some(names::DEFAULT_CATALOG.to_string()),
         create_time: Some(db.create_time.0),
         managed_location_uri: db.managed_location,

@@ -238,6 +238,30 @@ const META_CONF_KEYS: &[(&str, &str)] = &[
     ("hive.exec.default.partition.name", "__HIVE_DEFAULT_PARTITION__"),
 ];
 
+/// HiveConf 2.3 defaults of the keys clients read with `get_config_value` (Trino:
+/// `hive.txn.timeout`; Spark, Impala, Hive: the others), answered as a metastore with default
+/// settings does. Checked against Apache HMS 2.3.10 by tests/test_differential.py.
+const CONFIG_DEFAULTS: &[(&str, &str)] = &[
+    ("hive.txn.timeout", "300s"),
+    ("hive.txn.manager", "org.apache.hadoop.hive.ql.lockmgr.DummyTxnManager"),
+    ("hive.txn.max.open.batch", "1000"),
+    ("hive.support.concurrency", "false"),
+    ("hive.compactor.initiator.on", "false"),
+    ("hive.metastore.server.max.message.size", "104857600"),
+    ("hive.metastore.execute.setugi", "true"),
+    ("hive.metastore.dml.events", "false"),
+    ("hive.metastore.fastpath", "false"),
+    ("hive.security.authorization.enabled", "false"),
+    ("hive.stats.autogather", "true"),
+    ("hive.exec.dynamic.partition.mode", "strict"),
+    ("hive.exec.max.dynamic.partitions", "1000"),
+    ("hive.default.fileformat", "TextFile"),
+];
+
+/// The roles a fresh Apache HMS has.
+const ADMIN_ROLE: &str = "admin";
+const PUBLIC_ROLE: &str = "public";
+
 impl ThriftHiveMetastoreSyncHandler for Handler {
     // ---------------------------------------------------------------- session
 
@@ -296,7 +320,14 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         if name == "hive.metastore.warehouse.dir" {
             return Ok(self.shared.catalog.warehouse().to_string());
         }
-        Ok(META_CONF_KEYS.iter().find(|(k, _)| *k == name).map_or(default_value, |(_, v)| (*v).to_string()))
+        // Apache HMS answers from its configuration, which holds every HiveConf default: a
+        // client asking for a known key gets that default, not its own fallback (which it
+        // does get for a key whose default is unset, such as the partition name whitelist).
+        Ok(META_CONF_KEYS
+            .iter()
+            .chain(CONFIG_DEFAULTS)
+            .find(|(k, v)| *k == name && !v.is_empty())
+            .map_or(default_value, |(_, v)| (*v).to_string()))
     }
 
     fn handle_get_catalogs(&self) -> R<t::GetCatalogsResponse> {
@@ -1369,6 +1400,179 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         self.call("show_locks", "", |c, _| async move {
             let locks = c.show_locks(filter).await?;
             Ok(t::ShowLocksResponse { locks: Some(locks.into_iter().map(convert::lock_info_out).collect()) })
+        })
+    }
+
+    // ---------------------------------------------------------------- roles and privileges
+    // Answered as a fresh Apache HMS without grants does, until Strata has authorization:
+    // Trino's `hive.security=sql-standard` calls these on every query.
+
+    fn handle_get_role_names(&self) -> R<Vec<String>> {
+        Ok(vec![ADMIN_ROLE.to_string(), PUBLIC_ROLE.to_string()])
+    }
+
+    fn handle_list_roles(&self, _principal_name: String, principal_type: t::PrincipalType) -> R<Vec<t::Role>> {
+        // Every user holds the public role implicitly (HMS's ObjectStore.listRoles).
+        Ok(if principal_type == t::PrincipalType::USER {
+            vec![t::Role {
+                role_name: Some(PUBLIC_ROLE.to_string()),
+                create_time: Some(0),
+                owner_name: Some(PUBLIC_ROLE.to_string()),
+            }]
+        } else {
+            Vec::new()
+        })
+    }
+
+    fn handle_get_principals_in_role(
+        &self,
+        _request: t::GetPrincipalsInRoleRequest,
+    ) -> R<t::GetPrincipalsInRoleResponse> {
+        Ok(t::GetPrincipalsInRoleResponse { principal_grants: Vec::new() })
+    }
+
+    fn handle_get_role_grants_for_principal(
+        &self,
+        request: t::GetRoleGrantsForPrincipalRequest,
+    ) -> R<t::GetRoleGrantsForPrincipalResponse> {
+        let principal_grants = if request.principal_type == t::PrincipalType::USER {
+            vec![t::RolePrincipalGrant {
+                role_name: Some(PUBLIC_ROLE.to_string()),
+                principal_name: Some(request.principal_name),
+                principal_type: Some(t::PrincipalType::USER),
+                grant_option: Some(false),
+                grant_time: Some(0),
+                grantor_name: None,
+                grantor_principal_type: None,
+            }]
+        } else {
+            Vec::new()
+        };
+        Ok(t::GetRoleGrantsForPrincipalResponse { principal_grants })
+    }
+
+    fn handle_get_privilege_set(
+        &self,
+        _hive_object: t::HiveObjectRef,
+        user_name: String,
+        group_names: Vec<String>,
+    ) -> R<t::PrincipalPrivilegeSet> {
+        // No grants: each principal asked about, with no privileges.
+        let none = |names: Vec<String>| Some(names.into_iter().map(|n| (n, Vec::new())).collect());
+        Ok(t::PrincipalPrivilegeSet {
+            user_privileges: none(vec![user_name]),
+            group_privileges: none(group_names),
+            role_privileges: none(Vec::new()),
+        })
+    }
+
+    fn handle_list_privileges(
+        &self,
+        _principal_name: String,
+        _principal_type: t::PrincipalType,
+        _hive_object: t::HiveObjectRef,
+    ) -> R<Vec<t::HiveObjectPrivilege>> {
+        Ok(Vec::new())
+    }
+
+    // ---------------------------------------------------------------- constraints
+    // Strata stores no constraints (it does not serve `add_*_constraint`), so every table has
+    // none; a missing table answers as HMS does for its constraint lookups (an empty list).
+
+    fn handle_get_primary_keys(&self, _request: t::PrimaryKeysRequest) -> R<t::PrimaryKeysResponse> {
+        Ok(t::PrimaryKeysResponse { primary_keys: Vec::new() })
+    }
+
+    fn handle_get_foreign_keys(&self, _request: t::ForeignKeysRequest) -> R<t::ForeignKeysResponse> {
+        Ok(t::ForeignKeysResponse { foreign_keys: Vec::new() })
+    }
+
+    fn handle_get_unique_constraints(&self, _request: t::UniqueConstraintsRequest) -> R<t::UniqueConstraintsResponse> {
+        Ok(t::UniqueConstraintsResponse { unique_constraints: Vec::new() })
+    }
+
+    fn handle_get_not_null_constraints(
+        &self,
+        _request: t::NotNullConstraintsRequest,
+    ) -> R<t::NotNullConstraintsResponse> {
+        Ok(t::NotNullConstraintsResponse { not_null_constraints: Vec::new() })
+    }
+
+    fn handle_get_default_constraints(
+        &self,
+        _request: t::DefaultConstraintsRequest,
+    ) -> R<t::DefaultConstraintsResponse> {
+        Ok(t::DefaultConstraintsResponse { default_constraints: Vec::new() })
+    }
+
+    fn handle_get_check_constraints(&self, _request: t::CheckConstraintsRequest) -> R<t::CheckConstraintsResponse> {
+        Ok(t::CheckConstraintsResponse { check_constraints: Vec::new() })
+    }
+
+    fn handle_get_all_table_constraints(
+        &self,
+        _request: t::AllTableConstraintsRequest,
+    ) -> R<t::AllTableConstraintsResponse> {
+        Ok(t::AllTableConstraintsResponse {
+            all_table_constraints: t::SQLAllTableConstraints {
+                primary_keys: Some(Vec::new()),
+                foreign_keys: Some(Vec::new()),
+                unique_constraints: Some(Vec::new()),
+                not_null_constraints: Some(Vec::new()),
+                default_constraints: Some(Vec::new()),
+                check_constraints: Some(Vec::new()),
+            },
+        })
+    }
+
+    // ---------------------------------------------------------------- Hive 4 request forms
+
+    fn handle_get_partition_req(&self, req: t::GetPartitionRequest) -> R<t::GetPartitionResponse> {
+        self.get_one("get_partition_req", req.db_name, req.tbl_name, req.part_vals)
+            .map(|partition| t::GetPartitionResponse { partition })
+    }
+
+    fn handle_append_partition_req(&self, req: t::AppendPartitionsRequest) -> R<t::Partition> {
+        match (req.name, req.part_vals) {
+            (Some(name), _) if !name.is_empty() => {
+                self.append_by_name("append_partition_req", req.db_name, req.table_name, name)
+            }
+            (_, values) => self.append("append_partition_req", req.db_name, req.table_name, values.unwrap_or_default()),
+        }
+    }
+
+    fn handle_drop_partition_req(&self, req: t::DropPartitionRequest) -> R<bool> {
+        let delete_data = req.delete_data.unwrap_or(false);
+        match (req.part_name, req.part_vals) {
+            (Some(name), _) if !name.is_empty() => {
+                self.drop_by_name("drop_partition_req", req.db_name, req.tbl_name, name, delete_data)
+            }
+            (_, values) => {
+                self.drop_one("drop_partition_req", req.db_name, req.tbl_name, values.unwrap_or_default(), delete_data)
+            }
+        }
+    }
+
+    fn handle_fetch_partition_names_req(&self, req: t::PartitionsRequest) -> R<Vec<String>> {
+        let max = i32::from(req.max_parts.unwrap_or(-1));
+        self.names("fetch_partition_names_req", req.db_name, req.tbl_name, None, max)
+    }
+
+    fn handle_get_part_specs_by_filter(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        filter: String,
+        max_parts: i32,
+    ) -> R<Vec<t::PartitionSpec>> {
+        let db = names::strip_catalog(&db_name);
+        self.call("get_part_specs_by_filter", &target(&db, &tbl_name), |c, _| async move {
+            let parts = c.list_partitions(&db, &tbl_name, None, Some(&filter), Limit::from_max(max_parts)).await?;
+            if parts.is_empty() {
+                return Ok(Vec::new());
+            }
+            let table = names::normalize(&tbl_name);
+            Ok(vec![convert::partitions_to_spec(&names::normalize(&db), &table, parts)])
         })
     }
 }

@@ -16441,6 +16441,2662 @@ impl Default for FireEventResponse {
 }
 
 //
+// HiveObjectPrivilege
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct HiveObjectPrivilege {
+    pub hive_object: Option<HiveObjectRef>,
+    pub principal_name: Option<String>,
+    pub principal_type: Option<PrincipalType>,
+    pub grant_info: Option<PrivilegeGrantInfo>,
+    pub authorizer: Option<String>,
+}
+
+impl HiveObjectPrivilege {
+    pub fn new<F1, F2, F3, F4, F5>(
+        hive_object: F1,
+        principal_name: F2,
+        principal_type: F3,
+        grant_info: F4,
+        authorizer: F5,
+    ) -> HiveObjectPrivilege
+    where
+        F1: Into<Option<HiveObjectRef>>,
+        F2: Into<Option<String>>,
+        F3: Into<Option<PrincipalType>>,
+        F4: Into<Option<PrivilegeGrantInfo>>,
+        F5: Into<Option<String>>,
+    {
+        HiveObjectPrivilege {
+            hive_object: hive_object.into(),
+            principal_name: principal_name.into(),
+            principal_type: principal_type.into(),
+            grant_info: grant_info.into(),
+            authorizer: authorizer.into(),
+        }
+    }
+}
+
+impl TSerializable for HiveObjectPrivilege {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<HiveObjectPrivilege> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<HiveObjectRef> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<PrincipalType> = None;
+        let mut f_4: Option<PrivilegeGrantInfo> = None;
+        let mut f_5: Option<String> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = HiveObjectRef::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::I32 => {
+                    let val = PrincipalType::read_from_in_protocol(i_prot)?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::Struct => {
+                    let val = PrivilegeGrantInfo::read_from_in_protocol(i_prot)?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_5 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = HiveObjectPrivilege {
+            hive_object: f_1,
+            principal_name: f_2,
+            principal_type: f_3,
+            grant_info: f_4,
+            authorizer: f_5,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("HiveObjectPrivilege");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.hive_object {
+            o_prot.write_field_begin(&TFieldIdentifier::new("hiveObject", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.principal_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("principalName", TType::String, 2))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.principal_type {
+            o_prot.write_field_begin(&TFieldIdentifier::new("principalType", TType::I32, 3))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.grant_info {
+            o_prot.write_field_begin(&TFieldIdentifier::new("grantInfo", TType::Struct, 4))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.authorizer {
+            o_prot.write_field_begin(&TFieldIdentifier::new("authorizer", TType::String, 5))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+impl Default for HiveObjectPrivilege {
+    fn default() -> Self {
+        HiveObjectPrivilege {
+            hive_object: None,
+            principal_name: Some("".to_owned()),
+            principal_type: None,
+            grant_info: None,
+            authorizer: Some("".to_owned()),
+        }
+    }
+}
+
+//
+// Role
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct Role {
+    pub role_name: Option<String>,
+    pub create_time: Option<i32>,
+    pub owner_name: Option<String>,
+}
+
+impl Role {
+    pub fn new<F1, F2, F3>(role_name: F1, create_time: F2, owner_name: F3) -> Role
+    where
+        F1: Into<Option<String>>,
+        F2: Into<Option<i32>>,
+        F3: Into<Option<String>>,
+    {
+        Role { role_name: role_name.into(), create_time: create_time.into(), owner_name: owner_name.into() }
+    }
+}
+
+impl TSerializable for Role {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Role> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<i32> = None;
+        let mut f_3: Option<String> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I32 => {
+                    let val = i_prot.read_i32()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = Role { role_name: f_1, create_time: f_2, owner_name: f_3 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("Role");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.role_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("roleName", TType::String, 1))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.create_time {
+            o_prot.write_field_begin(&TFieldIdentifier::new("createTime", TType::I32, 2))?;
+            o_prot.write_i32(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.owner_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("ownerName", TType::String, 3))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+impl Default for Role {
+    fn default() -> Self {
+        Role { role_name: Some("".to_owned()), create_time: Some(0), owner_name: Some("".to_owned()) }
+    }
+}
+
+//
+// RolePrincipalGrant
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct RolePrincipalGrant {
+    pub role_name: Option<String>,
+    pub principal_name: Option<String>,
+    pub principal_type: Option<PrincipalType>,
+    pub grant_option: Option<bool>,
+    pub grant_time: Option<i32>,
+    pub grantor_name: Option<String>,
+    pub grantor_principal_type: Option<PrincipalType>,
+}
+
+impl RolePrincipalGrant {
+    pub fn new<F1, F2, F3, F4, F5, F6, F7>(
+        role_name: F1,
+        principal_name: F2,
+        principal_type: F3,
+        grant_option: F4,
+        grant_time: F5,
+        grantor_name: F6,
+        grantor_principal_type: F7,
+    ) -> RolePrincipalGrant
+    where
+        F1: Into<Option<String>>,
+        F2: Into<Option<String>>,
+        F3: Into<Option<PrincipalType>>,
+        F4: Into<Option<bool>>,
+        F5: Into<Option<i32>>,
+        F6: Into<Option<String>>,
+        F7: Into<Option<PrincipalType>>,
+    {
+        RolePrincipalGrant {
+            role_name: role_name.into(),
+            principal_name: principal_name.into(),
+            principal_type: principal_type.into(),
+            grant_option: grant_option.into(),
+            grant_time: grant_time.into(),
+            grantor_name: grantor_name.into(),
+            grantor_principal_type: grantor_principal_type.into(),
+        }
+    }
+}
+
+impl TSerializable for RolePrincipalGrant {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<RolePrincipalGrant> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<PrincipalType> = None;
+        let mut f_4: Option<bool> = None;
+        let mut f_5: Option<i32> = None;
+        let mut f_6: Option<String> = None;
+        let mut f_7: Option<PrincipalType> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::I32 => {
+                    let val = PrincipalType::read_from_in_protocol(i_prot)?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::Bool => {
+                    let val = i_prot.read_bool()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::I32 => {
+                    let val = i_prot.read_i32()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_6 = Some(val);
+                }
+                7 if field_ident.field_type == TType::I32 => {
+                    let val = PrincipalType::read_from_in_protocol(i_prot)?;
+                    f_7 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = RolePrincipalGrant {
+            role_name: f_1,
+            principal_name: f_2,
+            principal_type: f_3,
+            grant_option: f_4,
+            grant_time: f_5,
+            grantor_name: f_6,
+            grantor_principal_type: f_7,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("RolePrincipalGrant");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.role_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("roleName", TType::String, 1))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.principal_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("principalName", TType::String, 2))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.principal_type {
+            o_prot.write_field_begin(&TFieldIdentifier::new("principalType", TType::I32, 3))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.grant_option {
+            o_prot.write_field_begin(&TFieldIdentifier::new("grantOption", TType::Bool, 4))?;
+            o_prot.write_bool(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.grant_time {
+            o_prot.write_field_begin(&TFieldIdentifier::new("grantTime", TType::I32, 5))?;
+            o_prot.write_i32(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.grantor_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("grantorName", TType::String, 6))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.grantor_principal_type {
+            o_prot.write_field_begin(&TFieldIdentifier::new("grantorPrincipalType", TType::I32, 7))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+impl Default for RolePrincipalGrant {
+    fn default() -> Self {
+        RolePrincipalGrant {
+            role_name: Some("".to_owned()),
+            principal_name: Some("".to_owned()),
+            principal_type: None,
+            grant_option: Some(false),
+            grant_time: Some(0),
+            grantor_name: Some("".to_owned()),
+            grantor_principal_type: None,
+        }
+    }
+}
+
+//
+// GetRoleGrantsForPrincipalRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetRoleGrantsForPrincipalRequest {
+    pub principal_name: String,
+    pub principal_type: PrincipalType,
+}
+
+impl GetRoleGrantsForPrincipalRequest {
+    pub fn new(principal_name: String, principal_type: PrincipalType) -> GetRoleGrantsForPrincipalRequest {
+        GetRoleGrantsForPrincipalRequest { principal_name, principal_type }
+    }
+}
+
+impl TSerializable for GetRoleGrantsForPrincipalRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetRoleGrantsForPrincipalRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<PrincipalType> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I32 => {
+                    let val = PrincipalType::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetRoleGrantsForPrincipalRequest.principal_name", &f_1)?;
+        verify_required_field_exists("GetRoleGrantsForPrincipalRequest.principal_type", &f_2)?;
+        let ret = GetRoleGrantsForPrincipalRequest {
+            principal_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            principal_type: f_2.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetRoleGrantsForPrincipalRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("principal_name", TType::String, 1))?;
+        o_prot.write_string(&self.principal_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("principal_type", TType::I32, 2))?;
+        self.principal_type.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetRoleGrantsForPrincipalResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetRoleGrantsForPrincipalResponse {
+    pub principal_grants: Vec<RolePrincipalGrant>,
+}
+
+impl GetRoleGrantsForPrincipalResponse {
+    pub fn new(principal_grants: Vec<RolePrincipalGrant>) -> GetRoleGrantsForPrincipalResponse {
+        GetRoleGrantsForPrincipalResponse { principal_grants }
+    }
+}
+
+impl TSerializable for GetRoleGrantsForPrincipalResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetRoleGrantsForPrincipalResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<RolePrincipalGrant>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<RolePrincipalGrant> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_118 = RolePrincipalGrant::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_118);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetRoleGrantsForPrincipalResponse.principal_grants", &f_1)?;
+        let ret = GetRoleGrantsForPrincipalResponse {
+            principal_grants: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetRoleGrantsForPrincipalResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("principalGrants", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.principal_grants.len() as i32))?;
+        for e in &self.principal_grants {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetPrincipalsInRoleRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetPrincipalsInRoleRequest {
+    pub role_name: String,
+}
+
+impl GetPrincipalsInRoleRequest {
+    pub fn new(role_name: String) -> GetPrincipalsInRoleRequest {
+        GetPrincipalsInRoleRequest { role_name }
+    }
+}
+
+impl TSerializable for GetPrincipalsInRoleRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPrincipalsInRoleRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetPrincipalsInRoleRequest.role_name", &f_1)?;
+        let ret = GetPrincipalsInRoleRequest {
+            role_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetPrincipalsInRoleRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("roleName", TType::String, 1))?;
+        o_prot.write_string(&self.role_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetPrincipalsInRoleResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetPrincipalsInRoleResponse {
+    pub principal_grants: Vec<RolePrincipalGrant>,
+}
+
+impl GetPrincipalsInRoleResponse {
+    pub fn new(principal_grants: Vec<RolePrincipalGrant>) -> GetPrincipalsInRoleResponse {
+        GetPrincipalsInRoleResponse { principal_grants }
+    }
+}
+
+impl TSerializable for GetPrincipalsInRoleResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPrincipalsInRoleResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<RolePrincipalGrant>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<RolePrincipalGrant> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_119 = RolePrincipalGrant::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_119);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetPrincipalsInRoleResponse.principal_grants", &f_1)?;
+        let ret = GetPrincipalsInRoleResponse {
+            principal_grants: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetPrincipalsInRoleResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("principalGrants", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.principal_grants.len() as i32))?;
+        for e in &self.principal_grants {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// PrimaryKeysRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct PrimaryKeysRequest {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub cat_name: Option<String>,
+    pub valid_write_id_list: Option<String>,
+    pub table_id: Option<i64>,
+}
+
+impl PrimaryKeysRequest {
+    pub fn new<F3, F4, F5>(
+        db_name: String,
+        tbl_name: String,
+        cat_name: F3,
+        valid_write_id_list: F4,
+        table_id: F5,
+    ) -> PrimaryKeysRequest
+    where
+        F3: Into<Option<String>>,
+        F4: Into<Option<String>>,
+        F5: Into<Option<i64>>,
+    {
+        PrimaryKeysRequest {
+            db_name,
+            tbl_name,
+            cat_name: cat_name.into(),
+            valid_write_id_list: valid_write_id_list.into(),
+            table_id: table_id.into(),
+        }
+    }
+}
+
+impl TSerializable for PrimaryKeysRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PrimaryKeysRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_5 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("PrimaryKeysRequest.db_name", &f_1)?;
+        verify_required_field_exists("PrimaryKeysRequest.tbl_name", &f_2)?;
+        let ret = PrimaryKeysRequest {
+            db_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            tbl_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            cat_name: f_3,
+            valid_write_id_list: f_4,
+            table_id: f_5,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("PrimaryKeysRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("db_name", TType::String, 1))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tbl_name", TType::String, 2))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.cat_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 3))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.valid_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validWriteIdList", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.table_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("tableId", TType::I64, 5))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// PrimaryKeysResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct PrimaryKeysResponse {
+    pub primary_keys: Vec<SQLPrimaryKey>,
+}
+
+impl PrimaryKeysResponse {
+    pub fn new(primary_keys: Vec<SQLPrimaryKey>) -> PrimaryKeysResponse {
+        PrimaryKeysResponse { primary_keys }
+    }
+}
+
+impl TSerializable for PrimaryKeysResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PrimaryKeysResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<SQLPrimaryKey>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLPrimaryKey> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_120 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_120);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("PrimaryKeysResponse.primary_keys", &f_1)?;
+        let ret = PrimaryKeysResponse {
+            primary_keys: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("PrimaryKeysResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("primaryKeys", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.primary_keys.len() as i32))?;
+        for e in &self.primary_keys {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ForeignKeysRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct ForeignKeysRequest {
+    pub parent_db_name: Option<String>,
+    pub parent_tbl_name: Option<String>,
+    pub foreign_db_name: Option<String>,
+    pub foreign_tbl_name: Option<String>,
+    pub cat_name: Option<String>,
+    pub valid_write_id_list: Option<String>,
+    pub table_id: Option<i64>,
+}
+
+impl ForeignKeysRequest {
+    pub fn new<F1, F2, F3, F4, F5, F6, F7>(
+        parent_db_name: F1,
+        parent_tbl_name: F2,
+        foreign_db_name: F3,
+        foreign_tbl_name: F4,
+        cat_name: F5,
+        valid_write_id_list: F6,
+        table_id: F7,
+    ) -> ForeignKeysRequest
+    where
+        F1: Into<Option<String>>,
+        F2: Into<Option<String>>,
+        F3: Into<Option<String>>,
+        F4: Into<Option<String>>,
+        F5: Into<Option<String>>,
+        F6: Into<Option<String>>,
+        F7: Into<Option<i64>>,
+    {
+        ForeignKeysRequest {
+            parent_db_name: parent_db_name.into(),
+            parent_tbl_name: parent_tbl_name.into(),
+            foreign_db_name: foreign_db_name.into(),
+            foreign_tbl_name: foreign_tbl_name.into(),
+            cat_name: cat_name.into(),
+            valid_write_id_list: valid_write_id_list.into(),
+            table_id: table_id.into(),
+        }
+    }
+}
+
+impl TSerializable for ForeignKeysRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ForeignKeysRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<String> = None;
+        let mut f_6: Option<String> = None;
+        let mut f_7: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_6 = Some(val);
+                }
+                7 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_7 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ForeignKeysRequest {
+            parent_db_name: f_1,
+            parent_tbl_name: f_2,
+            foreign_db_name: f_3,
+            foreign_tbl_name: f_4,
+            cat_name: f_5,
+            valid_write_id_list: f_6,
+            table_id: f_7,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ForeignKeysRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.parent_db_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("parent_db_name", TType::String, 1))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.parent_tbl_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("parent_tbl_name", TType::String, 2))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.foreign_db_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("foreign_db_name", TType::String, 3))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.foreign_tbl_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("foreign_tbl_name", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.cat_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 5))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.valid_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validWriteIdList", TType::String, 6))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.table_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("tableId", TType::I64, 7))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+impl Default for ForeignKeysRequest {
+    fn default() -> Self {
+        ForeignKeysRequest {
+            parent_db_name: Some("".to_owned()),
+            parent_tbl_name: Some("".to_owned()),
+            foreign_db_name: Some("".to_owned()),
+            foreign_tbl_name: Some("".to_owned()),
+            cat_name: Some("".to_owned()),
+            valid_write_id_list: Some("".to_owned()),
+            table_id: Some(0),
+        }
+    }
+}
+
+//
+// ForeignKeysResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct ForeignKeysResponse {
+    pub foreign_keys: Vec<SQLForeignKey>,
+}
+
+impl ForeignKeysResponse {
+    pub fn new(foreign_keys: Vec<SQLForeignKey>) -> ForeignKeysResponse {
+        ForeignKeysResponse { foreign_keys }
+    }
+}
+
+impl TSerializable for ForeignKeysResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ForeignKeysResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<SQLForeignKey>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLForeignKey> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_121 = SQLForeignKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_121);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ForeignKeysResponse.foreign_keys", &f_1)?;
+        let ret = ForeignKeysResponse {
+            foreign_keys: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ForeignKeysResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("foreignKeys", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.foreign_keys.len() as i32))?;
+        for e in &self.foreign_keys {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// UniqueConstraintsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct UniqueConstraintsRequest {
+    pub cat_name: String,
+    pub db_name: String,
+    pub tbl_name: String,
+    pub valid_write_id_list: Option<String>,
+    pub table_id: Option<i64>,
+}
+
+impl UniqueConstraintsRequest {
+    pub fn new<F4, F5>(
+        cat_name: String,
+        db_name: String,
+        tbl_name: String,
+        valid_write_id_list: F4,
+        table_id: F5,
+    ) -> UniqueConstraintsRequest
+    where
+        F4: Into<Option<String>>,
+        F5: Into<Option<i64>>,
+    {
+        UniqueConstraintsRequest {
+            cat_name,
+            db_name,
+            tbl_name,
+            valid_write_id_list: valid_write_id_list.into(),
+            table_id: table_id.into(),
+        }
+    }
+}
+
+impl TSerializable for UniqueConstraintsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<UniqueConstraintsRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_5 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("UniqueConstraintsRequest.cat_name", &f_1)?;
+        verify_required_field_exists("UniqueConstraintsRequest.db_name", &f_2)?;
+        verify_required_field_exists("UniqueConstraintsRequest.tbl_name", &f_3)?;
+        let ret = UniqueConstraintsRequest {
+            cat_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            db_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            tbl_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            valid_write_id_list: f_4,
+            table_id: f_5,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("UniqueConstraintsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 1))?;
+        o_prot.write_string(&self.cat_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("db_name", TType::String, 2))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tbl_name", TType::String, 3))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.valid_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validWriteIdList", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.table_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("tableId", TType::I64, 5))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// UniqueConstraintsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct UniqueConstraintsResponse {
+    pub unique_constraints: Vec<SQLUniqueConstraint>,
+}
+
+impl UniqueConstraintsResponse {
+    pub fn new(unique_constraints: Vec<SQLUniqueConstraint>) -> UniqueConstraintsResponse {
+        UniqueConstraintsResponse { unique_constraints }
+    }
+}
+
+impl TSerializable for UniqueConstraintsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<UniqueConstraintsResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<SQLUniqueConstraint>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLUniqueConstraint> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_122 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_122);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("UniqueConstraintsResponse.unique_constraints", &f_1)?;
+        let ret = UniqueConstraintsResponse {
+            unique_constraints: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("UniqueConstraintsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("uniqueConstraints", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.unique_constraints.len() as i32))?;
+        for e in &self.unique_constraints {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// NotNullConstraintsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct NotNullConstraintsRequest {
+    pub cat_name: String,
+    pub db_name: String,
+    pub tbl_name: String,
+    pub valid_write_id_list: Option<String>,
+    pub table_id: Option<i64>,
+}
+
+impl NotNullConstraintsRequest {
+    pub fn new<F4, F5>(
+        cat_name: String,
+        db_name: String,
+        tbl_name: String,
+        valid_write_id_list: F4,
+        table_id: F5,
+    ) -> NotNullConstraintsRequest
+    where
+        F4: Into<Option<String>>,
+        F5: Into<Option<i64>>,
+    {
+        NotNullConstraintsRequest {
+            cat_name,
+            db_name,
+            tbl_name,
+            valid_write_id_list: valid_write_id_list.into(),
+            table_id: table_id.into(),
+        }
+    }
+}
+
+impl TSerializable for NotNullConstraintsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotNullConstraintsRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_5 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("NotNullConstraintsRequest.cat_name", &f_1)?;
+        verify_required_field_exists("NotNullConstraintsRequest.db_name", &f_2)?;
+        verify_required_field_exists("NotNullConstraintsRequest.tbl_name", &f_3)?;
+        let ret = NotNullConstraintsRequest {
+            cat_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            db_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            tbl_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            valid_write_id_list: f_4,
+            table_id: f_5,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("NotNullConstraintsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 1))?;
+        o_prot.write_string(&self.cat_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("db_name", TType::String, 2))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tbl_name", TType::String, 3))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.valid_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validWriteIdList", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.table_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("tableId", TType::I64, 5))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// NotNullConstraintsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct NotNullConstraintsResponse {
+    pub not_null_constraints: Vec<SQLNotNullConstraint>,
+}
+
+impl NotNullConstraintsResponse {
+    pub fn new(not_null_constraints: Vec<SQLNotNullConstraint>) -> NotNullConstraintsResponse {
+        NotNullConstraintsResponse { not_null_constraints }
+    }
+}
+
+impl TSerializable for NotNullConstraintsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotNullConstraintsResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<SQLNotNullConstraint>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLNotNullConstraint> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_123 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_123);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("NotNullConstraintsResponse.not_null_constraints", &f_1)?;
+        let ret = NotNullConstraintsResponse {
+            not_null_constraints: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("NotNullConstraintsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("notNullConstraints", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.not_null_constraints.len() as i32))?;
+        for e in &self.not_null_constraints {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// DefaultConstraintsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct DefaultConstraintsRequest {
+    pub cat_name: String,
+    pub db_name: String,
+    pub tbl_name: String,
+    pub valid_write_id_list: Option<String>,
+    pub table_id: Option<i64>,
+}
+
+impl DefaultConstraintsRequest {
+    pub fn new<F4, F5>(
+        cat_name: String,
+        db_name: String,
+        tbl_name: String,
+        valid_write_id_list: F4,
+        table_id: F5,
+    ) -> DefaultConstraintsRequest
+    where
+        F4: Into<Option<String>>,
+        F5: Into<Option<i64>>,
+    {
+        DefaultConstraintsRequest {
+            cat_name,
+            db_name,
+            tbl_name,
+            valid_write_id_list: valid_write_id_list.into(),
+            table_id: table_id.into(),
+        }
+    }
+}
+
+impl TSerializable for DefaultConstraintsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DefaultConstraintsRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_5 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("DefaultConstraintsRequest.cat_name", &f_1)?;
+        verify_required_field_exists("DefaultConstraintsRequest.db_name", &f_2)?;
+        verify_required_field_exists("DefaultConstraintsRequest.tbl_name", &f_3)?;
+        let ret = DefaultConstraintsRequest {
+            cat_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            db_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            tbl_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            valid_write_id_list: f_4,
+            table_id: f_5,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("DefaultConstraintsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 1))?;
+        o_prot.write_string(&self.cat_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("db_name", TType::String, 2))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tbl_name", TType::String, 3))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.valid_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validWriteIdList", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.table_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("tableId", TType::I64, 5))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// DefaultConstraintsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct DefaultConstraintsResponse {
+    pub default_constraints: Vec<SQLDefaultConstraint>,
+}
+
+impl DefaultConstraintsResponse {
+    pub fn new(default_constraints: Vec<SQLDefaultConstraint>) -> DefaultConstraintsResponse {
+        DefaultConstraintsResponse { default_constraints }
+    }
+}
+
+impl TSerializable for DefaultConstraintsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DefaultConstraintsResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<SQLDefaultConstraint>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLDefaultConstraint> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_124 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_124);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("DefaultConstraintsResponse.default_constraints", &f_1)?;
+        let ret = DefaultConstraintsResponse {
+            default_constraints: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("DefaultConstraintsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("defaultConstraints", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.default_constraints.len() as i32))?;
+        for e in &self.default_constraints {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// CheckConstraintsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct CheckConstraintsRequest {
+    pub cat_name: String,
+    pub db_name: String,
+    pub tbl_name: String,
+    pub valid_write_id_list: Option<String>,
+    pub table_id: Option<i64>,
+}
+
+impl CheckConstraintsRequest {
+    pub fn new<F4, F5>(
+        cat_name: String,
+        db_name: String,
+        tbl_name: String,
+        valid_write_id_list: F4,
+        table_id: F5,
+    ) -> CheckConstraintsRequest
+    where
+        F4: Into<Option<String>>,
+        F5: Into<Option<i64>>,
+    {
+        CheckConstraintsRequest {
+            cat_name,
+            db_name,
+            tbl_name,
+            valid_write_id_list: valid_write_id_list.into(),
+            table_id: table_id.into(),
+        }
+    }
+}
+
+impl TSerializable for CheckConstraintsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CheckConstraintsRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_5 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("CheckConstraintsRequest.cat_name", &f_1)?;
+        verify_required_field_exists("CheckConstraintsRequest.db_name", &f_2)?;
+        verify_required_field_exists("CheckConstraintsRequest.tbl_name", &f_3)?;
+        let ret = CheckConstraintsRequest {
+            cat_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            db_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            tbl_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            valid_write_id_list: f_4,
+            table_id: f_5,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("CheckConstraintsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 1))?;
+        o_prot.write_string(&self.cat_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("db_name", TType::String, 2))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tbl_name", TType::String, 3))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.valid_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validWriteIdList", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.table_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("tableId", TType::I64, 5))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// CheckConstraintsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct CheckConstraintsResponse {
+    pub check_constraints: Vec<SQLCheckConstraint>,
+}
+
+impl CheckConstraintsResponse {
+    pub fn new(check_constraints: Vec<SQLCheckConstraint>) -> CheckConstraintsResponse {
+        CheckConstraintsResponse { check_constraints }
+    }
+}
+
+impl TSerializable for CheckConstraintsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CheckConstraintsResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<SQLCheckConstraint>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLCheckConstraint> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_125 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_125);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("CheckConstraintsResponse.check_constraints", &f_1)?;
+        let ret = CheckConstraintsResponse {
+            check_constraints: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("CheckConstraintsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("checkConstraints", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.check_constraints.len() as i32))?;
+        for e in &self.check_constraints {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// SQLAllTableConstraints
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct SQLAllTableConstraints {
+    pub primary_keys: Option<Vec<SQLPrimaryKey>>,
+    pub foreign_keys: Option<Vec<SQLForeignKey>>,
+    pub unique_constraints: Option<Vec<SQLUniqueConstraint>>,
+    pub not_null_constraints: Option<Vec<SQLNotNullConstraint>>,
+    pub default_constraints: Option<Vec<SQLDefaultConstraint>>,
+    pub check_constraints: Option<Vec<SQLCheckConstraint>>,
+}
+
+impl SQLAllTableConstraints {
+    pub fn new<F1, F2, F3, F4, F5, F6>(
+        primary_keys: F1,
+        foreign_keys: F2,
+        unique_constraints: F3,
+        not_null_constraints: F4,
+        default_constraints: F5,
+        check_constraints: F6,
+    ) -> SQLAllTableConstraints
+    where
+        F1: Into<Option<Vec<SQLPrimaryKey>>>,
+        F2: Into<Option<Vec<SQLForeignKey>>>,
+        F3: Into<Option<Vec<SQLUniqueConstraint>>>,
+        F4: Into<Option<Vec<SQLNotNullConstraint>>>,
+        F5: Into<Option<Vec<SQLDefaultConstraint>>>,
+        F6: Into<Option<Vec<SQLCheckConstraint>>>,
+    {
+        SQLAllTableConstraints {
+            primary_keys: primary_keys.into(),
+            foreign_keys: foreign_keys.into(),
+            unique_constraints: unique_constraints.into(),
+            not_null_constraints: not_null_constraints.into(),
+            default_constraints: default_constraints.into(),
+            check_constraints: check_constraints.into(),
+        }
+    }
+}
+
+impl TSerializable for SQLAllTableConstraints {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SQLAllTableConstraints> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Vec<SQLPrimaryKey>> = None;
+        let mut f_2: Option<Vec<SQLForeignKey>> = None;
+        let mut f_3: Option<Vec<SQLUniqueConstraint>> = None;
+        let mut f_4: Option<Vec<SQLNotNullConstraint>> = None;
+        let mut f_5: Option<Vec<SQLDefaultConstraint>> = None;
+        let mut f_6: Option<Vec<SQLCheckConstraint>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLPrimaryKey> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_126 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_126);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLForeignKey> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_127 = SQLForeignKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_127);
+                    }
+                    i_prot.read_list_end()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLUniqueConstraint> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_128 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_128);
+                    }
+                    i_prot.read_list_end()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLNotNullConstraint> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_129 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_129);
+                    }
+                    i_prot.read_list_end()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLDefaultConstraint> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_130 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_130);
+                    }
+                    i_prot.read_list_end()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<SQLCheckConstraint> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_131 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_131);
+                    }
+                    i_prot.read_list_end()?;
+                    f_6 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = SQLAllTableConstraints {
+            primary_keys: f_1,
+            foreign_keys: f_2,
+            unique_constraints: f_3,
+            not_null_constraints: f_4,
+            default_constraints: f_5,
+            check_constraints: f_6,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("SQLAllTableConstraints");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.primary_keys {
+            o_prot.write_field_begin(&TFieldIdentifier::new("primaryKeys", TType::List, 1))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.foreign_keys {
+            o_prot.write_field_begin(&TFieldIdentifier::new("foreignKeys", TType::List, 2))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.unique_constraints {
+            o_prot.write_field_begin(&TFieldIdentifier::new("uniqueConstraints", TType::List, 3))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.not_null_constraints {
+            o_prot.write_field_begin(&TFieldIdentifier::new("notNullConstraints", TType::List, 4))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.default_constraints {
+            o_prot.write_field_begin(&TFieldIdentifier::new("defaultConstraints", TType::List, 5))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.check_constraints {
+            o_prot.write_field_begin(&TFieldIdentifier::new("checkConstraints", TType::List, 6))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+impl Default for SQLAllTableConstraints {
+    fn default() -> Self {
+        SQLAllTableConstraints {
+            primary_keys: Some(Vec::new()),
+            foreign_keys: Some(Vec::new()),
+            unique_constraints: Some(Vec::new()),
+            not_null_constraints: Some(Vec::new()),
+            default_constraints: Some(Vec::new()),
+            check_constraints: Some(Vec::new()),
+        }
+    }
+}
+
+//
+// AllTableConstraintsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct AllTableConstraintsRequest {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub cat_name: String,
+    pub valid_write_id_list: Option<String>,
+    pub table_id: Option<i64>,
+}
+
+impl AllTableConstraintsRequest {
+    pub fn new<F4, F5>(
+        db_name: String,
+        tbl_name: String,
+        cat_name: String,
+        valid_write_id_list: F4,
+        table_id: F5,
+    ) -> AllTableConstraintsRequest
+    where
+        F4: Into<Option<String>>,
+        F5: Into<Option<i64>>,
+    {
+        AllTableConstraintsRequest {
+            db_name,
+            tbl_name,
+            cat_name,
+            valid_write_id_list: valid_write_id_list.into(),
+            table_id: table_id.into(),
+        }
+    }
+}
+
+impl TSerializable for AllTableConstraintsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AllTableConstraintsRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_5 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("AllTableConstraintsRequest.db_name", &f_1)?;
+        verify_required_field_exists("AllTableConstraintsRequest.tbl_name", &f_2)?;
+        verify_required_field_exists("AllTableConstraintsRequest.cat_name", &f_3)?;
+        let ret = AllTableConstraintsRequest {
+            db_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            tbl_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            cat_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            valid_write_id_list: f_4,
+            table_id: f_5,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("AllTableConstraintsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("dbName", TType::String, 1))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tblName", TType::String, 2))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 3))?;
+        o_prot.write_string(&self.cat_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.valid_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validWriteIdList", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.table_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("tableId", TType::I64, 5))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// AllTableConstraintsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct AllTableConstraintsResponse {
+    pub all_table_constraints: SQLAllTableConstraints,
+}
+
+impl AllTableConstraintsResponse {
+    pub fn new(all_table_constraints: SQLAllTableConstraints) -> AllTableConstraintsResponse {
+        AllTableConstraintsResponse { all_table_constraints }
+    }
+}
+
+impl TSerializable for AllTableConstraintsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AllTableConstraintsResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<SQLAllTableConstraints> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = SQLAllTableConstraints::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("AllTableConstraintsResponse.all_table_constraints", &f_1)?;
+        let ret = AllTableConstraintsResponse {
+            all_table_constraints: f_1
+                .expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("AllTableConstraintsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("allTableConstraints", TType::Struct, 1))?;
+        self.all_table_constraints.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetPartitionRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetPartitionRequest {
+    pub cat_name: Option<String>,
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub valid_write_id_list: Option<String>,
+    pub id: Option<i64>,
+}
+
+impl GetPartitionRequest {
+    pub fn new<F1, F5, F6>(
+        cat_name: F1,
+        db_name: String,
+        tbl_name: String,
+        part_vals: Vec<String>,
+        valid_write_id_list: F5,
+        id: F6,
+    ) -> GetPartitionRequest
+    where
+        F1: Into<Option<String>>,
+        F5: Into<Option<String>>,
+        F6: Into<Option<i64>>,
+    {
+        GetPartitionRequest {
+            cat_name: cat_name.into(),
+            db_name,
+            tbl_name,
+            part_vals,
+            valid_write_id_list: valid_write_id_list.into(),
+            id: id.into(),
+        }
+    }
+}
+
+impl TSerializable for GetPartitionRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<Vec<String>> = None;
+        let mut f_5: Option<String> = None;
+        let mut f_6: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_132 = i_prot.read_string()?;
+                        val.push(list_elem_132);
+                    }
+                    i_prot.read_list_end()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_6 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetPartitionRequest.db_name", &f_2)?;
+        verify_required_field_exists("GetPartitionRequest.tbl_name", &f_3)?;
+        verify_required_field_exists("GetPartitionRequest.part_vals", &f_4)?;
+        let ret = GetPartitionRequest {
+            cat_name: f_1,
+            db_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            tbl_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            part_vals: f_4.expect("auto-generated code should have checked for presence of required fields"),
+            valid_write_id_list: f_5,
+            id: f_6,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetPartitionRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.cat_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 1))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_begin(&TFieldIdentifier::new("dbName", TType::String, 2))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tblName", TType::String, 3))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("partVals", TType::List, 4))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.part_vals.len() as i32))?;
+        for e in &self.part_vals {
+            o_prot.write_string(e)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.valid_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validWriteIdList", TType::String, 5))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("id", TType::I64, 6))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetPartitionResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetPartitionResponse {
+    pub partition: Partition,
+}
+
+impl GetPartitionResponse {
+    pub fn new(partition: Partition) -> GetPartitionResponse {
+        GetPartitionResponse { partition }
+    }
+}
+
+impl TSerializable for GetPartitionResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionResponse> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<Partition> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = Partition::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetPartitionResponse.partition", &f_1)?;
+        let ret = GetPartitionResponse {
+            partition: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetPartitionResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("partition", TType::Struct, 1))?;
+        self.partition.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// AppendPartitionsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct AppendPartitionsRequest {
+    pub catalog_name: Option<String>,
+    pub db_name: String,
+    pub table_name: String,
+    pub name: Option<String>,
+    pub part_vals: Option<Vec<String>>,
+    pub environment_context: Option<EnvironmentContext>,
+}
+
+impl AppendPartitionsRequest {
+    pub fn new<F1, F4, F5, F6>(
+        catalog_name: F1,
+        db_name: String,
+        table_name: String,
+        name: F4,
+        part_vals: F5,
+        environment_context: F6,
+    ) -> AppendPartitionsRequest
+    where
+        F1: Into<Option<String>>,
+        F4: Into<Option<String>>,
+        F5: Into<Option<Vec<String>>>,
+        F6: Into<Option<EnvironmentContext>>,
+    {
+        AppendPartitionsRequest {
+            catalog_name: catalog_name.into(),
+            db_name,
+            table_name,
+            name: name.into(),
+            part_vals: part_vals.into(),
+            environment_context: environment_context.into(),
+        }
+    }
+}
+
+impl TSerializable for AppendPartitionsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AppendPartitionsRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<Vec<String>> = None;
+        let mut f_6: Option<EnvironmentContext> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_133 = i_prot.read_string()?;
+                        val.push(list_elem_133);
+                    }
+                    i_prot.read_list_end()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::Struct => {
+                    let val = EnvironmentContext::read_from_in_protocol(i_prot)?;
+                    f_6 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("AppendPartitionsRequest.db_name", &f_2)?;
+        verify_required_field_exists("AppendPartitionsRequest.table_name", &f_3)?;
+        let ret = AppendPartitionsRequest {
+            catalog_name: f_1,
+            db_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            table_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            name: f_4,
+            part_vals: f_5,
+            environment_context: f_6,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("AppendPartitionsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.catalog_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("catalogName", TType::String, 1))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_begin(&TFieldIdentifier::new("dbName", TType::String, 2))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tableName", TType::String, 3))?;
+        o_prot.write_string(&self.table_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("name", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.part_vals {
+            o_prot.write_field_begin(&TFieldIdentifier::new("partVals", TType::List, 5))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_string(e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.environment_context {
+            o_prot.write_field_begin(&TFieldIdentifier::new("environmentContext", TType::Struct, 6))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// DropPartitionRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct DropPartitionRequest {
+    pub cat_name: Option<String>,
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_name: Option<String>,
+    pub part_vals: Option<Vec<String>>,
+    pub delete_data: Option<bool>,
+    pub environment_context: Option<EnvironmentContext>,
+}
+
+impl DropPartitionRequest {
+    pub fn new<F1, F4, F5, F6, F7>(
+        cat_name: F1,
+        db_name: String,
+        tbl_name: String,
+        part_name: F4,
+        part_vals: F5,
+        delete_data: F6,
+        environment_context: F7,
+    ) -> DropPartitionRequest
+    where
+        F1: Into<Option<String>>,
+        F4: Into<Option<String>>,
+        F5: Into<Option<Vec<String>>>,
+        F6: Into<Option<bool>>,
+        F7: Into<Option<EnvironmentContext>>,
+    {
+        DropPartitionRequest {
+            cat_name: cat_name.into(),
+            db_name,
+            tbl_name,
+            part_name: part_name.into(),
+            part_vals: part_vals.into(),
+            delete_data: delete_data.into(),
+            environment_context: environment_context.into(),
+        }
+    }
+}
+
+impl TSerializable for DropPartitionRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DropPartitionRequest> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<Vec<String>> = None;
+        let mut f_6: Option<bool> = None;
+        let mut f_7: Option<EnvironmentContext> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_134 = i_prot.read_string()?;
+                        val.push(list_elem_134);
+                    }
+                    i_prot.read_list_end()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::Bool => {
+                    let val = i_prot.read_bool()?;
+                    f_6 = Some(val);
+                }
+                7 if field_ident.field_type == TType::Struct => {
+                    let val = EnvironmentContext::read_from_in_protocol(i_prot)?;
+                    f_7 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("DropPartitionRequest.db_name", &f_2)?;
+        verify_required_field_exists("DropPartitionRequest.tbl_name", &f_3)?;
+        let ret = DropPartitionRequest {
+            cat_name: f_1,
+            db_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            tbl_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            part_name: f_4,
+            part_vals: f_5,
+            delete_data: f_6,
+            environment_context: f_7,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("DropPartitionRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.cat_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("catName", TType::String, 1))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_begin(&TFieldIdentifier::new("dbName", TType::String, 2))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tblName", TType::String, 3))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.part_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("partName", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.part_vals {
+            o_prot.write_field_begin(&TFieldIdentifier::new("partVals", TType::List, 5))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_string(e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.delete_data {
+            o_prot.write_field_begin(&TFieldIdentifier::new("deleteData", TType::Bool, 6))?;
+            o_prot.write_bool(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.environment_context {
+            o_prot.write_field_begin(&TFieldIdentifier::new("environmentContext", TType::Struct, 7))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
 // MetaException
 //
 
@@ -18043,6 +20699,58 @@ pub trait TThriftHiveMetastoreSyncClient {
         rqst: NotificationEventsCountRequest,
     ) -> thrift::Result<NotificationEventsCountResponse>;
     fn fire_listener_event(&mut self, rqst: FireEventRequest) -> thrift::Result<FireEventResponse>;
+    fn get_role_names(&mut self) -> thrift::Result<Vec<String>>;
+    fn list_roles(&mut self, principal_name: String, principal_type: PrincipalType) -> thrift::Result<Vec<Role>>;
+    fn get_principals_in_role(
+        &mut self,
+        request: GetPrincipalsInRoleRequest,
+    ) -> thrift::Result<GetPrincipalsInRoleResponse>;
+    fn get_role_grants_for_principal(
+        &mut self,
+        request: GetRoleGrantsForPrincipalRequest,
+    ) -> thrift::Result<GetRoleGrantsForPrincipalResponse>;
+    fn get_privilege_set(
+        &mut self,
+        hive_object: HiveObjectRef,
+        user_name: String,
+        group_names: Vec<String>,
+    ) -> thrift::Result<PrincipalPrivilegeSet>;
+    fn list_privileges(
+        &mut self,
+        principal_name: String,
+        principal_type: PrincipalType,
+        hive_object: HiveObjectRef,
+    ) -> thrift::Result<Vec<HiveObjectPrivilege>>;
+    fn get_primary_keys(&mut self, request: PrimaryKeysRequest) -> thrift::Result<PrimaryKeysResponse>;
+    fn get_foreign_keys(&mut self, request: ForeignKeysRequest) -> thrift::Result<ForeignKeysResponse>;
+    fn get_unique_constraints(
+        &mut self,
+        request: UniqueConstraintsRequest,
+    ) -> thrift::Result<UniqueConstraintsResponse>;
+    fn get_not_null_constraints(
+        &mut self,
+        request: NotNullConstraintsRequest,
+    ) -> thrift::Result<NotNullConstraintsResponse>;
+    fn get_default_constraints(
+        &mut self,
+        request: DefaultConstraintsRequest,
+    ) -> thrift::Result<DefaultConstraintsResponse>;
+    fn get_check_constraints(&mut self, request: CheckConstraintsRequest) -> thrift::Result<CheckConstraintsResponse>;
+    fn get_all_table_constraints(
+        &mut self,
+        request: AllTableConstraintsRequest,
+    ) -> thrift::Result<AllTableConstraintsResponse>;
+    fn get_partition_req(&mut self, req: GetPartitionRequest) -> thrift::Result<GetPartitionResponse>;
+    fn append_partition_req(&mut self, append_partitions_req: AppendPartitionsRequest) -> thrift::Result<Partition>;
+    fn drop_partition_req(&mut self, drop_partition_req: DropPartitionRequest) -> thrift::Result<bool>;
+    fn fetch_partition_names_req(&mut self, partition_req: PartitionsRequest) -> thrift::Result<Vec<String>>;
+    fn get_part_specs_by_filter(
+        &mut self,
+        db_name: String,
+        tbl_name: String,
+        filter: String,
+        max_parts: i32,
+    ) -> thrift::Result<Vec<PartitionSpec>>;
 }
 
 pub trait TThriftHiveMetastoreSyncClientMarker {}
@@ -21475,6 +24183,503 @@ impl<C: TThriftClient + TThriftHiveMetastoreSyncClientMarker> TThriftHiveMetasto
             result.ok_or()
         }
     }
+    fn get_role_names(&mut self) -> thrift::Result<Vec<String>> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("get_role_names", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetRoleNamesArgs {};
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_role_names", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetRoleNamesResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn list_roles(&mut self, principal_name: String, principal_type: PrincipalType) -> thrift::Result<Vec<Role>> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("list_roles", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreListRolesArgs { principal_name, principal_type };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("list_roles", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreListRolesResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_principals_in_role(
+        &mut self,
+        request: GetPrincipalsInRoleRequest,
+    ) -> thrift::Result<GetPrincipalsInRoleResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_principals_in_role", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetPrincipalsInRoleArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_principals_in_role", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetPrincipalsInRoleResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_role_grants_for_principal(
+        &mut self,
+        request: GetRoleGrantsForPrincipalRequest,
+    ) -> thrift::Result<GetRoleGrantsForPrincipalResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_role_grants_for_principal", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_role_grants_for_principal", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetRoleGrantsForPrincipalResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_privilege_set(
+        &mut self,
+        hive_object: HiveObjectRef,
+        user_name: String,
+        group_names: Vec<String>,
+    ) -> thrift::Result<PrincipalPrivilegeSet> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_privilege_set", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetPrivilegeSetArgs { hive_object, user_name, group_names };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_privilege_set", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetPrivilegeSetResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn list_privileges(
+        &mut self,
+        principal_name: String,
+        principal_type: PrincipalType,
+        hive_object: HiveObjectRef,
+    ) -> thrift::Result<Vec<HiveObjectPrivilege>> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("list_privileges", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreListPrivilegesArgs { principal_name, principal_type, hive_object };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("list_privileges", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreListPrivilegesResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_primary_keys(&mut self, request: PrimaryKeysRequest) -> thrift::Result<PrimaryKeysResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("get_primary_keys", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetPrimaryKeysArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_primary_keys", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetPrimaryKeysResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_foreign_keys(&mut self, request: ForeignKeysRequest) -> thrift::Result<ForeignKeysResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("get_foreign_keys", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetForeignKeysArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_foreign_keys", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetForeignKeysResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_unique_constraints(
+        &mut self,
+        request: UniqueConstraintsRequest,
+    ) -> thrift::Result<UniqueConstraintsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_unique_constraints", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetUniqueConstraintsArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_unique_constraints", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetUniqueConstraintsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_not_null_constraints(
+        &mut self,
+        request: NotNullConstraintsRequest,
+    ) -> thrift::Result<NotNullConstraintsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_not_null_constraints", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetNotNullConstraintsArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_not_null_constraints", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetNotNullConstraintsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_default_constraints(
+        &mut self,
+        request: DefaultConstraintsRequest,
+    ) -> thrift::Result<DefaultConstraintsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_default_constraints", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetDefaultConstraintsArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_default_constraints", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetDefaultConstraintsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_check_constraints(&mut self, request: CheckConstraintsRequest) -> thrift::Result<CheckConstraintsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_check_constraints", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetCheckConstraintsArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_check_constraints", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetCheckConstraintsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_all_table_constraints(
+        &mut self,
+        request: AllTableConstraintsRequest,
+    ) -> thrift::Result<AllTableConstraintsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_all_table_constraints", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetAllTableConstraintsArgs { request };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_all_table_constraints", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetAllTableConstraintsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_partition_req(&mut self, req: GetPartitionRequest) -> thrift::Result<GetPartitionResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_partition_req", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetPartitionReqArgs { req };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_partition_req", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetPartitionReqResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn append_partition_req(&mut self, append_partitions_req: AppendPartitionsRequest) -> thrift::Result<Partition> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("append_partition_req", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreAppendPartitionReqArgs { append_partitions_req };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("append_partition_req", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreAppendPartitionReqResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn drop_partition_req(&mut self, drop_partition_req: DropPartitionRequest) -> thrift::Result<bool> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("drop_partition_req", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreDropPartitionReqArgs { drop_partition_req };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("drop_partition_req", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreDropPartitionReqResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn fetch_partition_names_req(&mut self, partition_req: PartitionsRequest) -> thrift::Result<Vec<String>> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("fetch_partition_names_req", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreFetchPartitionNamesReqArgs { partition_req };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("fetch_partition_names_req", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreFetchPartitionNamesReqResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_part_specs_by_filter(
+        &mut self,
+        db_name: String,
+        tbl_name: String,
+        filter: String,
+        max_parts: i32,
+    ) -> thrift::Result<Vec<PartitionSpec>> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_part_specs_by_filter", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetPartSpecsByFilterArgs { db_name, tbl_name, filter, max_parts };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_part_specs_by_filter", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetPartSpecsByFilterResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
 }
 
 //
@@ -22100,6 +25305,97 @@ pub trait ThriftHiveMetastoreSyncHandler {
     }
     fn handle_fire_listener_event(&self, rqst: FireEventRequest) -> thrift::Result<FireEventResponse> {
         Err(crate::methods::unknown_method("fire_listener_event"))
+    }
+    fn handle_get_role_names(&self) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("get_role_names"))
+    }
+    fn handle_list_roles(&self, principal_name: String, principal_type: PrincipalType) -> thrift::Result<Vec<Role>> {
+        Err(crate::methods::unknown_method("list_roles"))
+    }
+    fn handle_get_principals_in_role(
+        &self,
+        request: GetPrincipalsInRoleRequest,
+    ) -> thrift::Result<GetPrincipalsInRoleResponse> {
+        Err(crate::methods::unknown_method("get_principals_in_role"))
+    }
+    fn handle_get_role_grants_for_principal(
+        &self,
+        request: GetRoleGrantsForPrincipalRequest,
+    ) -> thrift::Result<GetRoleGrantsForPrincipalResponse> {
+        Err(crate::methods::unknown_method("get_role_grants_for_principal"))
+    }
+    fn handle_get_privilege_set(
+        &self,
+        hive_object: HiveObjectRef,
+        user_name: String,
+        group_names: Vec<String>,
+    ) -> thrift::Result<PrincipalPrivilegeSet> {
+        Err(crate::methods::unknown_method("get_privilege_set"))
+    }
+    fn handle_list_privileges(
+        &self,
+        principal_name: String,
+        principal_type: PrincipalType,
+        hive_object: HiveObjectRef,
+    ) -> thrift::Result<Vec<HiveObjectPrivilege>> {
+        Err(crate::methods::unknown_method("list_privileges"))
+    }
+    fn handle_get_primary_keys(&self, request: PrimaryKeysRequest) -> thrift::Result<PrimaryKeysResponse> {
+        Err(crate::methods::unknown_method("get_primary_keys"))
+    }
+    fn handle_get_foreign_keys(&self, request: ForeignKeysRequest) -> thrift::Result<ForeignKeysResponse> {
+        Err(crate::methods::unknown_method("get_foreign_keys"))
+    }
+    fn handle_get_unique_constraints(
+        &self,
+        request: UniqueConstraintsRequest,
+    ) -> thrift::Result<UniqueConstraintsResponse> {
+        Err(crate::methods::unknown_method("get_unique_constraints"))
+    }
+    fn handle_get_not_null_constraints(
+        &self,
+        request: NotNullConstraintsRequest,
+    ) -> thrift::Result<NotNullConstraintsResponse> {
+        Err(crate::methods::unknown_method("get_not_null_constraints"))
+    }
+    fn handle_get_default_constraints(
+        &self,
+        request: DefaultConstraintsRequest,
+    ) -> thrift::Result<DefaultConstraintsResponse> {
+        Err(crate::methods::unknown_method("get_default_constraints"))
+    }
+    fn handle_get_check_constraints(
+        &self,
+        request: CheckConstraintsRequest,
+    ) -> thrift::Result<CheckConstraintsResponse> {
+        Err(crate::methods::unknown_method("get_check_constraints"))
+    }
+    fn handle_get_all_table_constraints(
+        &self,
+        request: AllTableConstraintsRequest,
+    ) -> thrift::Result<AllTableConstraintsResponse> {
+        Err(crate::methods::unknown_method("get_all_table_constraints"))
+    }
+    fn handle_get_partition_req(&self, req: GetPartitionRequest) -> thrift::Result<GetPartitionResponse> {
+        Err(crate::methods::unknown_method("get_partition_req"))
+    }
+    fn handle_append_partition_req(&self, append_partitions_req: AppendPartitionsRequest) -> thrift::Result<Partition> {
+        Err(crate::methods::unknown_method("append_partition_req"))
+    }
+    fn handle_drop_partition_req(&self, drop_partition_req: DropPartitionRequest) -> thrift::Result<bool> {
+        Err(crate::methods::unknown_method("drop_partition_req"))
+    }
+    fn handle_fetch_partition_names_req(&self, partition_req: PartitionsRequest) -> thrift::Result<Vec<String>> {
+        Err(crate::methods::unknown_method("fetch_partition_names_req"))
+    }
+    fn handle_get_part_specs_by_filter(
+        &self,
+        db_name: String,
+        tbl_name: String,
+        filter: String,
+        max_parts: i32,
+    ) -> thrift::Result<Vec<PartitionSpec>> {
+        Err(crate::methods::unknown_method("get_part_specs_by_filter"))
     }
 }
 
@@ -23596,6 +26892,240 @@ impl<H: ThriftHiveMetastoreSyncHandler> ThriftHiveMetastoreSyncProcessor<H> {
         o_prot: &mut dyn TOutputProtocol,
     ) -> thrift::Result<()> {
         TThriftHiveMetastoreProcessFunctions::process_fire_listener_event(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_role_names(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_role_names(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_list_roles(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_list_roles(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_principals_in_role(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_principals_in_role(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_role_grants_for_principal(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_role_grants_for_principal(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_privilege_set(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_privilege_set(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_list_privileges(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_list_privileges(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_primary_keys(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_primary_keys(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_foreign_keys(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_foreign_keys(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_unique_constraints(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_unique_constraints(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_not_null_constraints(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_not_null_constraints(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_default_constraints(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_default_constraints(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_check_constraints(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_check_constraints(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_all_table_constraints(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_all_table_constraints(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_partition_req(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_partition_req(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_append_partition_req(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_append_partition_req(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_drop_partition_req(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_drop_partition_req(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_fetch_partition_names_req(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_fetch_partition_names_req(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_part_specs_by_filter(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_part_specs_by_filter(
             &self.handler,
             incoming_sequence_number,
             i_prot,
@@ -33877,6 +37407,1472 @@ impl TThriftHiveMetastoreProcessFunctions {
             },
         }
     }
+    pub fn process_get_role_names<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let _ = ThriftHiveMetastoreGetRoleNamesArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_role_names() {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_role_names", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetRoleNamesResult { result_value: Some(handler_return), o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetRoleNamesResult { result_value: None, o1: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("get_role_names", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_role_names",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("get_role_names", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("get_role_names", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_list_roles<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreListRolesArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_list_roles(args.principal_name, args.principal_type) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("list_roles", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreListRolesResult { result_value: Some(handler_return), o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreListRolesResult { result_value: None, o1: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("list_roles", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident =
+                            TMessageIdentifier::new("list_roles", TMessageType::Exception, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("list_roles", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("list_roles", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_principals_in_role<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetPrincipalsInRoleArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_principals_in_role(args.request) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_principals_in_role", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetPrincipalsInRoleResult { result_value: Some(handler_return), o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetPrincipalsInRoleResult { result_value: None, o1: Some(*err) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_principals_in_role",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_principals_in_role",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_principals_in_role",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_principals_in_role",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_role_grants_for_principal<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_role_grants_for_principal(args.request) {
+            Ok(handler_return) => {
+                let message_ident = TMessageIdentifier::new(
+                    "get_role_grants_for_principal",
+                    TMessageType::Reply,
+                    incoming_sequence_number,
+                );
+                o_prot.write_message_begin(&message_ident)?;
+                let ret =
+                    ThriftHiveMetastoreGetRoleGrantsForPrincipalResult { result_value: Some(handler_return), o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetRoleGrantsForPrincipalResult { result_value: None, o1: Some(*err) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_role_grants_for_principal",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_role_grants_for_principal",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_role_grants_for_principal",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_role_grants_for_principal",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_privilege_set<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetPrivilegeSetArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_privilege_set(args.hive_object, args.user_name, args.group_names) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_privilege_set", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetPrivilegeSetResult { result_value: Some(handler_return), o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetPrivilegeSetResult { result_value: None, o1: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("get_privilege_set", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_privilege_set",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("get_privilege_set", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("get_privilege_set", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_list_privileges<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreListPrivilegesArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_list_privileges(args.principal_name, args.principal_type, args.hive_object) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("list_privileges", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreListPrivilegesResult { result_value: Some(handler_return), o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreListPrivilegesResult { result_value: None, o1: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("list_privileges", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "list_privileges",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("list_privileges", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("list_privileges", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_primary_keys<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetPrimaryKeysArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_primary_keys(args.request) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_primary_keys", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret =
+                    ThriftHiveMetastoreGetPrimaryKeysResult { result_value: Some(handler_return), o1: None, o2: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetPrimaryKeysResult { result_value: None, o1: Some(*err), o2: None };
+                        let message_ident =
+                            TMessageIdentifier::new("get_primary_keys", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetPrimaryKeysResult { result_value: None, o1: None, o2: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("get_primary_keys", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_primary_keys",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("get_primary_keys", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("get_primary_keys", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_foreign_keys<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetForeignKeysArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_foreign_keys(args.request) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_foreign_keys", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret =
+                    ThriftHiveMetastoreGetForeignKeysResult { result_value: Some(handler_return), o1: None, o2: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetForeignKeysResult { result_value: None, o1: Some(*err), o2: None };
+                        let message_ident =
+                            TMessageIdentifier::new("get_foreign_keys", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetForeignKeysResult { result_value: None, o1: None, o2: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("get_foreign_keys", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_foreign_keys",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("get_foreign_keys", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("get_foreign_keys", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_unique_constraints<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetUniqueConstraintsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_unique_constraints(args.request) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_unique_constraints", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetUniqueConstraintsResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetUniqueConstraintsResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_unique_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetUniqueConstraintsResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_unique_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_unique_constraints",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_unique_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_unique_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_not_null_constraints<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetNotNullConstraintsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_not_null_constraints(args.request) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_not_null_constraints", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetNotNullConstraintsResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetNotNullConstraintsResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_not_null_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetNotNullConstraintsResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_not_null_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_not_null_constraints",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_not_null_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_not_null_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_default_constraints<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetDefaultConstraintsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_default_constraints(args.request) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_default_constraints", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetDefaultConstraintsResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetDefaultConstraintsResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_default_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetDefaultConstraintsResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_default_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_default_constraints",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_default_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_default_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_check_constraints<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetCheckConstraintsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_check_constraints(args.request) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_check_constraints", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetCheckConstraintsResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetCheckConstraintsResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_check_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetCheckConstraintsResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_check_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_check_constraints",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_check_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_check_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_all_table_constraints<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetAllTableConstraintsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_all_table_constraints(args.request) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_all_table_constraints", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetAllTableConstraintsResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetAllTableConstraintsResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_all_table_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetAllTableConstraintsResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_all_table_constraints",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_all_table_constraints",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_all_table_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_all_table_constraints",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_partition_req<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetPartitionReqArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_partition_req(args.req) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_partition_req", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret =
+                    ThriftHiveMetastoreGetPartitionReqResult { result_value: Some(handler_return), o1: None, o2: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetPartitionReqResult { result_value: None, o1: Some(*err), o2: None };
+                        let message_ident =
+                            TMessageIdentifier::new("get_partition_req", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetPartitionReqResult { result_value: None, o1: None, o2: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("get_partition_req", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_partition_req",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("get_partition_req", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("get_partition_req", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_append_partition_req<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreAppendPartitionReqArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_append_partition_req(args.append_partitions_req) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("append_partition_req", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreAppendPartitionReqResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                    o3: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<InvalidObjectException>().is_some() {
+                        let err = usr_err.downcast::<InvalidObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreAppendPartitionReqResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                            o3: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "append_partition_req",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<AlreadyExistsException>().is_some() {
+                        let err = usr_err.downcast::<AlreadyExistsException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreAppendPartitionReqResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                            o3: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "append_partition_req",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreAppendPartitionReqResult {
+                            result_value: None,
+                            o1: None,
+                            o2: None,
+                            o3: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "append_partition_req",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "append_partition_req",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "append_partition_req",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "append_partition_req",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_drop_partition_req<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreDropPartitionReqArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_drop_partition_req(args.drop_partition_req) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("drop_partition_req", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreDropPartitionReqResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreDropPartitionReqResult { result_value: None, o1: Some(*err), o2: None };
+                        let message_ident = TMessageIdentifier::new(
+                            "drop_partition_req",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreDropPartitionReqResult { result_value: None, o1: None, o2: Some(*err) };
+                        let message_ident = TMessageIdentifier::new(
+                            "drop_partition_req",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "drop_partition_req",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "drop_partition_req",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "drop_partition_req",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_fetch_partition_names_req<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreFetchPartitionNamesReqArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_fetch_partition_names_req(args.partition_req) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("fetch_partition_names_req", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreFetchPartitionNamesReqResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreFetchPartitionNamesReqResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "fetch_partition_names_req",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreFetchPartitionNamesReqResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "fetch_partition_names_req",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "fetch_partition_names_req",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "fetch_partition_names_req",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "fetch_partition_names_req",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_part_specs_by_filter<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetPartSpecsByFilterArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_part_specs_by_filter(args.db_name, args.tbl_name, args.filter, args.max_parts) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_part_specs_by_filter", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetPartSpecsByFilterResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetPartSpecsByFilterResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_part_specs_by_filter",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetPartSpecsByFilterResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_part_specs_by_filter",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_part_specs_by_filter",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_part_specs_by_filter",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_part_specs_by_filter",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
 }
 
 impl<H: ThriftHiveMetastoreSyncHandler> TProcessor for ThriftHiveMetastoreSyncProcessor<H> {
@@ -34096,6 +39092,42 @@ impl<H: ThriftHiveMetastoreSyncHandler> TProcessor for ThriftHiveMetastoreSyncPr
                 self.process_get_notification_events_count(message_ident.sequence_number, i_prot, o_prot)
             }
             "fire_listener_event" => self.process_fire_listener_event(message_ident.sequence_number, i_prot, o_prot),
+            "get_role_names" => self.process_get_role_names(message_ident.sequence_number, i_prot, o_prot),
+            "list_roles" => self.process_list_roles(message_ident.sequence_number, i_prot, o_prot),
+            "get_principals_in_role" => {
+                self.process_get_principals_in_role(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_role_grants_for_principal" => {
+                self.process_get_role_grants_for_principal(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_privilege_set" => self.process_get_privilege_set(message_ident.sequence_number, i_prot, o_prot),
+            "list_privileges" => self.process_list_privileges(message_ident.sequence_number, i_prot, o_prot),
+            "get_primary_keys" => self.process_get_primary_keys(message_ident.sequence_number, i_prot, o_prot),
+            "get_foreign_keys" => self.process_get_foreign_keys(message_ident.sequence_number, i_prot, o_prot),
+            "get_unique_constraints" => {
+                self.process_get_unique_constraints(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_not_null_constraints" => {
+                self.process_get_not_null_constraints(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_default_constraints" => {
+                self.process_get_default_constraints(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_check_constraints" => {
+                self.process_get_check_constraints(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_all_table_constraints" => {
+                self.process_get_all_table_constraints(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_partition_req" => self.process_get_partition_req(message_ident.sequence_number, i_prot, o_prot),
+            "append_partition_req" => self.process_append_partition_req(message_ident.sequence_number, i_prot, o_prot),
+            "drop_partition_req" => self.process_drop_partition_req(message_ident.sequence_number, i_prot, o_prot),
+            "fetch_partition_names_req" => {
+                self.process_fetch_partition_names_req(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_part_specs_by_filter" => {
+                self.process_get_part_specs_by_filter(message_ident.sequence_number, i_prot, o_prot)
+            }
             method => {
                 i_prot.skip(TType::Struct)?;
                 i_prot.read_message_end()?;
@@ -34137,8 +39169,8 @@ impl ThriftHiveMetastoreSetUgiArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_118 = i_prot.read_string()?;
-                        val.push(list_elem_118);
+                        let list_elem_135 = i_prot.read_string()?;
+                        val.push(list_elem_135);
                     }
                     i_prot.read_list_end()?;
                     f_2 = Some(val);
@@ -34211,8 +39243,8 @@ impl ThriftHiveMetastoreSetUgiResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_119 = i_prot.read_string()?;
-                        val.push(list_elem_119);
+                        let list_elem_136 = i_prot.read_string()?;
+                        val.push(list_elem_136);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -35872,8 +40904,8 @@ impl ThriftHiveMetastoreGetDatabasesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_120 = i_prot.read_string()?;
-                        val.push(list_elem_120);
+                        let list_elem_137 = i_prot.read_string()?;
+                        val.push(list_elem_137);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -35993,8 +41025,8 @@ impl ThriftHiveMetastoreGetAllDatabasesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_121 = i_prot.read_string()?;
-                        val.push(list_elem_121);
+                        let list_elem_138 = i_prot.read_string()?;
+                        val.push(list_elem_138);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -36385,8 +41417,8 @@ impl ThriftHiveMetastoreGetFieldsResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_122 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_122);
+                        let list_elem_139 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_139);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -36565,8 +41597,8 @@ impl ThriftHiveMetastoreGetFieldsWithEnvironmentContextResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_123 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_123);
+                        let list_elem_140 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_140);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -36876,8 +41908,8 @@ impl ThriftHiveMetastoreGetSchemaResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_124 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_124);
+                        let list_elem_141 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_141);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -37056,8 +42088,8 @@ impl ThriftHiveMetastoreGetSchemaWithEnvironmentContextResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_125 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_125);
+                        let list_elem_142 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_142);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -38027,8 +43059,8 @@ impl ThriftHiveMetastoreTruncateTableArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_126 = i_prot.read_string()?;
-                        val.push(list_elem_126);
+                        let list_elem_143 = i_prot.read_string()?;
+                        val.push(list_elem_143);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -38344,8 +43376,8 @@ impl ThriftHiveMetastoreGetTablesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_127 = i_prot.read_string()?;
-                        val.push(list_elem_127);
+                        let list_elem_144 = i_prot.read_string()?;
+                        val.push(list_elem_144);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -38497,8 +43529,8 @@ impl ThriftHiveMetastoreGetTablesByTypeResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_128 = i_prot.read_string()?;
-                        val.push(list_elem_128);
+                        let list_elem_145 = i_prot.read_string()?;
+                        val.push(list_elem_145);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -38576,8 +43608,8 @@ impl ThriftHiveMetastoreGetTableMetaArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_129 = i_prot.read_string()?;
-                        val.push(list_elem_129);
+                        let list_elem_146 = i_prot.read_string()?;
+                        val.push(list_elem_146);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -38656,8 +43688,8 @@ impl ThriftHiveMetastoreGetTableMetaResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<TableMeta> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_130 = TableMeta::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_130);
+                        let list_elem_147 = TableMeta::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_147);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -38783,8 +43815,8 @@ impl ThriftHiveMetastoreGetAllTablesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_131 = i_prot.read_string()?;
-                        val.push(list_elem_131);
+                        let list_elem_148 = i_prot.read_string()?;
+                        val.push(list_elem_148);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -38998,8 +44030,8 @@ impl ThriftHiveMetastoreGetTableObjectsByNameArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_132 = i_prot.read_string()?;
-                        val.push(list_elem_132);
+                        let list_elem_149 = i_prot.read_string()?;
+                        val.push(list_elem_149);
                     }
                     i_prot.read_list_end()?;
                     f_2 = Some(val);
@@ -39072,8 +44104,8 @@ impl ThriftHiveMetastoreGetTableObjectsByNameResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Table> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_133 = Table::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_133);
+                        let list_elem_150 = Table::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_150);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -39507,8 +44539,8 @@ impl ThriftHiveMetastoreGetTableNamesByFilterResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_134 = i_prot.read_string()?;
-                        val.push(list_elem_134);
+                        let list_elem_151 = i_prot.read_string()?;
+                        val.push(list_elem_151);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -40470,8 +45502,8 @@ impl ThriftHiveMetastoreAddPartitionsArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_135 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_135);
+                        let list_elem_152 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_152);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -40628,8 +45660,8 @@ impl ThriftHiveMetastoreAddPartitionsPspecArgs {
                     let mut val: Vec<PartitionSpec> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_136 = PartitionSpec::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_136);
+                        let list_elem_153 = PartitionSpec::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_153);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -40797,8 +45829,8 @@ impl ThriftHiveMetastoreAppendPartitionArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_137 = i_prot.read_string()?;
-                        val.push(list_elem_137);
+                        let list_elem_154 = i_prot.read_string()?;
+                        val.push(list_elem_154);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -41128,8 +46160,8 @@ impl ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_138 = i_prot.read_string()?;
-                        val.push(list_elem_138);
+                        let list_elem_155 = i_prot.read_string()?;
+                        val.push(list_elem_155);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -41678,8 +46710,8 @@ impl ThriftHiveMetastoreDropPartitionArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_139 = i_prot.read_string()?;
-                        val.push(list_elem_139);
+                        let list_elem_156 = i_prot.read_string()?;
+                        val.push(list_elem_156);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -41856,8 +46888,8 @@ impl ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_140 = i_prot.read_string()?;
-                        val.push(list_elem_140);
+                        let list_elem_157 = i_prot.read_string()?;
+                        val.push(list_elem_157);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -42518,8 +47550,8 @@ impl ThriftHiveMetastoreGetPartitionArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_141 = i_prot.read_string()?;
-                        val.push(list_elem_141);
+                        let list_elem_158 = i_prot.read_string()?;
+                        val.push(list_elem_158);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -42678,9 +47710,9 @@ impl ThriftHiveMetastoreExchangePartitionArgs {
                     let map_ident = i_prot.read_map_begin()?;
                     let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
-                        let map_key_142 = i_prot.read_string()?;
-                        let map_val_143 = i_prot.read_string()?;
-                        val.insert(map_key_142, map_val_143);
+                        let map_key_159 = i_prot.read_string()?;
+                        let map_val_160 = i_prot.read_string()?;
+                        val.insert(map_key_159, map_val_160);
                     }
                     i_prot.read_map_end()?;
                     f_1 = Some(val);
@@ -42897,9 +47929,9 @@ impl ThriftHiveMetastoreExchangePartitionsArgs {
                     let map_ident = i_prot.read_map_begin()?;
                     let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
-                        let map_key_144 = i_prot.read_string()?;
-                        let map_val_145 = i_prot.read_string()?;
-                        val.insert(map_key_144, map_val_145);
+                        let map_key_161 = i_prot.read_string()?;
+                        let map_val_162 = i_prot.read_string()?;
+                        val.insert(map_key_161, map_val_162);
                     }
                     i_prot.read_map_end()?;
                     f_1 = Some(val);
@@ -43022,8 +48054,8 @@ impl ThriftHiveMetastoreExchangePartitionsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_146 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_146);
+                        let list_elem_163 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_163);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -43134,8 +48166,8 @@ impl ThriftHiveMetastoreGetPartitionWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_147 = i_prot.read_string()?;
-                        val.push(list_elem_147);
+                        let list_elem_164 = i_prot.read_string()?;
+                        val.push(list_elem_164);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -43148,8 +48180,8 @@ impl ThriftHiveMetastoreGetPartitionWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_148 = i_prot.read_string()?;
-                        val.push(list_elem_148);
+                        let list_elem_165 = i_prot.read_string()?;
+                        val.push(list_elem_165);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -43556,8 +48588,8 @@ impl ThriftHiveMetastoreGetPartitionsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_149 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_149);
+                        let list_elem_166 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_166);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -43795,8 +48827,8 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_150 = i_prot.read_string()?;
-                        val.push(list_elem_150);
+                        let list_elem_167 = i_prot.read_string()?;
+                        val.push(list_elem_167);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -43889,8 +48921,8 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_151 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_151);
+                        let list_elem_168 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_168);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -44056,8 +49088,8 @@ impl ThriftHiveMetastoreGetPartitionsPspecResult {
                     let mut val: Vec<PartitionSpec> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_152 = PartitionSpec::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_152);
+                        let list_elem_169 = PartitionSpec::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_169);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -44222,8 +49254,8 @@ impl ThriftHiveMetastoreGetPartitionNamesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_153 = i_prot.read_string()?;
-                        val.push(list_elem_153);
+                        let list_elem_170 = i_prot.read_string()?;
+                        val.push(list_elem_170);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -44451,8 +49483,8 @@ impl ThriftHiveMetastoreGetPartitionsPsArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_154 = i_prot.read_string()?;
-                        val.push(list_elem_154);
+                        let list_elem_171 = i_prot.read_string()?;
+                        val.push(list_elem_171);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -44545,8 +49577,8 @@ impl ThriftHiveMetastoreGetPartitionsPsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_155 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_155);
+                        let list_elem_172 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_172);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -44641,8 +49673,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_156 = i_prot.read_string()?;
-                        val.push(list_elem_156);
+                        let list_elem_173 = i_prot.read_string()?;
+                        val.push(list_elem_173);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -44659,8 +49691,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_157 = i_prot.read_string()?;
-                        val.push(list_elem_157);
+                        let list_elem_174 = i_prot.read_string()?;
+                        val.push(list_elem_174);
                     }
                     i_prot.read_list_end()?;
                     f_6 = Some(val);
@@ -44761,8 +49793,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_158 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_158);
+                        let list_elem_175 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_175);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -44990,8 +50022,8 @@ impl ThriftHiveMetastoreGetPartitionNamesPsArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_159 = i_prot.read_string()?;
-                        val.push(list_elem_159);
+                        let list_elem_176 = i_prot.read_string()?;
+                        val.push(list_elem_176);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -45084,8 +50116,8 @@ impl ThriftHiveMetastoreGetPartitionNamesPsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_160 = i_prot.read_string()?;
-                        val.push(list_elem_160);
+                        let list_elem_177 = i_prot.read_string()?;
+                        val.push(list_elem_177);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -45368,8 +50400,8 @@ impl ThriftHiveMetastoreGetPartitionNamesReqResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_161 = i_prot.read_string()?;
-                        val.push(list_elem_161);
+                        let list_elem_178 = i_prot.read_string()?;
+                        val.push(list_elem_178);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -45544,8 +50576,8 @@ impl ThriftHiveMetastoreGetPartitionsByFilterResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_162 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_162);
+                        let list_elem_179 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_179);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -45688,8 +50720,8 @@ impl ThriftHiveMetastoreGetPartitionsByFilterReqResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_163 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_163);
+                        let list_elem_180 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_180);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -45934,8 +50966,8 @@ impl ThriftHiveMetastoreGetPartitionsByNamesArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_164 = i_prot.read_string()?;
-                        val.push(list_elem_164);
+                        let list_elem_181 = i_prot.read_string()?;
+                        val.push(list_elem_181);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -46024,8 +51056,8 @@ impl ThriftHiveMetastoreGetPartitionsByNamesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_165 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_165);
+                        let list_elem_182 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_182);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -46411,8 +51443,8 @@ impl ThriftHiveMetastoreAlterPartitionsArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_166 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_166);
+                        let list_elem_183 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_183);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -46563,8 +51595,8 @@ impl ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_167 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_167);
+                        let list_elem_184 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_184);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -47010,8 +52042,8 @@ impl ThriftHiveMetastoreRenamePartitionArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_168 = i_prot.read_string()?;
-                        val.push(list_elem_168);
+                        let list_elem_185 = i_prot.read_string()?;
+                        val.push(list_elem_185);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -47295,8 +52327,8 @@ impl ThriftHiveMetastorePartitionNameHasValidCharactersArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_169 = i_prot.read_string()?;
-                        val.push(list_elem_169);
+                        let list_elem_186 = i_prot.read_string()?;
+                        val.push(list_elem_186);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -47498,8 +52530,8 @@ impl ThriftHiveMetastorePartitionNameToValsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_170 = i_prot.read_string()?;
-                        val.push(list_elem_170);
+                        let list_elem_187 = i_prot.read_string()?;
+                        val.push(list_elem_187);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -47629,9 +52661,9 @@ impl ThriftHiveMetastorePartitionNameToSpecResult {
                     let map_ident = i_prot.read_map_begin()?;
                     let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
-                        let map_key_171 = i_prot.read_string()?;
-                        let map_val_172 = i_prot.read_string()?;
-                        val.insert(map_key_171, map_val_172);
+                        let map_key_188 = i_prot.read_string()?;
+                        let map_val_189 = i_prot.read_string()?;
+                        val.insert(map_key_188, map_val_189);
                     }
                     i_prot.read_map_end()?;
                     f_0 = Some(val);
@@ -50211,8 +55243,8 @@ impl ThriftHiveMetastoreGetFunctionsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_173 = i_prot.read_string()?;
-                        val.push(list_elem_173);
+                        let list_elem_190 = i_prot.read_string()?;
+                        val.push(list_elem_190);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -51554,6 +56586,2482 @@ impl ThriftHiveMetastoreFireListenerEventResult {
         o_prot.write_struct_begin(&struct_ident)?;
         if let Some(ref fld_var) = self.result_value {
             o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetRoleNamesArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetRoleNamesArgs {}
+
+impl ThriftHiveMetastoreGetRoleNamesArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetRoleNamesArgs> {
+        i_prot.read_struct_begin()?;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetRoleNamesArgs {};
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_role_names_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetRoleNamesResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetRoleNamesResult {
+    result_value: Option<Vec<String>>,
+    o1: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreGetRoleNamesResult {
+    fn ok_or(self) -> thrift::Result<Vec<String>> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetRoleNames",
+            )))
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetRoleNamesResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<Vec<String>> = None;
+        let mut f_1: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_191 = i_prot.read_string()?;
+                        val.push(list_elem_191);
+                    }
+                    i_prot.read_list_end()?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetRoleNamesResult { result_value: f_0, o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetRoleNamesResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::List, 0))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_string(e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreListRolesArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreListRolesArgs {
+    principal_name: String,
+    principal_type: PrincipalType,
+}
+
+impl ThriftHiveMetastoreListRolesArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListRolesArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<PrincipalType> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I32 => {
+                    let val = PrincipalType::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreListRolesArgs.principal_type", &f_2)?;
+        let ret = ThriftHiveMetastoreListRolesArgs {
+            principal_name: f_1.unwrap_or_default(),
+            principal_type: f_2.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("list_roles_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("principal_name", TType::String, 1))?;
+        o_prot.write_string(&self.principal_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("principal_type", TType::I32, 2))?;
+        self.principal_type.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreListRolesResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreListRolesResult {
+    result_value: Option<Vec<Role>>,
+    o1: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreListRolesResult {
+    fn ok_or(self) -> thrift::Result<Vec<Role>> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreListRoles",
+            )))
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListRolesResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<Vec<Role>> = None;
+        let mut f_1: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<Role> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_192 = Role::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_192);
+                    }
+                    i_prot.read_list_end()?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreListRolesResult { result_value: f_0, o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreListRolesResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::List, 0))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPrincipalsInRoleArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPrincipalsInRoleArgs {
+    request: GetPrincipalsInRoleRequest,
+}
+
+impl ThriftHiveMetastoreGetPrincipalsInRoleArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPrincipalsInRoleArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<GetPrincipalsInRoleRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = GetPrincipalsInRoleRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetPrincipalsInRoleArgs.request", &f_1)?;
+        let ret = ThriftHiveMetastoreGetPrincipalsInRoleArgs {
+            request: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_principals_in_role_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPrincipalsInRoleResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPrincipalsInRoleResult {
+    result_value: Option<GetPrincipalsInRoleResponse>,
+    o1: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreGetPrincipalsInRoleResult {
+    fn ok_or(self) -> thrift::Result<GetPrincipalsInRoleResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetPrincipalsInRole",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPrincipalsInRoleResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<GetPrincipalsInRoleResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = GetPrincipalsInRoleResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetPrincipalsInRoleResult { result_value: f_0, o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetPrincipalsInRoleResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs {
+    request: GetRoleGrantsForPrincipalRequest,
+}
+
+impl ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<GetRoleGrantsForPrincipalRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = GetRoleGrantsForPrincipalRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs.request", &f_1)?;
+        let ret = ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs {
+            request: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_role_grants_for_principal_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetRoleGrantsForPrincipalResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetRoleGrantsForPrincipalResult {
+    result_value: Option<GetRoleGrantsForPrincipalResponse>,
+    o1: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreGetRoleGrantsForPrincipalResult {
+    fn ok_or(self) -> thrift::Result<GetRoleGrantsForPrincipalResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetRoleGrantsForPrincipal",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetRoleGrantsForPrincipalResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<GetRoleGrantsForPrincipalResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = GetRoleGrantsForPrincipalResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetRoleGrantsForPrincipalResult { result_value: f_0, o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetRoleGrantsForPrincipalResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPrivilegeSetArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPrivilegeSetArgs {
+    hive_object: HiveObjectRef,
+    user_name: String,
+    group_names: Vec<String>,
+}
+
+impl ThriftHiveMetastoreGetPrivilegeSetArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPrivilegeSetArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<HiveObjectRef> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<Vec<String>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = HiveObjectRef::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_193 = i_prot.read_string()?;
+                        val.push(list_elem_193);
+                    }
+                    i_prot.read_list_end()?;
+                    f_3 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetPrivilegeSetArgs {
+            hive_object: f_1.unwrap_or_default(),
+            user_name: f_2.unwrap_or_default(),
+            group_names: f_3.unwrap_or_default(),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_privilege_set_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("hiveObject", TType::Struct, 1))?;
+        self.hive_object.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("user_name", TType::String, 2))?;
+        o_prot.write_string(&self.user_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("group_names", TType::List, 3))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.group_names.len() as i32))?;
+        for e in &self.group_names {
+            o_prot.write_string(e)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPrivilegeSetResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPrivilegeSetResult {
+    result_value: Option<PrincipalPrivilegeSet>,
+    o1: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreGetPrivilegeSetResult {
+    fn ok_or(self) -> thrift::Result<PrincipalPrivilegeSet> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetPrivilegeSet",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPrivilegeSetResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<PrincipalPrivilegeSet> = None;
+        let mut f_1: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = PrincipalPrivilegeSet::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetPrivilegeSetResult { result_value: f_0, o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetPrivilegeSetResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreListPrivilegesArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreListPrivilegesArgs {
+    principal_name: String,
+    principal_type: PrincipalType,
+    hive_object: HiveObjectRef,
+}
+
+impl ThriftHiveMetastoreListPrivilegesArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListPrivilegesArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<PrincipalType> = None;
+        let mut f_3: Option<HiveObjectRef> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I32 => {
+                    let val = PrincipalType::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::Struct => {
+                    let val = HiveObjectRef::read_from_in_protocol(i_prot)?;
+                    f_3 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreListPrivilegesArgs.principal_type", &f_2)?;
+        let ret = ThriftHiveMetastoreListPrivilegesArgs {
+            principal_name: f_1.unwrap_or_default(),
+            principal_type: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            hive_object: f_3.unwrap_or_default(),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("list_privileges_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("principal_name", TType::String, 1))?;
+        o_prot.write_string(&self.principal_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("principal_type", TType::I32, 2))?;
+        self.principal_type.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("hiveObject", TType::Struct, 3))?;
+        self.hive_object.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreListPrivilegesResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreListPrivilegesResult {
+    result_value: Option<Vec<HiveObjectPrivilege>>,
+    o1: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreListPrivilegesResult {
+    fn ok_or(self) -> thrift::Result<Vec<HiveObjectPrivilege>> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreListPrivileges",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreListPrivilegesResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<Vec<HiveObjectPrivilege>> = None;
+        let mut f_1: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<HiveObjectPrivilege> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_194 = HiveObjectPrivilege::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_194);
+                    }
+                    i_prot.read_list_end()?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreListPrivilegesResult { result_value: f_0, o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreListPrivilegesResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::List, 0))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPrimaryKeysArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPrimaryKeysArgs {
+    request: PrimaryKeysRequest,
+}
+
+impl ThriftHiveMetastoreGetPrimaryKeysArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetPrimaryKeysArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<PrimaryKeysRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = PrimaryKeysRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetPrimaryKeysArgs.request", &f_1)?;
+        let ret = ThriftHiveMetastoreGetPrimaryKeysArgs {
+            request: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_primary_keys_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPrimaryKeysResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPrimaryKeysResult {
+    result_value: Option<PrimaryKeysResponse>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetPrimaryKeysResult {
+    fn ok_or(self) -> thrift::Result<PrimaryKeysResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetPrimaryKeys",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPrimaryKeysResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<PrimaryKeysResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = PrimaryKeysResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetPrimaryKeysResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetPrimaryKeysResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetForeignKeysArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetForeignKeysArgs {
+    request: ForeignKeysRequest,
+}
+
+impl ThriftHiveMetastoreGetForeignKeysArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetForeignKeysArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<ForeignKeysRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = ForeignKeysRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetForeignKeysArgs { request: f_1.unwrap_or_default() };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_foreign_keys_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetForeignKeysResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetForeignKeysResult {
+    result_value: Option<ForeignKeysResponse>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetForeignKeysResult {
+    fn ok_or(self) -> thrift::Result<ForeignKeysResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetForeignKeys",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetForeignKeysResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<ForeignKeysResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = ForeignKeysResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetForeignKeysResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetForeignKeysResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetUniqueConstraintsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetUniqueConstraintsArgs {
+    request: UniqueConstraintsRequest,
+}
+
+impl ThriftHiveMetastoreGetUniqueConstraintsArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetUniqueConstraintsArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<UniqueConstraintsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = UniqueConstraintsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetUniqueConstraintsArgs.request", &f_1)?;
+        let ret = ThriftHiveMetastoreGetUniqueConstraintsArgs {
+            request: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_unique_constraints_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetUniqueConstraintsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetUniqueConstraintsResult {
+    result_value: Option<UniqueConstraintsResponse>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetUniqueConstraintsResult {
+    fn ok_or(self) -> thrift::Result<UniqueConstraintsResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetUniqueConstraints",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetUniqueConstraintsResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<UniqueConstraintsResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = UniqueConstraintsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetUniqueConstraintsResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetUniqueConstraintsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetNotNullConstraintsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetNotNullConstraintsArgs {
+    request: NotNullConstraintsRequest,
+}
+
+impl ThriftHiveMetastoreGetNotNullConstraintsArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetNotNullConstraintsArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<NotNullConstraintsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NotNullConstraintsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetNotNullConstraintsArgs.request", &f_1)?;
+        let ret = ThriftHiveMetastoreGetNotNullConstraintsArgs {
+            request: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_not_null_constraints_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetNotNullConstraintsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetNotNullConstraintsResult {
+    result_value: Option<NotNullConstraintsResponse>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetNotNullConstraintsResult {
+    fn ok_or(self) -> thrift::Result<NotNullConstraintsResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetNotNullConstraints",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetNotNullConstraintsResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<NotNullConstraintsResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = NotNullConstraintsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetNotNullConstraintsResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetNotNullConstraintsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetDefaultConstraintsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetDefaultConstraintsArgs {
+    request: DefaultConstraintsRequest,
+}
+
+impl ThriftHiveMetastoreGetDefaultConstraintsArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetDefaultConstraintsArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<DefaultConstraintsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = DefaultConstraintsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetDefaultConstraintsArgs.request", &f_1)?;
+        let ret = ThriftHiveMetastoreGetDefaultConstraintsArgs {
+            request: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_default_constraints_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetDefaultConstraintsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetDefaultConstraintsResult {
+    result_value: Option<DefaultConstraintsResponse>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetDefaultConstraintsResult {
+    fn ok_or(self) -> thrift::Result<DefaultConstraintsResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetDefaultConstraints",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetDefaultConstraintsResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<DefaultConstraintsResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = DefaultConstraintsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetDefaultConstraintsResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetDefaultConstraintsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetCheckConstraintsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetCheckConstraintsArgs {
+    request: CheckConstraintsRequest,
+}
+
+impl ThriftHiveMetastoreGetCheckConstraintsArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetCheckConstraintsArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<CheckConstraintsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = CheckConstraintsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetCheckConstraintsArgs.request", &f_1)?;
+        let ret = ThriftHiveMetastoreGetCheckConstraintsArgs {
+            request: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_check_constraints_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetCheckConstraintsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetCheckConstraintsResult {
+    result_value: Option<CheckConstraintsResponse>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetCheckConstraintsResult {
+    fn ok_or(self) -> thrift::Result<CheckConstraintsResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetCheckConstraints",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetCheckConstraintsResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<CheckConstraintsResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = CheckConstraintsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetCheckConstraintsResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetCheckConstraintsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetAllTableConstraintsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetAllTableConstraintsArgs {
+    request: AllTableConstraintsRequest,
+}
+
+impl ThriftHiveMetastoreGetAllTableConstraintsArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetAllTableConstraintsArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<AllTableConstraintsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = AllTableConstraintsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetAllTableConstraintsArgs.request", &f_1)?;
+        let ret = ThriftHiveMetastoreGetAllTableConstraintsArgs {
+            request: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_all_table_constraints_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("request", TType::Struct, 1))?;
+        self.request.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetAllTableConstraintsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetAllTableConstraintsResult {
+    result_value: Option<AllTableConstraintsResponse>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetAllTableConstraintsResult {
+    fn ok_or(self) -> thrift::Result<AllTableConstraintsResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetAllTableConstraints",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetAllTableConstraintsResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<AllTableConstraintsResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = AllTableConstraintsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetAllTableConstraintsResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetAllTableConstraintsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPartitionReqArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPartitionReqArgs {
+    req: GetPartitionRequest,
+}
+
+impl ThriftHiveMetastoreGetPartitionReqArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPartitionReqArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<GetPartitionRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = GetPartitionRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetPartitionReqArgs.req", &f_1)?;
+        let ret = ThriftHiveMetastoreGetPartitionReqArgs {
+            req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_partition_req_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+        self.req.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPartitionReqResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPartitionReqResult {
+    result_value: Option<GetPartitionResponse>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetPartitionReqResult {
+    fn ok_or(self) -> thrift::Result<GetPartitionResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetPartitionReq",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPartitionReqResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<GetPartitionResponse> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = GetPartitionResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetPartitionReqResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetPartitionReqResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreAppendPartitionReqArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreAppendPartitionReqArgs {
+    append_partitions_req: AppendPartitionsRequest,
+}
+
+impl ThriftHiveMetastoreAppendPartitionReqArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionReqArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<AppendPartitionsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = AppendPartitionsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreAppendPartitionReqArgs.append_partitions_req", &f_1)?;
+        let ret = ThriftHiveMetastoreAppendPartitionReqArgs {
+            append_partitions_req: f_1
+                .expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("append_partition_req_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("appendPartitionsReq", TType::Struct, 1))?;
+        self.append_partitions_req.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreAppendPartitionReqResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreAppendPartitionReqResult {
+    result_value: Option<Partition>,
+    o1: Option<InvalidObjectException>,
+    o2: Option<AlreadyExistsException>,
+    o3: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreAppendPartitionReqResult {
+    fn ok_or(self) -> thrift::Result<Partition> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.o3.is_some() {
+            Err(thrift::Error::User(Box::new(self.o3.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreAppendPartitionReq",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionReqResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<Partition> = None;
+        let mut f_1: Option<InvalidObjectException> = None;
+        let mut f_2: Option<AlreadyExistsException> = None;
+        let mut f_3: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = Partition::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = InvalidObjectException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = AlreadyExistsException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_3 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreAppendPartitionReqResult { result_value: f_0, o1: f_1, o2: f_2, o3: f_3 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreAppendPartitionReqResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o3 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o3", TType::Struct, 3))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreDropPartitionReqArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreDropPartitionReqArgs {
+    drop_partition_req: DropPartitionRequest,
+}
+
+impl ThriftHiveMetastoreDropPartitionReqArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreDropPartitionReqArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<DropPartitionRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = DropPartitionRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreDropPartitionReqArgs.drop_partition_req", &f_1)?;
+        let ret = ThriftHiveMetastoreDropPartitionReqArgs {
+            drop_partition_req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("drop_partition_req_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("dropPartitionReq", TType::Struct, 1))?;
+        self.drop_partition_req.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreDropPartitionReqResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreDropPartitionReqResult {
+    result_value: Option<bool>,
+    o1: Option<NoSuchObjectException>,
+    o2: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreDropPartitionReqResult {
+    fn ok_or(self) -> thrift::Result<bool> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreDropPartitionReq",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreDropPartitionReqResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<bool> = None;
+        let mut f_1: Option<NoSuchObjectException> = None;
+        let mut f_2: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Bool => {
+                    let val = i_prot.read_bool()?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreDropPartitionReqResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreDropPartitionReqResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Bool, 0))?;
+            o_prot.write_bool(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreFetchPartitionNamesReqArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreFetchPartitionNamesReqArgs {
+    partition_req: PartitionsRequest,
+}
+
+impl ThriftHiveMetastoreFetchPartitionNamesReqArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreFetchPartitionNamesReqArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<PartitionsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = PartitionsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreFetchPartitionNamesReqArgs.partition_req", &f_1)?;
+        let ret = ThriftHiveMetastoreFetchPartitionNamesReqArgs {
+            partition_req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("fetch_partition_names_req_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("partitionReq", TType::Struct, 1))?;
+        self.partition_req.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreFetchPartitionNamesReqResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreFetchPartitionNamesReqResult {
+    result_value: Option<Vec<String>>,
+    o1: Option<NoSuchObjectException>,
+    o2: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreFetchPartitionNamesReqResult {
+    fn ok_or(self) -> thrift::Result<Vec<String>> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreFetchPartitionNamesReq",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreFetchPartitionNamesReqResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<Vec<String>> = None;
+        let mut f_1: Option<NoSuchObjectException> = None;
+        let mut f_2: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_195 = i_prot.read_string()?;
+                        val.push(list_elem_195);
+                    }
+                    i_prot.read_list_end()?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreFetchPartitionNamesReqResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreFetchPartitionNamesReqResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::List, 0))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_string(e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPartSpecsByFilterArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPartSpecsByFilterArgs {
+    db_name: String,
+    tbl_name: String,
+    filter: String,
+    max_parts: i32,
+}
+
+impl ThriftHiveMetastoreGetPartSpecsByFilterArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPartSpecsByFilterArgs> {
+        i_prot.read_struct_begin()?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<i32> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::I32 => {
+                    let val = i_prot.read_i32()?;
+                    f_4 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetPartSpecsByFilterArgs {
+            db_name: f_1.unwrap_or_default(),
+            tbl_name: f_2.unwrap_or_default(),
+            filter: f_3.unwrap_or_default(),
+            max_parts: f_4.unwrap_or(-1),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_part_specs_by_filter_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("db_name", TType::String, 1))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tbl_name", TType::String, 2))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("filter", TType::String, 3))?;
+        o_prot.write_string(&self.filter)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("max_parts", TType::I32, 4))?;
+        o_prot.write_i32(self.max_parts)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetPartSpecsByFilterResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetPartSpecsByFilterResult {
+    result_value: Option<Vec<PartitionSpec>>,
+    o1: Option<MetaException>,
+    o2: Option<NoSuchObjectException>,
+}
+
+impl ThriftHiveMetastoreGetPartSpecsByFilterResult {
+    fn ok_or(self) -> thrift::Result<Vec<PartitionSpec>> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetPartSpecsByFilter",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPartSpecsByFilterResult> {
+        i_prot.read_struct_begin()?;
+        let mut f_0: Option<Vec<PartitionSpec>> = None;
+        let mut f_1: Option<MetaException> = None;
+        let mut f_2: Option<NoSuchObjectException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<PartitionSpec> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_196 = PartitionSpec::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_196);
+                    }
+                    i_prot.read_list_end()?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetPartSpecsByFilterResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetPartSpecsByFilterResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::List, 0))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
             fld_var.write_to_out_protocol(o_prot)?;
             o_prot.write_field_end()?
         }

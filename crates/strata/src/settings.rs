@@ -123,7 +123,7 @@ impl Settings {
             .set_default("max_partitions_per_request", -1)?
             .set_default("log_format", "text")?
             .set_default("batch.default_mode", "enforce")?
-            .set_default("batch.require_data", true)?;
+            .set_default("batch.require_data", false)?;
         if let Some(file) = &overrides.config_file {
             builder = builder.add_source(config::File::from(file.as_path()).required(true));
         }
