@@ -8,6 +8,8 @@
 //! - [`listing`]: `get_partitions` and kin, sent page by page from one snapshot.
 //! - [`convert`]: Thrift structs ⇄ core model ([`convert_extra`]: functions, statistics, events).
 //! - [`errors`]: catalog errors → HMS exceptions, in one place.
+//! - [`metrics`]: call, error and connection counters for `/metrics`; [`audit`]: the JSON-lines
+//!   audit log.
 //!
 //! ```text
 //! client ──TCP──▶ serve() ──thread──▶ conn::run ──▶ generated processor ──▶ Handler::handle_x
@@ -16,12 +18,14 @@
 //!                                               runtime.block_on(Catalog::x) ──▶ Store / Storage
 //! ```
 
+pub mod audit;
 pub mod conn;
 pub mod convert;
 pub mod convert_extra;
 pub mod errors;
 pub mod handler;
 pub mod listing;
+pub mod metrics;
 
 use std::{
     future::Future,
@@ -72,7 +76,9 @@ pub async fn serve(
     let stop = Arc::new(AtomicBool::new(false));
     let max = u32::try_from(config.max_connections.max(1)).unwrap_or(u32::MAX);
     let slots = Arc::new(Semaphore::new(max as usize));
+    let metrics = shared.metrics.clone();
     tokio::pin!(shutdown);
+    shared.accepting.store(true, Ordering::Relaxed);
     loop {
         let permit = tokio::select! {
             () = &mut shutdown => break,
@@ -103,10 +109,14 @@ pub async fn serve(
             conn::run(stream, peer, shared, &config, &stop);
         });
         if let Err(e) = spawned {
+            if let Some(m) = &metrics {
+                m.rejected("no_thread");
+            }
             tracing::error!(error = %e, %peer, "could not start a connection thread");
         }
     }
     // -- SHUTDOWN --
+    shared.accepting.store(false, Ordering::Relaxed);
     drop(listener);
     stop.store(true, Ordering::Relaxed);
     tracing::info!("stopped accepting; waiting for calls in flight");
