@@ -34,6 +34,34 @@ pub struct Settings {
     /// AWS default chain (`AWS_ACCESS_KEY_ID`, profiles, SSO, instance roles).
     #[serde(default)]
     pub s3: S3Settings,
+    /// The admin HTTP listener (`[admin]`, `STRATA_ADMIN__*`).
+    pub admin: AdminSettings,
+    /// The audit log (`[audit]`, `STRATA_AUDIT__*`).
+    pub audit: AuditSettings,
+}
+
+/// The admin HTTP listener: health, version, metrics, history UI.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    /// Address to listen on; empty turns the listener (and the metrics) off.
+    pub listen: String,
+    /// Whether calls are counted and `/metrics` answers.
+    pub metrics: bool,
+}
+
+impl AdminSettings {
+    /// The address, unless the listener is off.
+    #[must_use]
+    pub fn address(&self) -> Option<&str> {
+        Some(self.listen.trim()).filter(|a| !a.is_empty())
+    }
+}
+
+/// The audit log of calls.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// File the JSON lines are appended to; `-` is standard output; empty is off.
+    pub log_file: String,
 }
 
 /// How to reach S3 or an S3-compatible store.
@@ -65,6 +93,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub warehouse: Option<String>,
     pub batch_default_mode: Option<String>,
+    pub admin_listen: Option<String>,
+    pub audit_log: Option<String>,
 }
 
 impl Settings {
@@ -84,7 +114,10 @@ impl Settings {
             .set_default("max_partitions_per_request", -1)?
             .set_default("log_format", "text")?
             .set_default("batch.default_mode", "enforce")?
-            .set_default("batch.require_data", true)?;
+            .set_default("batch.require_data", true)?
+            .set_default("admin.listen", "127.0.0.1:9084")?
+            .set_default("admin.metrics", true)?
+            .set_default("audit.log_file", "")?;
         if let Some(file) = &overrides.config_file {
             builder = builder.add_source(config::File::from(file.as_path()).required(true));
         }
@@ -95,7 +128,9 @@ impl Settings {
             .set_override_option("listen", overrides.listen.clone())?
             .set_override_option("database_url", overrides.database_url.clone())?
             .set_override_option("warehouse", overrides.warehouse.clone())?
-            .set_override_option("batch.default_mode", overrides.batch_default_mode.clone())?;
+            .set_override_option("batch.default_mode", overrides.batch_default_mode.clone())?
+            .set_override_option("admin.listen", overrides.admin_listen.clone())?
+            .set_override_option("audit.log_file", overrides.audit_log.clone())?;
         builder.build()?.try_deserialize()
     }
 
@@ -172,6 +207,11 @@ mod tests {
         assert_eq!(s.redacted_database_url(), "postgres://u:***@h/db");
         assert!(s.warehouse_uri().starts_with("file:///"));
         assert_eq!(s.batch_policy().unwrap(), strata_catalog::BatchPolicy::default());
+        assert_eq!(s.admin.address(), Some("127.0.0.1:9084"));
+        assert!(s.admin.metrics);
+        assert!(s.audit.log_file.is_empty());
+        let off = Settings::load(&Overrides { admin_listen: Some(" ".into()), ..Overrides::default() }).unwrap();
+        assert_eq!(off.admin.address(), None);
     }
 
     #[test]
@@ -197,5 +237,8 @@ mod tests {
         assert_eq!(s.server_config().shutdown_grace, Duration::from_secs(30));
         assert_eq!(s.batch_policy().unwrap(), strata_catalog::BatchPolicy::default());
         assert!(s.s3.endpoint.is_none());
+        assert_eq!(s.admin.address(), Some("0.0.0.0:9084"));
+        assert!(s.admin.metrics);
+        assert_eq!(s.audit.log_file, "-");
     }
 }
