@@ -552,7 +552,10 @@ pub async fn case_browse(store: TestStore) {
     store.create_database(&database("b")).await.unwrap();
     store.create_table(&table("b", "t", true), &[]).await.unwrap();
     for i in 0..25 {
-        store.insert_partition("b", "t", &[format!("d{i:02}")], &format!("file:///wh/b.db/t/ds=d{i:02}/1")).await.unwrap();
+        store
+            .insert_partition("b", "t", &[format!("d{i:02}")], &format!("file:///wh/b.db/t/ds=d{i:02}/1"))
+            .await
+            .unwrap();
     }
     assert_eq!(store.partition_count("b", "t").await.unwrap(), 25);
     let first = store.partition_page("b", "t", None, 10).await.unwrap();
