@@ -9,7 +9,8 @@
 #   scripts/test.sh -k locks        extra arguments go to pytest
 #
 # Needs: cargo, python3 (3.10+) with venv, Java 17 (Spark), PostgreSQL on 127.0.0.1:5432
-# with trust auth for the postgres user. Idempotent; the Python venv is cached in
+# with trust auth for the postgres user; Debian's chromium (installed here with apt-get when
+# missing and running as root). Idempotent; the Python venv is cached in
 # target/pyenv and rebuilt only when tests/requirements.txt changes.
 set -euo pipefail
 
@@ -75,6 +76,17 @@ if [ "$want_hash" != "$have_hash" ] || [ ! -x "$VENV/bin/python" ]; then
   echo "$want_hash" >"$VENV/.requirements.sha256"
 else
   log "reusing $VENV (tests/requirements.txt unchanged)"
+fi
+
+# --- headless browser for the history UI test (tests/test_admin.py) -------------------
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing Debian's chromium (apt-get)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    log "WARNING: no chromium and cannot apt-get install it: the UI test will fail"
+  fi
 fi
 
 # --- real-client tests ------------------------------------------------------------------

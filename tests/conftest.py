@@ -168,6 +168,7 @@ class Server:
     process: Optional[subprocess.Popen] = None
     log_path: Optional[Path] = None
     extra: dict = field(default_factory=dict)
+    admin_port: Optional[int] = None   # the admin HTTP listener (health, metrics, UI)
 
     @property
     def uri(self) -> str:
@@ -202,13 +203,18 @@ def _start_strata(backend: str, binary: Path, database_url: str, warehouse: Path
     if batch_mode is not None:
         cmd += ["--batch-default-mode", batch_mode]
     env = dict(os.environ)
+    # Every test server gets its own admin listener port (the default, 9084, would be shared).
+    env["STRATA_ADMIN__LISTEN"] = f"127.0.0.1:{free_port()}"
     env.update(extra_env or {})
     env.setdefault("RUST_BACKTRACE", "1")
+    admin = env["STRATA_ADMIN__LISTEN"].strip()
+    admin_port = int(admin.rsplit(":", 1)[1]) if admin else None
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=str(workdir), stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
     server = Server(backend=backend, host="127.0.0.1", port=port, warehouse_dir=warehouse,
-                    database_url=database_url, process=proc, log_path=log_path)
+                    database_url=database_url, process=proc, log_path=log_path,
+                    admin_port=admin_port)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         if port_accepts("127.0.0.1", port):

@@ -40,6 +40,22 @@ pub fn compact_utc(epoch_secs: i64) -> String {
     format!("{year:04}{month:02}{day:02}{:02}{:02}{:02}", rem / 3_600, (rem % 3_600) / 60, rem % 60)
 }
 
+/// RFC 3339 in UTC with milliseconds (`2016-11-02T23:42:52.123Z`) for epoch milliseconds.
+#[must_use]
+pub fn rfc3339_millis(epoch_millis: i64) -> String {
+    let c = compact_utc(epoch_millis.div_euclid(1000));
+    format!(
+        "{}-{}-{}T{}:{}:{}.{:03}Z",
+        &c[0..4],
+        &c[4..6],
+        &c[6..8],
+        &c[8..10],
+        &c[10..12],
+        &c[12..14],
+        epoch_millis.rem_euclid(1000)
+    )
+}
+
 /// Milliseconds since the Unix epoch (locks and history use this resolution).
 #[must_use]
 pub fn now_millis() -> i64 {
@@ -116,6 +132,12 @@ pub fn parse_instant_millis(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_formats() {
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(1_478_130_172_123), "2016-11-02T23:42:52.123Z");
+    }
 
     #[test]
     fn compact_utc_formats() {

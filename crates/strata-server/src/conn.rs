@@ -433,12 +433,18 @@ struct Writer {
     stream: io::BufWriter<Timed>,
     framing: Framing,
     frame: Vec<u8>,
+    /// Bytes written so far (for the metrics).
+    written: u64,
 }
 
 impl Write for Writer {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         match self.framing {
-            Framing::Unframed => self.stream.write(data),
+            Framing::Unframed => {
+                let n = self.stream.write(data)?;
+                self.written += n as u64;
+                Ok(n)
+            }
             Framing::Framed => {
                 self.frame.extend_from_slice(data);
                 Ok(data.len())
@@ -452,6 +458,7 @@ impl Write for Writer {
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "reply too large for a frame"))?;
             self.stream.write_all(&len.to_be_bytes())?;
             self.stream.write_all(&self.frame)?;
+            self.written += 4 + u64::from(len);
             self.frame.clear();
             // One large reply (10,000 partitions) must not pin its buffer for the life of the
             // connection.
@@ -583,11 +590,23 @@ pub(crate) fn run(
     limits: &Limits,
     stop: &AtomicBool,
 ) {
+    let metrics = shared.metrics.clone();
+    if let Some(m) = &metrics {
+        m.connection_opened();
+    }
     let end = serve(stream, peer, shared, config, limits, stop).unwrap_or_else(|e| End::Error(e.to_string()));
+    if let Some(m) = &metrics {
+        m.connection_closed();
+    }
     match end {
         End::ClientClosed | End::Shutdown => tracing::debug!(%peer, reason = ?end, "connection closed"),
         End::Idle => tracing::info!(%peer, "connection closed after idle timeout"),
-        End::Unsupported(why) => tracing::warn!(%peer, reason = why, "connection refused"),
+        End::Unsupported(why) => {
+            if let Some(m) = &metrics {
+                m.rejected("unsupported_protocol");
+            }
+            tracing::warn!(%peer, reason = why, "connection refused");
+        }
         End::Error(e) => tracing::warn!(%peer, error = %e, "connection closed on a malformed or failed message"),
     }
 }
@@ -630,7 +649,9 @@ fn serve(
     };
     tracing::debug!(%peer, ?framing, ?protocol, "connection");
     reader.protocol = protocol;
-    let mut writer = Writer { stream: io::BufWriter::with_capacity(64 * 1024, write_half), framing, frame: Vec::new() };
+    let mut writer =
+        Writer { stream: io::BufWriter::with_capacity(64 * 1024, write_half), framing, frame: Vec::new(), written: 0 };
+    let metrics = shared.metrics.clone();
     let handler = Handler::new(shared, peer);
     let processor = ThriftHiveMetastoreSyncProcessor::new(handler.clone());
 
@@ -645,8 +666,11 @@ fn serve(
         writer.stream.get_mut().deadline = None;
         let budget = budget::open(crate::DECODE_ALLOWANCE);
         NUL_SEEN.with(|n| n.set(false));
+        let started = Instant::now();
+        let written_before = writer.written;
         reader.begin_message(framing)?;
         let expect_len = reader.expect_len.clone();
+        let mut method: Option<&'static str> = None;
         let result = {
             let (mut input, mut output): (Box<dyn TInputProtocol + '_>, Box<dyn TOutputProtocol + '_>) = match protocol
             {
@@ -660,7 +684,11 @@ fn serve(
                 ),
             };
             let mut watched = Watched { inner: input.as_mut(), failed: false, read_ahead: None, expect_len };
-            let result = match watched.read_message_begin() {
+            let begin = watched.read_message_begin();
+            if let (Some(m), Ok(ident)) = (&metrics, &begin) {
+                method = Some(m.method(&ident.name));
+            }
+            let result = match begin {
                 Ok(ident) if ident.message_type == TMessageType::Call && listing::is_streamed(&ident.name) => {
                     listing::read_call(&ident.name, &mut watched).and_then(|call| {
                         let slots = (&limits.listings, config.request_timeout);
@@ -684,6 +712,10 @@ fn serve(
             }
         };
         drop(budget);
+        if let (Some(m), Some(method)) = (&metrics, method) {
+            let framed = if framing == Framing::Framed { 4 } else { 0 };
+            m.call(method, started.elapsed(), (reader.consumed + framed) as u64, writer.written - written_before);
+        }
         match result {
             Ok(()) => reader.end_message()?,
             Err(thrift::Error::Transport(e)) if e.kind == thrift::TransportErrorKind::EndOfFile => {

@@ -12,7 +12,6 @@ use thrift::{ApplicationError, ApplicationErrorKind};
 /// The Thrift error a handler returns for a catalog error raised by `method`.
 #[must_use]
 pub fn to_thrift(method: &str, err: CatalogError) -> thrift::Error {
-    let declared = strata_thrift::methods::declared_exceptions(method);
     let message = match &err {
         CatalogError::Internal(detail) => {
             let id = uuid::Uuid::new_v4().simple().to_string();
@@ -21,15 +20,30 @@ pub fn to_thrift(method: &str, err: CatalogError) -> thrift::Error {
         }
         other => other.message().to_string(),
     };
+    match exception_name(method, &err) {
+        APPLICATION_EXCEPTION => {
+            thrift::Error::Application(ApplicationError::new(ApplicationErrorKind::InternalError, message))
+        }
+        chosen => exception(chosen, message),
+    }
+}
+
+/// What a method undeclaring every HMS exception sends instead.
+pub const APPLICATION_EXCEPTION: &str = "TApplicationException";
+
+/// The exception [`to_thrift`] sends for `err` raised by `method`: the error's own if the method
+/// declares it, else `MetaException` if declared, else [`APPLICATION_EXCEPTION`].
+#[must_use]
+pub fn exception_name(method: &str, err: &CatalogError) -> &'static str {
+    let declared = strata_thrift::methods::declared_exceptions(method);
     let kind = err.kind();
-    let chosen = if declared.contains(&kind) {
+    if declared.contains(&kind) {
         kind
     } else if declared.contains(&"MetaException") {
         "MetaException"
     } else {
-        return thrift::Error::Application(ApplicationError::new(ApplicationErrorKind::InternalError, message));
-    };
-    exception(chosen, message)
+        APPLICATION_EXCEPTION
+    }
 }
 
 /// Box the named HMS exception with a message as a user error of the generated processor.

@@ -2,7 +2,12 @@
 //! One tracing span per call. Methods not implemented here keep the generated default, which
 //! answers `Invalid method name: '<name>'` like Apache HMS does for unknown methods.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, sync::Mutex, time::Instant};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{atomic::AtomicBool, Arc, Mutex},
+    time::Instant,
+};
 
 use strata_catalog::{
     partitions::{self, Limit, Listing},
@@ -18,8 +23,10 @@ use strata_thrift::{self as t, ThriftHiveMetastoreSyncHandler};
 use tracing::Instrument;
 
 use crate::{
+    audit::{self, AuditLog},
     convert, errors,
     listing::{self, ListCall},
+    metrics::Metrics,
 };
 
 /// The answer to a request with a NUL character in a string (`InvalidObjectException` where
@@ -33,6 +40,20 @@ pub struct Shared {
     pub catalog: Catalog,
     /// The runtime the async catalog runs on (handlers are called on connection threads).
     pub runtime: tokio::runtime::Handle,
+    /// Call, error and connection counters (`None`: metrics off).
+    pub metrics: Option<Arc<Metrics>>,
+    /// The audit log, if on.
+    pub audit: Option<AuditLog>,
+    /// Whether [`crate::serve`] is accepting Thrift connections (for readiness).
+    pub accepting: Arc<AtomicBool>,
+}
+
+impl Shared {
+    /// Shared state without metrics or audit log.
+    #[must_use]
+    pub fn new(catalog: Catalog, runtime: tokio::runtime::Handle) -> Self {
+        Self { catalog, runtime, metrics: None, audit: None, accepting: Arc::new(AtomicBool::new(false)) }
+    }
 }
 
 /// Per-connection state.
@@ -101,26 +122,66 @@ impl Handler {
             request_id = %actor.request_id,
         );
         let start = Instant::now();
+        // The audit record needs these after the actor moved into the call.
+        let who = self.shared.audit.as_ref().map(|_| (actor.user.clone(), actor.request_id.clone()));
         let result = if crate::conn::request_holds_nul() {
             Err(CatalogError::InvalidObject(NUL_REFUSED.to_string()))
         } else {
             let fut = f(self.shared.catalog.clone(), actor).instrument(span.clone());
             self.shared.runtime.block_on(fut)
         };
-        let latency_us = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let elapsed = start.elapsed();
+        let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         let entered = span.enter();
         let result = match result {
             Ok(v) => {
                 tracing::debug!(latency_us, outcome = "ok", "call");
+                if let (Some(log), Some((user, request_id))) = (&self.shared.audit, &who) {
+                    self.audit(log, method, target, user, request_id, "ok", None, elapsed);
+                }
                 Ok(v)
             }
             Err(e) => {
                 tracing::info!(latency_us, outcome = e.kind(), error = %e.message(), "call");
+                let exception = errors::exception_name(method, &e);
+                if let Some(m) = &self.shared.metrics {
+                    m.error(method, exception);
+                }
+                if let (Some(log), Some((user, request_id))) = (&self.shared.audit, &who) {
+                    self.audit(log, method, target, user, request_id, exception, Some(e.message()), elapsed);
+                }
                 Err(errors::to_thrift(method, e))
             }
         };
         drop(entered);
         (result, span)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn audit(
+        &self,
+        log: &AuditLog,
+        method: &str,
+        target: &str,
+        principal: &str,
+        request_id: &str,
+        outcome: &str,
+        error: Option<&str>,
+        elapsed: std::time::Duration,
+    ) {
+        let (db, table) = audit::split_target(target);
+        log.log(&audit::Record {
+            time: strata_core::time::rfc3339_millis(strata_core::time::now_millis()),
+            principal,
+            client: self.peer,
+            method,
+            db,
+            table,
+            outcome,
+            error,
+            latency_ms: elapsed.as_secs_f64() * 1000.0,
+            request_id,
+        });
     }
 
     /// Open a partition listing (`get_partitions` and kin, see [`crate::listing`]): whole when

@@ -8,6 +8,8 @@
 //! - [`listing`]: `get_partitions` and kin, sent page by page from one snapshot.
 //! - [`convert`]: Thrift structs ⇄ core model ([`convert_extra`]: functions, statistics, events).
 //! - [`errors`]: catalog errors → HMS exceptions, in one place.
+//! - [`metrics`]: call, error and connection counters for `/metrics`; [`audit`]: the JSON-lines
+//!   audit log.
 //!
 //! ```text
 //! client ──TCP──▶ serve() ──thread──▶ conn::run ──▶ generated processor ──▶ Handler::handle_x
@@ -16,12 +18,14 @@
 //!                                               runtime.block_on(Catalog::x) ──▶ Store / Storage
 //! ```
 
+pub mod audit;
 pub mod conn;
 pub mod convert;
 pub mod convert_extra;
 pub mod errors;
 pub mod handler;
 pub mod listing;
+pub mod metrics;
 
 use std::{
     collections::HashMap,
@@ -98,7 +102,9 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(max as usize));
     let peers = Arc::new(Peers::default());
     let limits = Arc::new(conn::Limits::new(&config));
+    let metrics = shared.metrics.clone();
     tokio::pin!(shutdown);
+    shared.accepting.store(true, Ordering::Relaxed);
     loop {
         let permit = tokio::select! {
             () = &mut shutdown => break,
@@ -124,6 +130,9 @@ pub async fn serve(
             }
         };
         let Some(peer_slot) = peers.take(peer.ip(), config.max_connections_per_peer) else {
+            if let Some(m) = &metrics {
+                m.rejected("per_peer_limit");
+            }
             tracing::debug!(%peer, "connection refused: too many connections from this address");
             continue;
         };
@@ -138,10 +147,14 @@ pub async fn serve(
             }
         });
         if let Err(e) = spawned {
+            if let Some(m) = &metrics {
+                m.rejected("no_thread");
+            }
             tracing::error!(error = %e, %peer, "could not start a connection thread");
         }
     }
     // -- SHUTDOWN --
+    shared.accepting.store(false, Ordering::Relaxed);
     drop(listener);
     stop.store(true, Ordering::Relaxed);
     tracing::info!("stopped accepting; waiting for calls in flight");

@@ -53,7 +53,7 @@ impl TestServer {
                 catalog.bootstrap().await.unwrap();
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                let shared = Arc::new(Shared { catalog, runtime: tokio::runtime::Handle::current() });
+                let shared = Arc::new(Shared::new(catalog, tokio::runtime::Handle::current()));
                 strata_server::serve(listener, shared, config, async move {
                     let _ = stop_rx.await;
                 })

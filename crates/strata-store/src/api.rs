@@ -13,7 +13,10 @@ use strata_core::{
     Result,
 };
 
-use crate::{events::EventStore, functions::FunctionStore, moves::MoveStore, stats::StatsStore, tags::TagStore};
+use crate::{
+    browse::BrowseStore, events::EventStore, functions::FunctionStore, moves::MoveStore, stats::StatsStore,
+    tags::TagStore,
+};
 
 /// Where a partition is stored and since when (what an alter keeps or reports).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +112,7 @@ pub struct LockFilter {
 /// conformance suite ([`crate::conformance`]).
 #[async_trait]
 pub trait Store:
-    FunctionStore + StatsStore + EventStore + TagStore + MoveStore + Send + Sync + std::fmt::Debug + 'static
+    FunctionStore + StatsStore + EventStore + TagStore + MoveStore + BrowseStore + Send + Sync + std::fmt::Debug + 'static
 {
     /// `"postgres"` or `"sqlite"`.
     fn backend(&self) -> &'static str;

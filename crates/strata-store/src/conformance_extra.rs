@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use strata_core::{
     error::msg,
-    model::{table_type, Database, FieldSchema, Partition, PrincipalType, StorageDescriptor, Table},
+    model::{table_type, Database, FieldSchema, HistoryEntry, Partition, PrincipalType, StorageDescriptor, Table},
     model_extra::{
         function_msg, resource_type, stats_msg, BinaryStats, BooleanStats, ColumnStats, ColumnStatsData, DecimalValue,
         Function, NotificationEvent, RangeStats, ResourceUri, StringStats, FUNCTION_TYPE_JAVA, MESSAGE_FORMAT,
@@ -33,6 +33,7 @@ macro_rules! conformance_extra_tests {
             case_storage_moves,
             case_move_leases,
             case_live_near,
+            case_browse,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {
@@ -615,4 +616,80 @@ pub async fn case_live_near(store: TestStore) {
     assert_eq!(near("file:///wh/db.db", Some(("db", Some("p")))).await, vec!["db..=file:///wh/db.db"]);
     assert!(near("file:///wh/db.db", Some(("db", None))).await.is_empty());
     assert_eq!(near("file:///", None).await.len(), 5, "the root holds everything");
+}
+
+// ------------------------------------------------------------------ cases: the admin listener's reads
+
+/// Health, pool status, keyset pages of partitions, one partition's history, the timeline of
+/// writes (one per request, newest first) and the table-level events.
+pub async fn case_browse(store: TestStore) {
+    store.check_health().await.expect("a migrated store is healthy");
+    let pool = store.pool_status();
+    assert!(pool.max >= 1 && pool.size >= pool.idle, "{pool:?}");
+
+    store.create_database(&database("b")).await.unwrap();
+    store.create_table(&table("b", "t", true), &[]).await.unwrap();
+    for i in 0..25 {
+        store
+            .insert_partition("b", "t", &[format!("d{i:02}")], &format!("file:///wh/b.db/t/ds=d{i:02}/1"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.partition_count("b", "t").await.unwrap(), 25);
+    let first = store.partition_page("b", "t", None, 10).await.unwrap();
+    assert_eq!(first.len(), 10);
+    assert_eq!(first[0], ("ds=d00".to_string(), Some("file:///wh/b.db/t/ds=d00/1".to_string())));
+    let mut all = first.clone();
+    let mut after = first.last().map(|(n, _)| n.clone());
+    while let Some(a) = after {
+        let page = store.partition_page("b", "t", Some(&a), 10).await.unwrap();
+        after = if page.len() == 10 { page.last().map(|(n, _)| n.clone()) } else { None };
+        all.extend(page);
+    }
+    let names: Vec<String> = all.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(names, (0..25).map(|i| format!("ds=d{i:02}")).collect::<Vec<_>>());
+    assert!(store.partition_page("b", "missing", None, 10).await.unwrap().is_empty());
+    assert_eq!(store.partition_count("b", "missing").await.unwrap(), 0);
+
+    let row = |op: &str, request: &str, part: Option<&str>, batch: Option<&str>, at: i64| HistoryEntry {
+        id: 0,
+        operation: op.into(),
+        db_name: "b".into(),
+        table_name: "t".into(),
+        partition_name: part.map(Into::into),
+        partition_values: part.map(|p| vec![p.trim_start_matches("ds=").to_string()]),
+        batch_id: batch.map(Into::into),
+        previous_location: None,
+        new_location: part.map(|p| format!("file:///wh/b.db/t/{p}/{}", batch.unwrap_or("0"))),
+        actor: format!("user-{request}"),
+        client_addr: "10.0.0.1:1".into(),
+        request_id: request.into(),
+        at_millis: at,
+    };
+    store.append_history(&[row("create_table", "r0", None, None, 1_000)]).await.unwrap();
+    store
+        .append_history(&[
+            row("add_partition", "r1", Some("ds=d00"), Some("20240101000000"), 2_000),
+            row("add_partition", "r1", Some("ds=d01"), Some("20240101000000"), 2_000),
+        ])
+        .await
+        .unwrap();
+    store.append_history(&[row("alter_partition", "r2", Some("ds=d00"), Some("20240102000000"), 3_000)]).await.unwrap();
+    store.append_history(&[row("alter_partition", "r3", Some("ds=d00"), Some("20240103000000"), 4_000)]).await.unwrap();
+
+    let batches = store.batch_summaries("b", "t", 10).await.unwrap();
+    let requests: Vec<&str> = batches.iter().map(|b| b.request_id.as_str()).collect();
+    assert_eq!(requests, ["r3", "r2", "r1"], "newest first, table-level rows left out");
+    let r1 = &batches[2];
+    assert_eq!((r1.partitions, r1.first_millis, r1.operation.as_str()), (2, 2_000, "add_partition"));
+    assert_eq!((r1.min_partition.as_deref(), r1.max_partition.as_deref()), (Some("ds=d00"), Some("ds=d01")));
+    assert_eq!((r1.min_batch.as_deref(), r1.actor.as_str()), (Some("20240101000000"), "user-r1"));
+    assert_eq!(store.batch_summaries("b", "t", 2).await.unwrap().len(), 2);
+
+    let chain = store.partition_history("b", "t", "ds=d00").await.unwrap();
+    let batches_of: Vec<_> = chain.iter().map(|h| h.batch_id.clone().unwrap_or_default()).collect();
+    assert_eq!(batches_of, ["20240101000000", "20240102000000", "20240103000000"]);
+    assert!(store.partition_history("b", "t", "ds=zz").await.unwrap().is_empty());
+    let events = store.table_events("b", "t", 5).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.operation.as_str()).collect::<Vec<_>>(), ["create_table"]);
 }

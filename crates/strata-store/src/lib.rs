@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`api`]: the [`Store`] trait, one transaction per method.
+//! - [`browse`]: health, pool status and the paged reads of the admin listener's history UI.
 //! - [`postgres`]: the PostgreSQL implementation (production).
 //! - [`sqlite`]: the SQLite implementation (embedded default).
 //! - [`conformance`]: the suite both implementations must pass.
@@ -14,6 +15,7 @@
 //! Migrations live at the workspace root in `migrations/postgres` and `migrations/sqlite`.
 
 pub mod api;
+pub mod browse;
 mod common;
 pub mod conformance;
 pub mod conformance_extra;

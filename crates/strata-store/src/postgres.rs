@@ -80,6 +80,11 @@ impl PgStore {
         Ok(Self { pool })
     }
 
+    /// The newest migration this build has.
+    pub(crate) fn latest_migration() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
     /// The connection pool (for tests and admin tools).
     #[must_use]
     pub fn pool(&self) -> &PgPool {
@@ -137,6 +142,7 @@ const HISTORY_CHANGE_MAX: usize = 1_000;
 /// Append history entries, in order (their ids ascend with it): one `history_changes` row, one
 /// statement, per change (see migration 0009), each entry's columns bound as arrays.
 async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Result<()> {
+    crate::browse::count_history_rows(entries.len());
     for change in common::history_changes(entries, HISTORY_CHANGE_MAX) {
         let first = &change[0];
         let n = change.len();

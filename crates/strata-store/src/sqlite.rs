@@ -115,6 +115,11 @@ impl SqliteStore {
         Ok(Self { pool, pages: max_connections > 1 })
     }
 
+    /// The newest migration this build has.
+    pub(crate) fn latest_migration() -> i64 {
+        MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
     /// The connection pool (for tests and admin tools).
     #[must_use]
     pub fn pool(&self) -> &SqlitePool {
@@ -161,6 +166,7 @@ async fn intern_descriptor(conn: &mut SqliteConnection, shape_hash: &str, shape_
 }
 
 async fn insert_history(conn: &mut SqliteConnection, entries: &[HistoryEntry]) -> Result<()> {
+    crate::browse::count_history_rows(entries.len());
     const COLUMNS: usize = 12;
     for chunk in entries.chunks(SQLITE_HISTORY_CHUNK) {
         let sql = format!(

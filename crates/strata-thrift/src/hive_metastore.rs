@@ -16481,6 +16481,7 @@ impl HiveObjectPrivilege {
 impl TSerializable for HiveObjectPrivilege {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<HiveObjectPrivilege> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<HiveObjectPrivilege>())?;
         let mut f_1: Option<HiveObjectRef> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<PrincipalType> = None;
@@ -16599,6 +16600,7 @@ impl Role {
 impl TSerializable for Role {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<Role> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<Role>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<i32> = None;
         let mut f_3: Option<String> = None;
@@ -16709,6 +16711,7 @@ impl RolePrincipalGrant {
 impl TSerializable for RolePrincipalGrant {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<RolePrincipalGrant> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<RolePrincipalGrant>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<PrincipalType> = None;
@@ -16845,6 +16848,7 @@ impl GetRoleGrantsForPrincipalRequest {
 impl TSerializable for GetRoleGrantsForPrincipalRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetRoleGrantsForPrincipalRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetRoleGrantsForPrincipalRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<PrincipalType> = None;
         loop {
@@ -16909,6 +16913,7 @@ impl GetRoleGrantsForPrincipalResponse {
 impl TSerializable for GetRoleGrantsForPrincipalResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetRoleGrantsForPrincipalResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetRoleGrantsForPrincipalResponse>())?;
         let mut f_1: Option<Vec<RolePrincipalGrant>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -16974,6 +16979,7 @@ impl GetPrincipalsInRoleRequest {
 impl TSerializable for GetPrincipalsInRoleRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPrincipalsInRoleRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPrincipalsInRoleRequest>())?;
         let mut f_1: Option<String> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17028,6 +17034,7 @@ impl GetPrincipalsInRoleResponse {
 impl TSerializable for GetPrincipalsInRoleResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPrincipalsInRoleResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPrincipalsInRoleResponse>())?;
         let mut f_1: Option<Vec<RolePrincipalGrant>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17114,6 +17121,7 @@ impl PrimaryKeysRequest {
 impl TSerializable for PrimaryKeysRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PrimaryKeysRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PrimaryKeysRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -17211,6 +17219,7 @@ impl PrimaryKeysResponse {
 impl TSerializable for PrimaryKeysResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<PrimaryKeysResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<PrimaryKeysResponse>())?;
         let mut f_1: Option<Vec<SQLPrimaryKey>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17307,6 +17316,7 @@ impl ForeignKeysRequest {
 impl TSerializable for ForeignKeysRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ForeignKeysRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ForeignKeysRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -17442,6 +17452,7 @@ impl ForeignKeysResponse {
 impl TSerializable for ForeignKeysResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ForeignKeysResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ForeignKeysResponse>())?;
         let mut f_1: Option<Vec<SQLForeignKey>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17527,6 +17538,7 @@ impl UniqueConstraintsRequest {
 impl TSerializable for UniqueConstraintsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<UniqueConstraintsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<UniqueConstraintsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -17623,6 +17635,7 @@ impl UniqueConstraintsResponse {
 impl TSerializable for UniqueConstraintsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<UniqueConstraintsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<UniqueConstraintsResponse>())?;
         let mut f_1: Option<Vec<SQLUniqueConstraint>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17708,6 +17721,7 @@ impl NotNullConstraintsRequest {
 impl TSerializable for NotNullConstraintsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotNullConstraintsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NotNullConstraintsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -17804,6 +17818,7 @@ impl NotNullConstraintsResponse {
 impl TSerializable for NotNullConstraintsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<NotNullConstraintsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<NotNullConstraintsResponse>())?;
         let mut f_1: Option<Vec<SQLNotNullConstraint>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -17889,6 +17904,7 @@ impl DefaultConstraintsRequest {
 impl TSerializable for DefaultConstraintsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DefaultConstraintsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DefaultConstraintsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -17985,6 +18001,7 @@ impl DefaultConstraintsResponse {
 impl TSerializable for DefaultConstraintsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DefaultConstraintsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DefaultConstraintsResponse>())?;
         let mut f_1: Option<Vec<SQLDefaultConstraint>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -18070,6 +18087,7 @@ impl CheckConstraintsRequest {
 impl TSerializable for CheckConstraintsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CheckConstraintsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<CheckConstraintsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -18166,6 +18184,7 @@ impl CheckConstraintsResponse {
 impl TSerializable for CheckConstraintsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CheckConstraintsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<CheckConstraintsResponse>())?;
         let mut f_1: Option<Vec<SQLCheckConstraint>> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -18258,6 +18277,7 @@ impl SQLAllTableConstraints {
 impl TSerializable for SQLAllTableConstraints {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<SQLAllTableConstraints> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<SQLAllTableConstraints>())?;
         let mut f_1: Option<Vec<SQLPrimaryKey>> = None;
         let mut f_2: Option<Vec<SQLForeignKey>> = None;
         let mut f_3: Option<Vec<SQLUniqueConstraint>> = None;
@@ -18467,6 +18487,7 @@ impl AllTableConstraintsRequest {
 impl TSerializable for AllTableConstraintsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AllTableConstraintsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AllTableConstraintsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -18563,6 +18584,7 @@ impl AllTableConstraintsResponse {
 impl TSerializable for AllTableConstraintsResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AllTableConstraintsResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AllTableConstraintsResponse>())?;
         let mut f_1: Option<SQLAllTableConstraints> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -18642,6 +18664,7 @@ impl GetPartitionRequest {
 impl TSerializable for GetPartitionRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -18759,6 +18782,7 @@ impl GetPartitionResponse {
 impl TSerializable for GetPartitionResponse {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetPartitionResponse> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetPartitionResponse>())?;
         let mut f_1: Option<Partition> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -18838,6 +18862,7 @@ impl AppendPartitionsRequest {
 impl TSerializable for AppendPartitionsRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AppendPartitionsRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AppendPartitionsRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -18985,6 +19010,7 @@ impl DropPartitionRequest {
 impl TSerializable for DropPartitionRequest {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DropPartitionRequest> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DropPartitionRequest>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -56604,6 +56630,7 @@ struct ThriftHiveMetastoreGetRoleNamesArgs {}
 impl ThriftHiveMetastoreGetRoleNamesArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetRoleNamesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetRoleNamesArgs>())?;
         loop {
             let field_ident = i_prot.read_field_begin()?;
             if field_ident.field_type == TType::Stop {
@@ -56654,6 +56681,7 @@ impl ThriftHiveMetastoreGetRoleNamesResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetRoleNamesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetRoleNamesResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -56722,6 +56750,7 @@ struct ThriftHiveMetastoreListRolesArgs {
 impl ThriftHiveMetastoreListRolesArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListRolesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreListRolesArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<PrincipalType> = None;
         loop {
@@ -56792,6 +56821,7 @@ impl ThriftHiveMetastoreListRolesResult {
     }
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListRolesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreListRolesResult>())?;
         let mut f_0: Option<Vec<Role>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -56861,6 +56891,7 @@ impl ThriftHiveMetastoreGetPrincipalsInRoleArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPrincipalsInRoleArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPrincipalsInRoleArgs>())?;
         let mut f_1: Option<GetPrincipalsInRoleRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -56924,6 +56955,7 @@ impl ThriftHiveMetastoreGetPrincipalsInRoleResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPrincipalsInRoleResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPrincipalsInRoleResult>())?;
         let mut f_0: Option<GetPrincipalsInRoleResponse> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -56983,6 +57015,7 @@ impl ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs>())?;
         let mut f_1: Option<GetRoleGrantsForPrincipalRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -57046,6 +57079,7 @@ impl ThriftHiveMetastoreGetRoleGrantsForPrincipalResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetRoleGrantsForPrincipalResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetRoleGrantsForPrincipalResult>())?;
         let mut f_0: Option<GetRoleGrantsForPrincipalResponse> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -57107,6 +57141,7 @@ impl ThriftHiveMetastoreGetPrivilegeSetArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPrivilegeSetArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPrivilegeSetArgs>())?;
         let mut f_1: Option<HiveObjectRef> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<Vec<String>> = None;
@@ -57197,6 +57232,7 @@ impl ThriftHiveMetastoreGetPrivilegeSetResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPrivilegeSetResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPrivilegeSetResult>())?;
         let mut f_0: Option<PrincipalPrivilegeSet> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -57256,6 +57292,7 @@ struct ThriftHiveMetastoreListPrivilegesArgs {
 impl ThriftHiveMetastoreListPrivilegesArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListPrivilegesArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreListPrivilegesArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<PrincipalType> = None;
         let mut f_3: Option<HiveObjectRef> = None;
@@ -57337,6 +57374,7 @@ impl ThriftHiveMetastoreListPrivilegesResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreListPrivilegesResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreListPrivilegesResult>())?;
         let mut f_0: Option<Vec<HiveObjectPrivilege>> = None;
         let mut f_1: Option<MetaException> = None;
         loop {
@@ -57405,6 +57443,7 @@ struct ThriftHiveMetastoreGetPrimaryKeysArgs {
 impl ThriftHiveMetastoreGetPrimaryKeysArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetPrimaryKeysArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPrimaryKeysArgs>())?;
         let mut f_1: Option<PrimaryKeysRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -57471,6 +57510,7 @@ impl ThriftHiveMetastoreGetPrimaryKeysResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPrimaryKeysResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPrimaryKeysResult>())?;
         let mut f_0: Option<PrimaryKeysResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -57538,6 +57578,7 @@ struct ThriftHiveMetastoreGetForeignKeysArgs {
 impl ThriftHiveMetastoreGetForeignKeysArgs {
     fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetForeignKeysArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetForeignKeysArgs>())?;
         let mut f_1: Option<ForeignKeysRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -57601,6 +57642,7 @@ impl ThriftHiveMetastoreGetForeignKeysResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetForeignKeysResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetForeignKeysResult>())?;
         let mut f_0: Option<ForeignKeysResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -57670,6 +57712,7 @@ impl ThriftHiveMetastoreGetUniqueConstraintsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetUniqueConstraintsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetUniqueConstraintsArgs>())?;
         let mut f_1: Option<UniqueConstraintsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -57736,6 +57779,7 @@ impl ThriftHiveMetastoreGetUniqueConstraintsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetUniqueConstraintsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetUniqueConstraintsResult>())?;
         let mut f_0: Option<UniqueConstraintsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -57805,6 +57849,7 @@ impl ThriftHiveMetastoreGetNotNullConstraintsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNotNullConstraintsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetNotNullConstraintsArgs>())?;
         let mut f_1: Option<NotNullConstraintsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -57871,6 +57916,7 @@ impl ThriftHiveMetastoreGetNotNullConstraintsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNotNullConstraintsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetNotNullConstraintsResult>())?;
         let mut f_0: Option<NotNullConstraintsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -57940,6 +57986,7 @@ impl ThriftHiveMetastoreGetDefaultConstraintsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetDefaultConstraintsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDefaultConstraintsArgs>())?;
         let mut f_1: Option<DefaultConstraintsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -58006,6 +58053,7 @@ impl ThriftHiveMetastoreGetDefaultConstraintsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetDefaultConstraintsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDefaultConstraintsResult>())?;
         let mut f_0: Option<DefaultConstraintsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -58075,6 +58123,7 @@ impl ThriftHiveMetastoreGetCheckConstraintsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetCheckConstraintsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCheckConstraintsArgs>())?;
         let mut f_1: Option<CheckConstraintsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -58141,6 +58190,7 @@ impl ThriftHiveMetastoreGetCheckConstraintsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetCheckConstraintsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCheckConstraintsResult>())?;
         let mut f_0: Option<CheckConstraintsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -58210,6 +58260,7 @@ impl ThriftHiveMetastoreGetAllTableConstraintsArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllTableConstraintsArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllTableConstraintsArgs>())?;
         let mut f_1: Option<AllTableConstraintsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -58276,6 +58327,7 @@ impl ThriftHiveMetastoreGetAllTableConstraintsResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllTableConstraintsResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllTableConstraintsResult>())?;
         let mut f_0: Option<AllTableConstraintsResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -58345,6 +58397,7 @@ impl ThriftHiveMetastoreGetPartitionReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionReqArgs>())?;
         let mut f_1: Option<GetPartitionRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -58411,6 +58464,7 @@ impl ThriftHiveMetastoreGetPartitionReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionReqResult>())?;
         let mut f_0: Option<GetPartitionResponse> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;
@@ -58480,6 +58534,7 @@ impl ThriftHiveMetastoreAppendPartitionReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAppendPartitionReqArgs>())?;
         let mut f_1: Option<AppendPartitionsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -58550,6 +58605,7 @@ impl ThriftHiveMetastoreAppendPartitionReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAppendPartitionReqResult>())?;
         let mut f_0: Option<Partition> = None;
         let mut f_1: Option<InvalidObjectException> = None;
         let mut f_2: Option<AlreadyExistsException> = None;
@@ -58629,6 +58685,7 @@ impl ThriftHiveMetastoreDropPartitionReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionReqArgs>())?;
         let mut f_1: Option<DropPartitionRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -58695,6 +58752,7 @@ impl ThriftHiveMetastoreDropPartitionReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionReqResult>())?;
         let mut f_0: Option<bool> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -58764,6 +58822,7 @@ impl ThriftHiveMetastoreFetchPartitionNamesReqArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreFetchPartitionNamesReqArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreFetchPartitionNamesReqArgs>())?;
         let mut f_1: Option<PartitionsRequest> = None;
         loop {
             let field_ident = i_prot.read_field_begin()?;
@@ -58830,6 +58889,7 @@ impl ThriftHiveMetastoreFetchPartitionNamesReqResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreFetchPartitionNamesReqResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreFetchPartitionNamesReqResult>())?;
         let mut f_0: Option<Vec<String>> = None;
         let mut f_1: Option<NoSuchObjectException> = None;
         let mut f_2: Option<MetaException> = None;
@@ -58912,6 +58972,7 @@ impl ThriftHiveMetastoreGetPartSpecsByFilterArgs {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartSpecsByFilterArgs> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartSpecsByFilterArgs>())?;
         let mut f_1: Option<String> = None;
         let mut f_2: Option<String> = None;
         let mut f_3: Option<String> = None;
@@ -59004,6 +59065,7 @@ impl ThriftHiveMetastoreGetPartSpecsByFilterResult {
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartSpecsByFilterResult> {
         i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartSpecsByFilterResult>())?;
         let mut f_0: Option<Vec<PartitionSpec>> = None;
         let mut f_1: Option<MetaException> = None;
         let mut f_2: Option<NoSuchObjectException> = None;

@@ -43,6 +43,13 @@ enum Command {
         /// Batch-ID mode of tables without `strata.batch.mode`: `enforce` (default) or `track`.
         #[arg(long, value_name = "MODE")]
         batch_default_mode: Option<String>,
+        /// Address of the admin HTTP listener: health, metrics, history UI (default
+        /// 127.0.0.1:9084; empty: off).
+        #[arg(long, value_name = "ADDR")]
+        admin_listen: Option<String>,
+        /// Append a JSON line per call to this file (`-`: standard output).
+        #[arg(long, value_name = "FILE")]
+        audit_log: Option<String>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -208,9 +215,11 @@ fn main() -> ExitCode {
         warehouse: cli.warehouse.clone(),
         ..Overrides::default()
     };
-    if let Command::Serve { listen, batch_default_mode } = &cli.command {
+    if let Command::Serve { listen, batch_default_mode, admin_listen, audit_log } = &cli.command {
         overrides.listen.clone_from(listen);
         overrides.batch_default_mode.clone_from(batch_default_mode);
+        overrides.admin_listen.clone_from(admin_listen);
+        overrides.audit_log.clone_from(audit_log);
     }
     let settings = match Settings::load(&overrides) {
         Ok(s) => s,
@@ -285,9 +294,41 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
     tokio::spawn(settle_moves(catalog.clone(), settings.data_safety()?.move_lease));
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     let local = listener.local_addr()?;
-    let shared = Arc::new(strata_server::Shared { catalog, runtime: tokio::runtime::Handle::current() });
+    let mut shared = strata_server::Shared::new(catalog, tokio::runtime::Handle::current());
+    let admin_address = settings.admin.address();
+    if admin_address.is_some() && settings.admin.metrics {
+        shared.metrics = Some(Arc::new(strata_server::metrics::Metrics::new()));
+    }
+    if !settings.audit.log_file.trim().is_empty() {
+        let file = settings.audit.log_file.trim();
+        shared.audit = Some(
+            strata_server::audit::AuditLog::open(file).map_err(|e| format!("cannot open the audit log {file}: {e}"))?,
+        );
+    }
+    let shared = Arc::new(shared);
+    // The admin listener outlives the Thrift one: while calls drain it answers "not ready".
+    let (admin_stop, admin_stopped) = tokio::sync::watch::channel(false);
+    let admin = match admin_address {
+        None => None,
+        Some(address) => {
+            let admin_listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|e| format!("cannot listen on {address} for the admin listener ([admin] listen): {e}"))?;
+            let admin_local = admin_listener.local_addr()?;
+            let state =
+                Arc::new(strata_admin::AdminState { shared: shared.clone(), version: env!("CARGO_PKG_VERSION") });
+            let mut stopped = admin_stopped.clone();
+            let task = tokio::spawn(strata_admin::serve(admin_listener, state, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }));
+            Some((admin_local, task))
+        }
+    };
     tracing::info!(
         listen = %local,
+        admin = %admin.as_ref().map_or_else(|| "off".to_string(), |(a, _)| a.to_string()),
+        metrics = shared.metrics.is_some(),
+        audit = shared.audit.is_some(),
         database = %settings.redacted_database_url(),
         backend = store.backend(),
         warehouse = %warehouse,
@@ -295,6 +336,14 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
         "accepting connections"
     );
     strata_server::serve(listener, shared, settings.server_config(), shutdown_signal()).await?;
+    let _ = admin_stop.send(true);
+    if let Some((_, task)) = admin {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "admin listener failed"),
+            Err(_) => tracing::warn!("admin listener still had connections open; stopping anyway"),
+            _ => {}
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -47,6 +47,10 @@ pub struct Settings {
     /// Where Strata may move and delete data (`[storage]`, `STRATA_STORAGE__*`).
     #[serde(default)]
     pub storage: StorageSettings,
+    /// The admin HTTP listener (`[admin]`, `STRATA_ADMIN__*`).
+    pub admin: AdminSettings,
+    /// The audit log (`[audit]`, `STRATA_AUDIT__*`).
+    pub audit: AuditSettings,
 }
 
 /// The data-safety settings.
@@ -68,6 +72,30 @@ impl Default for StorageSettings {
     fn default() -> Self {
         Self { managed_roots: Vec::new(), allowed_roots: Vec::new(), move_lease_secs: 30.0 }
     }
+}
+
+/// The admin HTTP listener: health, version, metrics, history UI.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    /// Address to listen on; empty turns the listener (and the metrics) off.
+    pub listen: String,
+    /// Whether calls are counted and `/metrics` answers.
+    pub metrics: bool,
+}
+
+impl AdminSettings {
+    /// The address, unless the listener is off.
+    #[must_use]
+    pub fn address(&self) -> Option<&str> {
+        Some(self.listen.trim()).filter(|a| !a.is_empty())
+    }
+}
+
+/// The audit log of calls.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// File the JSON lines are appended to; `-` is standard output; empty is off.
+    pub log_file: String,
 }
 
 /// How to reach S3 or an S3-compatible store.
@@ -99,6 +127,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub warehouse: Option<String>,
     pub batch_default_mode: Option<String>,
+    pub admin_listen: Option<String>,
+    pub audit_log: Option<String>,
 }
 
 impl Settings {
@@ -123,7 +153,10 @@ impl Settings {
             .set_default("max_partitions_per_request", -1)?
             .set_default("log_format", "text")?
             .set_default("batch.default_mode", "enforce")?
-            .set_default("batch.require_data", false)?;
+            .set_default("batch.require_data", false)?
+            .set_default("admin.listen", "127.0.0.1:9084")?
+            .set_default("admin.metrics", true)?
+            .set_default("audit.log_file", "")?;
         if let Some(file) = &overrides.config_file {
             builder = builder.add_source(config::File::from(file.as_path()).required(true));
         }
@@ -134,7 +167,9 @@ impl Settings {
             .set_override_option("listen", overrides.listen.clone())?
             .set_override_option("database_url", overrides.database_url.clone())?
             .set_override_option("warehouse", overrides.warehouse.clone())?
-            .set_override_option("batch.default_mode", overrides.batch_default_mode.clone())?;
+            .set_override_option("batch.default_mode", overrides.batch_default_mode.clone())?
+            .set_override_option("admin.listen", overrides.admin_listen.clone())?
+            .set_override_option("audit.log_file", overrides.audit_log.clone())?;
         builder.build()?.try_deserialize()
     }
 
@@ -239,6 +274,11 @@ mod tests {
         assert_eq!(s.redacted_database_url(), "postgres://u:***@h/db");
         assert!(s.warehouse_uri().starts_with("file:///"));
         assert_eq!(s.batch_policy().unwrap(), strata_catalog::BatchPolicy::default());
+        assert_eq!(s.admin.address(), Some("127.0.0.1:9084"));
+        assert!(s.admin.metrics);
+        assert!(s.audit.log_file.is_empty());
+        let off = Settings::load(&Overrides { admin_listen: Some(" ".into()), ..Overrides::default() }).unwrap();
+        assert_eq!(off.admin.address(), None);
     }
 
     #[test]
@@ -267,6 +307,9 @@ mod tests {
         let data = s.data_safety().unwrap();
         assert!(data.managed_roots.is_empty() && data.allowed_roots.is_empty());
         assert_eq!(data.move_lease, Duration::from_secs(30));
+        assert_eq!(s.admin.address(), Some("0.0.0.0:9084"));
+        assert!(s.admin.metrics);
+        assert_eq!(s.audit.log_file, "-");
     }
 
     #[test]
