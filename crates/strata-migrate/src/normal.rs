@@ -34,6 +34,15 @@ pub fn location(l: &str) -> String {
     }
 }
 
+/// Fields one metastore leaves unset where another sends an empty default.
+fn defaults(sd: &mut strata_core::model::StorageDescriptor) {
+    if sd.skewed_info.as_ref().is_some_and(|s| {
+        s.skewed_col_names.is_empty() && s.skewed_col_values.is_empty() && s.skewed_col_value_location_maps.is_empty()
+    }) {
+        sd.skewed_info = None;
+    }
+}
+
 fn opt_location(l: &mut Option<String>) {
     *l = l.as_deref().map(location).filter(|l| !l.is_empty());
 }
@@ -58,6 +67,10 @@ pub fn table(mut t: Table) -> Table {
     t.db_name = t.db_name.to_lowercase();
     t.name = t.name.to_lowercase();
     opt_location(&mut t.sd.location);
+    defaults(&mut t.sd);
+    if t.owner.is_some() && t.owner_type.is_none() {
+        t.owner_type = Some(strata_core::model::PrincipalType::User);
+    }
     if t.rewrite_enabled == Some(false) {
         t.rewrite_enabled = None;
     }
@@ -83,6 +96,7 @@ pub fn partition(mut p: Partition) -> Partition {
     p.table_name = p.table_name.to_lowercase();
     p.create_time = Default::default();
     opt_location(&mut p.sd.location);
+    defaults(&mut p.sd);
     p
 }
 
@@ -103,6 +117,10 @@ pub fn database(mut d: Database) -> Database {
     d.location = location(&d.location);
     d.managed_location = d.managed_location.as_deref().map(location);
     d.create_time = Default::default();
+    // HMS's default principal type.
+    if d.owner_type.is_none() {
+        d.owner_type = Some(strata_core::model::PrincipalType::User);
+    }
     d
 }
 
