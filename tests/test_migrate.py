@@ -380,7 +380,7 @@ def _wait(what, check, timeout=120):
     while time.monotonic() < deadline:
         try:
             last = check()
-            if last:
+            if last is True:
                 return last
         except Exception as e:  # noqa: BLE001 - the target may be mid-write
             last = e
@@ -391,7 +391,7 @@ def _wait(what, check, timeout=120):
 def test_watch_follows_hms_changes_and_reports_conflicts(source_hms, strata_server):
     """HMS 2.3 without DbNotificationListener: the re-diff path."""
     source, _ = source_hms
-    db = f"{PREFIX}_w{strata_server.backend[:2]}"
+    db = f"w{PREFIX}_{strata_server.backend[:2]}"  # outside PATTERN: the other tests import PATTERN
     h = Raw(source.port)
     h.create_database(Database(name=db, description="watched", parameters={}))
     t = make_table(db, "events", partition_keys=(("ds", "string"),), params={"EXTERNAL": "TRUE"},
@@ -440,7 +440,7 @@ def test_watch_follows_hms_changes_and_reports_conflicts(source_hms, strata_serv
 
 
 def test_strata_to_strata_follows_the_notification_log(strata_server, tmp_path):
-    db = f"{PREFIX}_s2s_{strata_server.backend[:2]}"
+    db = f"s{PREFIX}_{strata_server.backend[:2]}"  # outside PATTERN
     src = Raw(strata_server.port)
     src.create_database(Database(name=db, description="from strata", parameters={}))
     t = make_table(db, "logs", partition_keys=(("day", "int"),), params={"EXTERNAL": "TRUE"},
@@ -461,14 +461,17 @@ def test_strata_to_strata_follows_the_notification_log(strata_server, tmp_path):
     watch = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         def clean():
-            return strata_cli(url, wh, "verify", "--against", strata_server.uri, "--databases", db,
-                              check=False).returncode == 0
+            proc = strata_cli(url, wh, "verify", "--against", strata_server.uri, "--databases", db, check=False)
+            return proc.returncode == 0 or (proc.stdout[-2000:] + proc.stderr[-2000:] + watch_state())
+
+        def watch_state():
+            return "" if watch.poll() is None else f" [watch exited {watch.returncode}]"
 
         _wait("the first copy", clean)
         src.add_partitions([part(d) for d in range(3, 6)])
         src.drop_partition(db, "logs", ["0"], False)
         src.create_table(make_table(db, "later", columns=(("x", "int"),)))
-        _wait("the watch to follow the events", lambda: clean() and count_partitions(url) == 5)
+        _wait("the watch to follow the events", lambda: clean() is True and count_partitions(url) == 5)
     finally:
         watch.send_signal(signal.SIGTERM)
         out, err = watch.communicate(timeout=60)
