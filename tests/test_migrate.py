@@ -456,6 +456,8 @@ def test_strata_to_strata_follows_the_notification_log(strata_server, tmp_path):
     src.add_partitions([part(d) for d in range(3)])
     url, cleanup = fresh_database(strata_server.backend, tmp_path)
     wh = f"file://{tmp_path}/wh2"
+    # migrate first: the watch and the verify calls below would otherwise both create the schema
+    strata_cli(url, wh, "migrate")
     cmd = [str(strata_binary()), "--database-url", url, "--warehouse", wh, "import", "--from",
            strata_server.uri, "--databases", db, "--watch", "1s"]
     watch = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
