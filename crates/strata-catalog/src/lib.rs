@@ -14,6 +14,7 @@ pub mod databases;
 pub mod events;
 pub mod functions;
 pub mod gc;
+pub mod import;
 pub mod locks;
 pub mod partitions;
 pub mod retain;

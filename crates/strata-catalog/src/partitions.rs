@@ -54,7 +54,7 @@ fn key_types(table: &Table) -> Vec<(String, KeyType)> {
     table.partition_keys.iter().map(|k| (k.name.to_lowercase(), KeyType::from_hive_type(&k.type_name))).collect()
 }
 
-fn key_names(table: &Table) -> Vec<String> {
+pub(crate) fn key_names(table: &Table) -> Vec<String> {
     table.partition_keys.iter().map(|k| k.name.to_lowercase()).collect()
 }
 

@@ -331,6 +331,9 @@ pub mod history_op {
     pub const BATCH_COMMIT: &str = "batch_commit";
     /// Data no longer needed was deleted by `strata gc --apply` (`previous_location`).
     pub const GC: &str = "gc";
+    /// Copied in by `strata import` from another metastore (`new_location`: where the data
+    /// already was; nothing on storage is touched). A partition's history starts here.
+    pub const IMPORT: &str = "import";
 
     /// Whether a partition row of this kind leaves the partition dropped.
     #[must_use]

@@ -4,6 +4,7 @@
 //! `strata history|rollback|undrop|batch` are the admin CLI over the location history.
 
 mod admin;
+mod moving;
 mod settings;
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
@@ -57,6 +58,8 @@ enum Command {
     Bench(BenchArgs),
     #[command(flatten)]
     Admin(admin::Admin),
+    #[command(flatten)]
+    Moving(moving::Moving),
 }
 
 #[derive(Debug, clap::Args)]
@@ -241,11 +244,13 @@ fn main() -> ExitCode {
             Command::Serve { .. } => serve(settings, started).await,
             Command::Migrate => migrate(&settings).await,
             Command::Admin(command) => admin::run(&settings, command).await,
+            Command::Moving(command) => return moving::run(&settings, command).await,
             Command::Bench(_) => Ok(()),
         }
+        .map(|()| ExitCode::SUCCESS)
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             tracing::error!(error = %e, "strata failed");
             eprintln!("strata: {e}");
@@ -377,7 +382,7 @@ async fn settle_moves(catalog: Catalog, lease: std::time::Duration) {
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
