@@ -326,8 +326,8 @@ pub fn run(
         for _ in 0..workers {
             s.spawn(|| {
                 let mut ends: Option<(Box<dyn Endpoint>, Box<dyn Endpoint>)> = None;
-                loop {
-                    let Some((db, name)) = queue.lock().ok().and_then(|mut q| q.next()) else { break };
+                // The guard is consumed by `and_then`: the queue is unlocked during the body.
+                while let Some((db, name)) = queue.lock().ok().and_then(|mut q| q.next()) {
                     let mut local = Report::default();
                     let result = (|| -> Result<(), Error> {
                         if ends.is_none() {
