@@ -8,7 +8,7 @@ use clap::Subcommand;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table as TextTable};
 use strata_catalog::{
     versions::{Change, Target},
-    Catalog, CatalogConfig,
+    Catalog,
 };
 use strata_core::{model::Actor, time, CatalogError};
 
@@ -189,17 +189,7 @@ fn print_changes(changes: &[Change], json: bool) -> AnyResult {
 pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
     let store = strata_store::open(&settings.database_url).await?;
     store.migrate().await?;
-    let catalog = Catalog::new(
-        Arc::clone(&store),
-        settings.storages(),
-        CatalogConfig {
-            warehouse: settings.warehouse_uri(),
-            lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
-            max_partitions_per_request: None,
-            batch: settings.batch_policy()?,
-            data: settings.data_safety()?,
-        },
-    );
+    let catalog = Catalog::new(Arc::clone(&store), settings.storages(), settings.catalog_config()?);
     let who = actor();
     match command {
         Admin::History { table, partition, since, json } => {

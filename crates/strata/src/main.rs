@@ -288,11 +288,8 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
         store.clone(),
         settings.storages(),
         CatalogConfig {
-            warehouse: warehouse.clone(),
-            lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
             max_partitions_per_request: usize::try_from(settings.max_partitions_per_request).ok(),
-            batch: settings.batch_policy()?,
-            data: settings.data_safety()?,
+            ..settings.catalog_config()?
         },
     );
     catalog.bootstrap().await?;

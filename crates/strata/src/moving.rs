@@ -11,7 +11,7 @@ use std::{
 
 use clap::Subcommand;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table as TextTable};
-use strata_catalog::{Catalog, CatalogConfig};
+use strata_catalog::Catalog;
 use strata_core::model::Actor;
 use strata_migrate::{
     copy::{Counts, Mode, Options, Report, Scope},
@@ -199,17 +199,7 @@ type AnyResult = Result<ExitCode, Box<dyn std::error::Error>>;
 pub async fn run(settings: &Settings, command: Moving) -> AnyResult {
     let store = strata_store::open(&settings.database_url).await?;
     store.migrate().await?;
-    let catalog = Catalog::new(
-        store,
-        settings.storages(),
-        CatalogConfig {
-            warehouse: settings.warehouse_uri(),
-            lock_timeout: std::time::Duration::from_secs(settings.lock_timeout_secs),
-            max_partitions_per_request: None,
-            batch: settings.batch_policy()?,
-            data: settings.data_safety()?,
-        },
-    );
+    let catalog = Catalog::new(store, settings.storages(), settings.catalog_config()?);
     let strata = catalog_connect(catalog, tokio::runtime::Handle::current());
     let stop = Arc::new(AtomicBool::new(false));
     {

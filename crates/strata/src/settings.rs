@@ -203,6 +203,18 @@ impl Settings {
         }))
     }
 
+    /// The catalog's configuration as the CLI commands use it (no per-request partition
+    /// limit; `serve` sets its own).
+    pub fn catalog_config(&self) -> Result<strata_catalog::CatalogConfig, String> {
+        Ok(strata_catalog::CatalogConfig {
+            warehouse: self.warehouse_uri(),
+            lock_timeout: Duration::from_secs(self.lock_timeout_secs),
+            max_partitions_per_request: None,
+            batch: self.batch_policy()?,
+            data: self.data_safety()?,
+        })
+    }
+
     /// The catalog's data-safety settings (a fresh server id per process).
     pub fn data_safety(&self) -> Result<strata_catalog::DataSafety, String> {
         let lease = self.storage.move_lease_secs;
