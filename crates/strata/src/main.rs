@@ -284,16 +284,14 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
     let warehouse = settings.warehouse_uri();
     let store = strata_store::open(&settings.database_url).await?;
     store.migrate().await?;
-    let catalog = Catalog::new(
-        store.clone(),
-        settings.storages(),
-        CatalogConfig {
-            max_partitions_per_request: usize::try_from(settings.max_partitions_per_request).ok(),
-            ..settings.catalog_config()?
-        },
-    );
+    let config = CatalogConfig {
+        max_partitions_per_request: usize::try_from(settings.max_partitions_per_request).ok(),
+        ..settings.catalog_config()?
+    };
+    let move_lease = config.data.move_lease;
+    let catalog = Catalog::new(store.clone(), settings.storages(), config);
     catalog.bootstrap().await?;
-    tokio::spawn(settle_moves(catalog.clone(), settings.data_safety()?.move_lease));
+    tokio::spawn(settle_moves(catalog.clone(), move_lease));
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     let local = listener.local_addr()?;
     let mut shared = strata_server::Shared::new(catalog, tokio::runtime::Handle::current());
