@@ -30,6 +30,14 @@ struct Cli {
     /// Warehouse root (default file://./strata-data/warehouse).
     #[arg(long, global = true, value_name = "URI")]
     warehouse: Option<String>,
+    /// Roots besides the warehouse whose contents Strata owns, comma-separated
+    /// (`[storage] managed_roots`).
+    #[arg(long, global = true, value_name = "URIS")]
+    managed_roots: Option<String>,
+    /// Roots new databases, tables and partitions must lie in, comma-separated
+    /// (`[storage] allowed_roots`; default: anywhere).
+    #[arg(long, global = true, value_name = "URIS")]
+    allowed_roots: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -216,6 +224,8 @@ fn main() -> ExitCode {
         config_file: cli.config.clone(),
         database_url: cli.database_url.clone(),
         warehouse: cli.warehouse.clone(),
+        managed_roots: cli.managed_roots.clone(),
+        allowed_roots: cli.allowed_roots.clone(),
         ..Overrides::default()
     };
     if let Command::Serve { listen, batch_default_mode, admin_listen, audit_log } = &cli.command {

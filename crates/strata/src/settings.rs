@@ -129,6 +129,15 @@ pub struct Overrides {
     pub batch_default_mode: Option<String>,
     pub admin_listen: Option<String>,
     pub audit_log: Option<String>,
+    /// `[storage] managed_roots`, comma-separated.
+    pub managed_roots: Option<String>,
+    /// `[storage] allowed_roots`, comma-separated.
+    pub allowed_roots: Option<String>,
+}
+
+/// A comma-separated list of roots, without blanks (an empty value is an empty list).
+fn root_list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_string).collect()
 }
 
 impl Settings {
@@ -162,14 +171,24 @@ impl Settings {
         }
         builder = builder
             .add_source(
-                config::Environment::with_prefix("STRATA").prefix_separator("_").separator("__").try_parsing(true),
+                // The root lists are comma-separated in the environment:
+                // `STRATA_STORAGE__MANAGED_ROOTS=s3://lake/raw,file:///data/shared`.
+                config::Environment::with_prefix("STRATA")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("storage.managed_roots")
+                    .with_list_parse_key("storage.allowed_roots"),
             )
             .set_override_option("listen", overrides.listen.clone())?
             .set_override_option("database_url", overrides.database_url.clone())?
             .set_override_option("warehouse", overrides.warehouse.clone())?
             .set_override_option("batch.default_mode", overrides.batch_default_mode.clone())?
             .set_override_option("admin.listen", overrides.admin_listen.clone())?
-            .set_override_option("audit.log_file", overrides.audit_log.clone())?;
+            .set_override_option("audit.log_file", overrides.audit_log.clone())?
+            .set_override_option("storage.managed_roots", overrides.managed_roots.as_deref().map(root_list))?
+            .set_override_option("storage.allowed_roots", overrides.allowed_roots.as_deref().map(root_list))?;
         builder.build()?.try_deserialize()
     }
 
@@ -224,6 +243,8 @@ impl Settings {
         let canonical = |roots: &[String]| -> Result<Vec<String>, String> {
             roots
                 .iter()
+                .map(|r| r.trim())
+                .filter(|r| !r.is_empty())
                 .map(|r| {
                     strata_core::location::qualify(r, &self.warehouse_uri())
                         .map_err(|e| format!("Invalid storage root {r:?}: {}", e.message()))
@@ -333,6 +354,22 @@ mod tests {
         s.storage.managed_roots = vec!["file:///../x".into()];
         assert!(s.data_safety().unwrap_err().contains("file:///../x"));
         s.storage.managed_roots.clear();
+        s.storage.move_lease_secs = 0.0;
+        assert!(s.data_safety().unwrap_err().contains("move_lease_secs"));
+    }
+
+    #[test]
+    fn storage_roots_come_from_flags_as_comma_separated_lists() {
+        let s = Settings::load(&Overrides {
+            managed_roots: Some("file:///lake/, s3a://b/k,".into()),
+            allowed_roots: Some(String::new()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        let data = s.data_safety().unwrap();
+        assert_eq!(data.managed_roots, ["file:///lake", "s3://b/k"]);
+        assert!(data.allowed_roots.is_empty());
+        let mut s = s;
         s.storage.move_lease_secs = 0.0;
         assert!(s.data_safety().unwrap_err().contains("move_lease_secs"));
     }
