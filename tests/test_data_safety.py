@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -75,6 +76,24 @@ class Safe:
     def kill9(self):
         self.server.process.send_signal(signal.SIGKILL)
         self.server.process.wait(10)
+
+    def shutdown(self):
+        """Stop the server (SIGTERM), keeping its database."""
+        if self.server.process.poll() is None:
+            conftest._stop_strata(self.server)
+
+    def sql(self, *statements: str):
+        """Raw SQL on the server's database (the server stopped, for SQLite)."""
+        if self.backend == "sqlite":
+            con = sqlite3.connect(str(self.workdir / "strata.db"))
+            try:
+                for st in statements:
+                    con.execute(st)
+                con.commit()
+            finally:
+                con.close()
+        else:
+            conftest._psql("; ".join(statements), self.database_url)
 
     def stop(self):
         if self.server.process.poll() is None:
@@ -227,6 +246,82 @@ def test_bad_locations_are_refused_with_hms_exceptions(client, db):
     assert client.get_all_tables(db) == ["ok"], "nothing was half-created"
 
 
+def _odd(path: Path, how: str) -> str:
+    """`path` spelled as rows written before migration 0010 may be: `//`, `/./` or `..` inside."""
+    head, tail = str(path).rsplit("/", 1)
+    return {"//": f"file://{head}//{tail}", "/./": f"file://{head}/./{tail}",
+            "..": f"file://{head}/zz/../{tail}"}[how]
+
+
+def test_locations_stored_before_0010_are_rewritten_by_the_migration(safe, client, db):
+    """Rows spelled as before 0010 (raw SQL: `//`, `/./`, `..` inside the path, the history
+    included) are rewritten to the canonical form by schema version 11 at startup, so the indexed
+    reuse check refuses a swap back and gc keeps a live directory."""
+    client.create_table(make_table(db, "old", partition_keys=(("ds", "string"),)))
+    t = client.get_table(db, "old")
+    p = RawClient.add_partition(client, part(t, ["a"]))
+    first = local(p.sd.location)
+    victim(first)
+    second = local(t.sd.location) / "ds=a" / "20300101000000"
+    second_sum = victim(second)
+    p.sd.location = f"file://{second}"
+    client.alter_partition(db, "old", p)
+    # A table moved away from X leaves X superseded (a gc candidate); a live partition reads X.
+    client.create_table(make_table(db, "moved"))
+    m = client.get_table(db, "moved")
+    x = local(m.sd.location)
+    x_sum = victim(x)
+    m.sd.location = f"file://{safe.warehouse / f'{db}.db' / 'moved_y'}"
+    client.alter_table(db, "moved", m)
+    RawClient.add_partition(client, part(t, ["x"], f"file://{x}"))
+    client.close()
+    safe.shutdown()
+    a, a_odd = f"file://{first}", _odd(first, "..")
+    if safe.backend == "postgres":
+        history = [
+            "ALTER TABLE history_changes DISABLE TRIGGER history_changes_no_update",
+            f"UPDATE history_changes SET previous_locations = array_replace(previous_locations, '{a}', '{a_odd}'), "
+            f"new_locations = array_replace(new_locations, '{a}', '{a_odd}') WHERE db_name = '{db}'",
+            "ALTER TABLE history_changes ENABLE TRIGGER history_changes_no_update",
+        ]
+    else:
+        con = sqlite3.connect(str(safe.workdir / "strata.db"))
+        (trigger,) = con.execute("SELECT sql FROM sqlite_master WHERE name = 'location_history_no_update'").fetchone()
+        con.close()
+        history = [
+            "DROP TRIGGER location_history_no_update",
+            f"UPDATE location_history SET previous_location = '{a_odd}' WHERE previous_location = '{a}'",
+            f"UPDATE location_history SET new_location = '{a_odd}' WHERE new_location = '{a}'",
+            trigger,
+        ]
+    safe.sql(
+        *history,
+        f"UPDATE partitions SET location = '{_odd(second, '//')}' WHERE location = 'file://{second}'",
+        f"UPDATE partitions SET location = '{_odd(x, '/./')}' WHERE location = 'file://{x}'",
+        # As it is right after migration 0011 ran: the rewrite pending.
+        "UPDATE strata_meta SET value = 'pending' WHERE key = 'canonical_locations'",
+    )
+    safe.start()
+    client = safe.client()
+    try:
+        assert client.get_partition(db, "old", ["a"]).sd.location == f"file://{second}"
+        assert client.get_partition(db, "old", ["x"]).sd.location == f"file://{x}"
+        rows = safe.cli_json("history", f"{db}.old")
+        spelled = [loc for r in rows for loc in (r["previous_location"], r["new_location"]) if loc]
+        assert a in spelled and a_odd not in spelled, "the history is rewritten too"
+        # The reuse rule sees the old history row: the swap back to the first batch is refused.
+        p = client.get_partition(db, "old", ["a"])
+        p.sd.location = a
+        with pytest.raises(InvalidOperationException) as e:
+            client.alter_partition(db, "old", p)
+        assert "used it before" in e.value.message
+        safe.gc_apply()
+        assert intact(x, x_sum), "gc deleted the directory of a live partition stored as spelled before 0010"
+        assert intact(second, second_sum)
+    finally:
+        client.close()
+
+
 # --------------------------------------------------------------------------- roots
 
 
@@ -315,6 +410,72 @@ def test_shared_directories_stay_with_their_live_owner(safe, client, db):
     assert intact(shared, s_sum) and intact(other, o_sum)
     for path, checksum in siblings.values():
         assert intact(path, checksum)
+
+
+def test_storage_roots_from_the_environment(safe, db, tmp_path):
+    """`STRATA_STORAGE__MANAGED_ROOTS` / `__ALLOWED_ROOTS` (comma-separated): a managed table in
+    a managed root outside the warehouse is retained on drop like one in the warehouse; a new
+    table outside every allowed and managed root is refused."""
+    lake, allowed = tmp_path / "lake", tmp_path / "allowed"
+    lake.mkdir()
+    allowed.mkdir()
+    workdir = safe.workdir / f"roots-{uuid.uuid4().hex[:6]}"
+    workdir.mkdir()
+    server = conftest._start_strata(
+        safe.backend, strata_binary(), safe.database_url, safe.warehouse, workdir, "enforce",
+        extra_env={"STRATA_STORAGE__MOVE_LEASE_SECS": str(LEASE_SECS),
+                   "STRATA_STORAGE__MANAGED_ROOTS": f"file:{lake}/, s3a://strata-test-bucket/raw",
+                   "STRATA_STORAGE__ALLOWED_ROOTS": f"file://{allowed}"})
+    from hmsclient.hmsclient import HMSClient
+
+    c = HMSClient(host=server.host, port=server.port)
+    c.open()
+    try:
+        checksum = victim(lake / "t")
+        c.create_table(make_table(db, "in_lake", location=f"file://{lake}/t"))
+        c.drop_table(db, "in_lake", True)
+        assert not (lake / "t").exists(), "a managed root's table is retained on drop"
+        retained = list((safe.warehouse / ".strata-retained" / f"{db}.db" / "in_lake").rglob("part-00000"))
+        assert len(retained) == 1 and intact(retained[0].parent, checksum)
+        c.create_table(make_table(db, "in_allowed", location=f"file://{allowed}/t"))
+        with pytest.raises(InvalidObjectException) as e:
+            c.create_table(make_table(db, "nowhere", location=f"file://{tmp_path}/nowhere"))
+        assert "allowed_roots" in e.value.message
+    finally:
+        c.close()
+        conftest._stop_strata(server)
+
+
+def test_exchange_partition_moves_only_what_strata_owns(safe, client, db, tmp_path):
+    """exchange_partition moves a partition's directory only as drop and rename would: not one
+    outside the owned roots, not one that is another live table's directory."""
+    wh = safe.warehouse / f"{db}.db"
+    keys = (("ds", "string"),)
+    client.create_table(make_table(db, "xs", partition_keys=keys))
+    client.create_table(make_table(db, "xd", partition_keys=keys))
+    xs = client.get_table(db, "xs")
+    other = wh / "other_x"
+    client.create_table(make_table(db, "other_x", location=f"file://{other}"))
+    other_sum = victim(other)
+    outside = tmp_path / "outside_x"
+    outside_sum = victim(outside)
+    RawClient.add_partition(client, part(xs, ["shared"], f"file://{other}"))
+    RawClient.add_partition(client, part(xs, ["out"], f"file:{outside}"))
+    own = local(RawClient.add_partition(client, part(xs, ["own"])).sd.location)
+    own_sum = victim(own)
+    for value, path in (("shared", other), ("out", outside)):
+        client.exchange_partition({"ds": value}, db, "xs", db, "xd")
+        moved = client.get_partition(db, "xd", [value])
+        assert local(moved.sd.location) == path, f"{value}: the partition keeps its directory"
+    assert intact(other, other_sum), "exchange took another live table's directory"
+    assert intact(outside, outside_sum), "exchange moved a directory outside the warehouse"
+    # One Strata owns moves to the destination's default location, as before.
+    client.exchange_partition({"ds": "own"}, db, "xs", db, "xd")
+    moved = client.get_partition(db, "xd", ["own"])
+    dest = local(client.get_table(db, "xd").sd.location) / "ds=own"
+    assert local(moved.sd.location) == dest and intact(dest, own_sum) and not own.exists()
+    safe.gc_apply()
+    assert intact(other, other_sum) and intact(outside, outside_sum) and intact(dest, own_sum)
 
 
 # --------------------------------------------------------------------------- crashes
@@ -416,17 +577,110 @@ def test_kill_during_a_big_add_leaves_no_partition_without_its_directory(safe, c
         client.close()
 
 
+def _check_all_or_nothing(safe, db, name, sums, retained):
+    """The table is fully present with its data where it was, or fully dropped with all its
+    data in the retained area."""
+    client = safe.client()
+    try:
+        if db in client.get_all_databases() and name in client.get_all_tables(db):
+            live = client.get_partitions(db, name, -1)
+            assert len(live) == len(sums)
+            for p in live:
+                path, checksum = sums[p.values[0]]
+                assert local(p.sd.location) == path and intact(path, checksum), p.values
+            return "present"
+        assert len(list(retained.rglob("part-00000"))) == len(sums)
+        assert not any(path.exists() for path, _ in sums.values())
+        return "dropped"
+    finally:
+        client.close()
+
+
+def test_lost_database_mid_drop_errors_and_settles_by_itself(safe, client, db):
+    """The database goes away in the middle of a drop of a big partitioned table (PostgreSQL:
+    its connections are terminated and it refuses new ones while the drop's transaction waits,
+    its data already moved; SQLite: the file is locked by another process): the client gets a
+    MetaException, no directory is lost, and once the database is back the move settles by
+    itself and the table is whole."""
+    name = "lost"
+    _big_table(client, db, name, CRASH_PARTITIONS)
+    sums = {p.values[0]: (local(p.sd.location), None) for p in client.get_partitions(db, name, -1)}
+    for v, (path, _) in list(sums.items()):
+        sums[v] = (path, victim(path))
+    retained = safe.warehouse / ".strata-retained" / f"{db}.db" / name
+    outcome = {}
+
+    def drop():
+        c = safe.client()
+        try:
+            c.drop_table(db, name, True)
+            outcome["ok"] = True
+        except Exception as e:  # noqa: BLE001 - checked below
+            outcome["error"] = e
+        finally:
+            c.close()
+
+    th = threading.Thread(target=drop, daemon=True)
+    if safe.backend == "postgres":
+        # Hold the lock the drop's transaction needs (its first write is the undrop copy), so
+        # the database is lost while that transaction waits, after the data moved.
+        holder = subprocess.Popen(["psql", safe.database_url, "-qAt", "-v", "ON_ERROR_STOP=1"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True)
+        holder.stdin.write("BEGIN; LOCK TABLE dropped_tables IN EXCLUSIVE MODE; SELECT 'locked';\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "locked"
+        th.start()
+        deadline = time.monotonic() + 60
+        while not (retained.exists() and any(retained.iterdir())):
+            assert time.monotonic() < deadline and th.is_alive(), outcome
+            time.sleep(0.01)
+        time.sleep(0.3)
+        conftest._psql(f"ALTER DATABASE {safe.pg_db} ALLOW_CONNECTIONS false")
+        conftest._psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       f"WHERE datname = '{safe.pg_db}' AND pid <> pg_backend_pid()")
+        th.join(60)
+        holder.kill()
+        holder.wait(10)
+        time.sleep(1.0)
+        conftest._psql(f"ALTER DATABASE {safe.pg_db} ALLOW_CONNECTIONS true")
+    else:
+        con = sqlite3.connect(str(safe.workdir / "strata.db"), timeout=0, isolation_level=None)
+        con.execute("BEGIN EXCLUSIVE")
+        th.start()
+        th.join(60)
+        con.execute("ROLLBACK")
+        con.close()
+    assert not th.is_alive(), "the drop hung"
+    assert isinstance(outcome.get("error"), MetaException), outcome
+    assert safe.server.process.poll() is None, "the server stays up"
+    _wait_settled(safe)
+    assert _check_all_or_nothing(safe, db, name, sums, retained) == "present"
+    # The name works again: a second drop goes through and retains everything.
+    c = safe.client()
+    try:
+        c.drop_table(db, name, True)
+    finally:
+        c.close()
+    assert len(list(retained.rglob("part-00000"))) == len(sums)
+
+
 # --------------------------------------------------------------------------- churn
 
 
-def test_concurrent_create_drop_of_one_name_keeps_journal_and_history(safe, client, db):
+def _churn(safe, db, servers, clients=16, rounds=6):
+    """`clients` clients, split over `servers`, create and drop one table name at once; then the
+    journal and the history must agree."""
     name = "churn"
     unexpected = []
 
-    def churn():
-        c = safe.client()
+    def churn(server):
+        from hmsclient.hmsclient import HMSClient
+
+        c = HMSClient(host=server.host, port=server.port)
+        c.open()
         try:
-            for _ in range(8):
+            for _ in range(rounds):
                 try:
                     c.create_table(make_table(db, name))
                 except AlreadyExistsException:
@@ -440,11 +694,12 @@ def test_concurrent_create_drop_of_one_name_keeps_journal_and_history(safe, clie
         finally:
             c.close()
 
-    threads = [threading.Thread(target=churn) for _ in range(8)]
+    threads = [threading.Thread(target=churn, args=(servers[i % len(servers)],)) for i in range(clients)]
     for th in threads:
         th.start()
     for th in threads:
         th.join(120)
+    assert not any(th.is_alive() for th in threads), "a client hung"
     assert not unexpected, [getattr(e, "message", e) for e in unexpected]
     assert not _open_moves(safe), "no move is left open"
     # Every move that moved data has the history row of the drop that made it; the others
@@ -461,3 +716,30 @@ def test_concurrent_create_drop_of_one_name_keeps_journal_and_history(safe, clie
     # And every drop that moved data is a finished move.
     finished = {(m["from_location"], m["to_location"]) for m in moves if m["detail"] == "moved"}
     assert {r for r in recorded if r[1] is not None} <= finished
+    # Nothing was moved into the directory of a table that no longer exists: the name's
+    # default directory is empty or absent unless the table exists.
+    c = safe.client()
+    try:
+        exists = name in c.get_all_tables(db)
+    finally:
+        c.close()
+    table_dir = safe.warehouse / f"{db}.db" / name
+    assert exists or not table_dir.exists() or not any(table_dir.iterdir()), "data moved into a dropped table's directory"
+
+
+def test_concurrent_create_drop_of_one_name_keeps_journal_and_history(safe, client, db):
+    _churn(safe, db, [safe.server], clients=8, rounds=8)
+
+
+def test_create_drop_of_one_name_is_serialised_across_servers(safe, client, db):
+    """Two servers on one database (for SQLite, one file), 16 clients churning one name split
+    over both: the name's lock is the database's, not a process's."""
+    second_dir = safe.workdir / f"second-{uuid.uuid4().hex[:6]}"
+    second_dir.mkdir()
+    second = conftest._start_strata(
+        safe.backend, strata_binary(), safe.database_url, safe.warehouse, second_dir, "enforce",
+        extra_env={"STRATA_STORAGE__MOVE_LEASE_SECS": str(LEASE_SECS)})
+    try:
+        _churn(safe, db, [safe.server, second], clients=16, rounds=4)
+    finally:
+        conftest._stop_strata(second)

@@ -104,6 +104,13 @@ impl BatchPolicy {
     }
 }
 
+/// A held lock of a table name: the servers' one first, then this process's (fields drop in
+/// order).
+pub(crate) struct NameGuard {
+    _shared: strata_store::moves::NameLock,
+    _local: tokio::sync::OwnedMutexGuard<()>,
+}
+
 /// The catalog. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -114,6 +121,10 @@ pub struct Catalog {
     /// (create, drop): the data moves before the metadata commits, so two of them on one name
     /// must not interleave (a drop moving a directory another call just re-created).
     name_locks: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Journal ids of the moves this process is running: the only ones whose lease it renews.
+    /// A move it gave up on (it could not close it, say the database was gone) expires and is
+    /// settled like a crashed server's.
+    in_flight: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 impl Catalog {
@@ -127,7 +138,7 @@ impl Catalog {
         roots.dedup();
         config.data.managed_roots = roots;
         config.data.allowed_roots = config.data.allowed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
-        Self { store, storage, config: Arc::new(config), name_locks: Arc::default() }
+        Self { store, storage, config: Arc::new(config), name_locks: Arc::default(), in_flight: Arc::default() }
     }
 
     /// The store behind the catalog.
@@ -167,15 +178,19 @@ impl Catalog {
         )))
     }
 
-    /// Hold the lock of table name `db.table` (see `name_locks`); released on drop.
-    pub(crate) async fn lock_name(&self, db: &str, table: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    /// Hold the lock of table name `db.table` (see `name_locks`) in this process, then across
+    /// every server on the database ([`strata_store::moves::MoveStore::lock_name`]); released
+    /// when the guard is dropped.
+    pub(crate) async fn lock_name(&self, db: &str, table: &str) -> Result<NameGuard> {
         let key = format!("{}.{}", names::normalize(db), names::normalize(table));
         let lock = {
             let mut locks = self.name_locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             locks.retain(|_, l| Arc::strong_count(l) > 1);
-            Arc::clone(locks.entry(key).or_default())
+            Arc::clone(locks.entry(key.clone()).or_default())
         };
-        lock.lock_owned().await
+        let local = lock.lock_owned().await;
+        let shared = self.store.lock_name(&key).await?;
+        Ok(NameGuard { _shared: shared, _local: local })
     }
 
     /// The batch-ID mode of a table.

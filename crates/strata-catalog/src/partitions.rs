@@ -839,7 +839,9 @@ impl Catalog {
 impl Catalog {
     /// `exchange_partition(s)`: move the partitions of `source` selected by `spec` (key → value,
     /// a prefix of the keys) into `dest`, which must have the same partition keys. Their
-    /// directories move to `dest`'s default partition locations. Returns the moved partitions
+    /// directories move to `dest`'s default partition locations, when both lie inside the roots
+    /// Strata owns and neither is shared with another live table or partition; otherwise a
+    /// partition keeps its directory (the history row says so). Returns the moved partitions
     /// as they are in `dest`.
     ///
     /// Not one transaction across the two tables: the partitions are added to `dest`, then
@@ -905,14 +907,32 @@ impl Catalog {
         let mut moved = Vec::new();
         let mut new_parts = Vec::with_capacity(parts.len());
         for (part, name) in parts.iter().zip(&names) {
-            let to = location::join(&dest_dir, name);
+            let mut to = location::join(&location::canonical_or_raw(&dest_dir), name);
             if let Some(from) = part.sd.location.as_deref() {
-                match self.storage.rename(from, &to).await {
-                    Ok(true) => moved.push(crate::retain::Retained { from: from.to_string(), to: to.clone() }),
-                    Ok(false) => {}
-                    Err(e) => {
-                        self.restore(&moved).await;
-                        return Err(e);
+                // As for a drop or rename: only a directory Strata owns, shared with no other
+                // live object, moves, and only to a place it owns where nothing live is; else
+                // the partition keeps its directory where it is.
+                let why_not = match self
+                    .why_not_movable(from, crate::safety::Owner::Partition(&source.db_name, &source.name, name))
+                    .await?
+                {
+                    Some(why) => Some(why),
+                    None => {
+                        self.why_not_movable(&to, crate::safety::Owner::Partition(&dest.db_name, &dest.name, name))
+                            .await?
+                    }
+                };
+                if let Some(why) = why_not {
+                    tracing::warn!(location = %from, why = %why, "exchange partition: data left in place");
+                    to = location::canonical_or_raw(from);
+                } else {
+                    match self.storage.rename(from, &to).await {
+                        Ok(true) => moved.push(crate::retain::Retained { from: from.to_string(), to: to.clone() }),
+                        Ok(false) => {}
+                        Err(e) => {
+                            self.restore(&moved).await;
+                            return Err(e);
+                        }
                     }
                 }
             }

@@ -115,6 +115,7 @@ impl Catalog {
             .store
             .record_moves(&actor.request_id, &journalled, now, &self.config.data.server_id, self.lease_until(now))
             .await?;
+        self.track_in_flight(&retention.ids, true);
         let mut ids = retention.ids.clone().into_iter();
         for (i, from, to) in plans {
             history[i].new_location = None;
@@ -147,6 +148,8 @@ impl Catalog {
         if ids.is_empty() {
             return;
         }
+        // Whatever happens below, this call is done with them: a move left open expires.
+        self.track_in_flight(&ids, false);
         let (state, detail, closed) = if committed {
             // Moves that found nothing at their source (another call moved or dropped it first)
             // are closed apart, so every move closed as "moved" has its change's history row.
@@ -200,10 +203,31 @@ impl Catalog {
         now + i64::try_from(self.config.data.move_lease.as_millis()).unwrap_or(i64::MAX / 2)
     }
 
-    /// Extend the lease of this server's open moves (it is alive and still moving them).
+    /// Extend the lease of the moves this server is running (it is alive and still moving
+    /// them). A move it left open (it could not close it) is not renewed: it expires and is
+    /// settled by this server or another, with no operator.
     pub async fn renew_move_leases(&self) -> Result<u64> {
+        let ids: Vec<i64> = {
+            let set = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            set.iter().copied().collect()
+        };
+        if ids.is_empty() {
+            return Ok(0);
+        }
         let now = time::now_millis();
-        self.store.renew_move_leases(&self.config.data.server_id, self.lease_until(now)).await
+        self.store.renew_move_leases(&self.config.data.server_id, &ids, self.lease_until(now)).await
+    }
+
+    /// Add (`running`) or remove the moves `ids` from the ones this server renews.
+    fn track_in_flight(&self, ids: &[i64], running: bool) {
+        let mut set = self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for id in ids {
+            if running {
+                set.insert(*id);
+            } else {
+                set.remove(id);
+            }
+        }
     }
 
     /// Settle every open move whose lease expired (its server stopped: crashed, killed, lost
@@ -216,7 +240,11 @@ impl Catalog {
             if !self.store.claim_move(entry.id, &self.config.data.server_id, now, self.lease_until(now)).await? {
                 continue;
             }
-            outcomes.push(self.resume_move(entry).await?);
+            let id = entry.id;
+            self.track_in_flight(&[id], true);
+            let outcome = self.resume_move(entry).await;
+            self.track_in_flight(&[id], false);
+            outcomes.push(outcome?);
         }
         Ok(outcomes)
     }

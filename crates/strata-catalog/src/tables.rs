@@ -54,7 +54,7 @@ impl Catalog {
             self.check_allowed(loc)?;
         }
         // -- STORE --
-        let _name_lock = self.lock_name(&table.db_name, &table.name).await;
+        let _name_lock = self.lock_name(&table.db_name, &table.name).await?;
         let mut row = Self::history(actor, history_op::CREATE_TABLE, &table.db_name, &table.name);
         row.new_location.clone_from(&table.sd.location);
         table.id = match self.store.create_table(&table, &[row]).await {
@@ -303,7 +303,7 @@ impl Catalog {
     pub async fn drop_table(&self, actor: &Actor, db: &str, name: &str, delete_data: bool) -> Result<()> {
         Self::writable(db, name)?;
         let (db, name) = (names::normalize(db), names::normalize(name));
-        let _name_lock = self.lock_name(&db, &name).await;
+        let _name_lock = self.lock_name(&db, &name).await?;
         let Some(table) = self.store.get_table(&db, &name).await? else {
             return Err(CatalogError::NoSuchObject(msg::table_not_found(&db, &name)));
         };

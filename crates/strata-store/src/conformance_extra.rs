@@ -542,7 +542,7 @@ pub async fn case_storage_moves(store: TestStore) {
     assert!(!store.history_records_move(&moves[1].0, &moves[0].1).await.unwrap(), "both ends must match");
 }
 
-/// Leases: a server renews its own open moves; an expired move is claimed by exactly one
+/// Leases: a server renews the open moves of its own it names; an expired move is claimed by exactly one
 /// server, and only once its lease is past.
 pub async fn case_move_leases(store: TestStore) {
     use crate::moves::move_state;
@@ -551,7 +551,7 @@ pub async fn case_move_leases(store: TestStore) {
     let b = store.record_moves("r", &moves, 1_000, "server-b", 2_000).await.unwrap()[0];
     assert!(store.expired_moves(1_500).await.unwrap().is_empty(), "leases hold");
     assert!(!store.claim_move(a, "server-c", 1_500, 9_000).await.unwrap(), "not before the lease expires");
-    assert_eq!(store.renew_move_leases("server-a", 10_000).await.unwrap(), 1);
+    assert_eq!(store.renew_move_leases("server-a", &[a, b], 10_000).await.unwrap(), 1, "its own moves only");
     let expired = store.expired_moves(3_000).await.unwrap();
     assert_eq!(expired.iter().map(|m| m.id).collect::<Vec<_>>(), vec![b], "a renewed lease holds");
     assert_eq!((expired[0].server_id.as_str(), expired[0].lease_until_millis), ("server-b", 2_000));
@@ -559,7 +559,8 @@ pub async fn case_move_leases(store: TestStore) {
     assert!(!store.claim_move(b, "server-d", 3_000, 4_000).await.unwrap(), "claimed once");
     store.finish_moves(&[a], move_state::DONE, "moved", 3_000).await.unwrap();
     assert!(!store.claim_move(a, "server-c", 20_000, 30_000).await.unwrap(), "a closed move is not claimed");
-    assert_eq!(store.renew_move_leases("server-a", 40_000).await.unwrap(), 0, "only open moves are renewed");
+    assert_eq!(store.renew_move_leases("server-a", &[a], 40_000).await.unwrap(), 0, "only open moves are renewed");
+    assert_eq!(store.renew_move_leases("server-a", &[], 40_000).await.unwrap(), 0);
 }
 
 /// The live locations at, inside and around a directory, exact and by path boundary, with

@@ -10,12 +10,15 @@
 //!   (supertraits of [`Store`]); [`conformance_extra`]: their conformance cases.
 //! - `partitions` (private): typed key values, write batches and the filter pushdown both
 //!   stores share.
+//! - `canonical` (private): the data migration that rewrites stored locations to their
+//!   canonical form (schema version 11).
 //! - `common` (private): row structs, JSON encodings and constraint-to-error mapping both share.
 //!
 //! Migrations live at the workspace root in `migrations/postgres` and `migrations/sqlite`.
 
 pub mod api;
 pub mod browse;
+mod canonical;
 mod common;
 pub mod conformance;
 pub mod conformance_extra;

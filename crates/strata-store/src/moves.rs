@@ -106,8 +106,9 @@ pub trait MoveStore: Send + Sync {
         server_id: &str,
         lease_until_millis: i64,
     ) -> Result<Vec<i64>>;
-    /// Extend the lease of every open move of `server_id`.
-    async fn renew_move_leases(&self, server_id: &str, lease_until_millis: i64) -> Result<u64>;
+    /// Extend the lease of the open moves `ids` of `server_id` (the ones it is still running:
+    /// a move it gave up on, say when it lost its database, expires and is settled).
+    async fn renew_move_leases(&self, server_id: &str, ids: &[i64], lease_until_millis: i64) -> Result<u64>;
     /// Take over an open move whose lease expired before `now_millis`: it becomes
     /// `server_id`'s until `lease_until_millis`. `false` if it is closed or another server
     /// holds it.
@@ -125,7 +126,19 @@ pub trait MoveStore: Send + Sync {
     /// Whether the history records a change from `from` to `to` (the change a move belonged to
     /// committed: its history row is written in the change's own transaction).
     async fn history_records_move(&self, from: &str, to: &str) -> Result<bool>;
+    /// Hold the lock of a name (`db.table`) for a call that creates or moves its directory,
+    /// across every server on this database, until the returned guard is dropped. PostgreSQL:
+    /// a session advisory lock on a connection of a small pool of its own (a lost connection
+    /// releases it). SQLite: a lock on a file next to the database (all names; callers also
+    /// lock the name within the process). Waits at most a minute, then fails (`MetaException`).
+    async fn lock_name(&self, name: &str) -> Result<NameLock> {
+        let _ = name;
+        Ok(Box::new(()))
+    }
 }
+
+/// A held [`MoveStore::lock_name`] lock: released when dropped.
+pub type NameLock = Box<dyn std::any::Any + Send + Sync>;
 
 /// Rows per insert statement (4 binds each, well under both backends' limits).
 const RECORD_CHUNK: usize = 500;
@@ -238,16 +251,21 @@ macro_rules! move_store_impl {
                 q.fetch_all(self.pool()).await.map_err(db("list moves"))
             }
 
-            async fn renew_move_leases(&self, server_id: &str, lease_until_millis: i64) -> Result<u64> {
-                let done = sqlx::query(
-                    "UPDATE storage_moves SET lease_until_millis = $2 WHERE state = 'started' AND server_id = $1",
-                )
-                .bind(server_id)
-                .bind(lease_until_millis)
-                .execute(self.pool())
-                .await
-                .map_err(db("renew move leases"))?;
-                Ok(done.rows_affected())
+            async fn renew_move_leases(&self, server_id: &str, ids: &[i64], lease_until_millis: i64) -> Result<u64> {
+                let mut renewed = 0;
+                for chunk in ids.chunks(RECORD_CHUNK) {
+                    let list = (0..chunk.len()).map(|i| format!("${}", 3 + i)).collect::<Vec<_>>().join(", ");
+                    let sql = format!(
+                        "UPDATE storage_moves SET lease_until_millis = $2 \
+                         WHERE state = 'started' AND server_id = $1 AND id IN ({list})"
+                    );
+                    let mut q = sqlx::query(&sql).bind(server_id).bind(lease_until_millis);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    renewed += q.execute(self.pool()).await.map_err(db("renew move leases"))?.rows_affected();
+                }
+                Ok(renewed)
             }
 
             async fn claim_move(
@@ -310,6 +328,10 @@ macro_rules! move_store_impl {
                 .map_err(db("look up a move in the history"))?;
                 Ok(found.is_some())
             }
+
+            async fn lock_name(&self, name: &str) -> Result<NameLock> {
+                self.lock_name_impl(name).await
+            }
         }
     };
 }
@@ -324,7 +346,43 @@ static PG_NEAR_SQL: std::sync::LazyLock<String> =
 static SQLITE_NEAR_SQL: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| near_sql("", "SELECT value FROM json_each($4)"));
 
+/// How long a call waits for the lock of a name on SQLite before failing.
+const SQLITE_NAME_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl SqliteStore {
+    /// SQLite: an exclusive lock on a file next to the database (`<db>.name-lock`), one for all
+    /// names (SQLite serialises writes anyway), so servers sharing the file take turns. It is
+    /// polled, not waited for, so no thread blocks; the lock goes with the file handle.
+    async fn lock_name_impl(&self, name: &str) -> Result<NameLock> {
+        let Some(path) = self.name_lock_file() else { return Ok(Box::new(())) };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| strata_core::CatalogError::Meta(format!("Unable to open {}: {e}", path.display())))?;
+        let deadline = tokio::time::Instant::now() + SQLITE_NAME_LOCK_TIMEOUT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Box::new(file)),
+                Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                Err(e) => {
+                    return Err(strata_core::CatalogError::Meta(format!(
+                        "Timed out waiting for the lock of {name}: {e}"
+                    )))
+                }
+            }
+        }
+    }
+}
+
 impl PgStore {
+    async fn lock_name_impl(&self, name: &str) -> Result<NameLock> {
+        self.lock_name_pg(name).await
+    }
+
     fn near_sql() -> &'static str {
         PG_NEAR_SQL.as_str()
     }

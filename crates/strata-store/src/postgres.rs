@@ -49,7 +49,18 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Connections that hold name locks ([`crate::moves::MoveStore::lock_name`]), apart from
+    /// `pool` so a call holding one never waits for a connection held by a call waiting for it.
+    name_locks: PgPool,
 }
+
+/// Connections that hold name locks at once, per server.
+const NAME_LOCK_CONNECTIONS: u32 = 4;
+/// How long a call waits for the lock of a name before failing with a `MetaException`.
+const NAME_LOCK_TIMEOUT: &str = "60s";
+/// First key of the advisory locks on names (the second is `hashtext(name)`): "Strata" in the
+/// two-key space, which does not overlap the one-key space of `LOCKS_ADVISORY_KEY`.
+const NAME_LOCK_CLASS: i32 = 0x5374_7261;
 
 impl PgStore {
     /// Connect to `url` (`postgres://user:pass@host:port/db`), opening one connection now so that
@@ -74,10 +85,21 @@ impl PgStore {
                     Ok(true)
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db("connect to postgres"))?;
-        Ok(Self { pool })
+        let name_locks = PgPoolOptions::new()
+            .max_connections(NAME_LOCK_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(&format!("SET lock_timeout = '{NAME_LOCK_TIMEOUT}'")).execute(conn).await?;
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options);
+        Ok(Self { pool, name_locks })
     }
 
     /// The newest migration this build has.
@@ -94,10 +116,55 @@ impl PgStore {
     /// Close every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.name_locks.close().await;
+    }
+
+    /// Take the advisory lock of a name on a connection of the name-lock pool.
+    pub(crate) async fn lock_name_pg(&self, name: &str) -> Result<crate::moves::NameLock> {
+        let mut conn = self.name_locks.acquire().await.map_err(db("lock a name: acquire"))?;
+        if let Err(e) = sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+            .bind(NAME_LOCK_CLASS)
+            .bind(name)
+            .execute(&mut *conn)
+            .await
+        {
+            conn.close_on_drop();
+            return Err(strata_core::CatalogError::Meta(format!("Timed out waiting for the lock of {name}: {e}")));
+        }
+        Ok(Box::new(PgNameLock { conn: Some(conn), name: name.to_string() }))
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
         self.pool.begin().await.map_err(db("begin"))
+    }
+}
+
+/// A held advisory lock of a name: unlocked (and its connection returned) when dropped; if
+/// that cannot run, the connection is closed, which releases the lock too.
+struct PgNameLock {
+    conn: Option<sqlx::pool::PoolConnection<Postgres>>,
+    name: String,
+}
+
+impl Drop for PgNameLock {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            conn.close_on_drop();
+            return;
+        };
+        let name = std::mem::take(&mut self.name);
+        runtime.spawn(async move {
+            let unlocked: std::result::Result<bool, _> =
+                sqlx::query_scalar("SELECT pg_advisory_unlock($1, hashtext($2))")
+                    .bind(NAME_LOCK_CLASS)
+                    .bind(&name)
+                    .fetch_one(&mut *conn)
+                    .await;
+            if !matches!(unlocked, Ok(true)) {
+                conn.close_on_drop();
+            }
+        });
     }
 }
 
@@ -740,6 +807,10 @@ impl Store for PgStore {
         if let Err(e) = MIGRATOR.run_direct(&mut *conn).await {
             conn.close_on_drop();
             return Err(internal("migrate postgres", e));
+        }
+        let changed = crate::canonical::rewrite_postgres(&mut conn).await?;
+        if changed > 0 {
+            tracing::info!(rows = changed, "stored locations rewritten to their canonical form");
         }
         Ok(())
     }

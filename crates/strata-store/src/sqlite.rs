@@ -54,6 +54,9 @@ pub struct SqliteStore {
     /// Whether a paged listing may hold a connection between pages (not with the single
     /// connection of an in-memory database: every other call would wait for it).
     pages: bool,
+    /// The file whose lock is the name lock of every server on this database file
+    /// ([`crate::moves::MoveStore::lock_name`]); none in memory.
+    name_lock_file: Option<PathBuf>,
 }
 
 /// Where a `sqlite:` URL points.
@@ -112,7 +115,20 @@ impl SqliteStore {
             pool = pool.min_connections(1).idle_timeout(None).max_lifetime(None);
         }
         let pool = pool.connect_with(options).await.map_err(db("open sqlite"))?;
-        Ok(Self { pool, pages: max_connections > 1 })
+        let name_lock_file = match &target {
+            Target::Memory => None,
+            Target::File(path) => {
+                let mut name = path.as_os_str().to_owned();
+                name.push(".name-lock");
+                Some(PathBuf::from(name))
+            }
+        };
+        Ok(Self { pool, pages: max_connections > 1, name_lock_file })
+    }
+
+    /// The lock file of [`crate::moves::MoveStore::lock_name`], if the database is a file.
+    pub(crate) fn name_lock_file(&self) -> Option<&std::path::Path> {
+        self.name_lock_file.as_deref()
     }
 
     /// The newest migration this build has.
@@ -582,7 +598,13 @@ impl Store for SqliteStore {
     }
 
     async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| internal("migrate sqlite", e))
+        MIGRATOR.run(&self.pool).await.map_err(|e| internal("migrate sqlite", e))?;
+        let mut conn = self.pool.acquire().await.map_err(db("migrate: acquire"))?;
+        let changed = crate::canonical::rewrite_sqlite(&mut conn).await?;
+        if changed > 0 {
+            tracing::info!(rows = changed, "stored locations rewritten to their canonical form");
+        }
+        Ok(())
     }
 
     // ---- databases ----
