@@ -3,7 +3,9 @@
 //! inside a path). It runs right after the SQL migrations, in one transaction, once: migration
 //! 0011 records it as `pending` in `strata_meta`, and the transaction that rewrites the rows
 //! marks it `done`. Servers starting together serialise on that row (the first takes its lock,
-//! the others find it `done`).
+//! the others find it `done`). Linear in the rows: each location column is read once into a
+//! scratch table of distinct locations, whose canonical forms are computed page by page, and
+//! rewritten in one pass through a scratch map of the spellings that change.
 //!
 //! Rewritten: databases (location, managed location), tables, partitions, the undrop copies
 //! (`dropped_tables`, `dropped_partitions`), the move journal (so a move still open matches its
@@ -20,6 +22,7 @@ use crate::common::db;
 const KEY: &str = "canonical_locations";
 /// Locations read per statement.
 const CHUNK: i64 = 5_000;
+
 /// `(table, column)` of every stored location (not the history).
 const COLUMNS: &[(&str, &str)] = &[
     ("databases", "location"),
@@ -61,42 +64,113 @@ macro_rules! claim {
     }};
 }
 
+/// Statements of one backend for the shared steps below.
+struct Dialect {
+    /// Scratch tables: every distinct stored location, and the ones to rewrite.
+    scratch: &'static [&'static str],
+    /// Copy the distinct values of `{column}` of `{table}` into `strata_all_locations`.
+    collect: &'static str,
+    /// The next `$2` values of `strata_all_locations` after `$1`.
+    page: &'static str,
+    /// Record one rewrite (`$1` → `$2`).
+    map: &'static str,
+    /// Rewrite `{column}` of `{table}` through `strata_location_map`, in one pass.
+    apply: &'static str,
+    /// Drop the scratch tables.
+    drop: &'static [&'static str],
+}
+
+const PG: Dialect = Dialect {
+    scratch: &[
+        "CREATE TEMP TABLE strata_all_locations (loc text PRIMARY KEY) ON COMMIT DROP",
+        "CREATE TEMP TABLE strata_location_map (old_loc text PRIMARY KEY, new_loc text NOT NULL) ON COMMIT DROP",
+    ],
+    collect: "INSERT INTO strata_all_locations SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL \
+              ON CONFLICT DO NOTHING",
+    page: "SELECT loc FROM strata_all_locations WHERE loc > $1 ORDER BY loc LIMIT $2",
+    map: "INSERT INTO strata_location_map (old_loc, new_loc) VALUES ($1, $2)",
+    apply: "UPDATE {table} t SET {column} = m.new_loc FROM strata_location_map m WHERE t.{column} = m.old_loc",
+    drop: &[],
+};
+
+const SQLITE: Dialect = Dialect {
+    scratch: &[
+        "CREATE TEMP TABLE strata_all_locations (loc TEXT PRIMARY KEY)",
+        "CREATE TEMP TABLE strata_location_map (old_loc TEXT PRIMARY KEY, new_loc TEXT NOT NULL)",
+    ],
+    collect: "INSERT OR IGNORE INTO strata_all_locations SELECT DISTINCT {column} FROM {table} \
+              WHERE {column} IS NOT NULL",
+    page: "SELECT loc FROM strata_all_locations WHERE loc > ?1 ORDER BY loc LIMIT ?2",
+    map: "INSERT INTO strata_location_map (old_loc, new_loc) VALUES (?1, ?2)",
+    apply: "UPDATE {table} SET {column} = (SELECT new_loc FROM strata_location_map WHERE old_loc = {table}.{column}) \
+            WHERE {column} IN (SELECT old_loc FROM strata_location_map)",
+    drop: &["DROP TABLE strata_all_locations", "DROP TABLE strata_location_map"],
+};
+
+fn sql(template: &str, table: &str, column: &str) -> String {
+    template.replace("{table}", table).replace("{column}", column)
+}
+
+/// The shared steps: every distinct location of `columns` once, its canonical form computed
+/// page by page, then each column rewritten in one pass. Linear in the rows, memory bounded by
+/// a page. Returns how many rows changed.
+macro_rules! rewrite_columns {
+    ($tx:expr, $dialect:expr, $columns:expr) => {{
+        let d: &Dialect = $dialect;
+        let columns: Vec<(&str, &str)> = $columns.into_iter().collect();
+        for st in d.scratch {
+            sqlx::query(st).execute(&mut *$tx).await.map_err(db("canonical locations: scratch"))?;
+        }
+        for (table, column) in &columns {
+            sqlx::query(&sql(d.collect, table, column))
+                .execute(&mut *$tx)
+                .await
+                .map_err(db("canonical locations: read"))?;
+        }
+        let mut after = String::new();
+        loop {
+            let page: Vec<String> = sqlx::query_scalar(d.page)
+                .bind(&after)
+                .bind(CHUNK)
+                .fetch_all(&mut *$tx)
+                .await
+                .map_err(db("canonical locations: page"))?;
+            let Some(last) = page.last() else { break };
+            after.clone_from(last);
+            for old in &page {
+                if let Some(new) = rewritten(old) {
+                    sqlx::query(d.map)
+                        .bind(old)
+                        .bind(&new)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(db("canonical locations: map"))?;
+                }
+            }
+        }
+        let mut changed = 0_u64;
+        for (table, column) in &columns {
+            changed += sqlx::query(&sql(d.apply, table, column))
+                .execute(&mut *$tx)
+                .await
+                .map_err(db("canonical locations: rewrite"))?
+                .rows_affected();
+        }
+        for st in d.drop {
+            sqlx::query(st).execute(&mut *$tx).await.map_err(db("canonical locations: scratch"))?;
+        }
+        changed
+    }};
+}
+
 /// PostgreSQL: rewrite every stored location, unless done. Returns how many rows changed.
 pub(crate) async fn rewrite_postgres(conn: &mut PgConnection) -> Result<u64> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db("canonical locations: begin"))?;
     if !claim!(tx, "$1") {
         return Ok(0);
     }
-    let mut changed = 0;
-    for (table, column) in COLUMNS {
-        let mut after = String::new();
-        loop {
-            let rows = sqlx::query(&format!(
-                "SELECT DISTINCT {column} COLLATE \"C\" AS l FROM {table} WHERE {column} COLLATE \"C\" > $1 \
-                 ORDER BY 1 LIMIT $2"
-            ))
-            .bind(&after)
-            .bind(CHUNK)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db("canonical locations: read"))?;
-            let Some(last) = rows.last() else { break };
-            after = last.get(0);
-            for row in &rows {
-                let old: String = row.get(0);
-                if let Some(new) = rewritten(&old) {
-                    let done =
-                        sqlx::query(&format!("UPDATE {table} SET {column} = $2 WHERE {column} COLLATE \"C\" = $1"))
-                            .bind(&old)
-                            .bind(&new)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db("canonical locations: rewrite"))?;
-                    changed += done.rows_affected();
-                }
-            }
-        }
-    }
+    let mut changed = rewrite_columns!(tx, &PG, COLUMNS.iter().copied());
+    // The history: one row per change, its locations in arrays, read page by page in id order.
     sqlx::query("ALTER TABLE history_changes DISABLE TRIGGER history_changes_no_update")
         .execute(&mut *tx)
         .await
@@ -158,9 +232,6 @@ pub(crate) async fn rewrite_sqlite(conn: &mut SqliteConnection) -> Result<u64> {
     if !claim!(tx, "?1") {
         return Ok(0);
     }
-    let mut changed = 0;
-    let mut columns: Vec<(&str, &str)> = COLUMNS.to_vec();
-    columns.extend([("location_history", "previous_location"), ("location_history", "new_location")]);
     // The history's append-only trigger, lifted for this transaction and put back as it was.
     let trigger: Option<String> = sqlx::query_scalar(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'location_history_no_update'",
@@ -172,32 +243,8 @@ pub(crate) async fn rewrite_sqlite(conn: &mut SqliteConnection) -> Result<u64> {
         .execute(&mut *tx)
         .await
         .map_err(db("canonical locations: lift the history trigger"))?;
-    for (table, column) in columns {
-        let mut after = String::new();
-        loop {
-            let found: Vec<String> = sqlx::query_scalar(&format!(
-                "SELECT DISTINCT {column} FROM {table} WHERE {column} > ?1 ORDER BY 1 LIMIT ?2"
-            ))
-            .bind(&after)
-            .bind(CHUNK)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db("canonical locations: read"))?;
-            let Some(last) = found.last() else { break };
-            after.clone_from(last);
-            for old in &found {
-                if let Some(new) = rewritten(old) {
-                    let done = sqlx::query(&format!("UPDATE {table} SET {column} = ?2 WHERE {column} = ?1"))
-                        .bind(old)
-                        .bind(&new)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db("canonical locations: rewrite"))?;
-                    changed += done.rows_affected();
-                }
-            }
-        }
-    }
+    let history = [("location_history", "previous_location"), ("location_history", "new_location")];
+    let changed = rewrite_columns!(tx, &SQLITE, COLUMNS.iter().copied().chain(history));
     if let Some(sql) = trigger {
         sqlx::query(&sql).execute(&mut *tx).await.map_err(db("canonical locations: restore the history trigger"))?;
     }
