@@ -413,6 +413,87 @@ def test_shared_directories_stay_with_their_live_owner(safe, client, db):
         assert intact(path, checksum)
 
 
+def _truncate(client, db, table, part_names=None):
+    """`truncate_table(dbName, tableName, partNames)`, written by hand: hmsclient's IDL predates it."""
+    from thrift.Thrift import TApplicationException, TMessageType, TType
+
+    out, inp = client._oprot, client._iprot
+    out.writeMessageBegin("truncate_table", TMessageType.CALL, 0)
+    out.writeStructBegin("truncate_table_args")
+    for fid, value in ((1, db), (2, table)):
+        out.writeFieldBegin("", TType.STRING, fid)
+        out.writeString(value)
+        out.writeFieldEnd()
+    if part_names is not None:
+        out.writeFieldBegin("partNames", TType.LIST, 3)
+        out.writeListBegin(TType.STRING, len(part_names))
+        for n in part_names:
+            out.writeString(n)
+        out.writeListEnd()
+        out.writeFieldEnd()
+    out.writeFieldStop()
+    out.writeStructEnd()
+    out.writeMessageEnd()
+    out.trans.flush()
+    _, mtype, _ = inp.readMessageBegin()
+    if mtype == TMessageType.EXCEPTION:
+        x = TApplicationException()
+        x.read(inp)
+        inp.readMessageEnd()
+        raise x
+    inp.readStructBegin()
+    error = None
+    while True:
+        _, ftype, fid = inp.readFieldBegin()
+        if ftype == TType.STOP:
+            break
+        if fid == 1 and ftype == TType.STRUCT:
+            error = MetaException()
+            error.read(inp)
+        else:
+            inp.skip(ftype)
+        inp.readFieldEnd()
+    inp.readStructEnd()
+    inp.readMessageEnd()
+    if error is not None:
+        raise error
+
+
+def test_truncate_moves_only_what_strata_owns(safe, client, db, tmp_path):
+    """TRUNCATE of a managed table sharing a live external table's directory, of one outside the
+    warehouse, and of a partition at another table's directory: nothing moves, nothing is lost."""
+    wh = safe.warehouse / f"{db}.db"
+    shared = wh / "shared_t"
+    shared_sum = victim(shared)
+    client.create_table(make_table(db, "ext_t", location=f"file://{shared}", table_type="EXTERNAL_TABLE",
+                                   params={"EXTERNAL": "TRUE"}))
+    client.create_table(make_table(db, "man_t", location=f"file://{shared}"))
+    _truncate(client, db, "man_t")
+    assert intact(shared, shared_sum), "truncate took a live external table's directory"
+    outside = tmp_path / "outside_t"
+    outside_sum = victim(outside)
+    client.create_table(make_table(db, "out_t", location=f"file://{outside}"))
+    _truncate(client, db, "out_t")
+    assert intact(outside, outside_sum), "truncate moved a directory outside the warehouse"
+    other = wh / "other_t"
+    client.create_table(make_table(db, "other_t", location=f"file://{other}"))
+    other_sum = victim(other)
+    client.create_table(make_table(db, "pt", partition_keys=(("ds", "string"),)))
+    RawClient.add_partition(client, part(client.get_table(db, "pt"), ["x"], f"file://{other}"))
+    _truncate(client, db, "pt", ["ds=x"])
+    assert intact(other, other_sum), "truncating a partition took another table's directory"
+    # A table Strata owns alone: truncate retains its data, as before.
+    client.create_table(make_table(db, "own_t"))
+    own = local(client.get_table(db, "own_t").sd.location)
+    own_sum = victim(own)
+    _truncate(client, db, "own_t")
+    assert not (own / "part-00000").exists()
+    kept = list((safe.warehouse / ".strata-retained" / f"{db}.db" / "own_t").rglob("part-00000"))
+    assert len(kept) == 1 and intact(kept[0].parent, own_sum)
+    safe.gc_apply()
+    assert intact(shared, shared_sum) and intact(outside, outside_sum) and intact(other, other_sum)
+
+
 def test_storage_roots_from_the_environment(safe, db, tmp_path):
     """`STRATA_STORAGE__MANAGED_ROOTS` / `__ALLOWED_ROOTS` (comma-separated): a managed table in
     a managed root outside the warehouse is retained on drop like one in the warehouse; a new
