@@ -20,6 +20,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -224,12 +225,27 @@ def fill_source(c: Raw, data_root: Path) -> dict:
 
 
 class Source:
-    def __init__(self, port, pid, warehouse, anchor, data_root):
+    def __init__(self, port, pid, warehouse, anchor, data_root, work, pg_db):
         self.port, self.pid, self.warehouse, self.anchor, self.data_root = port, pid, warehouse, anchor, data_root
+        self.work, self.pg_db = work, pg_db
 
     @property
     def uri(self):
         return f"thrift://127.0.0.1:{self.port}"
+
+    def stop(self):
+        stop_hms(self.anchor, self.pid)
+
+    def start_again(self):
+        """The same HMS (same database, same port) started again."""
+        env = dict(os.environ, HMS_PG_DB=self.pg_db, HMS_WAREHOUSE=f"file://{self.warehouse}",
+                   HMS_STATE=str(self.work / "restarted"), HMS_START_TIMEOUT=str(START_TIMEOUT_S))
+        env.pop("HMS_FRESH", None)
+        proc = subprocess.run(["bash", str(self.anchor / "hms-start.sh"), "postgres", str(self.port)], env=env,
+                              capture_output=True, text=True, timeout=START_TIMEOUT_S + 60)
+        pid = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+        assert proc.returncode == 0 and pid.isdigit(), f"the HMS did not start again: {proc.stderr[-3000:]}"
+        self.pid = pid
 
 
 @pytest.fixture(scope="module")
@@ -239,15 +255,16 @@ def source_hms(tmp_path_factory):
     port, pid, warehouse, anchor = start_hms("postgres", work, {"HMS_PG_DB": pg_db})
     data_root = work / "data"
     data_root.mkdir()
+    source = Source(port, pid, warehouse, anchor, data_root, work, pg_db)
     try:
         c = Raw(port)
         t0 = time.monotonic()
         made = fill_source(c, data_root)
         print(f"source filled in {time.monotonic() - t0:.1f} s")
         c.close()
-        yield Source(port, pid, warehouse, anchor, data_root), made
+        yield source, made
     finally:
-        stop_hms(anchor, pid)
+        source.stop()  # the pid of the last start (a test restarts it)
         subprocess.run(["su", "postgres", "-c", f"psql -qAt -c 'drop database if exists {pg_db}'"],
                        capture_output=True, timeout=60)
 
@@ -506,5 +523,252 @@ def test_export_into_an_empty_hms_then_verify(imported, strata_server, tmp_path)
             assert h.get_function(DB_A, "to_cents").className == "com.example.ToCents"
         finally:
             h.close()
+    finally:
+        stop_hms(anchor, pid)
+
+
+# --------------------------------------------------------------------------- restarts
+
+
+def _text_of(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _hms_part(t, db, table, value):
+    sd = t.sd.__class__(**{k: getattr(t.sd, k) for k in t.sd.__dict__})
+    sd.location = f"{t.sd.location}/{t.partitionKeys[0].name}={value}"
+    return Partition(values=[str(value)], dbName=db, tableName=table, sd=sd, parameters={})
+
+
+def test_watch_keeps_running_while_the_hms_restarts(source_hms, strata_server, tmp_path):
+    """The re-diff path: the source HMS stops while `import --watch` runs; every cycle in the
+    outage is logged as failed and retried; after the HMS is back, changes made then are
+    copied. One backend (CI time): the watch loop does not depend on the target's backend."""
+    if strata_server.backend != "sqlite":
+        pytest.skip("checked on the sqlite backend only (CI time)")
+    source, _ = source_hms
+    db = f"r{PREFIX}"  # outside PATTERN
+    h = Raw(source.port)
+    h.create_database(Database(name=db, description="restarts", parameters={}))
+    h.create_table(make_table(db, "events", partition_keys=(("ds", "string"),), params={"EXTERNAL": "TRUE"},
+                              location=f"file://{source.data_root}/{db}/events", table_type="EXTERNAL_TABLE"))
+    t = h.get_table(db, "events")
+    h.add_partitions([_hms_part(t, db, "events", f"d{i}") for i in range(2)])
+    h.close()
+    err_path = tmp_path / "watch.err"
+    cmd = [str(strata_binary()), "--database-url", strata_server.database_url, "--warehouse",
+           strata_server.warehouse_uri, "import", "--from", source.uri, "--databases", db, "--watch", "1s"]
+    with open(err_path, "w") as err_file:
+        watch = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file, text=True)
+    s = Raw(strata_server.port)
+    try:
+        _wait("the first copy", lambda: len(s.get_partition_names(db, "events", -1)) == 2)
+        source.stop()
+        _wait("the watch to log the outage", lambda: "this cycle failed" in _text_of(err_path))
+        assert watch.poll() is None, _text_of(err_path)
+        source.start_again()
+        h = Raw(source.port)
+        h.add_partitions([_hms_part(t, db, "events", "d2")])
+        h.drop_partition(db, "events", ["d0"], False)
+        t2 = h.get_table(db, "events")
+        t2.parameters["owner.team"] = "after-restart"
+        h.alter_table(db, "events", t2)
+        h.close()
+        _wait("the watch to copy the changes made after the restart",
+              lambda: sorted(s.get_partition_names(db, "events", -1)) == ["ds=d1", "ds=d2"]
+              and s.get_table(db, "events").parameters.get("owner.team") == "after-restart")
+        assert watch.poll() is None, _text_of(err_path)
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        watch.communicate(timeout=60)
+        s.close()
+    assert watch.returncode == 0, _text_of(err_path)
+
+
+def _serve_strata(binary, port: int, url: str, warehouse: str, log: Path) -> subprocess.Popen:
+    env = dict(os.environ, STRATA_ADMIN__LISTEN=f"127.0.0.1:{free_port()}")
+    with open(log, "ab") as f:
+        proc = subprocess.Popen([str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--database-url", url,
+                                 "--warehouse", warehouse], stdout=f, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not port_accepts("127.0.0.1", port):
+        assert proc.poll() is None, _text_of(log)[-3000:]
+        assert time.monotonic() < deadline, "strata did not start"
+        time.sleep(0.1)
+    return proc
+
+
+def test_watch_follows_the_event_log_across_a_strata_source_restart(strata_server, tmp_path):
+    """The notification-log path: a Strata source stops and starts again (same database, same
+    port) while the watch runs; the events made after the restart are followed from the last
+    event id seen, nothing is skipped."""
+    if strata_server.backend != "sqlite":
+        pytest.skip("checked on the sqlite backend only (CI time)")
+    binary = strata_binary()
+    src_url, src_wh = f"sqlite://{tmp_path}/source.db", f"file://{tmp_path}/src-wh"
+    dst_url, dst_wh = f"sqlite://{tmp_path}/target.db", f"file://{tmp_path}/dst-wh"
+    strata_cli(src_url, src_wh, "migrate")
+    strata_cli(dst_url, dst_wh, "migrate")
+    port = free_port()
+    log = tmp_path / "source.log"
+    server = _serve_strata(binary, port, src_url, src_wh, log)
+    db = "restarting"
+    c = Raw(port)
+    c.create_database(Database(name=db, description="", parameters={}))
+    c.create_table(make_table(db, "logs", partition_keys=(("day", "int"),), params={"EXTERNAL": "TRUE"},
+                              location=f"file://{tmp_path}/logs", table_type="EXTERNAL_TABLE"))
+    t = c.get_table(db, "logs")
+    c.add_partitions([_hms_part(t, db, "logs", d) for d in range(2)])
+    c.close()
+    err_path = tmp_path / "watch.err"
+    cmd = [str(binary), "--database-url", dst_url, "--warehouse", dst_wh, "import", "--from",
+           f"thrift://127.0.0.1:{port}", "--databases", db, "--watch", "1s"]
+    with open(err_path, "w") as err_file:
+        watch = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file, text=True)
+    try:
+        _wait("the first copy", lambda: count_partitions(dst_url) == 2)
+        assert "notification log" in _text_of(err_path)
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+        _wait("the watch to log the outage", lambda: "this cycle failed" in _text_of(err_path))
+        assert watch.poll() is None, _text_of(err_path)
+        server = _serve_strata(binary, port, src_url, src_wh, log)
+        c = Raw(port)
+        c.add_partitions([_hms_part(t, db, "logs", d) for d in range(2, 5)])
+        c.drop_partition(db, "logs", ["0"], False)
+        c.close()
+        _wait("the watch to follow the events made after the restart",
+              lambda: count_partitions(dst_url) == 4
+              and strata_cli(dst_url, dst_wh, "verify", "--against", f"thrift://127.0.0.1:{port}",
+                             "--databases", db, check=False).returncode == 0)
+        assert watch.poll() is None, _text_of(err_path)
+        # the log went on from where it was: no re-diff of everything
+        assert "went back" not in _text_of(err_path)
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        watch.communicate(timeout=60)
+        server.send_signal(signal.SIGTERM)
+        server.wait(60)
+    assert watch.returncode == 0, _text_of(err_path)
+
+
+# --------------------------------------------------------------------------- Spark
+
+
+SPARK_READ = Path(__file__).with_name("migrate_spark_read.py")
+
+
+def _spark_read(uri: str, table: str, workdir: Path) -> dict:
+    out = workdir / f"read-{uri.rsplit(':', 1)[1]}.json"
+    proc = subprocess.run([sys.executable, str(SPARK_READ), "--uri", uri, "--warehouse",
+                           f"file://{workdir}/spark-wh", "--table", table, "--out", str(out)],
+                          capture_output=True, text=True, timeout=900, cwd=str(workdir))
+    assert proc.returncode == 0 and out.exists(), f"spark read via {uri} failed:\n{proc.stderr[-5000:]}"
+    return json.loads(out.read_text())
+
+
+@pytest.mark.skipif(os.environ.get("STRATA_TEST_SKIP_SPARK") == "1", reason="STRATA_TEST_SKIP_SPARK=1")
+def test_spark_reads_the_same_rows_through_strata_as_through_hms(source_hms, strata_server, tmp_path):
+    """A partitioned text table with real data files in the source HMS, imported; Spark's
+    built-in Hive client (one session per metastore) reads the same rows, and prunes to the
+    same partitions, through the HMS and through Strata. One backend (CI time)."""
+    if strata_server.backend != "sqlite":
+        pytest.skip("checked on the sqlite backend only (CI time)")
+    source, _ = source_hms
+    db = f"k{PREFIX}"  # outside PATTERN
+    root = source.data_root / db / "sales"
+    h = Raw(source.port)
+    h.create_database(Database(name=db, description="spark read-through", parameters={}))
+    h.create_table(make_table(db, "sales", columns=(("id", "bigint"), ("price", "double")),
+                              partition_keys=(("dt", "date"), ("hr", "int")), params={"EXTERNAL": "TRUE"},
+                              location=f"file://{root}", table_type="EXTERNAL_TABLE"))
+    t = h.get_table(db, "sales")
+    parts, n = [], 0
+    for dt in ("2024-01-01", "2024-01-02"):
+        for hr in range(3):
+            d = root / f"dt={dt}" / f"hr={hr}"
+            d.mkdir(parents=True)
+            lines = []
+            for _ in range(2):
+                n += 1
+                lines.append(f"{n}\x01{n * 1.5}")
+            (d / "000000_0").write_text("\n".join(lines) + "\n")
+            sd = t.sd.__class__(**{k: getattr(t.sd, k) for k in t.sd.__dict__})
+            sd.location = f"file://{d}"
+            parts.append(Partition(values=[dt, str(hr)], dbName=db, tableName="sales", sd=sd, parameters={}))
+    h.add_partitions(parts)
+    h.close()
+    strata_cli(strata_server.database_url, strata_server.warehouse_uri, "import", "--from", source.uri,
+               "--databases", db, "--json")
+    via_hms = _spark_read(source.uri, f"{db}.sales", tmp_path)
+    via_strata = _spark_read(strata_server.uri, f"{db}.sales", tmp_path)
+    assert len(via_hms["rows"]) == n == 12
+    assert via_strata["rows"] == via_hms["rows"]
+    assert via_strata["partitions"] == via_hms["partitions"] and len(via_hms["partitions"]) == 6
+    # dt = 2024-01-02 and hr >= 1: two partitions, four rows
+    assert len(via_hms["pruned_rows"]) == 4
+    assert via_strata["pruned_rows"] == via_hms["pruned_rows"]
+    assert via_hms["pruned_partitions"] == ["dt=2024-01-02/hr=1", "dt=2024-01-02/hr=2"]
+    assert via_strata["pruned_partitions"] == via_hms["pruned_partitions"]
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def _tls_material(d: Path) -> tuple:
+    """A CA and an HMS server certificate for 127.0.0.1 signed by it, made with Java's keytool:
+    (the HMS keystore, the CA certificate as PEM)."""
+    if not shutil.which("keytool"):
+        pytest.skip("keytool (Java 17) is needed to make the HMS keystore")
+    d.mkdir(parents=True, exist_ok=True)
+    pw = ["-storepass", "changeit", "-keypass", "changeit"]
+
+    def keytool(*args):
+        proc = subprocess.run(["keytool", *args], cwd=d, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, f"keytool {' '.join(args)}: {proc.stdout}{proc.stderr}"
+
+    keytool("-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=strata test CA",
+            "-ext", "bc:c", "-validity", "2", "-keystore", "ca.p12", "-storetype", "PKCS12", *pw)
+    keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", "ca.p12", "-storepass", "changeit",
+            "-file", "ca.pem")
+    keytool("-genkeypair", "-alias", "hms", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=127.0.0.1",
+            "-validity", "2", "-keystore", "hms.p12", "-storetype", "PKCS12", *pw)
+    keytool("-certreq", "-alias", "hms", "-keystore", "hms.p12", "-storepass", "changeit", "-file", "hms.csr")
+    keytool("-gencert", "-alias", "ca", "-keystore", "ca.p12", "-storepass", "changeit", "-infile", "hms.csr",
+            "-outfile", "hms.pem", "-rfc", "-validity", "2", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+            "-ext", "KU=digitalSignature,keyEncipherment", "-ext", "EKU=serverAuth")
+    keytool("-importcert", "-noprompt", "-alias", "ca", "-keystore", "hms.p12", "-storepass", "changeit",
+            "-file", "ca.pem")
+    keytool("-importcert", "-alias", "hms", "-keystore", "hms.p12", "-storepass", "changeit", "-file", "hms.pem")
+    return d / "hms.p12", d / "ca.pem"
+
+
+def test_export_import_and_verify_over_tls_with_a_real_hms(imported, strata_server, tmp_path):
+    """Apache HMS 2.3.10 serving TLS (hive.metastore.use.SSL, a keystore made here):
+    `export --to`, `verify --against` and `import --from` with --tls-ca; a client that does
+    not trust the CA is refused at the handshake. One backend (CI time)."""
+    if strata_server.backend != "sqlite":
+        pytest.skip("checked on the sqlite backend only (CI time)")
+    keystore, ca = _tls_material(tmp_path / "tls")
+    opts = (f"-Xmx512m -Dhive.metastore.use.SSL=true -Dhive.metastore.keystore.path={keystore}"
+            " -Dhive.metastore.keystore.password=changeit")
+    port, pid, _, anchor = start_hms("derby", tmp_path / "hms-tls", {"HMS_JAVA_OPTS": opts})
+    try:
+        uri = f"thrift://127.0.0.1:{port}"
+        tls = ["--tls-ca", str(ca)]
+        report = report_of(strata_cli(strata_server.database_url, strata_server.warehouse_uri, "export", "--to", uri,
+                                      "--databases", DB_B, "--json", *tls))
+        assert report["errors"] == [] and report["partitions"]["created"] == 3
+        proc = strata_cli(strata_server.database_url, strata_server.warehouse_uri, "verify", "--against", uri,
+                          "--databases", DB_B, *tls, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        url, wh = f"sqlite://{tmp_path}/back.db", f"file://{tmp_path}/back-wh"
+        back = report_of(strata_cli(url, wh, "import", "--from", uri, "--databases", DB_B, "--json", *tls))
+        assert back["errors"] == [] and back["partitions"]["created"] == 3
+        # the system's CAs do not include the test CA: refused, with a TLS error
+        refused = strata_cli(url, wh, "verify", "--against", uri, "--databases", DB_B, "--tls", check=False,
+                             timeout=120)
+        assert refused.returncode != 0
+        assert "certificate" in refused.stderr.lower(), refused.stderr
     finally:
         stop_hms(anchor, pid)

@@ -5,7 +5,7 @@
 //! Calls are synchronous: each copy worker is an OS thread with its own endpoints (one Thrift
 //! connection each), as HMS clients are.
 
-use std::{collections::BTreeMap, net::TcpStream, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
 use strata_catalog::{import::Applied, Catalog};
 use strata_core::{
@@ -18,13 +18,10 @@ use strata_store::PartitionQuery;
 use strata_thrift::{self as t, TThriftHiveMetastoreSyncClient};
 use thrift::{
     protocol::{TBinaryInputProtocol, TBinaryOutputProtocol, TInputProtocol, TOutputProtocol},
-    transport::{
-        TBufferedReadTransport, TBufferedWriteTransport, TFramedReadTransport, TFramedWriteTransport, TIoChannel,
-        TTcpChannel,
-    },
+    transport::{TBufferedReadTransport, TBufferedWriteTransport, TFramedReadTransport, TFramedWriteTransport},
 };
 
-use crate::Error;
+use crate::{transport, transport::Security, Error};
 
 /// One entry of a source's notification log: which object it touched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +97,8 @@ pub struct ThriftAddress {
     pub addr: String,
     /// Framed transport (`hive.metastore.thrift.framed.transport.enabled`) instead of unframed.
     pub framed: bool,
+    /// TLS and SASL PLAIN (SASL implies framing).
+    pub security: Security,
 }
 
 impl ThriftAddress {
@@ -110,7 +109,13 @@ impl ThriftAddress {
         if addr.is_empty() {
             return Err(Error::msg(format!("no host in {uri}")));
         }
-        Ok(Self { addr, framed })
+        Ok(Self { addr, framed, security: Security::default() })
+    }
+
+    /// The same address, secured.
+    #[must_use]
+    pub fn with_security(self, security: Security) -> Self {
+        Self { security, ..self }
     }
 
     /// `thrift://HOST:PORT`.
@@ -148,14 +153,10 @@ fn keep_stats() -> t::EnvironmentContext {
 impl ThriftEndpoint {
     /// Connect.
     pub fn connect(address: &ThriftAddress) -> Result<Self, Error> {
-        let stream = TcpStream::connect(&address.addr)
+        let (stream, sasl) = transport::connect(&address.addr, &address.security, Duration::from_secs(600))
             .map_err(|e| Error::msg(format!("cannot connect to {}: {e}", address.uri())))?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(600)))?;
-        stream.set_write_timeout(Some(Duration::from_secs(600)))?;
-        let channel = TTcpChannel::with_stream(stream);
-        let (r, w) = channel.split()?;
-        let (input, output): (Input, Output) = if address.framed {
+        let (r, w) = (stream.clone(), stream);
+        let (input, output): (Input, Output) = if address.framed || sasl {
             (
                 Box::new(TBinaryInputProtocol::new(TFramedReadTransport::with_capacity(64 * 1024, r), true)),
                 Box::new(TBinaryOutputProtocol::new(TFramedWriteTransport::with_capacity(64 * 1024, w), true)),

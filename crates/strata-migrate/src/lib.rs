@@ -9,11 +9,13 @@
 //!   `get_partition_names`, objects by `get_partitions_by_names` in pages) and column
 //!   statistics, compare source and target and write what differs, or only report it.
 //! - [`normal`]: what two metastores legitimately differ on, normalised away before comparing.
+//! - [`transport`]: the stream under a Thrift connection: TCP, TLS (rustls), SASL PLAIN.
 //! - [`watch`]: following a source: its notification log when it has one, else re-diffing.
 
 pub mod copy;
 pub mod endpoint;
 pub mod normal;
+pub mod transport;
 pub mod watch;
 
 pub use copy::{run, Difference, Mode, Options, Report, Scope};

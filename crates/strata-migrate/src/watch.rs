@@ -100,8 +100,11 @@ impl Watch {
                         Some(&self.fingerprints),
                     )?
                 };
-                // Only a cycle that succeeded moves the position on.
-                self.follow = Follow::Log(next);
+                // Only a cycle that succeeded moves the position on: a table that failed
+                // (the source went away mid-cycle) is read again from the same event next time.
+                if report.errors.is_empty() {
+                    self.follow = Follow::Log(next);
+                }
                 Ok(report)
             }
         }

@@ -2,6 +2,7 @@
 //! work is `strata_migrate`'s.
 
 use std::{
+    path::PathBuf,
     process::ExitCode,
     sync::{
         atomic::{AtomicBool, Ordering},
@@ -15,6 +16,7 @@ use strata_catalog::Catalog;
 use strata_core::model::Actor;
 use strata_migrate::{
     copy::{Counts, Mode, Options, Report, Scope},
+    transport::{self, PlainCredentials, Security, TlsOptions},
     watch::{Follow, Watch},
     CatalogEndpoint, Connect, Endpoint, ThriftAddress, ThriftEndpoint,
 };
@@ -39,6 +41,25 @@ pub struct Selection {
     /// The other metastore uses the framed Thrift transport.
     #[arg(long)]
     framed: bool,
+    /// Talk TLS to the other metastore, trusting the system's CA certificates (or --tls-ca).
+    #[arg(long)]
+    tls: bool,
+    /// Talk TLS, trusting the CA certificate(s) in this PEM file (implies --tls).
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// Client certificate (PEM chain) for servers that ask for one; with --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Authenticate with SASL PLAIN as this user (the password comes from --password-file or
+    /// the STRATA_IMPORT_PASSWORD environment variable, never from the command line).
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// File holding the SASL PLAIN password (its first line).
+    #[arg(long, value_name = "FILE", requires = "user")]
+    password_file: Option<PathBuf>,
     /// Print JSON instead of tables.
     #[arg(long)]
     json: bool,
@@ -95,6 +116,37 @@ fn options(s: &Selection, progress: bool) -> Options {
         progress,
         ..Options::default()
     }
+}
+
+/// The environment variable the SASL PLAIN password is read from without --password-file.
+const PASSWORD_ENV: &str = "STRATA_IMPORT_PASSWORD";
+
+/// The address of the other metastore, with its TLS and SASL settings.
+fn address(uri: &str, s: &Selection) -> Result<ThriftAddress, String> {
+    let address = ThriftAddress::parse(uri, s.framed).map_err(|e| e.to_string())?;
+    let tls = if s.tls || s.tls_ca.is_some() || s.tls_cert.is_some() {
+        let options = TlsOptions { ca: s.tls_ca.clone(), client_cert: s.tls_cert.clone().zip(s.tls_key.clone()) };
+        Some(transport::tls_config(&options).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let sasl = match &s.user {
+        None => None,
+        Some(user) => {
+            let password = match &s.password_file {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                None => std::env::var(PASSWORD_ENV)
+                    .map_err(|_| format!("--user needs a password: --password-file FILE or {PASSWORD_ENV}"))?,
+            };
+            Some(PlainCredentials { user: user.clone(), password })
+        }
+    };
+    Ok(address.with_security(Security { tls, sasl }))
 }
 
 fn counts_table(r: &Report) -> String {
@@ -212,7 +264,7 @@ pub async fn run(settings: &Settings, command: Moving) -> AnyResult {
     let outcome = tokio::task::spawn_blocking(move || -> Result<ExitCode, String> {
         match command {
             Moving::Import { from, dry_run, watch, selection } => {
-                let source = thrift_connect(ThriftAddress::parse(&from, selection.framed).map_err(|e| e.to_string())?);
+                let source = thrift_connect(address(&from, &selection)?);
                 let opts = options(&selection, !selection.json);
                 let mode = if dry_run { Mode::DryRun } else { Mode::Copy };
                 let Some(interval) = watch else {
@@ -246,8 +298,7 @@ pub async fn run(settings: &Settings, command: Moving) -> AnyResult {
                 Ok(ExitCode::SUCCESS)
             }
             Moving::Verify { against, selection } => {
-                let other =
-                    thrift_connect(ThriftAddress::parse(&against, selection.framed).map_err(|e| e.to_string())?);
+                let other = thrift_connect(address(&against, &selection)?);
                 let opts = options(&selection, !selection.json);
                 let r = strata_migrate::run(&*other, &*strata, &opts, Mode::Verify, &Scope::All, None)
                     .map_err(|e| e.to_string())?;
@@ -258,7 +309,7 @@ pub async fn run(settings: &Settings, command: Moving) -> AnyResult {
                 Ok(if r.differences.is_empty() && r.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
             }
             Moving::Export { to, dry_run, selection } => {
-                let target = thrift_connect(ThriftAddress::parse(&to, selection.framed).map_err(|e| e.to_string())?);
+                let target = thrift_connect(address(&to, &selection)?);
                 let opts = options(&selection, !selection.json);
                 let mode = if dry_run { Mode::DryRun } else { Mode::Copy };
                 let r = strata_migrate::run(&*strata, &*target, &opts, mode, &Scope::All, None)
