@@ -155,13 +155,39 @@ impl Catalog {
         if !config.enabled || table.is_view() || env.do_not_update {
             return;
         }
-        let todo: Vec<&'a mut Partition> = parts.into_iter().filter(|p| p.sd.location.is_some()).collect();
+        let (local, todo): (Vec<&'a mut Partition>, Vec<&'a mut Partition>) = parts
+            .into_iter()
+            .filter(|p| p.sd.location.is_some())
+            .partition(|p| p.sd.location.as_deref().is_some_and(|l| l.starts_with("file:")));
+        let deadline = tokio::time::Instant::now() + config.budget;
+        if !local.is_empty() {
+            // Local directories: one blocking task walks them all (a thread hop per partition
+            // would cost more than the listings).
+            let locations: Vec<String> = local.iter().map(|p| p.sd.location.clone().unwrap_or_default()).collect();
+            match tokio::time::timeout_at(deadline, strata_storage::local_quick_stats_many(locations)).await {
+                Ok(Ok(results)) => {
+                    for (part, result) in local.into_iter().zip(results) {
+                        match result {
+                            Ok(Some(stats)) => apply(&mut part.parameters, stats, env),
+                            Ok(None) => {}
+                            Err(e) => tracing::warn!(error = %e, "fast stats: could not list"),
+                        }
+                    }
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "fast stats: could not list"),
+                Err(_) => tracing::warn!(
+                    table = %format!("{}.{}", table.db_name, table.name),
+                    not_counted = local.len(),
+                    budget_ms = config.budget.as_millis(),
+                    "fast stats: listing ran out of time; these keep no values"
+                ),
+            }
+        }
         if todo.is_empty() {
             return;
         }
         let total = todo.len();
         let storage = &self.storage;
-        let deadline = tokio::time::Instant::now() + config.budget;
         let mut listings = futures::stream::iter(todo.into_iter().map(|part| async move {
             let loc = part.sd.location.clone().unwrap_or_default();
             let result = storage.quick_stats(&loc).await;

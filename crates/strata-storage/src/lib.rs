@@ -54,6 +54,23 @@ pub fn is_hidden_name(name: &str) -> bool {
     name.starts_with('.') || name.starts_with('_')
 }
 
+/// [`Storage::quick_stats`] of many `file:` locations in one blocking task (one thread hop
+/// for a whole `add_partitions`, not one per partition); a location that is not `file:` or not
+/// local answers `None`.
+pub async fn local_quick_stats_many(locations: Vec<String>) -> Result<Vec<Result<Option<QuickStats>>>> {
+    tokio::task::spawn_blocking(move || {
+        locations
+            .iter()
+            .map(|loc| match local_path(loc) {
+                Some(path) => local_quick_stats(&path).map_err(|e| io_err("list", loc, &e)),
+                None => Ok(None),
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| CatalogError::Meta(format!("Unable to list files: {e}")))
+}
+
 /// Walk a local directory tree for [`Storage::quick_stats`] (blocking: run it off the runtime).
 fn local_quick_stats(root: &std::path::Path) -> std::io::Result<Option<QuickStats>> {
     let mut stats = QuickStats::default();
