@@ -994,6 +994,12 @@ KNOWN_DIFFERENCES: Dict[str, Dict[str, Any]] = {
         for label in ("exchange_partition of nothing", "exchange_partition of nothing (two keys)",
                       "exchange_partitions of nothing")
     },
+    "partitions": {
+        label: "rename_partition of a partition added without a location: under the default batch "
+               "mode (enforce) it sits in a batch directory <table>/<k=v>/<batch id>, which the rename "
+               "keeps (docs/compatibility.md); HMS moves <table>/<old k=v> to <table>/<new k=v>"
+        for label in ("get renamed", "old dir exists")
+    },
     "locks": {
         "show locks": {"fields": ["blockedByExtId", "blockedByIntId", "lockIdInternal"],
                        "reason": "show_locks: strata leaves blockedByExtId / blockedByIntId / "
