@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from hmsclient.genthrift.hive_metastore.ttypes import (
@@ -14,6 +15,20 @@ from hmsclient.genthrift.hive_metastore.ttypes import (
 TEXT_INPUT = "org.apache.hadoop.mapred.TextInputFormat"
 TEXT_OUTPUT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 LAZY_SIMPLE_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+
+
+_BATCH_DIR = re.compile(r"/20\d{12}/?$")
+
+
+def part_default(loc: Optional[str]) -> Optional[str]:
+    """The location of a partition added without one, as Apache HMS names it.
+
+    Strata's default batch mode (``enforce``) places such a partition in a batch directory
+    under HMS's default one, ``<table>/<k=v>/<YYYYMMDDHHMMSS>`` (an intentional difference,
+    docs/compatibility.md); this cuts that last segment, after ``norm_location``.
+    """
+    loc = norm_location(loc)
+    return None if loc is None else _BATCH_DIR.sub("", loc)
 
 
 def norm_location(loc: Optional[str]) -> Optional[str]:

@@ -77,7 +77,7 @@ def admin_server(request, tmp_path_factory):
         database_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{pg_db}"
     audit = workdir / "audit.jsonl"
     try:
-        server = _start_strata(backend, binary, database_url, warehouse, workdir, "track",
+        server = _start_strata(backend, binary, database_url, warehouse, workdir, None,
                                extra_env={"STRATA_AUDIT__LOG_FILE": str(audit)})
         server.extra.update(pg_db=pg_db, audit=audit, db_file=workdir / "strata.db")
         wait_for(lambda: http(server, "/health/live", timeout=2)[0] == 200, "the admin listener")

@@ -71,7 +71,7 @@ class Safe:
 
     def start(self):
         self.server = conftest._start_strata(
-            self.backend, strata_binary(), self.database_url, self.warehouse, self.workdir, "enforce",
+            self.backend, strata_binary(), self.database_url, self.warehouse, self.workdir, None,
             extra_env={"STRATA_STORAGE__MOVE_LEASE_SECS": str(LEASE_SECS)})
 
     def kill9(self):

@@ -111,28 +111,16 @@ def real_hms(tmp_path_factory):
                        timeout=60)
 
 
-# run against the server's default configuration (test_differential_defaults)
-DEFAULT_CONFIG_SECTIONS = {"drop_in"}
-
-
 def _sections():
     for name in SECTIONS:
-        if name in DEFAULT_CONFIG_SECTIONS:
-            continue
         marks = [pytest.mark.partitions] if name in PARTITION_SECTIONS else []
         yield pytest.param(name, marks=marks, id=name)
 
 
 @pytest.mark.parametrize("section", list(_sections()))
 def test_differential(strata_server, real_hms, section, tmp_path):
+    """Every section against the server's default configuration (``strata_server``)."""
     _differential(strata_server, real_hms, section, tmp_path)
-
-
-@pytest.mark.partitions
-@pytest.mark.parametrize("section", sorted(DEFAULT_CONFIG_SECTIONS))
-def test_differential_defaults(batch_server, real_hms, section, tmp_path):
-    """Sections about what clients do against a server started with no settings at all."""
-    _differential(batch_server, real_hms, section, tmp_path)
 
 
 def _differential(strata_server, real_hms, section, tmp_path):

@@ -141,7 +141,9 @@ def test_partition_requests(client, hive4, unique_name, tmp_path):
         dbName=db, tblName="p", partitionKeys=[t.FieldSchema(name="ds", type="string")], applyDistinct=True))
     assert [r.row for r in values.partitionValues] == [["a"], ["b"]]
 
-    # alter_partitions_req swaps a location; rename_partition_req moves a default-located one.
+    # alter_partitions_req swaps a location; rename_partition_req renames. A partition in a batch
+    # directory (the default batch mode's place for one added without a location) keeps it:
+    # Apache HMS moves a partition at <table>/<name> to the new name's directory.
     a1 = client.get_partition(db, "p", ["a", "1"])
     a1.sd.location = f"file://{tmp_path}/a1_batch2"
     client.alter_partitions_req(t.AlterPartitionsRequest(dbName=db, tableName="p", partitions=[a1]))
@@ -150,7 +152,8 @@ def test_partition_requests(client, hive4, unique_name, tmp_path):
     a2.values = ["c", "2"]
     client.rename_partition_req(t.RenamePartitionRequest(dbName=db, tableName="p", partVals=["a", "2"], newPart=a2))
     moved = client.get_partition(db, "p", ["c", "2"])
-    assert moved.sd.location.rstrip("/") == f"{tloc}/ds=c/hr=2".replace("file:///", "file:///")
+    assert moved.sd.location.rstrip("/").startswith(f"{tloc}/ds=a/hr=2/")
+    assert moved.sd.location == a2.sd.location
     assert Path(moved.sd.location.split("file://", 1)[1]).is_dir()
 
     # exchange_partitions moves the matching partitions to a table with the same keys.
@@ -267,3 +270,178 @@ def test_roles_privileges_and_constraints_of_a_fresh_metastore(default_client, h
     assert all_.primaryKeys == [] and all_.checkConstraints == []
     # Trino reads the transaction timeout; the answer is HMS's default, not the fallback.
     assert client.get_config_value("hive.txn.timeout", "") == "300s"
+
+
+def test_transactions_without_acid_tables(client, hive4, unique_name):
+    """Hive 3/4 (`DbTxnManager`) open and commit a transaction around every query, also on
+    non-ACID tables; Trino and Spark read the open list. Ids grow, states follow HMS, and no
+    write id is ever allocated (Strata has no ACID tables)."""
+    _, t = hive4
+    before = client.get_open_txns()
+    ids = client.open_txns(t.OpenTxnRequest(num_txns=3, user="hive", hostname="h1", agentInfo="test")).txn_ids
+    assert len(ids) == 3 and ids == sorted(ids) and ids[0] > before.txn_high_water_mark
+    opened = client.get_open_txns()
+    assert set(ids) <= set(opened.open_txns)
+    assert opened.txn_high_water_mark >= ids[-1]
+    info = {x.id: x for x in client.get_open_txns_info().open_txns}
+    assert (info[ids[0]].state, info[ids[0]].user, info[ids[0]].hostname) == (t.TxnState.OPEN, "hive", "h1")
+
+    client.heartbeat(t.HeartbeatRequest(txnid=ids[0]))
+    client.commit_txn(t.CommitTxnRequest(txnid=ids[0]))
+    client.abort_txn(t.AbortTxnRequest(txnid=ids[1]))
+    with pytest.raises(t.TxnAbortedException) as aborted:
+        client.commit_txn(t.CommitTxnRequest(txnid=ids[1]))
+    assert aborted.value.message == f"Transaction txnid:{ids[1]} already aborted"
+    with pytest.raises(t.NoSuchTxnException) as missing:
+        client.commit_txn(t.CommitTxnRequest(txnid=7))
+    assert missing.value.message == "No such transaction txnid:7"
+    with pytest.raises(t.NoSuchTxnException):
+        client.heartbeat(t.HeartbeatRequest(txnid=ids[0]))
+    ranged = client.heartbeat_txn_range(t.HeartbeatTxnRangeRequest(min=ids[0], max=ids[2]))
+    assert (ranged.aborted, ranged.nosuch) == ({ids[1]}, {ids[0]})
+    client.abort_txns(t.AbortTxnsRequest(txn_ids=[ids[2]]))
+    assert not set(ids) & set(client.get_open_txns().open_txns)
+
+    db = unique_name("txn")
+    client.create_database(t.Database(name=db, parameters={}))
+    client.create_table(t.Table(tableName="t", dbName=db, owner="me", sd=_sd(t), partitionKeys=[],
+                                parameters={}, tableType="MANAGED_TABLE"))
+    valid = client.get_valid_write_ids(t.GetValidWriteIdsRequest(fullTableNames=[f"{db}.t"])).tblValidWriteIds
+    assert [(v.fullTableName, v.writeIdHighWaterMark, v.invalidWriteIds) for v in valid] == [(f"{db}.t", 0, [])]
+    txn = client.open_txns(t.OpenTxnRequest(num_txns=1, user="hive", hostname="h1")).txn_ids[0]
+    with pytest.raises(t.MetaException) as refused:
+        client.allocate_table_write_ids(t.AllocateTableWriteIdsRequest(dbName=db, tableName="t", txnIds=[txn]))
+    assert "transactional (ACID) tables" in refused.value.message
+    client.abort_txn(t.AbortTxnRequest(txnid=txn))
+    client.drop_database(db, True, True)
+
+
+def test_tables_ext_drop_table_req_and_metastore_uuid(client, hive4, unique_name):
+    _, t = hive4
+    uuid_ = client.get_metastore_db_uuid()
+    assert len(uuid_) == 36 and client.get_metastore_db_uuid() == uuid_
+    db = unique_name("ext")
+    client.create_database(t.Database(name=db, parameters={}))
+    for name in ("a1", "a2", "b1"):
+        client.create_table(t.Table(tableName=name, dbName=db, owner="me", sd=_sd(t), partitionKeys=[],
+                                    parameters={}, tableType="MANAGED_TABLE"))
+    got = client.get_tables_ext(t.GetTablesExtRequest(catalog="hive", database=db, tableNamePattern="a*",
+                                                      requestedFields=t.GetTablesExtRequestFields.ALL))
+    assert [(x.tblName, x.accessType) for x in got] == [("a1", 8), ("a2", 8)]
+    got = client.get_tables_ext(t.GetTablesExtRequest(catalog="hive", database=db, tableNamePattern="*",
+                                                      requestedFields=0, limit=2))
+    assert [(x.tblName, x.accessType) for x in got] == [("a1", None), ("a2", None)]
+    assert client.get_tables_ext(t.GetTablesExtRequest(catalog="hive", database="no_db_ext",
+                                                       tableNamePattern="*", requestedFields=1)) == []
+    client.drop_table_req(t.DropTableRequest(dbName=db, tableName="a1", deleteData=True))
+    assert sorted(client.get_all_tables(db)) == ["a2", "b1"]
+    with pytest.raises(t.NoSuchObjectException):
+        client.drop_table_req(t.DropTableRequest(dbName=db, tableName="a1"))
+    client.drop_database(db, True, True)
+
+
+def _local(location: str) -> Path:
+    """The local path of a `file:` location (`file:/a`, `file:///a`)."""
+    return Path("/" + location.split(":", 1)[1].lstrip("/"))
+
+
+@pytest.mark.partitions
+def test_fast_stats_are_counted_as_hms_does(client, hive4, unique_name, tmp_path):
+    """numFiles/totalSize on create/add from a directory that exists, recounted on alter (not
+    with DO_NOT_UPDATE_STATS), never for a partitioned table itself; values a client sends on
+    create are kept."""
+    _, t = hive4
+    db = unique_name("fst")
+    client.create_database(t.Database(name=db, parameters={}))
+
+    def table(name, location=None, keys=(), params=None):
+        client.create_table(t.Table(tableName=name, dbName=db, owner="me", sd=_sd(t, location),
+                                    partitionKeys=[t.FieldSchema(name=k, type="string") for k in keys],
+                                    parameters=params or {}, tableType="EXTERNAL_TABLE" if location else "MANAGED_TABLE"))
+        return client.get_table(db, name)
+
+    data = tmp_path / "ext"
+    data.mkdir()
+    (data / "part-0").write_bytes(b"x" * 100)
+    (data / "sub").mkdir()
+    (data / "sub" / "part-1").write_bytes(b"y" * 20)
+    (data / "_SUCCESS").write_bytes(b"")
+    got = table("ext", location=f"file://{data}")
+    assert (got.parameters.get("numFiles"), got.parameters.get("totalSize")) == ("2", "120")
+
+    fresh = table("fresh")  # its directory is created by the call: nothing to count
+    assert "numFiles" not in fresh.parameters and "totalSize" not in fresh.parameters
+    sent = table("sent", location=f"file://{data}", params={"numFiles": "9", "totalSize": "99"})
+    assert (sent.parameters["numFiles"], sent.parameters["totalSize"]) == ("9", "99")
+
+    (_local(fresh.sd.location) / "000000_0").write_bytes(b"z" * 7)
+    fresh.parameters["comment"] = "written"
+    client.alter_table(db, "fresh", fresh)
+    got = client.get_table(db, "fresh").parameters
+    assert (got["numFiles"], got["totalSize"]) == ("1", "7")
+    (_local(fresh.sd.location) / "000001_0").write_bytes(b"z" * 3)
+    quiet = client.get_table(db, "fresh")
+    client.alter_table_with_environment_context(db, "fresh", quiet, t.EnvironmentContext(
+        properties={"DO_NOT_UPDATE_STATS": "true"}))
+    assert client.get_table(db, "fresh").parameters["numFiles"] == "1"
+    client.alter_table(db, "fresh", client.get_table(db, "fresh"))
+    got = client.get_table(db, "fresh").parameters
+    assert (got["numFiles"], got["totalSize"]) == ("2", "10")
+
+    parted = table("p", keys=["ds"])
+    assert "numFiles" not in parted.parameters
+    given = tmp_path / "given"
+    given.mkdir()
+    (given / "f").write_bytes(b"q" * 5)
+    client.add_partitions([
+        t.Partition(values=["a"], dbName=db, tableName="p", sd=_sd(t, f"file://{given}"), parameters={}),
+        t.Partition(values=["b"], dbName=db, tableName="p", sd=_sd(t), parameters={}),
+    ])
+    a = client.get_partition(db, "p", ["a"])
+    assert (a.parameters.get("numFiles"), a.parameters.get("totalSize")) == ("1", "5")
+    b = client.get_partition(db, "p", ["b"])
+    assert "numFiles" not in b.parameters, "a directory the call made has nothing to count"
+    (_local(b.sd.location) / "000000_0").write_bytes(b"w" * 11)
+    client.alter_partition(db, "p", b)
+    b = client.get_partition(db, "p", ["b"])
+    assert (b.parameters["numFiles"], b.parameters["totalSize"]) == ("1", "11")
+    assert "numFiles" not in client.get_table(db, "p").parameters
+    client.drop_database(db, True, True)
+
+
+def test_sail_call_sequence(hms_client_factory, unique_name, hive4):
+    """Sail's HMS catalog (`sail-catalog-hms`, Rust, volo-thrift, buffered binary) as it calls:
+    databases by pattern and one by one, tables created with Spark's metadata, listed with
+    get_all_tables + get_table_objects_by_name, altered by get_table + alter_table, views, and
+    DROP TABLE ... PURGE as drop_table_with_environment_context(deleteData=false, ifPurge)."""
+    from hmsclient.genthrift.hive_metastore import ttypes as h
+
+    client = hms_client_factory()
+    db = unique_name("sail")
+    client.create_database(h.Database(name=db, description="d", parameters={}))
+    assert client.get_databases(db) == [db]
+    assert db in client.get_all_databases()
+    assert client.get_database(db).name == db
+    cols = [h.FieldSchema(name="id", type="bigint", comment=None)]
+    sd = h.StorageDescriptor(cols=cols, location=None,
+                             inputFormat="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                             outputFormat="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                             serdeInfo=h.SerDeInfo(serializationLib="org.apache.hadoop.hive.ql.io.parquet.serde."
+                                                                    "ParquetHiveSerDe", parameters={}),
+                             parameters={}, bucketCols=[], sortCols=[], numBuckets=-1, compressed=False)
+    client.create_table(h.Table(tableName="t", dbName=db, owner="sail", sd=sd, partitionKeys=[],
+                                parameters={"spark.sql.sources.provider": "parquet", "EXTERNAL": "FALSE"},
+                                tableType="MANAGED_TABLE"))
+    client.create_table(h.Table(tableName="v", dbName=db, owner="sail", sd=sd, partitionKeys=[], parameters={},
+                                viewOriginalText="SELECT 1", viewExpandedText="SELECT 1", tableType="VIRTUAL_VIEW"))
+    names = client.get_all_tables(db)
+    assert sorted(names) == ["t", "v"]
+    assert sorted(x.tableName for x in client.get_table_objects_by_name(db, names)) == ["t", "v"]
+    table = client.get_table(db, "t")
+    table.parameters["owner_note"] = "x"
+    client.alter_table(db, "t", table)
+    assert client.get_table(db, "t").parameters["owner_note"] == "x"
+    client.drop_table_with_environment_context(db, "t", False, h.EnvironmentContext(properties={"ifPurge": "TRUE"}))
+    client.drop_table(db, "v", False)
+    client.drop_database(db, False, True)
+    assert db not in client.get_all_databases()

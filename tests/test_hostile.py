@@ -51,7 +51,7 @@ def server(request, tmp_path_factory):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 4096 <= hard or (soft < hard and hard < 4096):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
-    yield from _session_server(request.param, tmp_path_factory, "track")
+    yield from _session_server(request.param, tmp_path_factory, None)
 
 
 # --------------------------------------------------------------------------- measuring

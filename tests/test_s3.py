@@ -60,7 +60,7 @@ def s3_server(s3, aws_env, tmp_path_factory):
         pytest.skip(f"no strata binary at {strata_binary()}")
     workdir = tmp_path_factory.mktemp("strata-s3").resolve()
     server = _start_strata("sqlite", strata_binary(), f"sqlite://{workdir}/strata.db", workdir / "unused", workdir,
-                           "enforce", warehouse_uri=f"s3://{BUCKET}/wh",
+                           None, warehouse_uri=f"s3://{BUCKET}/wh",
                            # the data check before a swap is tested here; it is off by default
                            extra_env={**aws_env, "STRATA_BATCH__REQUIRE_DATA": "true"})
     yield server

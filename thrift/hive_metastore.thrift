@@ -82,6 +82,22 @@ enum TxnState {
   OPEN = 3,
 }
 
+enum TxnType {
+  DEFAULT = 0,
+  REPL_CREATED = 1,
+  READ_ONLY = 2,
+  COMPACTION = 3,
+  MATER_VIEW_REBUILD = 4,
+  SOFT_DELETE = 5,
+  REBALANCE_COMPACTION = 6
+}
+
+enum GetTablesExtRequestFields {
+  ACCESS_TYPE = 1,
+  PROCESSOR_CAPABILITIES = 2,
+  ALL = 2147483647
+}
+
 enum LockLevel {
   DB = 1,
   TABLE = 2,
@@ -638,6 +654,32 @@ struct GetTableResult {
   2: optional bool isStatsCompliant
 }
 
+struct GetTablesExtRequest {
+  1: required string catalog,
+  2: required string database,
+  3: required string tableNamePattern,
+  4: required i32 requestedFields,
+  5: optional i32 limit,
+  6: optional list<string> processorCapabilities,
+  7: optional string processorIdentifier
+}
+
+struct ExtendedTableInfo {
+  1: required string tblName,
+  2: optional i32 accessType,
+  3: optional list<string> requiredReadCapabilities,
+  4: optional list<string> requiredWriteCapabilities
+}
+
+struct DropTableRequest {
+  1: optional string catalogName,
+  2: required string dbName,
+  3: required string tableName,
+  4: optional bool deleteData,
+  5: optional EnvironmentContext envContext,
+  6: optional bool dropPartitions
+}
+
 struct GetTablesRequest {
   1: required string dbName,
   2: optional list<string> tblNames,
@@ -1078,6 +1120,115 @@ struct HeartbeatRequest {
 }
 
 // ---------------------------------------------------------------------------
+// Transactions and write ids (Hive 3/4 layouts; 2.3 clients read what they know)
+// ---------------------------------------------------------------------------
+
+struct TxnInfo {
+  1: required i64 id,
+  2: required TxnState state,
+  3: required string user,
+  4: required string hostname,
+  5: optional string agentInfo = "Unknown",
+  6: optional i32 heartbeatCount = 0,
+  7: optional string metaInfo,
+  8: optional i64 startedTime,
+  9: optional i64 lastHeartbeatTime
+}
+
+struct GetOpenTxnsInfoResponse {
+  1: required i64 txn_high_water_mark,
+  2: required list<TxnInfo> open_txns
+}
+
+// 2.3 sends open_txns as a set and has no abortedBits (required since 3.0): optional here.
+struct GetOpenTxnsResponse {
+  1: required i64 txn_high_water_mark,
+  2: required list<i64> open_txns,
+  3: optional i64 min_open_txn,
+  4: optional binary abortedBits
+}
+
+struct OpenTxnRequest {
+  1: required i32 num_txns,
+  2: required string user,
+  3: required string hostname,
+  4: optional string agentInfo = "Unknown",
+  5: optional string replPolicy,
+  6: optional list<i64> replSrcTxnIds,
+  7: optional TxnType txn_type = TxnType.DEFAULT
+}
+
+struct OpenTxnsResponse {
+  1: required list<i64> txn_ids
+}
+
+struct AbortTxnRequest {
+  1: required i64 txnid,
+  2: optional string replPolicy,
+  3: optional TxnType txn_type,
+  4: optional i64 errorCode
+}
+
+struct AbortTxnsRequest {
+  1: required list<i64> txn_ids,
+  2: optional i64 errorCode
+}
+
+// Fields 3-5 (write events, replication ids, a key/value to commit) are not read.
+struct CommitTxnRequest {
+  1: required i64 txnid,
+  2: optional string replPolicy,
+  6: optional bool exclWriteEnabled = true,
+  7: optional TxnType txn_type
+}
+
+struct HeartbeatTxnRangeRequest {
+  1: required i64 min,
+  2: required i64 max
+}
+
+struct HeartbeatTxnRangeResponse {
+  1: required set<i64> aborted,
+  2: required set<i64> nosuch
+}
+
+struct GetValidWriteIdsRequest {
+  1: required list<string> fullTableNames,
+  2: optional string validTxnList,
+  3: optional i64 writeId
+}
+
+struct TableValidWriteIds {
+  1: required string fullTableName,
+  2: required i64 writeIdHighWaterMark,
+  3: required list<i64> invalidWriteIds,
+  4: optional i64 minOpenWriteId,
+  5: required binary abortedBits
+}
+
+struct GetValidWriteIdsResponse {
+  1: required list<TableValidWriteIds> tblValidWriteIds
+}
+
+struct TxnToWriteId {
+  1: required i64 txnId,
+  2: required i64 writeId
+}
+
+struct AllocateTableWriteIdsRequest {
+  1: required string dbName,
+  2: required string tableName,
+  3: optional list<i64> txnIds,
+  4: optional string replPolicy,
+  5: optional list<TxnToWriteId> srcTxnToWriteIdList,
+  6: optional bool reallocate = false
+}
+
+struct AllocateTableWriteIdsResponse {
+  1: required list<TxnToWriteId> txnToWriteIds
+}
+
+// ---------------------------------------------------------------------------
 // Notifications
 // ---------------------------------------------------------------------------
 
@@ -1430,6 +1581,8 @@ service ThriftHiveMetastore {
   void create_table_req(1: CreateTableRequest request) throws (1: AlreadyExistsException o1, 2: InvalidObjectException o2, 3: MetaException o3, 4: NoSuchObjectException o4)
   void drop_table(1: string dbname, 2: string name, 3: bool deleteData) throws (1: NoSuchObjectException o1, 2: MetaException o3)
   void drop_table_with_environment_context(1: string dbname, 2: string name, 3: bool deleteData, 4: EnvironmentContext environment_context) throws (1: NoSuchObjectException o1, 2: MetaException o3)
+  void drop_table_req(1: DropTableRequest dropTableReq) throws (1: NoSuchObjectException o1, 2: MetaException o3)
+  list<ExtendedTableInfo> get_tables_ext(1: GetTablesExtRequest req) throws (1: MetaException o1)
   void truncate_table(1: string dbName, 2: string tableName, 3: list<string> partNames) throws (1: MetaException o1)
   TruncateTableResponse truncate_table_req(1: TruncateTableRequest req) throws (1: MetaException o1)
   list<string> get_tables(1: string db_name, 2: string pattern) throws (1: MetaException o1)
@@ -1526,6 +1679,18 @@ service ThriftHiveMetastore {
   void unlock(1: UnlockRequest rqst) throws (1: NoSuchLockException o1, 2: TxnOpenException o2)
   ShowLocksResponse show_locks(1: ShowLocksRequest rqst)
   void heartbeat(1: HeartbeatRequest ids) throws (1: NoSuchLockException o1, 2: NoSuchTxnException o2, 3: TxnAbortedException o3)
+
+  // --- transactions: ids and states for clients that wrap non-ACID work in them ---
+  GetOpenTxnsResponse get_open_txns()
+  GetOpenTxnsInfoResponse get_open_txns_info()
+  OpenTxnsResponse open_txns(1: OpenTxnRequest rqst)
+  void abort_txn(1: AbortTxnRequest rqst) throws (1: NoSuchTxnException o1)
+  void abort_txns(1: AbortTxnsRequest rqst) throws (1: NoSuchTxnException o1)
+  void commit_txn(1: CommitTxnRequest rqst) throws (1: NoSuchTxnException o1, 2: TxnAbortedException o2)
+  HeartbeatTxnRangeResponse heartbeat_txn_range(1: HeartbeatTxnRangeRequest txns)
+  GetValidWriteIdsResponse get_valid_write_ids(1: GetValidWriteIdsRequest rqst) throws (1: NoSuchTxnException o1, 2: MetaException o2)
+  AllocateTableWriteIdsResponse allocate_table_write_ids(1: AllocateTableWriteIdsRequest rqst) throws (1: NoSuchTxnException o1, 2: TxnAbortedException o2, 3: MetaException o3)
+  string get_metastore_db_uuid() throws (1: MetaException o1)
 
   // --- notifications ---
   NotificationEventResponse get_next_notification(1: NotificationEventRequest rqst)

@@ -9,9 +9,12 @@
 //! - [`functions`], [`stats`], [`events`]: functions, column statistics, the notification log.
 //! - [`locks`]: table and partition locks with heartbeat expiry.
 //! - [`retain`]: where data goes instead of being deleted.
+//! - [`txns`]: transaction ids and states (no ACID tables).
+//! - [`faststats`]: `numFiles` / `totalSize` counted from the files, as HMS does.
 
 pub mod databases;
 pub mod events;
+pub mod faststats;
 pub mod functions;
 pub mod gc;
 pub mod import;
@@ -22,6 +25,7 @@ mod safety;
 pub mod stats;
 pub mod tables;
 pub mod timetravel;
+pub mod txns;
 pub mod versions;
 
 use std::{sync::Arc, time::Duration};
@@ -49,6 +53,8 @@ pub struct CatalogConfig {
     pub batch: BatchPolicy,
     /// Where Strata may move and delete data, and how crashed moves settle.
     pub data: DataSafety,
+    /// HMS's fast statistics (`numFiles`, `totalSize`) on create and alter.
+    pub stats: faststats::FastStats,
 }
 
 /// The data-safety settings (`[storage]`).
@@ -125,6 +131,8 @@ pub struct Catalog {
     /// A move it gave up on (it could not close it, say the database was gone) expires and is
     /// settled like a crashed server's.
     in_flight: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    /// This server's transactions ([`txns`]).
+    txns: Arc<txns::Txns>,
 }
 
 impl Catalog {
@@ -138,13 +146,20 @@ impl Catalog {
         roots.dedup();
         config.data.managed_roots = roots;
         config.data.allowed_roots = config.data.allowed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
-        Self { store, storage, config: Arc::new(config), name_locks: Arc::default(), in_flight: Arc::default() }
+        let txns = Arc::new(txns::Txns::new(config.lock_timeout));
+        Self { store, storage, config: Arc::new(config), name_locks: Arc::default(), in_flight: Arc::default(), txns }
     }
 
     /// The store behind the catalog.
     #[must_use]
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// This server's transactions.
+    #[must_use]
+    pub fn txns(&self) -> &txns::Txns {
+        &self.txns
     }
 
     /// The warehouse root.

@@ -13,7 +13,11 @@ use strata_core::{
 };
 use strata_store::{PartitionPages, PartitionQuery};
 
-use crate::{databases::owns_data, Catalog};
+use crate::{
+    databases::owns_data,
+    faststats::{self, StatsEnv},
+    Catalog,
+};
 
 /// How many rows a listing may return: `max_parts` as clients send it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,8 +240,11 @@ impl Catalog {
         };
         let now = EpochSeconds::now();
         let mut prepared = Vec::with_capacity(parts.len());
+        let mut given = Vec::with_capacity(parts.len());
         let mut seen = std::collections::HashSet::new();
         for part in parts {
+            // A location the client chose may hold files already; one Strata chooses is new.
+            let located = part.sd.location.as_deref().is_some_and(|l| !l.trim().is_empty());
             let part_db = names::normalize(&names::strip_catalog(&part.db_name));
             let part_table = names::normalize(&part.table_name);
             if (!part_db.is_empty() && part_db != table.db_name) || (!part_table.is_empty() && part_table != table.name)
@@ -258,12 +265,21 @@ impl Catalog {
                 )));
             }
             prepared.push((name, part));
+            given.push(located);
         }
         for (_, p) in &prepared {
             if let Some(loc) = p.sd.location.as_deref() {
                 self.check_allowed(loc)?;
             }
         }
+        // Fast stats of the partitions placed in directories that may exist, before the
+        // directories are made.
+        let to_count = prepared
+            .iter_mut()
+            .zip(&given)
+            .filter(|((_, p), located)| **located && !faststats::has_fast_stats(&p.parameters))
+            .map(|((_, p), _)| p);
+        self.fill_partition_stats(&table, to_count, StatsEnv::default()).await;
         // The directories exist before the partitions do: a partition is never visible
         // without its directory, whatever happens to this server after the commit.
         if !table.is_view() {
@@ -527,20 +543,31 @@ impl Catalog {
     /// Replace partitions (identified by their values) in one transaction. A missing partition
     /// fails the call with `InvalidOperation`. Location changes are recorded in the history.
     pub async fn alter_partitions(&self, actor: &Actor, db: &str, table: &str, parts: Vec<Partition>) -> Result<()> {
-        self.alter(actor, db, table, parts, false).await
+        self.alter_partitions_in(actor, db, table, parts, false, StatsEnv::default()).await
     }
 
     /// `alter_partition`: one partition (HMS words its errors differently than for many).
     pub async fn alter_partition(&self, actor: &Actor, db: &str, table: &str, part: Partition) -> Result<()> {
-        self.alter(actor, db, table, vec![part], true).await
+        self.alter_partitions_in(actor, db, table, vec![part], true, StatsEnv::default()).await
     }
 
-    async fn alter(&self, actor: &Actor, db: &str, table: &str, parts: Vec<Partition>, single: bool) -> Result<()> {
-        self.alter_with(actor, db, table, parts, single, history_op::ALTER_PARTITION).await
+    /// `alter_partition(s)` with what the call's environment context says about statistics;
+    /// `single`: worded as `alter_partition`.
+    pub async fn alter_partitions_in(
+        &self,
+        actor: &Actor,
+        db: &str,
+        table: &str,
+        parts: Vec<Partition>,
+        single: bool,
+        stats: StatsEnv,
+    ) -> Result<()> {
+        self.alter_with(actor, db, table, parts, single, history_op::ALTER_PARTITION, stats).await
     }
 
     /// Alter partitions, recording location swaps as `op`. Swaps are checked against the batch
     /// policy, except rollbacks (which go back to a location the partition had).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn alter_with(
         &self,
         actor: &Actor,
@@ -549,6 +576,7 @@ impl Catalog {
         parts: Vec<Partition>,
         single: bool,
         op: &str,
+        stats: StatsEnv,
     ) -> Result<()> {
         Self::writable(db, table)?;
         let t = match self.partition_table(db, table).await {
@@ -596,6 +624,13 @@ impl Catalog {
         if enforce && self.config.batch.require_data {
             self.check_swaps_have_data(&t, &prepared).await?;
         }
+        // HMS's requireCalStats: a partition that comes without both values, or a context
+        // saying the statistics were generated, is recounted.
+        let to_count = prepared
+            .iter_mut()
+            .map(|(_, p)| p)
+            .filter(|p| stats.generated || !faststats::has_fast_stats(&p.parameters));
+        self.fill_partition_stats(&t, to_count, stats).await;
         match self.store.alter_partitions(&t.db_name, &t.name, &prepared, history, enforce).await {
             Ok(stored) => {
                 // The event carries the partitions as stored: creation time and, where none

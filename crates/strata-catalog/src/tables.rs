@@ -19,6 +19,8 @@ pub struct AlterOptions {
     pub expected_param: Option<(String, String)>,
     /// Push column changes to partitions (`CASCADE`).
     pub cascade: bool,
+    /// What the context says about statistics (`DO_NOT_UPDATE_STATS`, `STATS_GENERATED`).
+    pub stats: crate::faststats::StatsEnv,
 }
 
 impl Catalog {
@@ -53,6 +55,8 @@ impl Catalog {
         if let Some(loc) = table.location() {
             self.check_allowed(loc)?;
         }
+        // HMS counts the files of a directory that existed before (not of one it creates).
+        self.fill_table_stats(&mut table, crate::faststats::StatsEnv::default(), false).await;
         // -- STORE --
         let _name_lock = self.lock_name(&table.db_name, &table.name).await?;
         let mut row = Self::history(actor, history_op::CREATE_TABLE, &table.db_name, &table.name);
@@ -277,6 +281,10 @@ impl Catalog {
                 new.sd.location = Some(new_loc.clone());
                 store_options.relocate_partitions = Some((old_loc, new_loc));
             }
+        }
+        if !rename {
+            // HMS recounts an unpartitioned table on every alter but a rename.
+            self.fill_table_stats(&mut new, options.stats, true).await;
         }
         if new.location() != old.location() {
             let mut row = Self::history(actor, history_op::ALTER_TABLE, &new.db_name, &new.name);

@@ -12,7 +12,7 @@ use strata_core::{
     names, partname, time, CatalogError, Result,
 };
 
-use crate::Catalog;
+use crate::{faststats::StatsEnv, Catalog};
 
 /// What a rollback goes back to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,7 +258,8 @@ impl Catalog {
         }
         self.verify_data(&t, &name, &goal).await?;
         current.sd.location = Some(goal.clone());
-        self.alter_with(actor, &t.db_name, &t.name, vec![current], true, history_op::ROLLBACK).await?;
+        self.alter_with(actor, &t.db_name, &t.name, vec![current], true, history_op::ROLLBACK, StatsEnv::recount())
+            .await?;
         Ok(Change { action: "swap", partition: name, from, to: Some(goal) })
     }
 
@@ -342,7 +343,8 @@ impl Catalog {
             swaps.push(p);
         }
         if !swaps.is_empty() {
-            self.alter_with(actor, &t.db_name, &t.name, swaps, false, history_op::ROLLBACK).await?;
+            self.alter_with(actor, &t.db_name, &t.name, swaps, false, history_op::ROLLBACK, StatsEnv::recount())
+                .await?;
         }
         progress(1);
         // Partitions added since: dropped, data retained.
@@ -549,7 +551,16 @@ impl Catalog {
             Some(mut p) => {
                 let from = p.sd.location.clone();
                 p.sd.location = Some(loc.clone());
-                self.alter_with(actor, &t.db_name, &t.name, vec![p], true, history_op::BATCH_COMMIT).await?;
+                self.alter_with(
+                    actor,
+                    &t.db_name,
+                    &t.name,
+                    vec![p],
+                    true,
+                    history_op::BATCH_COMMIT,
+                    StatsEnv::recount(),
+                )
+                .await?;
                 Ok(Change { action: "swap", partition: name, from, to: Some(loc) })
             }
             None => {

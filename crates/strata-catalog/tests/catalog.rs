@@ -144,7 +144,7 @@ async fn compare_and_swap_follows_iceberg_contract() {
     let t = f.catalog.create_table(&actor(), t).await.unwrap();
     let cas = |expected: &str| AlterOptions {
         expected_param: Some(("metadata_location".into(), expected.into())),
-        cascade: false,
+        ..AlterOptions::default()
     };
     let mut next = t.clone();
     next.parameters.insert("metadata_location".into(), "m2".into());

@@ -10,6 +10,7 @@ use std::{
 };
 
 use strata_catalog::{
+    faststats::StatsEnv,
     partitions::{self, Limit, Listing},
     tables::AlterOptions,
     Catalog,
@@ -585,6 +586,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         let options = AlterOptions {
             expected_param: cas(&env),
             cascade: env.get(param::CASCADE).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            stats: StatsEnv::from_env(&env),
         };
         self.alter_table("alter_table_with_environment_context", dbname, tbl_name, new_tbl, options)
     }
@@ -609,6 +611,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         let options = AlterOptions {
             expected_param: expected,
             cascade: env.get(param::CASCADE).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            stats: StatsEnv::from_env(&env),
         };
         self.alter_table("alter_table_req", req.db_name, req.table_name, req.table, options)
             .map(|()| t::AlterTableResponse {})
@@ -626,6 +629,40 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         _env: t::EnvironmentContext,
     ) -> R<()> {
         self.drop_table("drop_table_with_environment_context", dbname, name, delete_data)
+    }
+
+    fn handle_drop_table_req(&self, req: t::DropTableRequest) -> R<()> {
+        // Java reads an unset `deleteData` as false.
+        self.drop_table("drop_table_req", req.db_name, req.table_name, req.delete_data.unwrap_or(false))
+    }
+
+    fn handle_get_tables_ext(&self, req: t::GetTablesExtRequest) -> R<Vec<t::ExtendedTableInfo>> {
+        /// `ACCESS_TYPE`, `PROCESSOR_CAPABILITIES` of `GetTablesExtRequestFields`.
+        const ACCESS_TYPE: i32 = 1;
+        const CAPABILITIES: i32 = 2;
+        /// `ACCESSTYPE_READWRITE`: Strata applies no capability rules.
+        const READ_WRITE: i32 = 8;
+        let db = names::strip_catalog(&req.database);
+        let fields = req.requested_fields;
+        let limit = req.limit.and_then(|l| usize::try_from(l).ok()).filter(|l| *l > 0);
+        self.call("get_tables_ext", &db.clone(), |c, _| async move {
+            let mut found = match c.list_table_names(&db, Some(&req.table_name_pattern), None).await {
+                Err(CatalogError::NoSuchObject(_)) => Vec::new(),
+                other => other?,
+            };
+            if let Some(limit) = limit {
+                found.truncate(limit);
+            }
+            Ok(found
+                .into_iter()
+                .map(|name| t::ExtendedTableInfo {
+                    tbl_name: name,
+                    access_type: (fields & ACCESS_TYPE != 0).then_some(READ_WRITE),
+                    required_read_capabilities: (fields & CAPABILITIES != 0).then(Vec::new),
+                    required_write_capabilities: (fields & CAPABILITIES != 0).then(Vec::new),
+                })
+                .collect())
+        })
     }
 
     fn handle_truncate_table(&self, db_name: String, table_name: String, part_names: Vec<String>) -> R<()> {
@@ -963,7 +1000,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
     }
 
     fn handle_alter_partition(&self, db_name: String, tbl_name: String, new_part: t::Partition) -> R<()> {
-        self.alter_one("alter_partition", db_name, tbl_name, new_part)
+        self.alter("alter_partition", db_name, tbl_name, vec![new_part], true, None)
     }
 
     fn handle_alter_partition_with_environment_context(
@@ -971,13 +1008,13 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         db_name: String,
         tbl_name: String,
         new_part: t::Partition,
-        _env: t::EnvironmentContext,
+        env: t::EnvironmentContext,
     ) -> R<()> {
-        self.alter_one("alter_partition_with_environment_context", db_name, tbl_name, new_part)
+        self.alter("alter_partition_with_environment_context", db_name, tbl_name, vec![new_part], true, Some(env))
     }
 
     fn handle_alter_partitions(&self, db_name: String, tbl_name: String, new_parts: Vec<t::Partition>) -> R<()> {
-        self.alter("alter_partitions", db_name, tbl_name, new_parts)
+        self.alter("alter_partitions", db_name, tbl_name, new_parts, false, None)
     }
 
     fn handle_alter_partitions_with_environment_context(
@@ -985,13 +1022,13 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         db_name: String,
         tbl_name: String,
         new_parts: Vec<t::Partition>,
-        _env: t::EnvironmentContext,
+        env: t::EnvironmentContext,
     ) -> R<()> {
-        self.alter("alter_partitions_with_environment_context", db_name, tbl_name, new_parts)
+        self.alter("alter_partitions_with_environment_context", db_name, tbl_name, new_parts, false, Some(env))
     }
 
     fn handle_alter_partitions_req(&self, req: t::AlterPartitionsRequest) -> R<t::AlterPartitionsResponse> {
-        self.alter("alter_partitions_req", req.db_name, req.table_name, req.partitions)
+        self.alter("alter_partitions_req", req.db_name, req.table_name, req.partitions, false, req.environment_context)
             .map(|()| t::AlterPartitionsResponse {})
     }
 
@@ -1441,15 +1478,128 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
     fn handle_heartbeat(&self, ids: t::HeartbeatRequest) -> R<()> {
         let id = ids.lockid.unwrap_or(0);
         self.call("heartbeat", &id.to_string(), |c, _| async move {
-            if ids.lockid.is_none() {
-                // Transaction heartbeats: Strata runs no ACID transactions.
-                return match ids.txnid {
-                    Some(txn) if txn > 0 => Err(CatalogError::NoSuchTxn(format!("No such transaction txnid:{txn}"))),
-                    _ => Ok(()),
-                };
+            if let Some(txn) = ids.txnid.filter(|t| *t > 0) {
+                c.txns().heartbeat(txn)?;
             }
-            c.heartbeat(id).await
+            match ids.lockid {
+                Some(_) => c.heartbeat(id).await,
+                None => Ok(()),
+            }
         })
+    }
+
+    // ------------------------------------------------------------------ transactions
+    // Ids and states for clients that wrap non-ACID work in transactions (see
+    // strata_catalog::txns); no write ids: Strata has no ACID tables.
+
+    fn handle_open_txns(&self, rqst: t::OpenTxnRequest) -> R<t::OpenTxnsResponse> {
+        self.call("open_txns", "", |c, _| async move {
+            let agent = rqst.agent_info.unwrap_or_else(|| "Unknown".to_string());
+            let txn_ids = c.txns().open(rqst.num_txns, &rqst.user, &rqst.hostname, &agent)?;
+            Ok(t::OpenTxnsResponse { txn_ids })
+        })
+    }
+
+    fn handle_commit_txn(&self, rqst: t::CommitTxnRequest) -> R<()> {
+        self.call("commit_txn", &rqst.txnid.to_string(), |c, _| async move { c.txns().commit(rqst.txnid) })
+    }
+
+    fn handle_abort_txn(&self, rqst: t::AbortTxnRequest) -> R<()> {
+        self.call("abort_txn", &rqst.txnid.to_string(), |c, _| async move { c.txns().abort(&[rqst.txnid]) })
+    }
+
+    fn handle_abort_txns(&self, rqst: t::AbortTxnsRequest) -> R<()> {
+        self.call("abort_txns", "", |c, _| async move { c.txns().abort(&rqst.txn_ids) })
+    }
+
+    fn handle_heartbeat_txn_range(&self, txns: t::HeartbeatTxnRangeRequest) -> R<t::HeartbeatTxnRangeResponse> {
+        self.call("heartbeat_txn_range", "", |c, _| async move {
+            let (aborted, nosuch) = c.txns().heartbeat_range(txns.min, txns.max)?;
+            Ok(t::HeartbeatTxnRangeResponse {
+                aborted: aborted.into_iter().collect(),
+                nosuch: nosuch.into_iter().collect(),
+            })
+        })
+    }
+
+    fn handle_get_open_txns(&self) -> R<t::GetOpenTxnsResponse> {
+        self.call("get_open_txns", "", |c, _| async move {
+            let open = c.txns().open_txns();
+            let ids: Vec<i64> = open.open.iter().map(|t| t.id).collect();
+            Ok(t::GetOpenTxnsResponse {
+                txn_high_water_mark: open.high_water_mark,
+                min_open_txn: ids.first().copied(),
+                // None of the listed transactions is aborted: an aborted one has no writes to
+                // hide, so it is not listed (as HMS drops aborted transactions without writes).
+                aborted_bits: Some(vec![0; ids.len().div_ceil(8)]),
+                open_txns: ids,
+            })
+        })
+    }
+
+    fn handle_get_open_txns_info(&self) -> R<t::GetOpenTxnsInfoResponse> {
+        self.call("get_open_txns_info", "", |c, _| async move {
+            let open = c.txns().open_txns();
+            Ok(t::GetOpenTxnsInfoResponse {
+                txn_high_water_mark: open.high_water_mark,
+                open_txns: open
+                    .open
+                    .into_iter()
+                    .map(|x| t::TxnInfo {
+                        id: x.id,
+                        state: t::TxnState::OPEN,
+                        user: x.user,
+                        hostname: x.hostname,
+                        agent_info: Some(x.agent_info),
+                        heartbeat_count: Some(x.heartbeats),
+                        meta_info: None,
+                        started_time: Some(x.started_ms),
+                        last_heartbeat_time: Some(x.last_heartbeat_ms),
+                    })
+                    .collect(),
+            })
+        })
+    }
+
+    fn handle_get_valid_write_ids(&self, rqst: t::GetValidWriteIdsRequest) -> R<t::GetValidWriteIdsResponse> {
+        self.call("get_valid_write_ids", "", |_, _| async move {
+            let tables = rqst
+                .full_table_names
+                .into_iter()
+                .map(|name| {
+                    if !name.contains('.') {
+                        return Err(CatalogError::Meta(format!("Invalid full table name: {name}")));
+                    }
+                    // No table has write ids: nothing is invalid, the high-water mark is 0.
+                    Ok(t::TableValidWriteIds {
+                        full_table_name: name,
+                        write_id_high_water_mark: 0,
+                        invalid_write_ids: Vec::new(),
+                        min_open_write_id: None,
+                        aborted_bits: Vec::new(),
+                    })
+                })
+                .collect::<strata_core::Result<Vec<_>>>()?;
+            Ok(t::GetValidWriteIdsResponse { tbl_valid_write_ids: tables })
+        })
+    }
+
+    fn handle_allocate_table_write_ids(
+        &self,
+        rqst: t::AllocateTableWriteIdsRequest,
+    ) -> R<t::AllocateTableWriteIdsResponse> {
+        let (db, table) = (names::strip_catalog(&rqst.db_name), rqst.table_name);
+        self.call("allocate_table_write_ids", &target(&db, &table), |_, _| async move {
+            Err(CatalogError::Meta(format!(
+                "Strata does not support transactional (ACID) tables: no write ids for {}.{}",
+                names::normalize(&db),
+                names::normalize(&table)
+            )))
+        })
+    }
+
+    fn handle_get_metastore_db_uuid(&self) -> R<String> {
+        self.call("get_metastore_db_uuid", "", |c, _| async move { c.store().metastore_uuid().await })
     }
 
     fn handle_show_locks(&self, rqst: t::ShowLocksRequest) -> R<t::ShowLocksResponse> {
@@ -1710,16 +1860,21 @@ impl Handler {
         })
     }
 
-    fn alter(&self, method: &'static str, db: String, table: String, parts: Vec<t::Partition>) -> R<()> {
+    fn alter(
+        &self,
+        method: &'static str,
+        db: String,
+        table: String,
+        parts: Vec<t::Partition>,
+        single: bool,
+        env: Option<t::EnvironmentContext>,
+    ) -> R<()> {
         let db = names::strip_catalog(&db);
         let parts: Vec<_> = parts.into_iter().map(convert::partition_in).collect();
-        self.call(method, &target(&db, &table), |c, a| async move { c.alter_partitions(&a, &db, &table, parts).await })
-    }
-
-    fn alter_one(&self, method: &'static str, db: String, table: String, part: t::Partition) -> R<()> {
-        let db = names::strip_catalog(&db);
-        let part = convert::partition_in(part);
-        self.call(method, &target(&db, &table), |c, a| async move { c.alter_partition(&a, &db, &table, part).await })
+        let stats = StatsEnv::from_env(&convert::env_props(env));
+        self.call(method, &target(&db, &table), |c, a| async move {
+            c.alter_partitions_in(&a, &db, &table, parts, single, stats).await
+        })
     }
 
     fn rename(

@@ -48,6 +48,7 @@ impl TestServer {
                         max_partitions_per_request: None,
                         batch: strata_catalog::BatchPolicy::track(),
                         data: strata_catalog::DataSafety::default(),
+                        stats: strata_catalog::faststats::FastStats::default(),
                     },
                 );
                 catalog.bootstrap().await.unwrap();

@@ -29,6 +29,88 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Delete a directory and everything under it; `false` if there was nothing. Only
     /// `strata gc --apply` calls this: it is the one place Strata deletes data.
     async fn delete_dir(&self, location: &str) -> Result<bool>;
+    /// HMS's "fast stats" of a directory: the files under it, at any depth, and their total
+    /// size, skipping hidden names (`.x`, `_x`, as Hadoop's listing for statistics does).
+    /// `None` when the location does not exist, or holds more than [`QUICK_STATS_MAX_ENTRIES`]
+    /// entries (then the answer would cost more than the call it serves).
+    async fn quick_stats(&self, location: &str) -> Result<Option<QuickStats>>;
+}
+
+/// The number of files and bytes under a location (`numFiles`, `totalSize`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct QuickStats {
+    /// Files (not directories).
+    pub num_files: u64,
+    /// Their total size in bytes.
+    pub total_size: u64,
+}
+
+/// The most entries [`Storage::quick_stats`] visits under one location.
+pub const QUICK_STATS_MAX_ENTRIES: usize = 100_000;
+
+/// Whether a file or directory name is hidden from statistics (Hadoop: `_SUCCESS`, `.crc`...).
+#[must_use]
+pub fn is_hidden_name(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('_')
+}
+
+/// [`Storage::quick_stats`] of many `file:` locations in one blocking task (one thread hop
+/// for a whole `add_partitions`, not one per partition); a location that is not `file:` or not
+/// local answers `None`.
+pub async fn local_quick_stats_many(locations: Vec<String>) -> Result<Vec<Result<Option<QuickStats>>>> {
+    tokio::task::spawn_blocking(move || {
+        locations
+            .iter()
+            .map(|loc| match local_path(loc) {
+                Some(path) => local_quick_stats(&path).map_err(|e| io_err("list", loc, &e)),
+                None => Ok(None),
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| CatalogError::Meta(format!("Unable to list files: {e}")))
+}
+
+/// Walk a local directory tree for [`Storage::quick_stats`] (blocking: run it off the runtime).
+fn local_quick_stats(root: &std::path::Path) -> std::io::Result<Option<QuickStats>> {
+    let mut stats = QuickStats::default();
+    let mut pending = vec![root.to_path_buf()];
+    let mut visited = 0usize;
+    let mut first = true;
+    while let Some(dir) = pending.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if first && matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+                return Ok(None)
+            }
+            // Gone (or replaced by a file) while we walked: nothing to count there.
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => continue,
+            Err(e) => return Err(e),
+        };
+        first = false;
+        for entry in entries {
+            let entry = entry?;
+            visited += 1;
+            if visited > QUICK_STATS_MAX_ENTRIES {
+                return Ok(None);
+            }
+            if entry.file_name().to_str().is_none_or(is_hidden_name) {
+                continue;
+            }
+            let meta = match entry.metadata() {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                stats.num_files += 1;
+                stats.total_size += meta.len();
+            }
+        }
+    }
+    Ok(Some(stats))
 }
 
 /// The local file system, for `file:` locations (`file:///a/b` and Hadoop's `file:/a/b`).
@@ -117,6 +199,14 @@ impl Storage for LocalStorage {
             Err(e) => Err(io_err("delete", location, &e)),
         }
     }
+
+    async fn quick_stats(&self, location: &str) -> Result<Option<QuickStats>> {
+        let path = local_path(location).ok_or_else(|| not_local(location))?;
+        tokio::task::spawn_blocking(move || local_quick_stats(&path))
+            .await
+            .map_err(|e| CatalogError::Meta(format!("Unable to list {location}: {e}")))?
+            .map_err(|e| io_err("list", location, &e))
+    }
 }
 
 /// Storage for schemes Strata cannot reach (`hdfs://`, or `s3://` when S3 is not configured). It never touches data: moves are skipped with a warning, so the data simply
@@ -146,6 +236,10 @@ impl Storage for UnreachableStorage {
     async fn delete_dir(&self, location: &str) -> Result<bool> {
         tracing::warn!(location, "storage for this scheme is not configured; nothing deleted");
         Ok(false)
+    }
+
+    async fn quick_stats(&self, _location: &str) -> Result<Option<QuickStats>> {
+        Ok(None)
     }
 }
 
@@ -212,6 +306,11 @@ impl Storages {
         self.for_location(location).has_data(location).await
     }
 
+    /// The files and bytes under a location ([`Storage::quick_stats`]).
+    pub async fn quick_stats(&self, location: &str) -> Result<Option<QuickStats>> {
+        self.for_location(location).quick_stats(location).await
+    }
+
     /// Delete a directory tree (`strata gc --apply` only).
     pub async fn delete_dir(&self, location: &str) -> Result<bool> {
         self.for_location(location).delete_dir(location).await
@@ -261,6 +360,26 @@ mod tests {
         tokio::fs::write(root.join("p/20240101000000/part-0"), b"x").await.unwrap();
         assert!(s.has_data(&dir).await.unwrap());
         assert!(!s.has_data(&format!("{dir}/part-0")).await.unwrap(), "a file is not a directory of data");
+        tokio::fs::remove_dir_all(&root).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn quick_stats_count_visible_files_at_any_depth() {
+        let root = std::env::temp_dir().join(format!("strata-storage-{}", uuid::Uuid::new_v4()));
+        let dir = format!("file://{}/t", root.display());
+        let s = Storages::default();
+        assert_eq!(s.quick_stats(&dir).await.unwrap(), None, "missing");
+        s.mkdirs(&dir).await.unwrap();
+        assert_eq!(s.quick_stats(&dir).await.unwrap(), Some(QuickStats::default()), "empty");
+        std::fs::create_dir_all(root.join("t/ds=a/20240101000000")).unwrap();
+        std::fs::create_dir_all(root.join("t/_temporary/0")).unwrap();
+        std::fs::write(root.join("t/part-0"), b"12345").unwrap();
+        std::fs::write(root.join("t/ds=a/20240101000000/part-1"), b"123").unwrap();
+        std::fs::write(root.join("t/_SUCCESS"), b"").unwrap();
+        std::fs::write(root.join("t/.part-0.crc"), b"cc").unwrap();
+        std::fs::write(root.join("t/_temporary/0/part-9"), b"123456789").unwrap();
+        assert_eq!(s.quick_stats(&dir).await.unwrap(), Some(QuickStats { num_files: 2, total_size: 8 }));
+        assert_eq!(s.quick_stats(&format!("{dir}/part-0")).await.unwrap(), None, "a file is not a directory");
         tokio::fs::remove_dir_all(&root).await.unwrap();
     }
 }

@@ -178,6 +178,32 @@ impl Storage for S3Storage {
         Ok(true)
     }
 
+    async fn quick_stats(&self, location: &str) -> Result<Option<crate::QuickStats>> {
+        let (bucket, key) = split_location(location).ok_or_else(|| not_s3(location))?;
+        let prefix = dir_prefix(key);
+        let mut stats = crate::QuickStats::default();
+        let mut seen = 0usize;
+        let mut pages = self.client().await.list_objects_v2().bucket(bucket).prefix(&prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| s3_err("list", location, &aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            for object in page.contents() {
+                seen += 1;
+                if seen > crate::QUICK_STATS_MAX_ENTRIES {
+                    return Ok(None);
+                }
+                let Some(rest) = object.key().and_then(|k| k.strip_prefix(prefix.as_str())) else { continue };
+                // A "directory marker" (`a/b/`) or anything under a hidden name is not data.
+                if rest.is_empty() || rest.ends_with('/') || rest.split('/').any(crate::is_hidden_name) {
+                    continue;
+                }
+                stats.num_files += 1;
+                stats.total_size += u64::try_from(object.size().unwrap_or(0)).unwrap_or(0);
+            }
+        }
+        // S3 has no directories: an empty prefix and a missing one look alike (0 files).
+        Ok(Some(stats))
+    }
+
     async fn has_data(&self, location: &str) -> Result<bool> {
         let (bucket, key) = split_location(location).ok_or_else(|| not_s3(location))?;
         self.any_key(bucket, &dir_prefix(key), location).await

@@ -120,6 +120,10 @@ pub trait Store:
     /// Apply pending migrations (idempotent; safe to run concurrently).
     async fn migrate(&self) -> Result<()>;
 
+    /// This metastore database's id (`get_metastore_db_uuid`): a random UUID made the first
+    /// time it is asked for and kept in `strata_meta`, the same for every server on the store.
+    async fn metastore_uuid(&self) -> Result<String>;
+
     // ---- databases ----
 
     /// Create a database. `AlreadyExists(msg::database_exists)` if the name is taken.

@@ -274,6 +274,12 @@ pub async fn case_migrate_is_idempotent(store: TestStore) {
     b.unwrap();
     assert!(matches!(store.backend(), "postgres" | "sqlite"));
     assert!(store.list_databases().await.unwrap().is_empty(), "a fresh store has no databases");
+    // The metastore id is made once and then kept, also when two callers race.
+    let (a, b) = tokio::join!(store.metastore_uuid(), store.metastore_uuid());
+    let id = a.unwrap();
+    assert_eq!(b.unwrap(), id);
+    assert_eq!(uuid::Uuid::parse_str(&id).map(|u| u.to_string()).ok(), Some(id.clone()));
+    assert_eq!(store.metastore_uuid().await.unwrap(), id);
 }
 
 /// Create, read, list (bytewise order), alter; duplicate and missing errors.

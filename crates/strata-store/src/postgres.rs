@@ -843,6 +843,18 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn metastore_uuid(&self) -> Result<String> {
+        sqlx::query("INSERT INTO strata_meta (key, value) VALUES ('metastore_uuid', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db("make the metastore uuid"))?;
+        sqlx::query_scalar("SELECT value FROM strata_meta WHERE key = 'metastore_uuid'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("read the metastore uuid"))
+    }
+
     async fn get_database(&self, name: &str) -> Result<Option<Database>> {
         sqlx::query_as::<_, DatabaseRow>(&format!("SELECT {DATABASE_COLUMNS} FROM databases WHERE name = $1"))
             .bind(name)

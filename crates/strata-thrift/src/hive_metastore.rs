@@ -233,6 +233,122 @@ impl From<&TxnState> for i32 {
 }
 
 #[derive(Copy, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TxnType(pub i32);
+
+impl TxnType {
+    pub const DEFAULT: TxnType = TxnType(0);
+    pub const REPL_CREATED: TxnType = TxnType(1);
+    pub const READ_ONLY: TxnType = TxnType(2);
+    pub const COMPACTION: TxnType = TxnType(3);
+    pub const MATER_VIEW_REBUILD: TxnType = TxnType(4);
+    pub const SOFT_DELETE: TxnType = TxnType(5);
+    pub const REBALANCE_COMPACTION: TxnType = TxnType(6);
+    pub const ENUM_VALUES: &'static [Self] = &[
+        Self::DEFAULT,
+        Self::REPL_CREATED,
+        Self::READ_ONLY,
+        Self::COMPACTION,
+        Self::MATER_VIEW_REBUILD,
+        Self::SOFT_DELETE,
+        Self::REBALANCE_COMPACTION,
+    ];
+}
+
+impl TSerializable for TxnType {
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        o_prot.write_i32(self.0)
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TxnType> {
+        let enum_value = i_prot.read_i32()?;
+        Ok(TxnType::from(enum_value))
+    }
+}
+
+impl From<i32> for TxnType {
+    fn from(i: i32) -> Self {
+        match i {
+            0 => TxnType::DEFAULT,
+            1 => TxnType::REPL_CREATED,
+            2 => TxnType::READ_ONLY,
+            3 => TxnType::COMPACTION,
+            4 => TxnType::MATER_VIEW_REBUILD,
+            5 => TxnType::SOFT_DELETE,
+            6 => TxnType::REBALANCE_COMPACTION,
+            _ => TxnType(i),
+        }
+    }
+}
+
+impl From<&i32> for TxnType {
+    fn from(i: &i32) -> Self {
+        TxnType::from(*i)
+    }
+}
+
+impl From<TxnType> for i32 {
+    fn from(e: TxnType) -> i32 {
+        e.0
+    }
+}
+
+impl From<&TxnType> for i32 {
+    fn from(e: &TxnType) -> i32 {
+        e.0
+    }
+}
+
+#[derive(Copy, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetTablesExtRequestFields(pub i32);
+
+impl GetTablesExtRequestFields {
+    pub const ACCESS_TYPE: GetTablesExtRequestFields = GetTablesExtRequestFields(1);
+    pub const PROCESSOR_CAPABILITIES: GetTablesExtRequestFields = GetTablesExtRequestFields(2);
+    pub const ALL: GetTablesExtRequestFields = GetTablesExtRequestFields(2147483647);
+    pub const ENUM_VALUES: &'static [Self] = &[Self::ACCESS_TYPE, Self::PROCESSOR_CAPABILITIES, Self::ALL];
+}
+
+impl TSerializable for GetTablesExtRequestFields {
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        o_prot.write_i32(self.0)
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetTablesExtRequestFields> {
+        let enum_value = i_prot.read_i32()?;
+        Ok(GetTablesExtRequestFields::from(enum_value))
+    }
+}
+
+impl From<i32> for GetTablesExtRequestFields {
+    fn from(i: i32) -> Self {
+        match i {
+            1 => GetTablesExtRequestFields::ACCESS_TYPE,
+            2 => GetTablesExtRequestFields::PROCESSOR_CAPABILITIES,
+            2147483647 => GetTablesExtRequestFields::ALL,
+            _ => GetTablesExtRequestFields(i),
+        }
+    }
+}
+
+impl From<&i32> for GetTablesExtRequestFields {
+    fn from(i: &i32) -> Self {
+        GetTablesExtRequestFields::from(*i)
+    }
+}
+
+impl From<GetTablesExtRequestFields> for i32 {
+    fn from(e: GetTablesExtRequestFields) -> i32 {
+        e.0
+    }
+}
+
+impl From<&GetTablesExtRequestFields> for i32 {
+    fn from(e: &GetTablesExtRequestFields) -> i32 {
+        e.0
+    }
+}
+
+#[derive(Copy, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
 pub struct LockLevel(pub i32);
 
 impl LockLevel {
@@ -8536,6 +8652,421 @@ impl TSerializable for GetTableResult {
 }
 
 //
+// GetTablesExtRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetTablesExtRequest {
+    pub catalog: String,
+    pub database: String,
+    pub table_name_pattern: String,
+    pub requested_fields: i32,
+    pub limit: Option<i32>,
+    pub processor_capabilities: Option<Vec<String>>,
+    pub processor_identifier: Option<String>,
+}
+
+impl GetTablesExtRequest {
+    pub fn new<F5, F6, F7>(
+        catalog: String,
+        database: String,
+        table_name_pattern: String,
+        requested_fields: i32,
+        limit: F5,
+        processor_capabilities: F6,
+        processor_identifier: F7,
+    ) -> GetTablesExtRequest
+    where
+        F5: Into<Option<i32>>,
+        F6: Into<Option<Vec<String>>>,
+        F7: Into<Option<String>>,
+    {
+        GetTablesExtRequest {
+            catalog,
+            database,
+            table_name_pattern,
+            requested_fields,
+            limit: limit.into(),
+            processor_capabilities: processor_capabilities.into(),
+            processor_identifier: processor_identifier.into(),
+        }
+    }
+}
+
+impl TSerializable for GetTablesExtRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetTablesExtRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetTablesExtRequest>())?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<i32> = None;
+        let mut f_5: Option<i32> = None;
+        let mut f_6: Option<Vec<String>> = None;
+        let mut f_7: Option<String> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::I32 => {
+                    let val = i_prot.read_i32()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::I32 => {
+                    let val = i_prot.read_i32()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_54 = i_prot.read_string()?;
+                        val.push(list_elem_54);
+                    }
+                    i_prot.read_list_end()?;
+                    f_6 = Some(val);
+                }
+                7 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_7 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetTablesExtRequest.catalog", &f_1)?;
+        verify_required_field_exists("GetTablesExtRequest.database", &f_2)?;
+        verify_required_field_exists("GetTablesExtRequest.table_name_pattern", &f_3)?;
+        verify_required_field_exists("GetTablesExtRequest.requested_fields", &f_4)?;
+        let ret = GetTablesExtRequest {
+            catalog: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            database: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            table_name_pattern: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            requested_fields: f_4.expect("auto-generated code should have checked for presence of required fields"),
+            limit: f_5,
+            processor_capabilities: f_6,
+            processor_identifier: f_7,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetTablesExtRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("catalog", TType::String, 1))?;
+        o_prot.write_string(&self.catalog)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("database", TType::String, 2))?;
+        o_prot.write_string(&self.database)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tableNamePattern", TType::String, 3))?;
+        o_prot.write_string(&self.table_name_pattern)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("requestedFields", TType::I32, 4))?;
+        o_prot.write_i32(self.requested_fields)?;
+        o_prot.write_field_end()?;
+        if let Some(fld_var) = self.limit {
+            o_prot.write_field_begin(&TFieldIdentifier::new("limit", TType::I32, 5))?;
+            o_prot.write_i32(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.processor_capabilities {
+            o_prot.write_field_begin(&TFieldIdentifier::new("processorCapabilities", TType::List, 6))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_string(e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.processor_identifier {
+            o_prot.write_field_begin(&TFieldIdentifier::new("processorIdentifier", TType::String, 7))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ExtendedTableInfo
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct ExtendedTableInfo {
+    pub tbl_name: String,
+    pub access_type: Option<i32>,
+    pub required_read_capabilities: Option<Vec<String>>,
+    pub required_write_capabilities: Option<Vec<String>>,
+}
+
+impl ExtendedTableInfo {
+    pub fn new<F2, F3, F4>(
+        tbl_name: String,
+        access_type: F2,
+        required_read_capabilities: F3,
+        required_write_capabilities: F4,
+    ) -> ExtendedTableInfo
+    where
+        F2: Into<Option<i32>>,
+        F3: Into<Option<Vec<String>>>,
+        F4: Into<Option<Vec<String>>>,
+    {
+        ExtendedTableInfo {
+            tbl_name,
+            access_type: access_type.into(),
+            required_read_capabilities: required_read_capabilities.into(),
+            required_write_capabilities: required_write_capabilities.into(),
+        }
+    }
+}
+
+impl TSerializable for ExtendedTableInfo {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ExtendedTableInfo> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ExtendedTableInfo>())?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<i32> = None;
+        let mut f_3: Option<Vec<String>> = None;
+        let mut f_4: Option<Vec<String>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I32 => {
+                    let val = i_prot.read_i32()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_55 = i_prot.read_string()?;
+                        val.push(list_elem_55);
+                    }
+                    i_prot.read_list_end()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_56 = i_prot.read_string()?;
+                        val.push(list_elem_56);
+                    }
+                    i_prot.read_list_end()?;
+                    f_4 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ExtendedTableInfo.tbl_name", &f_1)?;
+        let ret = ExtendedTableInfo {
+            tbl_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            access_type: f_2,
+            required_read_capabilities: f_3,
+            required_write_capabilities: f_4,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ExtendedTableInfo");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tblName", TType::String, 1))?;
+        o_prot.write_string(&self.tbl_name)?;
+        o_prot.write_field_end()?;
+        if let Some(fld_var) = self.access_type {
+            o_prot.write_field_begin(&TFieldIdentifier::new("accessType", TType::I32, 2))?;
+            o_prot.write_i32(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.required_read_capabilities {
+            o_prot.write_field_begin(&TFieldIdentifier::new("requiredReadCapabilities", TType::List, 3))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_string(e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.required_write_capabilities {
+            o_prot.write_field_begin(&TFieldIdentifier::new("requiredWriteCapabilities", TType::List, 4))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::String, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_string(e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// DropTableRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct DropTableRequest {
+    pub catalog_name: Option<String>,
+    pub db_name: String,
+    pub table_name: String,
+    pub delete_data: Option<bool>,
+    pub env_context: Option<EnvironmentContext>,
+    pub drop_partitions: Option<bool>,
+}
+
+impl DropTableRequest {
+    pub fn new<F1, F4, F5, F6>(
+        catalog_name: F1,
+        db_name: String,
+        table_name: String,
+        delete_data: F4,
+        env_context: F5,
+        drop_partitions: F6,
+    ) -> DropTableRequest
+    where
+        F1: Into<Option<String>>,
+        F4: Into<Option<bool>>,
+        F5: Into<Option<EnvironmentContext>>,
+        F6: Into<Option<bool>>,
+    {
+        DropTableRequest {
+            catalog_name: catalog_name.into(),
+            db_name,
+            table_name,
+            delete_data: delete_data.into(),
+            env_context: env_context.into(),
+            drop_partitions: drop_partitions.into(),
+        }
+    }
+}
+
+impl TSerializable for DropTableRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<DropTableRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<DropTableRequest>())?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<bool> = None;
+        let mut f_5: Option<EnvironmentContext> = None;
+        let mut f_6: Option<bool> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::Bool => {
+                    let val = i_prot.read_bool()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::Struct => {
+                    let val = EnvironmentContext::read_from_in_protocol(i_prot)?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::Bool => {
+                    let val = i_prot.read_bool()?;
+                    f_6 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("DropTableRequest.db_name", &f_2)?;
+        verify_required_field_exists("DropTableRequest.table_name", &f_3)?;
+        let ret = DropTableRequest {
+            catalog_name: f_1,
+            db_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            table_name: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            delete_data: f_4,
+            env_context: f_5,
+            drop_partitions: f_6,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("DropTableRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.catalog_name {
+            o_prot.write_field_begin(&TFieldIdentifier::new("catalogName", TType::String, 1))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_begin(&TFieldIdentifier::new("dbName", TType::String, 2))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tableName", TType::String, 3))?;
+        o_prot.write_string(&self.table_name)?;
+        o_prot.write_field_end()?;
+        if let Some(fld_var) = self.delete_data {
+            o_prot.write_field_begin(&TFieldIdentifier::new("deleteData", TType::Bool, 4))?;
+            o_prot.write_bool(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.env_context {
+            o_prot.write_field_begin(&TFieldIdentifier::new("envContext", TType::Struct, 5))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.drop_partitions {
+            o_prot.write_field_begin(&TFieldIdentifier::new("dropPartitions", TType::Bool, 6))?;
+            o_prot.write_bool(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
 // GetTablesRequest
 //
 
@@ -8611,8 +9142,8 @@ impl TSerializable for GetTablesRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_54 = i_prot.read_string()?;
-                        val.push(list_elem_54);
+                        let list_elem_57 = i_prot.read_string()?;
+                        val.push(list_elem_57);
                     }
                     i_prot.read_list_end()?;
                     f_2 = Some(val);
@@ -8629,8 +9160,8 @@ impl TSerializable for GetTablesRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_55 = i_prot.read_string()?;
-                        val.push(list_elem_55);
+                        let list_elem_58 = i_prot.read_string()?;
+                        val.push(list_elem_58);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -8752,8 +9283,8 @@ impl TSerializable for GetTablesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Table> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_56 = Table::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_56);
+                        let list_elem_59 = Table::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_59);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -8877,8 +9408,8 @@ impl TSerializable for CreateTableRequest {
                     let mut val: Vec<SQLPrimaryKey> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_57 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_57);
+                        let list_elem_60 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_60);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -8888,8 +9419,8 @@ impl TSerializable for CreateTableRequest {
                     let mut val: Vec<SQLForeignKey> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_58 = SQLForeignKey::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_58);
+                        let list_elem_61 = SQLForeignKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_61);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -8899,8 +9430,8 @@ impl TSerializable for CreateTableRequest {
                     let mut val: Vec<SQLUniqueConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_59 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_59);
+                        let list_elem_62 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_62);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -8910,8 +9441,8 @@ impl TSerializable for CreateTableRequest {
                     let mut val: Vec<SQLNotNullConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_60 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_60);
+                        let list_elem_63 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_63);
                     }
                     i_prot.read_list_end()?;
                     f_6 = Some(val);
@@ -8921,8 +9452,8 @@ impl TSerializable for CreateTableRequest {
                     let mut val: Vec<SQLDefaultConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_61 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_61);
+                        let list_elem_64 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_64);
                     }
                     i_prot.read_list_end()?;
                     f_7 = Some(val);
@@ -8932,8 +9463,8 @@ impl TSerializable for CreateTableRequest {
                     let mut val: Vec<SQLCheckConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_62 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_62);
+                        let list_elem_65 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_65);
                     }
                     i_prot.read_list_end()?;
                     f_8 = Some(val);
@@ -8942,8 +9473,8 @@ impl TSerializable for CreateTableRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_63 = i_prot.read_string()?;
-                        val.push(list_elem_63);
+                        let list_elem_66 = i_prot.read_string()?;
+                        val.push(list_elem_66);
                     }
                     i_prot.read_list_end()?;
                     f_9 = Some(val);
@@ -9171,8 +9702,8 @@ impl TSerializable for AlterTableRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_64 = i_prot.read_string()?;
-                        val.push(list_elem_64);
+                        let list_elem_67 = i_prot.read_string()?;
+                        val.push(list_elem_67);
                     }
                     i_prot.read_list_end()?;
                     f_8 = Some(val);
@@ -9489,8 +10020,8 @@ impl TSerializable for GetFieldsResponse {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_65 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_65);
+                        let list_elem_68 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_68);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -9689,8 +10220,8 @@ impl TSerializable for GetSchemaResponse {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_66 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_66);
+                        let list_elem_69 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_69);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -9792,8 +10323,8 @@ impl TSerializable for TruncateTableRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_67 = i_prot.read_string()?;
-                        val.push(list_elem_67);
+                        let list_elem_70 = i_prot.read_string()?;
+                        val.push(list_elem_70);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -9959,8 +10490,8 @@ impl TSerializable for AddPartitionsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_68 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_68);
+                        let list_elem_71 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_71);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -9974,8 +10505,8 @@ impl TSerializable for AddPartitionsResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_69 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_69);
+                        let list_elem_72 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_72);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -10118,8 +10649,8 @@ impl TSerializable for AddPartitionsRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_70 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_70);
+                        let list_elem_73 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_73);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -10149,8 +10680,8 @@ impl TSerializable for AddPartitionsRequest {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_71 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_71);
+                        let list_elem_74 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_74);
                     }
                     i_prot.read_list_end()?;
                     f_9 = Some(val);
@@ -10276,8 +10807,8 @@ impl TSerializable for DropPartitionsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_72 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_72);
+                        let list_elem_75 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_75);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -10411,8 +10942,8 @@ impl TSerializable for RequestPartsSpec {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_73 = i_prot.read_string()?;
-                        val.push(list_elem_73);
+                        let list_elem_76 = i_prot.read_string()?;
+                        val.push(list_elem_76);
                     }
                     i_prot.read_list_end()?;
                     if ret.is_none() {
@@ -10425,8 +10956,8 @@ impl TSerializable for RequestPartsSpec {
                     let mut val: Vec<DropPartitionsExpr> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_74 = DropPartitionsExpr::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_74);
+                        let list_elem_77 = DropPartitionsExpr::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_77);
                     }
                     i_prot.read_list_end()?;
                     if ret.is_none() {
@@ -10770,8 +11301,8 @@ impl TSerializable for PartitionValuesRequest {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_75 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_75);
+                        let list_elem_78 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_78);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -10789,8 +11320,8 @@ impl TSerializable for PartitionValuesRequest {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_76 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_76);
+                        let list_elem_79 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_79);
                     }
                     i_prot.read_list_end()?;
                     f_6 = Some(val);
@@ -10926,8 +11457,8 @@ impl TSerializable for PartitionValuesRow {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_77 = i_prot.read_string()?;
-                        val.push(list_elem_77);
+                        let list_elem_80 = i_prot.read_string()?;
+                        val.push(list_elem_80);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -10992,8 +11523,8 @@ impl TSerializable for PartitionValuesResponse {
                     let mut val: Vec<PartitionValuesRow> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_78 = PartitionValuesRow::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_78);
+                        let list_elem_81 = PartitionValuesRow::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_81);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -11352,8 +11883,8 @@ impl TSerializable for GetPartitionsByNamesRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_79 = i_prot.read_string()?;
-                        val.push(list_elem_79);
+                        let list_elem_82 = i_prot.read_string()?;
+                        val.push(list_elem_82);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -11366,8 +11897,8 @@ impl TSerializable for GetPartitionsByNamesRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_80 = i_prot.read_string()?;
-                        val.push(list_elem_80);
+                        let list_elem_83 = i_prot.read_string()?;
+                        val.push(list_elem_83);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -11543,8 +12074,8 @@ impl TSerializable for GetPartitionsByNamesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_81 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_81);
+                        let list_elem_84 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_84);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -11674,8 +12205,8 @@ impl TSerializable for AlterPartitionsRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_82 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_82);
+                        let list_elem_85 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_85);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -11701,8 +12232,8 @@ impl TSerializable for AlterPartitionsRequest {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_83 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_83);
+                        let list_elem_86 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_86);
                     }
                     i_prot.read_list_end()?;
                     f_9 = Some(val);
@@ -11914,8 +12445,8 @@ impl TSerializable for RenamePartitionRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_84 = i_prot.read_string()?;
-                        val.push(list_elem_84);
+                        let list_elem_87 = i_prot.read_string()?;
+                        val.push(list_elem_87);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -12261,8 +12792,8 @@ impl TSerializable for PartitionsResponse {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_85 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_85);
+                        let list_elem_88 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_88);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -12556,8 +13087,8 @@ impl TSerializable for GetPartitionNamesPsRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_86 = i_prot.read_string()?;
-                        val.push(list_elem_86);
+                        let list_elem_89 = i_prot.read_string()?;
+                        val.push(list_elem_89);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -12668,8 +13199,8 @@ impl TSerializable for GetPartitionNamesPsResponse {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_87 = i_prot.read_string()?;
-                        val.push(list_elem_87);
+                        let list_elem_90 = i_prot.read_string()?;
+                        val.push(list_elem_90);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -12810,8 +13341,8 @@ impl TSerializable for GetPartitionsPsWithAuthRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_88 = i_prot.read_string()?;
-                        val.push(list_elem_88);
+                        let list_elem_91 = i_prot.read_string()?;
+                        val.push(list_elem_91);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -12828,8 +13359,8 @@ impl TSerializable for GetPartitionsPsWithAuthRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_89 = i_prot.read_string()?;
-                        val.push(list_elem_89);
+                        let list_elem_92 = i_prot.read_string()?;
+                        val.push(list_elem_92);
                     }
                     i_prot.read_list_end()?;
                     f_7 = Some(val);
@@ -12858,8 +13389,8 @@ impl TSerializable for GetPartitionsPsWithAuthRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_90 = i_prot.read_string()?;
-                        val.push(list_elem_90);
+                        let list_elem_93 = i_prot.read_string()?;
+                        val.push(list_elem_93);
                     }
                     i_prot.read_list_end()?;
                     f_13 = Some(val);
@@ -13002,8 +13533,8 @@ impl TSerializable for GetPartitionsPsWithAuthResponse {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_91 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_91);
+                        let list_elem_94 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_94);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -13075,8 +13606,8 @@ impl TSerializable for AggrStats {
                     let mut val: Vec<ColumnStatisticsObj> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_92 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_92);
+                        let list_elem_95 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_95);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -13186,8 +13717,8 @@ impl TSerializable for SetPartitionsStatsRequest {
                     let mut val: Vec<ColumnStatistics> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_93 = ColumnStatistics::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_93);
+                        let list_elem_96 = ColumnStatistics::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_96);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -13352,8 +13883,8 @@ impl TSerializable for TableStatsResult {
                     let mut val: Vec<ColumnStatisticsObj> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_94 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_94);
+                        let list_elem_97 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_97);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -13435,16 +13966,16 @@ impl TSerializable for PartitionsStatsResult {
                     let map_ident = i_prot.read_map_begin()?;
                     let mut val: BTreeMap<String, Vec<ColumnStatisticsObj>> = Default::default();
                     for _ in 0..map_ident.size {
-                        let map_key_95 = i_prot.read_string()?;
+                        let map_key_98 = i_prot.read_string()?;
                         let list_ident = i_prot.read_list_begin()?;
-                        let mut map_val_96: Vec<ColumnStatisticsObj> =
+                        let mut map_val_99: Vec<ColumnStatisticsObj> =
                             Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                         for _ in 0..list_ident.size {
-                            let list_elem_97 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
-                            map_val_96.push(list_elem_97);
+                            let list_elem_100 = ColumnStatisticsObj::read_from_in_protocol(i_prot)?;
+                            map_val_99.push(list_elem_100);
                         }
                         i_prot.read_list_end()?;
-                        val.insert(map_key_95, map_val_96);
+                        val.insert(map_key_98, map_val_99);
                     }
                     i_prot.read_map_end()?;
                     f_1 = Some(val);
@@ -13565,8 +14096,8 @@ impl TSerializable for TableStatsRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_98 = i_prot.read_string()?;
-                        val.push(list_elem_98);
+                        let list_elem_101 = i_prot.read_string()?;
+                        val.push(list_elem_101);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -13721,8 +14252,8 @@ impl TSerializable for PartitionsStatsRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_99 = i_prot.read_string()?;
-                        val.push(list_elem_99);
+                        let list_elem_102 = i_prot.read_string()?;
+                        val.push(list_elem_102);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -13731,8 +14262,8 @@ impl TSerializable for PartitionsStatsRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_100 = i_prot.read_string()?;
-                        val.push(list_elem_100);
+                        let list_elem_103 = i_prot.read_string()?;
+                        val.push(list_elem_103);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -13996,8 +14527,8 @@ impl TSerializable for Function {
                     let mut val: Vec<ResourceUri> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_101 = ResourceUri::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_101);
+                        let list_elem_104 = ResourceUri::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_104);
                     }
                     i_prot.read_list_end()?;
                     f_8 = Some(val);
@@ -14133,8 +14664,8 @@ impl TSerializable for GetAllFunctionsResponse {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Function> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_102 = Function::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_102);
+                        let list_elem_105 = Function::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_105);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -14405,8 +14936,8 @@ impl TSerializable for LockRequest {
                     let mut val: Vec<LockComponent> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_103 = LockComponent::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_103);
+                        let list_elem_106 = LockComponent::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_106);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -15164,8 +15695,8 @@ impl TSerializable for ShowLocksResponse {
                     let mut val: Vec<ShowLocksResponseElement> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_104 = ShowLocksResponseElement::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_104);
+                        let list_elem_107 = ShowLocksResponseElement::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_107);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -15279,6 +15810,1599 @@ impl Default for HeartbeatRequest {
 }
 
 //
+// TxnInfo
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TxnInfo {
+    pub id: i64,
+    pub state: TxnState,
+    pub user: String,
+    pub hostname: String,
+    pub agent_info: Option<String>,
+    pub heartbeat_count: Option<i32>,
+    pub meta_info: Option<String>,
+    pub started_time: Option<i64>,
+    pub last_heartbeat_time: Option<i64>,
+}
+
+impl TxnInfo {
+    pub fn new<F5, F6, F7, F8, F9>(
+        id: i64,
+        state: TxnState,
+        user: String,
+        hostname: String,
+        agent_info: F5,
+        heartbeat_count: F6,
+        meta_info: F7,
+        started_time: F8,
+        last_heartbeat_time: F9,
+    ) -> TxnInfo
+    where
+        F5: Into<Option<String>>,
+        F6: Into<Option<i32>>,
+        F7: Into<Option<String>>,
+        F8: Into<Option<i64>>,
+        F9: Into<Option<i64>>,
+    {
+        TxnInfo {
+            id,
+            state,
+            user,
+            hostname,
+            agent_info: agent_info.into(),
+            heartbeat_count: heartbeat_count.into(),
+            meta_info: meta_info.into(),
+            started_time: started_time.into(),
+            last_heartbeat_time: last_heartbeat_time.into(),
+        }
+    }
+}
+
+impl TSerializable for TxnInfo {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TxnInfo> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TxnInfo>())?;
+        let mut f_1: Option<i64> = None;
+        let mut f_2: Option<TxnState> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<String> = None;
+        let mut f_6: Option<i32> = None;
+        let mut f_7: Option<String> = None;
+        let mut f_8: Option<i64> = None;
+        let mut f_9: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I32 => {
+                    let val = TxnState::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::I32 => {
+                    let val = i_prot.read_i32()?;
+                    f_6 = Some(val);
+                }
+                7 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_7 = Some(val);
+                }
+                8 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_8 = Some(val);
+                }
+                9 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_9 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("TxnInfo.id", &f_1)?;
+        verify_required_field_exists("TxnInfo.state", &f_2)?;
+        verify_required_field_exists("TxnInfo.user", &f_3)?;
+        verify_required_field_exists("TxnInfo.hostname", &f_4)?;
+        let ret = TxnInfo {
+            id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            state: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            user: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            hostname: f_4.expect("auto-generated code should have checked for presence of required fields"),
+            agent_info: f_5,
+            heartbeat_count: f_6,
+            meta_info: f_7,
+            started_time: f_8,
+            last_heartbeat_time: f_9,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("TxnInfo");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("id", TType::I64, 1))?;
+        o_prot.write_i64(self.id)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("state", TType::I32, 2))?;
+        self.state.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("user", TType::String, 3))?;
+        o_prot.write_string(&self.user)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("hostname", TType::String, 4))?;
+        o_prot.write_string(&self.hostname)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.agent_info {
+            o_prot.write_field_begin(&TFieldIdentifier::new("agentInfo", TType::String, 5))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.heartbeat_count {
+            o_prot.write_field_begin(&TFieldIdentifier::new("heartbeatCount", TType::I32, 6))?;
+            o_prot.write_i32(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.meta_info {
+            o_prot.write_field_begin(&TFieldIdentifier::new("metaInfo", TType::String, 7))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.started_time {
+            o_prot.write_field_begin(&TFieldIdentifier::new("startedTime", TType::I64, 8))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.last_heartbeat_time {
+            o_prot.write_field_begin(&TFieldIdentifier::new("lastHeartbeatTime", TType::I64, 9))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetOpenTxnsInfoResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetOpenTxnsInfoResponse {
+    pub txn_high_water_mark: i64,
+    pub open_txns: Vec<TxnInfo>,
+}
+
+impl GetOpenTxnsInfoResponse {
+    pub fn new(txn_high_water_mark: i64, open_txns: Vec<TxnInfo>) -> GetOpenTxnsInfoResponse {
+        GetOpenTxnsInfoResponse { txn_high_water_mark, open_txns }
+    }
+}
+
+impl TSerializable for GetOpenTxnsInfoResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetOpenTxnsInfoResponse> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetOpenTxnsInfoResponse>())?;
+        let mut f_1: Option<i64> = None;
+        let mut f_2: Option<Vec<TxnInfo>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<TxnInfo> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_108 = TxnInfo::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_108);
+                    }
+                    i_prot.read_list_end()?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetOpenTxnsInfoResponse.txn_high_water_mark", &f_1)?;
+        verify_required_field_exists("GetOpenTxnsInfoResponse.open_txns", &f_2)?;
+        let ret = GetOpenTxnsInfoResponse {
+            txn_high_water_mark: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            open_txns: f_2.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetOpenTxnsInfoResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txn_high_water_mark", TType::I64, 1))?;
+        o_prot.write_i64(self.txn_high_water_mark)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("open_txns", TType::List, 2))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.open_txns.len() as i32))?;
+        for e in &self.open_txns {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetOpenTxnsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetOpenTxnsResponse {
+    pub txn_high_water_mark: i64,
+    pub open_txns: Vec<i64>,
+    pub min_open_txn: Option<i64>,
+    pub aborted_bits: Option<Vec<u8>>,
+}
+
+impl GetOpenTxnsResponse {
+    pub fn new<F3, F4>(
+        txn_high_water_mark: i64,
+        open_txns: Vec<i64>,
+        min_open_txn: F3,
+        aborted_bits: F4,
+    ) -> GetOpenTxnsResponse
+    where
+        F3: Into<Option<i64>>,
+        F4: Into<Option<Vec<u8>>>,
+    {
+        GetOpenTxnsResponse {
+            txn_high_water_mark,
+            open_txns,
+            min_open_txn: min_open_txn.into(),
+            aborted_bits: aborted_bits.into(),
+        }
+    }
+}
+
+impl TSerializable for GetOpenTxnsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetOpenTxnsResponse> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetOpenTxnsResponse>())?;
+        let mut f_1: Option<i64> = None;
+        let mut f_2: Option<Vec<i64>> = None;
+        let mut f_3: Option<i64> = None;
+        let mut f_4: Option<Vec<u8>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<i64> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_109 = i_prot.read_i64()?;
+                        val.push(list_elem_109);
+                    }
+                    i_prot.read_list_end()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_bytes()?;
+                    f_4 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetOpenTxnsResponse.txn_high_water_mark", &f_1)?;
+        verify_required_field_exists("GetOpenTxnsResponse.open_txns", &f_2)?;
+        let ret = GetOpenTxnsResponse {
+            txn_high_water_mark: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            open_txns: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            min_open_txn: f_3,
+            aborted_bits: f_4,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetOpenTxnsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txn_high_water_mark", TType::I64, 1))?;
+        o_prot.write_i64(self.txn_high_water_mark)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("open_txns", TType::List, 2))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::I64, self.open_txns.len() as i32))?;
+        for e in &self.open_txns {
+            o_prot.write_i64(*e)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        if let Some(fld_var) = self.min_open_txn {
+            o_prot.write_field_begin(&TFieldIdentifier::new("min_open_txn", TType::I64, 3))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.aborted_bits {
+            o_prot.write_field_begin(&TFieldIdentifier::new("abortedBits", TType::String, 4))?;
+            o_prot.write_bytes(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// OpenTxnRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct OpenTxnRequest {
+    pub num_txns: i32,
+    pub user: String,
+    pub hostname: String,
+    pub agent_info: Option<String>,
+    pub repl_policy: Option<String>,
+    pub repl_src_txn_ids: Option<Vec<i64>>,
+    pub txn_type: Option<TxnType>,
+}
+
+impl OpenTxnRequest {
+    pub fn new<F4, F5, F6, F7>(
+        num_txns: i32,
+        user: String,
+        hostname: String,
+        agent_info: F4,
+        repl_policy: F5,
+        repl_src_txn_ids: F6,
+        txn_type: F7,
+    ) -> OpenTxnRequest
+    where
+        F4: Into<Option<String>>,
+        F5: Into<Option<String>>,
+        F6: Into<Option<Vec<i64>>>,
+        F7: Into<Option<TxnType>>,
+    {
+        OpenTxnRequest {
+            num_txns,
+            user,
+            hostname,
+            agent_info: agent_info.into(),
+            repl_policy: repl_policy.into(),
+            repl_src_txn_ids: repl_src_txn_ids.into(),
+            txn_type: txn_type.into(),
+        }
+    }
+}
+
+impl TSerializable for OpenTxnRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<OpenTxnRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<OpenTxnRequest>())?;
+        let mut f_1: Option<i32> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<String> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<String> = None;
+        let mut f_6: Option<Vec<i64>> = None;
+        let mut f_7: Option<TxnType> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::I32 => {
+                    let val = i_prot.read_i32()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<i64> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_110 = i_prot.read_i64()?;
+                        val.push(list_elem_110);
+                    }
+                    i_prot.read_list_end()?;
+                    f_6 = Some(val);
+                }
+                7 if field_ident.field_type == TType::I32 => {
+                    let val = TxnType::read_from_in_protocol(i_prot)?;
+                    f_7 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("OpenTxnRequest.num_txns", &f_1)?;
+        verify_required_field_exists("OpenTxnRequest.user", &f_2)?;
+        verify_required_field_exists("OpenTxnRequest.hostname", &f_3)?;
+        let ret = OpenTxnRequest {
+            num_txns: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            user: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            hostname: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            agent_info: f_4,
+            repl_policy: f_5,
+            repl_src_txn_ids: f_6,
+            txn_type: f_7,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("OpenTxnRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("num_txns", TType::I32, 1))?;
+        o_prot.write_i32(self.num_txns)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("user", TType::String, 2))?;
+        o_prot.write_string(&self.user)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("hostname", TType::String, 3))?;
+        o_prot.write_string(&self.hostname)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.agent_info {
+            o_prot.write_field_begin(&TFieldIdentifier::new("agentInfo", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.repl_policy {
+            o_prot.write_field_begin(&TFieldIdentifier::new("replPolicy", TType::String, 5))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.repl_src_txn_ids {
+            o_prot.write_field_begin(&TFieldIdentifier::new("replSrcTxnIds", TType::List, 6))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::I64, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_i64(*e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.txn_type {
+            o_prot.write_field_begin(&TFieldIdentifier::new("txn_type", TType::I32, 7))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// OpenTxnsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct OpenTxnsResponse {
+    pub txn_ids: Vec<i64>,
+}
+
+impl OpenTxnsResponse {
+    pub fn new(txn_ids: Vec<i64>) -> OpenTxnsResponse {
+        OpenTxnsResponse { txn_ids }
+    }
+}
+
+impl TSerializable for OpenTxnsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<OpenTxnsResponse> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<OpenTxnsResponse>())?;
+        let mut f_1: Option<Vec<i64>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<i64> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_111 = i_prot.read_i64()?;
+                        val.push(list_elem_111);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("OpenTxnsResponse.txn_ids", &f_1)?;
+        let ret = OpenTxnsResponse {
+            txn_ids: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("OpenTxnsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txn_ids", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::I64, self.txn_ids.len() as i32))?;
+        for e in &self.txn_ids {
+            o_prot.write_i64(*e)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// AbortTxnRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct AbortTxnRequest {
+    pub txnid: i64,
+    pub repl_policy: Option<String>,
+    pub txn_type: Option<TxnType>,
+    pub error_code: Option<i64>,
+}
+
+impl AbortTxnRequest {
+    pub fn new<F2, F3, F4>(txnid: i64, repl_policy: F2, txn_type: F3, error_code: F4) -> AbortTxnRequest
+    where
+        F2: Into<Option<String>>,
+        F3: Into<Option<TxnType>>,
+        F4: Into<Option<i64>>,
+    {
+        AbortTxnRequest {
+            txnid,
+            repl_policy: repl_policy.into(),
+            txn_type: txn_type.into(),
+            error_code: error_code.into(),
+        }
+    }
+}
+
+impl TSerializable for AbortTxnRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AbortTxnRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AbortTxnRequest>())?;
+        let mut f_1: Option<i64> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<TxnType> = None;
+        let mut f_4: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::I32 => {
+                    let val = TxnType::read_from_in_protocol(i_prot)?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_4 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("AbortTxnRequest.txnid", &f_1)?;
+        let ret = AbortTxnRequest {
+            txnid: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            repl_policy: f_2,
+            txn_type: f_3,
+            error_code: f_4,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("AbortTxnRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txnid", TType::I64, 1))?;
+        o_prot.write_i64(self.txnid)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.repl_policy {
+            o_prot.write_field_begin(&TFieldIdentifier::new("replPolicy", TType::String, 2))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.txn_type {
+            o_prot.write_field_begin(&TFieldIdentifier::new("txn_type", TType::I32, 3))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.error_code {
+            o_prot.write_field_begin(&TFieldIdentifier::new("errorCode", TType::I64, 4))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// AbortTxnsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct AbortTxnsRequest {
+    pub txn_ids: Vec<i64>,
+    pub error_code: Option<i64>,
+}
+
+impl AbortTxnsRequest {
+    pub fn new<F2>(txn_ids: Vec<i64>, error_code: F2) -> AbortTxnsRequest
+    where
+        F2: Into<Option<i64>>,
+    {
+        AbortTxnsRequest { txn_ids, error_code: error_code.into() }
+    }
+}
+
+impl TSerializable for AbortTxnsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AbortTxnsRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AbortTxnsRequest>())?;
+        let mut f_1: Option<Vec<i64>> = None;
+        let mut f_2: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<i64> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_112 = i_prot.read_i64()?;
+                        val.push(list_elem_112);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("AbortTxnsRequest.txn_ids", &f_1)?;
+        let ret = AbortTxnsRequest {
+            txn_ids: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            error_code: f_2,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("AbortTxnsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txn_ids", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::I64, self.txn_ids.len() as i32))?;
+        for e in &self.txn_ids {
+            o_prot.write_i64(*e)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        if let Some(fld_var) = self.error_code {
+            o_prot.write_field_begin(&TFieldIdentifier::new("errorCode", TType::I64, 2))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// CommitTxnRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct CommitTxnRequest {
+    pub txnid: i64,
+    pub repl_policy: Option<String>,
+    pub excl_write_enabled: Option<bool>,
+    pub txn_type: Option<TxnType>,
+}
+
+impl CommitTxnRequest {
+    pub fn new<F2, F6, F7>(txnid: i64, repl_policy: F2, excl_write_enabled: F6, txn_type: F7) -> CommitTxnRequest
+    where
+        F2: Into<Option<String>>,
+        F6: Into<Option<bool>>,
+        F7: Into<Option<TxnType>>,
+    {
+        CommitTxnRequest {
+            txnid,
+            repl_policy: repl_policy.into(),
+            excl_write_enabled: excl_write_enabled.into(),
+            txn_type: txn_type.into(),
+        }
+    }
+}
+
+impl TSerializable for CommitTxnRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<CommitTxnRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<CommitTxnRequest>())?;
+        let mut f_1: Option<i64> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_6: Option<bool> = None;
+        let mut f_7: Option<TxnType> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                6 if field_ident.field_type == TType::Bool => {
+                    let val = i_prot.read_bool()?;
+                    f_6 = Some(val);
+                }
+                7 if field_ident.field_type == TType::I32 => {
+                    let val = TxnType::read_from_in_protocol(i_prot)?;
+                    f_7 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("CommitTxnRequest.txnid", &f_1)?;
+        let ret = CommitTxnRequest {
+            txnid: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            repl_policy: f_2,
+            excl_write_enabled: f_6,
+            txn_type: f_7,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("CommitTxnRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txnid", TType::I64, 1))?;
+        o_prot.write_i64(self.txnid)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.repl_policy {
+            o_prot.write_field_begin(&TFieldIdentifier::new("replPolicy", TType::String, 2))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.excl_write_enabled {
+            o_prot.write_field_begin(&TFieldIdentifier::new("exclWriteEnabled", TType::Bool, 6))?;
+            o_prot.write_bool(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.txn_type {
+            o_prot.write_field_begin(&TFieldIdentifier::new("txn_type", TType::I32, 7))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// HeartbeatTxnRangeRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct HeartbeatTxnRangeRequest {
+    pub min: i64,
+    pub max: i64,
+}
+
+impl HeartbeatTxnRangeRequest {
+    pub fn new(min: i64, max: i64) -> HeartbeatTxnRangeRequest {
+        HeartbeatTxnRangeRequest { min, max }
+    }
+}
+
+impl TSerializable for HeartbeatTxnRangeRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<HeartbeatTxnRangeRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<HeartbeatTxnRangeRequest>())?;
+        let mut f_1: Option<i64> = None;
+        let mut f_2: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("HeartbeatTxnRangeRequest.min", &f_1)?;
+        verify_required_field_exists("HeartbeatTxnRangeRequest.max", &f_2)?;
+        let ret = HeartbeatTxnRangeRequest {
+            min: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            max: f_2.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("HeartbeatTxnRangeRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("min", TType::I64, 1))?;
+        o_prot.write_i64(self.min)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("max", TType::I64, 2))?;
+        o_prot.write_i64(self.max)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// HeartbeatTxnRangeResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct HeartbeatTxnRangeResponse {
+    pub aborted: BTreeSet<i64>,
+    pub nosuch: BTreeSet<i64>,
+}
+
+impl HeartbeatTxnRangeResponse {
+    pub fn new(aborted: BTreeSet<i64>, nosuch: BTreeSet<i64>) -> HeartbeatTxnRangeResponse {
+        HeartbeatTxnRangeResponse { aborted, nosuch }
+    }
+}
+
+impl TSerializable for HeartbeatTxnRangeResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<HeartbeatTxnRangeResponse> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<HeartbeatTxnRangeResponse>())?;
+        let mut f_1: Option<BTreeSet<i64>> = None;
+        let mut f_2: Option<BTreeSet<i64>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Set => {
+                    let set_ident = i_prot.read_set_begin()?;
+                    let mut val: BTreeSet<i64> = BTreeSet::new();
+                    for _ in 0..set_ident.size {
+                        let set_elem_113 = i_prot.read_i64()?;
+                        val.insert(set_elem_113);
+                    }
+                    i_prot.read_set_end()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Set => {
+                    let set_ident = i_prot.read_set_begin()?;
+                    let mut val: BTreeSet<i64> = BTreeSet::new();
+                    for _ in 0..set_ident.size {
+                        let set_elem_114 = i_prot.read_i64()?;
+                        val.insert(set_elem_114);
+                    }
+                    i_prot.read_set_end()?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("HeartbeatTxnRangeResponse.aborted", &f_1)?;
+        verify_required_field_exists("HeartbeatTxnRangeResponse.nosuch", &f_2)?;
+        let ret = HeartbeatTxnRangeResponse {
+            aborted: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            nosuch: f_2.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("HeartbeatTxnRangeResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("aborted", TType::Set, 1))?;
+        o_prot.write_set_begin(&TSetIdentifier::new(TType::I64, self.aborted.len() as i32))?;
+        for e in &self.aborted {
+            o_prot.write_i64(*e)?;
+        }
+        o_prot.write_set_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("nosuch", TType::Set, 2))?;
+        o_prot.write_set_begin(&TSetIdentifier::new(TType::I64, self.nosuch.len() as i32))?;
+        for e in &self.nosuch {
+            o_prot.write_i64(*e)?;
+        }
+        o_prot.write_set_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetValidWriteIdsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetValidWriteIdsRequest {
+    pub full_table_names: Vec<String>,
+    pub valid_txn_list: Option<String>,
+    pub write_id: Option<i64>,
+}
+
+impl GetValidWriteIdsRequest {
+    pub fn new<F2, F3>(full_table_names: Vec<String>, valid_txn_list: F2, write_id: F3) -> GetValidWriteIdsRequest
+    where
+        F2: Into<Option<String>>,
+        F3: Into<Option<i64>>,
+    {
+        GetValidWriteIdsRequest { full_table_names, valid_txn_list: valid_txn_list.into(), write_id: write_id.into() }
+    }
+}
+
+impl TSerializable for GetValidWriteIdsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetValidWriteIdsRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetValidWriteIdsRequest>())?;
+        let mut f_1: Option<Vec<String>> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_115 = i_prot.read_string()?;
+                        val.push(list_elem_115);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_3 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetValidWriteIdsRequest.full_table_names", &f_1)?;
+        let ret = GetValidWriteIdsRequest {
+            full_table_names: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            valid_txn_list: f_2,
+            write_id: f_3,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetValidWriteIdsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("fullTableNames", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::String, self.full_table_names.len() as i32))?;
+        for e in &self.full_table_names {
+            o_prot.write_string(e)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.valid_txn_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("validTxnList", TType::String, 2))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.write_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("writeId", TType::I64, 3))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// TableValidWriteIds
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TableValidWriteIds {
+    pub full_table_name: String,
+    pub write_id_high_water_mark: i64,
+    pub invalid_write_ids: Vec<i64>,
+    pub min_open_write_id: Option<i64>,
+    pub aborted_bits: Vec<u8>,
+}
+
+impl TableValidWriteIds {
+    pub fn new<F4>(
+        full_table_name: String,
+        write_id_high_water_mark: i64,
+        invalid_write_ids: Vec<i64>,
+        min_open_write_id: F4,
+        aborted_bits: Vec<u8>,
+    ) -> TableValidWriteIds
+    where
+        F4: Into<Option<i64>>,
+    {
+        TableValidWriteIds {
+            full_table_name,
+            write_id_high_water_mark,
+            invalid_write_ids,
+            min_open_write_id: min_open_write_id.into(),
+            aborted_bits,
+        }
+    }
+}
+
+impl TSerializable for TableValidWriteIds {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TableValidWriteIds> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TableValidWriteIds>())?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<i64> = None;
+        let mut f_3: Option<Vec<i64>> = None;
+        let mut f_4: Option<i64> = None;
+        let mut f_5: Option<Vec<u8>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<i64> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_116 = i_prot.read_i64()?;
+                        val.push(list_elem_116);
+                    }
+                    i_prot.read_list_end()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_bytes()?;
+                    f_5 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("TableValidWriteIds.full_table_name", &f_1)?;
+        verify_required_field_exists("TableValidWriteIds.write_id_high_water_mark", &f_2)?;
+        verify_required_field_exists("TableValidWriteIds.invalid_write_ids", &f_3)?;
+        verify_required_field_exists("TableValidWriteIds.aborted_bits", &f_5)?;
+        let ret = TableValidWriteIds {
+            full_table_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            write_id_high_water_mark: f_2
+                .expect("auto-generated code should have checked for presence of required fields"),
+            invalid_write_ids: f_3.expect("auto-generated code should have checked for presence of required fields"),
+            min_open_write_id: f_4,
+            aborted_bits: f_5.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("TableValidWriteIds");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("fullTableName", TType::String, 1))?;
+        o_prot.write_string(&self.full_table_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("writeIdHighWaterMark", TType::I64, 2))?;
+        o_prot.write_i64(self.write_id_high_water_mark)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("invalidWriteIds", TType::List, 3))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::I64, self.invalid_write_ids.len() as i32))?;
+        for e in &self.invalid_write_ids {
+            o_prot.write_i64(*e)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        if let Some(fld_var) = self.min_open_write_id {
+            o_prot.write_field_begin(&TFieldIdentifier::new("minOpenWriteId", TType::I64, 4))?;
+            o_prot.write_i64(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_begin(&TFieldIdentifier::new("abortedBits", TType::String, 5))?;
+        o_prot.write_bytes(&self.aborted_bits)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// GetValidWriteIdsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct GetValidWriteIdsResponse {
+    pub tbl_valid_write_ids: Vec<TableValidWriteIds>,
+}
+
+impl GetValidWriteIdsResponse {
+    pub fn new(tbl_valid_write_ids: Vec<TableValidWriteIds>) -> GetValidWriteIdsResponse {
+        GetValidWriteIdsResponse { tbl_valid_write_ids }
+    }
+}
+
+impl TSerializable for GetValidWriteIdsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<GetValidWriteIdsResponse> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<GetValidWriteIdsResponse>())?;
+        let mut f_1: Option<Vec<TableValidWriteIds>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<TableValidWriteIds> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_117 = TableValidWriteIds::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_117);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("GetValidWriteIdsResponse.tbl_valid_write_ids", &f_1)?;
+        let ret = GetValidWriteIdsResponse {
+            tbl_valid_write_ids: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("GetValidWriteIdsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tblValidWriteIds", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.tbl_valid_write_ids.len() as i32))?;
+        for e in &self.tbl_valid_write_ids {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// TxnToWriteId
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct TxnToWriteId {
+    pub txn_id: i64,
+    pub write_id: i64,
+}
+
+impl TxnToWriteId {
+    pub fn new(txn_id: i64, write_id: i64) -> TxnToWriteId {
+        TxnToWriteId { txn_id, write_id }
+    }
+}
+
+impl TSerializable for TxnToWriteId {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<TxnToWriteId> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<TxnToWriteId>())?;
+        let mut f_1: Option<i64> = None;
+        let mut f_2: Option<i64> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::I64 => {
+                    let val = i_prot.read_i64()?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("TxnToWriteId.txn_id", &f_1)?;
+        verify_required_field_exists("TxnToWriteId.write_id", &f_2)?;
+        let ret = TxnToWriteId {
+            txn_id: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            write_id: f_2.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("TxnToWriteId");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txnId", TType::I64, 1))?;
+        o_prot.write_i64(self.txn_id)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("writeId", TType::I64, 2))?;
+        o_prot.write_i64(self.write_id)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// AllocateTableWriteIdsRequest
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct AllocateTableWriteIdsRequest {
+    pub db_name: String,
+    pub table_name: String,
+    pub txn_ids: Option<Vec<i64>>,
+    pub repl_policy: Option<String>,
+    pub src_txn_to_write_id_list: Option<Vec<TxnToWriteId>>,
+    pub reallocate: Option<bool>,
+}
+
+impl AllocateTableWriteIdsRequest {
+    pub fn new<F3, F4, F5, F6>(
+        db_name: String,
+        table_name: String,
+        txn_ids: F3,
+        repl_policy: F4,
+        src_txn_to_write_id_list: F5,
+        reallocate: F6,
+    ) -> AllocateTableWriteIdsRequest
+    where
+        F3: Into<Option<Vec<i64>>>,
+        F4: Into<Option<String>>,
+        F5: Into<Option<Vec<TxnToWriteId>>>,
+        F6: Into<Option<bool>>,
+    {
+        AllocateTableWriteIdsRequest {
+            db_name,
+            table_name,
+            txn_ids: txn_ids.into(),
+            repl_policy: repl_policy.into(),
+            src_txn_to_write_id_list: src_txn_to_write_id_list.into(),
+            reallocate: reallocate.into(),
+        }
+    }
+}
+
+impl TSerializable for AllocateTableWriteIdsRequest {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AllocateTableWriteIdsRequest> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AllocateTableWriteIdsRequest>())?;
+        let mut f_1: Option<String> = None;
+        let mut f_2: Option<String> = None;
+        let mut f_3: Option<Vec<i64>> = None;
+        let mut f_4: Option<String> = None;
+        let mut f_5: Option<Vec<TxnToWriteId>> = None;
+        let mut f_6: Option<bool> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<i64> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_118 = i_prot.read_i64()?;
+                        val.push(list_elem_118);
+                    }
+                    i_prot.read_list_end()?;
+                    f_3 = Some(val);
+                }
+                4 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_4 = Some(val);
+                }
+                5 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<TxnToWriteId> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_119 = TxnToWriteId::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_119);
+                    }
+                    i_prot.read_list_end()?;
+                    f_5 = Some(val);
+                }
+                6 if field_ident.field_type == TType::Bool => {
+                    let val = i_prot.read_bool()?;
+                    f_6 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("AllocateTableWriteIdsRequest.db_name", &f_1)?;
+        verify_required_field_exists("AllocateTableWriteIdsRequest.table_name", &f_2)?;
+        let ret = AllocateTableWriteIdsRequest {
+            db_name: f_1.expect("auto-generated code should have checked for presence of required fields"),
+            table_name: f_2.expect("auto-generated code should have checked for presence of required fields"),
+            txn_ids: f_3,
+            repl_policy: f_4,
+            src_txn_to_write_id_list: f_5,
+            reallocate: f_6,
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("AllocateTableWriteIdsRequest");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("dbName", TType::String, 1))?;
+        o_prot.write_string(&self.db_name)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("tableName", TType::String, 2))?;
+        o_prot.write_string(&self.table_name)?;
+        o_prot.write_field_end()?;
+        if let Some(ref fld_var) = self.txn_ids {
+            o_prot.write_field_begin(&TFieldIdentifier::new("txnIds", TType::List, 3))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::I64, fld_var.len() as i32))?;
+            for e in fld_var {
+                o_prot.write_i64(*e)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.repl_policy {
+            o_prot.write_field_begin(&TFieldIdentifier::new("replPolicy", TType::String, 4))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.src_txn_to_write_id_list {
+            o_prot.write_field_begin(&TFieldIdentifier::new("srcTxnToWriteIdList", TType::List, 5))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(fld_var) = self.reallocate {
+            o_prot.write_field_begin(&TFieldIdentifier::new("reallocate", TType::Bool, 6))?;
+            o_prot.write_bool(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// AllocateTableWriteIdsResponse
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct AllocateTableWriteIdsResponse {
+    pub txn_to_write_ids: Vec<TxnToWriteId>,
+}
+
+impl AllocateTableWriteIdsResponse {
+    pub fn new(txn_to_write_ids: Vec<TxnToWriteId>) -> AllocateTableWriteIdsResponse {
+        AllocateTableWriteIdsResponse { txn_to_write_ids }
+    }
+}
+
+impl TSerializable for AllocateTableWriteIdsResponse {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<AllocateTableWriteIdsResponse> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<AllocateTableWriteIdsResponse>())?;
+        let mut f_1: Option<Vec<TxnToWriteId>> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<TxnToWriteId> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_120 = TxnToWriteId::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_120);
+                    }
+                    i_prot.read_list_end()?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("AllocateTableWriteIdsResponse.txn_to_write_ids", &f_1)?;
+        let ret = AllocateTableWriteIdsResponse {
+            txn_to_write_ids: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("AllocateTableWriteIdsResponse");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txnToWriteIds", TType::List, 1))?;
+        o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, self.txn_to_write_ids.len() as i32))?;
+        for e in &self.txn_to_write_ids {
+            e.write_to_out_protocol(o_prot)?;
+        }
+        o_prot.write_list_end()?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
 // NotificationEventRequest
 //
 
@@ -15348,8 +17472,8 @@ impl TSerializable for NotificationEventRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_105 = i_prot.read_string()?;
-                        val.push(list_elem_105);
+                        let list_elem_121 = i_prot.read_string()?;
+                        val.push(list_elem_121);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -15366,8 +17490,8 @@ impl TSerializable for NotificationEventRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_106 = i_prot.read_string()?;
-                        val.push(list_elem_106);
+                        let list_elem_122 = i_prot.read_string()?;
+                        val.push(list_elem_122);
                     }
                     i_prot.read_list_end()?;
                     f_6 = Some(val);
@@ -15626,8 +17750,8 @@ impl TSerializable for NotificationEventResponse {
                     let mut val: Vec<NotificationEvent> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_107 = NotificationEvent::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_107);
+                        let list_elem_123 = NotificationEvent::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_123);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -15796,8 +17920,8 @@ impl TSerializable for NotificationEventsCountRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_108 = i_prot.read_string()?;
-                        val.push(list_elem_108);
+                        let list_elem_124 = i_prot.read_string()?;
+                        val.push(list_elem_124);
                     }
                     i_prot.read_list_end()?;
                     f_6 = Some(val);
@@ -15976,8 +18100,8 @@ impl TSerializable for InsertEventRequestData {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_109 = i_prot.read_string()?;
-                        val.push(list_elem_109);
+                        let list_elem_125 = i_prot.read_string()?;
+                        val.push(list_elem_125);
                     }
                     i_prot.read_list_end()?;
                     f_2 = Some(val);
@@ -15986,8 +18110,8 @@ impl TSerializable for InsertEventRequestData {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_110 = i_prot.read_string()?;
-                        val.push(list_elem_110);
+                        let list_elem_126 = i_prot.read_string()?;
+                        val.push(list_elem_126);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -15996,8 +18120,8 @@ impl TSerializable for InsertEventRequestData {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_111 = i_prot.read_string()?;
-                        val.push(list_elem_111);
+                        let list_elem_127 = i_prot.read_string()?;
+                        val.push(list_elem_127);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -16006,8 +18130,8 @@ impl TSerializable for InsertEventRequestData {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_112 = i_prot.read_string()?;
-                        val.push(list_elem_112);
+                        let list_elem_128 = i_prot.read_string()?;
+                        val.push(list_elem_128);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -16124,8 +18248,8 @@ impl TSerializable for FireEventRequestData {
                     let mut val: Vec<InsertEventRequestData> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_113 = InsertEventRequestData::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_113);
+                        let list_elem_129 = InsertEventRequestData::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_129);
                     }
                     i_prot.read_list_end()?;
                     if ret.is_none() {
@@ -16278,8 +18402,8 @@ impl TSerializable for FireEventRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_114 = i_prot.read_string()?;
-                        val.push(list_elem_114);
+                        let list_elem_130 = i_prot.read_string()?;
+                        val.push(list_elem_130);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -16292,9 +18416,9 @@ impl TSerializable for FireEventRequest {
                     let map_ident = i_prot.read_map_begin()?;
                     let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
-                        let map_key_115 = i_prot.read_string()?;
-                        let map_val_116 = i_prot.read_string()?;
-                        val.insert(map_key_115, map_val_116);
+                        let map_key_131 = i_prot.read_string()?;
+                        let map_val_132 = i_prot.read_string()?;
+                        val.insert(map_key_131, map_val_132);
                     }
                     i_prot.read_map_end()?;
                     f_7 = Some(val);
@@ -16401,8 +18525,8 @@ impl TSerializable for FireEventResponse {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<i64> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_117 = i_prot.read_i64()?;
-                        val.push(list_elem_117);
+                        let list_elem_133 = i_prot.read_i64()?;
+                        val.push(list_elem_133);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -16927,8 +19051,8 @@ impl TSerializable for GetRoleGrantsForPrincipalResponse {
                     let mut val: Vec<RolePrincipalGrant> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_118 = RolePrincipalGrant::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_118);
+                        let list_elem_134 = RolePrincipalGrant::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_134);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -17048,8 +19172,8 @@ impl TSerializable for GetPrincipalsInRoleResponse {
                     let mut val: Vec<RolePrincipalGrant> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_119 = RolePrincipalGrant::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_119);
+                        let list_elem_135 = RolePrincipalGrant::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_135);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -17233,8 +19357,8 @@ impl TSerializable for PrimaryKeysResponse {
                     let mut val: Vec<SQLPrimaryKey> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_120 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_120);
+                        let list_elem_136 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_136);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -17466,8 +19590,8 @@ impl TSerializable for ForeignKeysResponse {
                     let mut val: Vec<SQLForeignKey> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_121 = SQLForeignKey::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_121);
+                        let list_elem_137 = SQLForeignKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_137);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -17649,8 +19773,8 @@ impl TSerializable for UniqueConstraintsResponse {
                     let mut val: Vec<SQLUniqueConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_122 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_122);
+                        let list_elem_138 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_138);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -17832,8 +19956,8 @@ impl TSerializable for NotNullConstraintsResponse {
                     let mut val: Vec<SQLNotNullConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_123 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_123);
+                        let list_elem_139 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_139);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -18015,8 +20139,8 @@ impl TSerializable for DefaultConstraintsResponse {
                     let mut val: Vec<SQLDefaultConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_124 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_124);
+                        let list_elem_140 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_140);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -18198,8 +20322,8 @@ impl TSerializable for CheckConstraintsResponse {
                     let mut val: Vec<SQLCheckConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_125 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_125);
+                        let list_elem_141 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_141);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -18296,8 +20420,8 @@ impl TSerializable for SQLAllTableConstraints {
                     let mut val: Vec<SQLPrimaryKey> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_126 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_126);
+                        let list_elem_142 = SQLPrimaryKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_142);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -18307,8 +20431,8 @@ impl TSerializable for SQLAllTableConstraints {
                     let mut val: Vec<SQLForeignKey> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_127 = SQLForeignKey::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_127);
+                        let list_elem_143 = SQLForeignKey::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_143);
                     }
                     i_prot.read_list_end()?;
                     f_2 = Some(val);
@@ -18318,8 +20442,8 @@ impl TSerializable for SQLAllTableConstraints {
                     let mut val: Vec<SQLUniqueConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_128 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_128);
+                        let list_elem_144 = SQLUniqueConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_144);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -18329,8 +20453,8 @@ impl TSerializable for SQLAllTableConstraints {
                     let mut val: Vec<SQLNotNullConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_129 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_129);
+                        let list_elem_145 = SQLNotNullConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_145);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -18340,8 +20464,8 @@ impl TSerializable for SQLAllTableConstraints {
                     let mut val: Vec<SQLDefaultConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_130 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_130);
+                        let list_elem_146 = SQLDefaultConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_146);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -18351,8 +20475,8 @@ impl TSerializable for SQLAllTableConstraints {
                     let mut val: Vec<SQLCheckConstraint> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_131 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_131);
+                        let list_elem_147 = SQLCheckConstraint::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_147);
                     }
                     i_prot.read_list_end()?;
                     f_6 = Some(val);
@@ -18694,8 +20818,8 @@ impl TSerializable for GetPartitionRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_132 = i_prot.read_string()?;
-                        val.push(list_elem_132);
+                        let list_elem_148 = i_prot.read_string()?;
+                        val.push(list_elem_148);
                     }
                     i_prot.read_list_end()?;
                     f_4 = Some(val);
@@ -18896,8 +21020,8 @@ impl TSerializable for AppendPartitionsRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_133 = i_prot.read_string()?;
-                        val.push(list_elem_133);
+                        let list_elem_149 = i_prot.read_string()?;
+                        val.push(list_elem_149);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -19045,8 +21169,8 @@ impl TSerializable for DropPartitionRequest {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_134 = i_prot.read_string()?;
-                        val.push(list_elem_134);
+                        let list_elem_150 = i_prot.read_string()?;
+                        val.push(list_elem_150);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -20415,6 +22539,8 @@ pub trait TThriftHiveMetastoreSyncClient {
         delete_data: bool,
         environment_context: EnvironmentContext,
     ) -> thrift::Result<()>;
+    fn drop_table_req(&mut self, drop_table_req: DropTableRequest) -> thrift::Result<()>;
+    fn get_tables_ext(&mut self, req: GetTablesExtRequest) -> thrift::Result<Vec<ExtendedTableInfo>>;
     fn truncate_table(&mut self, db_name: String, table_name: String, part_names: Vec<String>) -> thrift::Result<()>;
     fn truncate_table_req(&mut self, req: TruncateTableRequest) -> thrift::Result<TruncateTableResponse>;
     fn get_tables(&mut self, db_name: String, pattern: String) -> thrift::Result<Vec<String>>;
@@ -20718,6 +22844,19 @@ pub trait TThriftHiveMetastoreSyncClient {
     fn unlock(&mut self, rqst: UnlockRequest) -> thrift::Result<()>;
     fn show_locks(&mut self, rqst: ShowLocksRequest) -> thrift::Result<ShowLocksResponse>;
     fn heartbeat(&mut self, ids: HeartbeatRequest) -> thrift::Result<()>;
+    fn get_open_txns(&mut self) -> thrift::Result<GetOpenTxnsResponse>;
+    fn get_open_txns_info(&mut self) -> thrift::Result<GetOpenTxnsInfoResponse>;
+    fn open_txns(&mut self, rqst: OpenTxnRequest) -> thrift::Result<OpenTxnsResponse>;
+    fn abort_txn(&mut self, rqst: AbortTxnRequest) -> thrift::Result<()>;
+    fn abort_txns(&mut self, rqst: AbortTxnsRequest) -> thrift::Result<()>;
+    fn commit_txn(&mut self, rqst: CommitTxnRequest) -> thrift::Result<()>;
+    fn heartbeat_txn_range(&mut self, txns: HeartbeatTxnRangeRequest) -> thrift::Result<HeartbeatTxnRangeResponse>;
+    fn get_valid_write_ids(&mut self, rqst: GetValidWriteIdsRequest) -> thrift::Result<GetValidWriteIdsResponse>;
+    fn allocate_table_write_ids(
+        &mut self,
+        rqst: AllocateTableWriteIdsRequest,
+    ) -> thrift::Result<AllocateTableWriteIdsResponse>;
+    fn get_metastore_db_uuid(&mut self) -> thrift::Result<String>;
     fn get_next_notification(&mut self, rqst: NotificationEventRequest) -> thrift::Result<NotificationEventResponse>;
     fn get_current_notification_event_id(&mut self) -> thrift::Result<CurrentNotificationEventId>;
     fn get_notification_events_count(
@@ -21588,6 +23727,56 @@ impl<C: TThriftClient + TThriftHiveMetastoreSyncClientMarker> TThriftHiveMetasto
             verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
             let result =
                 ThriftHiveMetastoreDropTableWithEnvironmentContextResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn drop_table_req(&mut self, drop_table_req: DropTableRequest) -> thrift::Result<()> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("drop_table_req", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreDropTableReqArgs { drop_table_req };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("drop_table_req", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreDropTableReqResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_tables_ext(&mut self, req: GetTablesExtRequest) -> thrift::Result<Vec<ExtendedTableInfo>> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("get_tables_ext", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetTablesExtArgs { req };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_tables_ext", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetTablesExtResult::read_from_in_protocol(self.i_prot_mut())?;
             self.i_prot_mut().read_message_end()?;
             result.ok_or()
         }
@@ -24101,6 +26290,264 @@ impl<C: TThriftClient + TThriftHiveMetastoreSyncClientMarker> TThriftHiveMetasto
             result.ok_or()
         }
     }
+    fn get_open_txns(&mut self) -> thrift::Result<GetOpenTxnsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("get_open_txns", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetOpenTxnsArgs {};
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_open_txns", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetOpenTxnsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_open_txns_info(&mut self) -> thrift::Result<GetOpenTxnsInfoResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_open_txns_info", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetOpenTxnsInfoArgs {};
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_open_txns_info", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetOpenTxnsInfoResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn open_txns(&mut self, rqst: OpenTxnRequest) -> thrift::Result<OpenTxnsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("open_txns", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreOpenTxnsArgs { rqst };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("open_txns", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreOpenTxnsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn abort_txn(&mut self, rqst: AbortTxnRequest) -> thrift::Result<()> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("abort_txn", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreAbortTxnArgs { rqst };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("abort_txn", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreAbortTxnResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn abort_txns(&mut self, rqst: AbortTxnsRequest) -> thrift::Result<()> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("abort_txns", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreAbortTxnsArgs { rqst };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("abort_txns", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreAbortTxnsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn commit_txn(&mut self, rqst: CommitTxnRequest) -> thrift::Result<()> {
+        ({
+            self.increment_sequence_number();
+            let message_ident = TMessageIdentifier::new("commit_txn", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreCommitTxnArgs { rqst };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("commit_txn", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreCommitTxnResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn heartbeat_txn_range(&mut self, txns: HeartbeatTxnRangeRequest) -> thrift::Result<HeartbeatTxnRangeResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("heartbeat_txn_range", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreHeartbeatTxnRangeArgs { txns };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("heartbeat_txn_range", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreHeartbeatTxnRangeResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_valid_write_ids(&mut self, rqst: GetValidWriteIdsRequest) -> thrift::Result<GetValidWriteIdsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_valid_write_ids", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetValidWriteIdsArgs { rqst };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_valid_write_ids", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetValidWriteIdsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn allocate_table_write_ids(
+        &mut self,
+        rqst: AllocateTableWriteIdsRequest,
+    ) -> thrift::Result<AllocateTableWriteIdsResponse> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("allocate_table_write_ids", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreAllocateTableWriteIdsArgs { rqst };
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("allocate_table_write_ids", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreAllocateTableWriteIdsResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
+    fn get_metastore_db_uuid(&mut self) -> thrift::Result<String> {
+        ({
+            self.increment_sequence_number();
+            let message_ident =
+                TMessageIdentifier::new("get_metastore_db_uuid", TMessageType::Call, self.sequence_number());
+            let call_args = ThriftHiveMetastoreGetMetastoreDbUuidArgs {};
+            self.o_prot_mut().write_message_begin(&message_ident)?;
+            call_args.write_to_out_protocol(self.o_prot_mut())?;
+            self.o_prot_mut().write_message_end()?;
+            self.o_prot_mut().flush()
+        })?;
+        {
+            let message_ident = self.i_prot_mut().read_message_begin()?;
+            verify_expected_sequence_number(self.sequence_number(), message_ident.sequence_number)?;
+            verify_expected_service_call("get_metastore_db_uuid", &message_ident.name)?;
+            if message_ident.message_type == TMessageType::Exception {
+                let remote_error = thrift::Error::read_application_error_from_in_protocol(self.i_prot_mut())?;
+                self.i_prot_mut().read_message_end()?;
+                return Err(thrift::Error::Application(remote_error));
+            }
+            verify_expected_message_type(TMessageType::Reply, message_ident.message_type)?;
+            let result = ThriftHiveMetastoreGetMetastoreDbUuidResult::read_from_in_protocol(self.i_prot_mut())?;
+            self.i_prot_mut().read_message_end()?;
+            result.ok_or()
+        }
+    }
     fn get_next_notification(&mut self, rqst: NotificationEventRequest) -> thrift::Result<NotificationEventResponse> {
         ({
             self.increment_sequence_number();
@@ -24820,6 +27267,12 @@ pub trait ThriftHiveMetastoreSyncHandler {
     ) -> thrift::Result<()> {
         Err(crate::methods::unknown_method("drop_table_with_environment_context"))
     }
+    fn handle_drop_table_req(&self, drop_table_req: DropTableRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("drop_table_req"))
+    }
+    fn handle_get_tables_ext(&self, req: GetTablesExtRequest) -> thrift::Result<Vec<ExtendedTableInfo>> {
+        Err(crate::methods::unknown_method("get_tables_ext"))
+    }
     fn handle_truncate_table(
         &self,
         db_name: String,
@@ -25314,6 +27767,39 @@ pub trait ThriftHiveMetastoreSyncHandler {
     fn handle_heartbeat(&self, ids: HeartbeatRequest) -> thrift::Result<()> {
         Err(crate::methods::unknown_method("heartbeat"))
     }
+    fn handle_get_open_txns(&self) -> thrift::Result<GetOpenTxnsResponse> {
+        Err(crate::methods::unknown_method("get_open_txns"))
+    }
+    fn handle_get_open_txns_info(&self) -> thrift::Result<GetOpenTxnsInfoResponse> {
+        Err(crate::methods::unknown_method("get_open_txns_info"))
+    }
+    fn handle_open_txns(&self, rqst: OpenTxnRequest) -> thrift::Result<OpenTxnsResponse> {
+        Err(crate::methods::unknown_method("open_txns"))
+    }
+    fn handle_abort_txn(&self, rqst: AbortTxnRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("abort_txn"))
+    }
+    fn handle_abort_txns(&self, rqst: AbortTxnsRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("abort_txns"))
+    }
+    fn handle_commit_txn(&self, rqst: CommitTxnRequest) -> thrift::Result<()> {
+        Err(crate::methods::unknown_method("commit_txn"))
+    }
+    fn handle_heartbeat_txn_range(&self, txns: HeartbeatTxnRangeRequest) -> thrift::Result<HeartbeatTxnRangeResponse> {
+        Err(crate::methods::unknown_method("heartbeat_txn_range"))
+    }
+    fn handle_get_valid_write_ids(&self, rqst: GetValidWriteIdsRequest) -> thrift::Result<GetValidWriteIdsResponse> {
+        Err(crate::methods::unknown_method("get_valid_write_ids"))
+    }
+    fn handle_allocate_table_write_ids(
+        &self,
+        rqst: AllocateTableWriteIdsRequest,
+    ) -> thrift::Result<AllocateTableWriteIdsResponse> {
+        Err(crate::methods::unknown_method("allocate_table_write_ids"))
+    }
+    fn handle_get_metastore_db_uuid(&self) -> thrift::Result<String> {
+        Err(crate::methods::unknown_method("get_metastore_db_uuid"))
+    }
     fn handle_get_next_notification(
         &self,
         rqst: NotificationEventRequest,
@@ -25794,6 +28280,32 @@ impl<H: ThriftHiveMetastoreSyncHandler> ThriftHiveMetastoreSyncProcessor<H> {
         o_prot: &mut dyn TOutputProtocol,
     ) -> thrift::Result<()> {
         TThriftHiveMetastoreProcessFunctions::process_drop_table_with_environment_context(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_drop_table_req(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_drop_table_req(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_tables_ext(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_tables_ext(
             &self.handler,
             incoming_sequence_number,
             i_prot,
@@ -26871,6 +29383,126 @@ impl<H: ThriftHiveMetastoreSyncHandler> ThriftHiveMetastoreSyncProcessor<H> {
         o_prot: &mut dyn TOutputProtocol,
     ) -> thrift::Result<()> {
         TThriftHiveMetastoreProcessFunctions::process_heartbeat(&self.handler, incoming_sequence_number, i_prot, o_prot)
+    }
+    fn process_get_open_txns(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_open_txns(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_open_txns_info(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_open_txns_info(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_open_txns(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_open_txns(&self.handler, incoming_sequence_number, i_prot, o_prot)
+    }
+    fn process_abort_txn(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_abort_txn(&self.handler, incoming_sequence_number, i_prot, o_prot)
+    }
+    fn process_abort_txns(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_abort_txns(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_commit_txn(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_commit_txn(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_heartbeat_txn_range(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_heartbeat_txn_range(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_valid_write_ids(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_valid_write_ids(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_allocate_table_write_ids(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_allocate_table_write_ids(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
+    }
+    fn process_get_metastore_db_uuid(
+        &self,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        TThriftHiveMetastoreProcessFunctions::process_get_metastore_db_uuid(
+            &self.handler,
+            incoming_sequence_number,
+            i_prot,
+            o_prot,
+        )
     }
     fn process_get_next_notification(
         &self,
@@ -29421,6 +32053,137 @@ impl TThriftHiveMetastoreProcessFunctions {
                         TMessageType::Exception,
                         incoming_sequence_number,
                     );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_drop_table_req<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreDropTableReqArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_drop_table_req(args.drop_table_req) {
+            Ok(_) => {
+                let message_ident =
+                    TMessageIdentifier::new("drop_table_req", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreDropTableReqResult { o1: None, o3: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<NoSuchObjectException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchObjectException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreDropTableReqResult { o1: Some(*err), o3: None };
+                        let message_ident =
+                            TMessageIdentifier::new("drop_table_req", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreDropTableReqResult { o1: None, o3: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("drop_table_req", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "drop_table_req",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("drop_table_req", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("drop_table_req", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_tables_ext<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetTablesExtArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_tables_ext(args.req) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_tables_ext", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetTablesExtResult { result_value: Some(handler_return), o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreGetTablesExtResult { result_value: None, o1: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("get_tables_ext", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_tables_ext",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("get_tables_ext", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("get_tables_ext", TMessageType::Exception, incoming_sequence_number);
                     o_prot.write_message_begin(&message_ident)?;
                     thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
                     o_prot.write_message_end()?;
@@ -37251,6 +40014,624 @@ impl TThriftHiveMetastoreProcessFunctions {
             },
         }
     }
+    pub fn process_get_open_txns<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let _ = ThriftHiveMetastoreGetOpenTxnsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_open_txns() {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_open_txns", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetOpenTxnsResult { result_value: Some(handler_return) };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("get_open_txns", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("get_open_txns", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_open_txns_info<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let _ = ThriftHiveMetastoreGetOpenTxnsInfoArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_open_txns_info() {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_open_txns_info", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetOpenTxnsInfoResult { result_value: Some(handler_return) };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_open_txns_info",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_open_txns_info",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_open_txns<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreOpenTxnsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_open_txns(args.rqst) {
+            Ok(handler_return) => {
+                let message_ident = TMessageIdentifier::new("open_txns", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreOpenTxnsResult { result_value: Some(handler_return) };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("open_txns", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("open_txns", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_abort_txn<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreAbortTxnArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_abort_txn(args.rqst) {
+            Ok(_) => {
+                let message_ident = TMessageIdentifier::new("abort_txn", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreAbortTxnResult { o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<NoSuchTxnException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchTxnException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreAbortTxnResult { o1: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("abort_txn", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident =
+                            TMessageIdentifier::new("abort_txn", TMessageType::Exception, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("abort_txn", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("abort_txn", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_abort_txns<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreAbortTxnsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_abort_txns(args.rqst) {
+            Ok(_) => {
+                let message_ident =
+                    TMessageIdentifier::new("abort_txns", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreAbortTxnsResult { o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<NoSuchTxnException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchTxnException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreAbortTxnsResult { o1: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("abort_txns", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident =
+                            TMessageIdentifier::new("abort_txns", TMessageType::Exception, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("abort_txns", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("abort_txns", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_commit_txn<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreCommitTxnArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_commit_txn(args.rqst) {
+            Ok(_) => {
+                let message_ident =
+                    TMessageIdentifier::new("commit_txn", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreCommitTxnResult { o1: None, o2: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<NoSuchTxnException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchTxnException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreCommitTxnResult { o1: Some(*err), o2: None };
+                        let message_ident =
+                            TMessageIdentifier::new("commit_txn", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<TxnAbortedException>().is_some() {
+                        let err = usr_err.downcast::<TxnAbortedException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreCommitTxnResult { o1: None, o2: Some(*err) };
+                        let message_ident =
+                            TMessageIdentifier::new("commit_txn", TMessageType::Reply, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident =
+                            TMessageIdentifier::new("commit_txn", TMessageType::Exception, incoming_sequence_number);
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident =
+                        TMessageIdentifier::new("commit_txn", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident =
+                        TMessageIdentifier::new("commit_txn", TMessageType::Exception, incoming_sequence_number);
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_heartbeat_txn_range<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreHeartbeatTxnRangeArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_heartbeat_txn_range(args.txns) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("heartbeat_txn_range", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreHeartbeatTxnRangeResult { result_value: Some(handler_return) };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "heartbeat_txn_range",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "heartbeat_txn_range",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_valid_write_ids<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreGetValidWriteIdsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_valid_write_ids(args.rqst) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_valid_write_ids", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetValidWriteIdsResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<NoSuchTxnException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchTxnException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetValidWriteIdsResult { result_value: None, o1: Some(*err), o2: None };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_valid_write_ids",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetValidWriteIdsResult { result_value: None, o1: None, o2: Some(*err) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_valid_write_ids",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_valid_write_ids",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_valid_write_ids",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_valid_write_ids",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_allocate_table_write_ids<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let args = ThriftHiveMetastoreAllocateTableWriteIdsArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_allocate_table_write_ids(args.rqst) {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("allocate_table_write_ids", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreAllocateTableWriteIdsResult {
+                    result_value: Some(handler_return),
+                    o1: None,
+                    o2: None,
+                    o3: None,
+                };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<NoSuchTxnException>().is_some() {
+                        let err = usr_err.downcast::<NoSuchTxnException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreAllocateTableWriteIdsResult {
+                            result_value: None,
+                            o1: Some(*err),
+                            o2: None,
+                            o3: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "allocate_table_write_ids",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<TxnAbortedException>().is_some() {
+                        let err = usr_err.downcast::<TxnAbortedException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreAllocateTableWriteIdsResult {
+                            result_value: None,
+                            o1: None,
+                            o2: Some(*err),
+                            o3: None,
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "allocate_table_write_ids",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err = ThriftHiveMetastoreAllocateTableWriteIdsResult {
+                            result_value: None,
+                            o1: None,
+                            o2: None,
+                            o3: Some(*err),
+                        };
+                        let message_ident = TMessageIdentifier::new(
+                            "allocate_table_write_ids",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "allocate_table_write_ids",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "allocate_table_write_ids",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "allocate_table_write_ids",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
+    pub fn process_get_metastore_db_uuid<H: ThriftHiveMetastoreSyncHandler>(
+        handler: &H,
+        incoming_sequence_number: i32,
+        i_prot: &mut dyn TInputProtocol,
+        o_prot: &mut dyn TOutputProtocol,
+    ) -> thrift::Result<()> {
+        let _ = ThriftHiveMetastoreGetMetastoreDbUuidArgs::read_from_in_protocol(i_prot)?;
+        match handler.handle_get_metastore_db_uuid() {
+            Ok(handler_return) => {
+                let message_ident =
+                    TMessageIdentifier::new("get_metastore_db_uuid", TMessageType::Reply, incoming_sequence_number);
+                o_prot.write_message_begin(&message_ident)?;
+                let ret = ThriftHiveMetastoreGetMetastoreDbUuidResult { result_value: Some(handler_return), o1: None };
+                ret.write_to_out_protocol(o_prot)?;
+                o_prot.write_message_end()?;
+                o_prot.flush()
+            }
+            Err(e) => match e {
+                thrift::Error::User(usr_err) => {
+                    if usr_err.downcast_ref::<MetaException>().is_some() {
+                        let err = usr_err.downcast::<MetaException>().expect("downcast already checked");
+                        let ret_err =
+                            ThriftHiveMetastoreGetMetastoreDbUuidResult { result_value: None, o1: Some(*err) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_metastore_db_uuid",
+                            TMessageType::Reply,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        ret_err.write_to_out_protocol(o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    } else {
+                        let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, usr_err.to_string()) };
+                        let message_ident = TMessageIdentifier::new(
+                            "get_metastore_db_uuid",
+                            TMessageType::Exception,
+                            incoming_sequence_number,
+                        );
+                        o_prot.write_message_begin(&message_ident)?;
+                        thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                        o_prot.write_message_end()?;
+                        o_prot.flush()
+                    }
+                }
+                thrift::Error::Application(app_err) => {
+                    let message_ident = TMessageIdentifier::new(
+                        "get_metastore_db_uuid",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&app_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+                _ => {
+                    let ret_err = { ApplicationError::new(ApplicationErrorKind::Unknown, e.to_string()) };
+                    let message_ident = TMessageIdentifier::new(
+                        "get_metastore_db_uuid",
+                        TMessageType::Exception,
+                        incoming_sequence_number,
+                    );
+                    o_prot.write_message_begin(&message_ident)?;
+                    thrift::Error::write_application_error_to_out_protocol(&ret_err, o_prot)?;
+                    o_prot.write_message_end()?;
+                    o_prot.flush()
+                }
+            },
+        }
+    }
     pub fn process_get_next_notification<H: ThriftHiveMetastoreSyncHandler>(
         handler: &H,
         incoming_sequence_number: i32,
@@ -38942,6 +42323,8 @@ impl<H: ThriftHiveMetastoreSyncHandler> TProcessor for ThriftHiveMetastoreSyncPr
             "drop_table_with_environment_context" => {
                 self.process_drop_table_with_environment_context(message_ident.sequence_number, i_prot, o_prot)
             }
+            "drop_table_req" => self.process_drop_table_req(message_ident.sequence_number, i_prot, o_prot),
+            "get_tables_ext" => self.process_get_tables_ext(message_ident.sequence_number, i_prot, o_prot),
             "truncate_table" => self.process_truncate_table(message_ident.sequence_number, i_prot, o_prot),
             "truncate_table_req" => self.process_truncate_table_req(message_ident.sequence_number, i_prot, o_prot),
             "get_tables" => self.process_get_tables(message_ident.sequence_number, i_prot, o_prot),
@@ -39108,6 +42491,20 @@ impl<H: ThriftHiveMetastoreSyncHandler> TProcessor for ThriftHiveMetastoreSyncPr
             "unlock" => self.process_unlock(message_ident.sequence_number, i_prot, o_prot),
             "show_locks" => self.process_show_locks(message_ident.sequence_number, i_prot, o_prot),
             "heartbeat" => self.process_heartbeat(message_ident.sequence_number, i_prot, o_prot),
+            "get_open_txns" => self.process_get_open_txns(message_ident.sequence_number, i_prot, o_prot),
+            "get_open_txns_info" => self.process_get_open_txns_info(message_ident.sequence_number, i_prot, o_prot),
+            "open_txns" => self.process_open_txns(message_ident.sequence_number, i_prot, o_prot),
+            "abort_txn" => self.process_abort_txn(message_ident.sequence_number, i_prot, o_prot),
+            "abort_txns" => self.process_abort_txns(message_ident.sequence_number, i_prot, o_prot),
+            "commit_txn" => self.process_commit_txn(message_ident.sequence_number, i_prot, o_prot),
+            "heartbeat_txn_range" => self.process_heartbeat_txn_range(message_ident.sequence_number, i_prot, o_prot),
+            "get_valid_write_ids" => self.process_get_valid_write_ids(message_ident.sequence_number, i_prot, o_prot),
+            "allocate_table_write_ids" => {
+                self.process_allocate_table_write_ids(message_ident.sequence_number, i_prot, o_prot)
+            }
+            "get_metastore_db_uuid" => {
+                self.process_get_metastore_db_uuid(message_ident.sequence_number, i_prot, o_prot)
+            }
             "get_next_notification" => {
                 self.process_get_next_notification(message_ident.sequence_number, i_prot, o_prot)
             }
@@ -39195,8 +42592,8 @@ impl ThriftHiveMetastoreSetUgiArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_135 = i_prot.read_string()?;
-                        val.push(list_elem_135);
+                        let list_elem_151 = i_prot.read_string()?;
+                        val.push(list_elem_151);
                     }
                     i_prot.read_list_end()?;
                     f_2 = Some(val);
@@ -39269,8 +42666,8 @@ impl ThriftHiveMetastoreSetUgiResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_136 = i_prot.read_string()?;
-                        val.push(list_elem_136);
+                        let list_elem_152 = i_prot.read_string()?;
+                        val.push(list_elem_152);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -40930,8 +44327,8 @@ impl ThriftHiveMetastoreGetDatabasesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_137 = i_prot.read_string()?;
-                        val.push(list_elem_137);
+                        let list_elem_153 = i_prot.read_string()?;
+                        val.push(list_elem_153);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -41051,8 +44448,8 @@ impl ThriftHiveMetastoreGetAllDatabasesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_138 = i_prot.read_string()?;
-                        val.push(list_elem_138);
+                        let list_elem_154 = i_prot.read_string()?;
+                        val.push(list_elem_154);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -41443,8 +44840,8 @@ impl ThriftHiveMetastoreGetFieldsResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_139 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_139);
+                        let list_elem_155 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_155);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -41623,8 +45020,8 @@ impl ThriftHiveMetastoreGetFieldsWithEnvironmentContextResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_140 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_140);
+                        let list_elem_156 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_156);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -41934,8 +45331,8 @@ impl ThriftHiveMetastoreGetSchemaResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_141 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_141);
+                        let list_elem_157 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_157);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -42114,8 +45511,8 @@ impl ThriftHiveMetastoreGetSchemaWithEnvironmentContextResult {
                     let mut val: Vec<FieldSchema> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_142 = FieldSchema::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_142);
+                        let list_elem_158 = FieldSchema::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_158);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -43049,6 +46446,254 @@ impl ThriftHiveMetastoreDropTableWithEnvironmentContextResult {
 }
 
 //
+// ThriftHiveMetastoreDropTableReqArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreDropTableReqArgs {
+    drop_table_req: DropTableRequest,
+}
+
+impl ThriftHiveMetastoreDropTableReqArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropTableReqArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropTableReqArgs>())?;
+        let mut f_1: Option<DropTableRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = DropTableRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreDropTableReqArgs.drop_table_req", &f_1)?;
+        let ret = ThriftHiveMetastoreDropTableReqArgs {
+            drop_table_req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("drop_table_req_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("dropTableReq", TType::Struct, 1))?;
+        self.drop_table_req.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreDropTableReqResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreDropTableReqResult {
+    o1: Option<NoSuchObjectException>,
+    o3: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreDropTableReqResult {
+    fn ok_or(self) -> thrift::Result<()> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o3.is_some() {
+            Err(thrift::Error::User(Box::new(self.o3.unwrap())))
+        } else {
+            Ok(())
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropTableReqResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropTableReqResult>())?;
+        let mut f_1: Option<NoSuchObjectException> = None;
+        let mut f_2: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchObjectException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreDropTableReqResult { o1: f_1, o3: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreDropTableReqResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o3 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o3", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetTablesExtArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetTablesExtArgs {
+    req: GetTablesExtRequest,
+}
+
+impl ThriftHiveMetastoreGetTablesExtArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTablesExtArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTablesExtArgs>())?;
+        let mut f_1: Option<GetTablesExtRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = GetTablesExtRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetTablesExtArgs.req", &f_1)?;
+        let ret = ThriftHiveMetastoreGetTablesExtArgs {
+            req: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_tables_ext_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+        self.req.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetTablesExtResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetTablesExtResult {
+    result_value: Option<Vec<ExtendedTableInfo>>,
+    o1: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreGetTablesExtResult {
+    fn ok_or(self) -> thrift::Result<Vec<ExtendedTableInfo>> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetTablesExt",
+            )))
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTablesExtResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTablesExtResult>())?;
+        let mut f_0: Option<Vec<ExtendedTableInfo>> = None;
+        let mut f_1: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::List => {
+                    let list_ident = i_prot.read_list_begin()?;
+                    let mut val: Vec<ExtendedTableInfo> =
+                        Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
+                    for _ in 0..list_ident.size {
+                        let list_elem_159 = ExtendedTableInfo::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_159);
+                    }
+                    i_prot.read_list_end()?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetTablesExtResult { result_value: f_0, o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetTablesExtResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::List, 0))?;
+            o_prot.write_list_begin(&TListIdentifier::new(TType::Struct, fld_var.len() as i32))?;
+            for e in fld_var {
+                e.write_to_out_protocol(o_prot)?;
+            }
+            o_prot.write_list_end()?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
 // ThriftHiveMetastoreTruncateTableArgs
 //
 
@@ -43085,8 +46730,8 @@ impl ThriftHiveMetastoreTruncateTableArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_143 = i_prot.read_string()?;
-                        val.push(list_elem_143);
+                        let list_elem_160 = i_prot.read_string()?;
+                        val.push(list_elem_160);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -43402,8 +47047,8 @@ impl ThriftHiveMetastoreGetTablesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_144 = i_prot.read_string()?;
-                        val.push(list_elem_144);
+                        let list_elem_161 = i_prot.read_string()?;
+                        val.push(list_elem_161);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -43555,8 +47200,8 @@ impl ThriftHiveMetastoreGetTablesByTypeResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_145 = i_prot.read_string()?;
-                        val.push(list_elem_145);
+                        let list_elem_162 = i_prot.read_string()?;
+                        val.push(list_elem_162);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -43634,8 +47279,8 @@ impl ThriftHiveMetastoreGetTableMetaArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_146 = i_prot.read_string()?;
-                        val.push(list_elem_146);
+                        let list_elem_163 = i_prot.read_string()?;
+                        val.push(list_elem_163);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -43714,8 +47359,8 @@ impl ThriftHiveMetastoreGetTableMetaResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<TableMeta> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_147 = TableMeta::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_147);
+                        let list_elem_164 = TableMeta::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_164);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -43841,8 +47486,8 @@ impl ThriftHiveMetastoreGetAllTablesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_148 = i_prot.read_string()?;
-                        val.push(list_elem_148);
+                        let list_elem_165 = i_prot.read_string()?;
+                        val.push(list_elem_165);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -44056,8 +47701,8 @@ impl ThriftHiveMetastoreGetTableObjectsByNameArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_149 = i_prot.read_string()?;
-                        val.push(list_elem_149);
+                        let list_elem_166 = i_prot.read_string()?;
+                        val.push(list_elem_166);
                     }
                     i_prot.read_list_end()?;
                     f_2 = Some(val);
@@ -44130,8 +47775,8 @@ impl ThriftHiveMetastoreGetTableObjectsByNameResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Table> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_150 = Table::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_150);
+                        let list_elem_167 = Table::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_167);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -44565,8 +48210,8 @@ impl ThriftHiveMetastoreGetTableNamesByFilterResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_151 = i_prot.read_string()?;
-                        val.push(list_elem_151);
+                        let list_elem_168 = i_prot.read_string()?;
+                        val.push(list_elem_168);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -45528,8 +49173,8 @@ impl ThriftHiveMetastoreAddPartitionsArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_152 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_152);
+                        let list_elem_169 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_169);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -45686,8 +49331,8 @@ impl ThriftHiveMetastoreAddPartitionsPspecArgs {
                     let mut val: Vec<PartitionSpec> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_153 = PartitionSpec::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_153);
+                        let list_elem_170 = PartitionSpec::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_170);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -45855,8 +49500,8 @@ impl ThriftHiveMetastoreAppendPartitionArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_154 = i_prot.read_string()?;
-                        val.push(list_elem_154);
+                        let list_elem_171 = i_prot.read_string()?;
+                        val.push(list_elem_171);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -46186,8 +49831,8 @@ impl ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_155 = i_prot.read_string()?;
-                        val.push(list_elem_155);
+                        let list_elem_172 = i_prot.read_string()?;
+                        val.push(list_elem_172);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -46736,8 +50381,8 @@ impl ThriftHiveMetastoreDropPartitionArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_156 = i_prot.read_string()?;
-                        val.push(list_elem_156);
+                        let list_elem_173 = i_prot.read_string()?;
+                        val.push(list_elem_173);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -46914,8 +50559,8 @@ impl ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_157 = i_prot.read_string()?;
-                        val.push(list_elem_157);
+                        let list_elem_174 = i_prot.read_string()?;
+                        val.push(list_elem_174);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -47576,8 +51221,8 @@ impl ThriftHiveMetastoreGetPartitionArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_158 = i_prot.read_string()?;
-                        val.push(list_elem_158);
+                        let list_elem_175 = i_prot.read_string()?;
+                        val.push(list_elem_175);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -47736,9 +51381,9 @@ impl ThriftHiveMetastoreExchangePartitionArgs {
                     let map_ident = i_prot.read_map_begin()?;
                     let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
-                        let map_key_159 = i_prot.read_string()?;
-                        let map_val_160 = i_prot.read_string()?;
-                        val.insert(map_key_159, map_val_160);
+                        let map_key_176 = i_prot.read_string()?;
+                        let map_val_177 = i_prot.read_string()?;
+                        val.insert(map_key_176, map_val_177);
                     }
                     i_prot.read_map_end()?;
                     f_1 = Some(val);
@@ -47955,9 +51600,9 @@ impl ThriftHiveMetastoreExchangePartitionsArgs {
                     let map_ident = i_prot.read_map_begin()?;
                     let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
-                        let map_key_161 = i_prot.read_string()?;
-                        let map_val_162 = i_prot.read_string()?;
-                        val.insert(map_key_161, map_val_162);
+                        let map_key_178 = i_prot.read_string()?;
+                        let map_val_179 = i_prot.read_string()?;
+                        val.insert(map_key_178, map_val_179);
                     }
                     i_prot.read_map_end()?;
                     f_1 = Some(val);
@@ -48080,8 +51725,8 @@ impl ThriftHiveMetastoreExchangePartitionsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_163 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_163);
+                        let list_elem_180 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_180);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -48192,8 +51837,8 @@ impl ThriftHiveMetastoreGetPartitionWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_164 = i_prot.read_string()?;
-                        val.push(list_elem_164);
+                        let list_elem_181 = i_prot.read_string()?;
+                        val.push(list_elem_181);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -48206,8 +51851,8 @@ impl ThriftHiveMetastoreGetPartitionWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_165 = i_prot.read_string()?;
-                        val.push(list_elem_165);
+                        let list_elem_182 = i_prot.read_string()?;
+                        val.push(list_elem_182);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -48614,8 +52259,8 @@ impl ThriftHiveMetastoreGetPartitionsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_166 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_166);
+                        let list_elem_183 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_183);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -48853,8 +52498,8 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_167 = i_prot.read_string()?;
-                        val.push(list_elem_167);
+                        let list_elem_184 = i_prot.read_string()?;
+                        val.push(list_elem_184);
                     }
                     i_prot.read_list_end()?;
                     f_5 = Some(val);
@@ -48947,8 +52592,8 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_168 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_168);
+                        let list_elem_185 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_185);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -49114,8 +52759,8 @@ impl ThriftHiveMetastoreGetPartitionsPspecResult {
                     let mut val: Vec<PartitionSpec> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_169 = PartitionSpec::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_169);
+                        let list_elem_186 = PartitionSpec::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_186);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -49280,8 +52925,8 @@ impl ThriftHiveMetastoreGetPartitionNamesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_170 = i_prot.read_string()?;
-                        val.push(list_elem_170);
+                        let list_elem_187 = i_prot.read_string()?;
+                        val.push(list_elem_187);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -49509,8 +53154,8 @@ impl ThriftHiveMetastoreGetPartitionsPsArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_171 = i_prot.read_string()?;
-                        val.push(list_elem_171);
+                        let list_elem_188 = i_prot.read_string()?;
+                        val.push(list_elem_188);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -49603,8 +53248,8 @@ impl ThriftHiveMetastoreGetPartitionsPsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_172 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_172);
+                        let list_elem_189 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_189);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -49699,8 +53344,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_173 = i_prot.read_string()?;
-                        val.push(list_elem_173);
+                        let list_elem_190 = i_prot.read_string()?;
+                        val.push(list_elem_190);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -49717,8 +53362,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_174 = i_prot.read_string()?;
-                        val.push(list_elem_174);
+                        let list_elem_191 = i_prot.read_string()?;
+                        val.push(list_elem_191);
                     }
                     i_prot.read_list_end()?;
                     f_6 = Some(val);
@@ -49819,8 +53464,8 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_175 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_175);
+                        let list_elem_192 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_192);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -50048,8 +53693,8 @@ impl ThriftHiveMetastoreGetPartitionNamesPsArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_176 = i_prot.read_string()?;
-                        val.push(list_elem_176);
+                        let list_elem_193 = i_prot.read_string()?;
+                        val.push(list_elem_193);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -50142,8 +53787,8 @@ impl ThriftHiveMetastoreGetPartitionNamesPsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_177 = i_prot.read_string()?;
-                        val.push(list_elem_177);
+                        let list_elem_194 = i_prot.read_string()?;
+                        val.push(list_elem_194);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -50426,8 +54071,8 @@ impl ThriftHiveMetastoreGetPartitionNamesReqResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_178 = i_prot.read_string()?;
-                        val.push(list_elem_178);
+                        let list_elem_195 = i_prot.read_string()?;
+                        val.push(list_elem_195);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -50602,8 +54247,8 @@ impl ThriftHiveMetastoreGetPartitionsByFilterResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_179 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_179);
+                        let list_elem_196 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_196);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -50746,8 +54391,8 @@ impl ThriftHiveMetastoreGetPartitionsByFilterReqResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_180 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_180);
+                        let list_elem_197 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_197);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -50992,8 +54637,8 @@ impl ThriftHiveMetastoreGetPartitionsByNamesArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_181 = i_prot.read_string()?;
-                        val.push(list_elem_181);
+                        let list_elem_198 = i_prot.read_string()?;
+                        val.push(list_elem_198);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -51082,8 +54727,8 @@ impl ThriftHiveMetastoreGetPartitionsByNamesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_182 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_182);
+                        let list_elem_199 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_199);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -51469,8 +55114,8 @@ impl ThriftHiveMetastoreAlterPartitionsArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_183 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_183);
+                        let list_elem_200 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_200);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -51621,8 +55266,8 @@ impl ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Partition> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_184 = Partition::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_184);
+                        let list_elem_201 = Partition::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_201);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -52068,8 +55713,8 @@ impl ThriftHiveMetastoreRenamePartitionArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_185 = i_prot.read_string()?;
-                        val.push(list_elem_185);
+                        let list_elem_202 = i_prot.read_string()?;
+                        val.push(list_elem_202);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -52353,8 +55998,8 @@ impl ThriftHiveMetastorePartitionNameHasValidCharactersArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_186 = i_prot.read_string()?;
-                        val.push(list_elem_186);
+                        let list_elem_203 = i_prot.read_string()?;
+                        val.push(list_elem_203);
                     }
                     i_prot.read_list_end()?;
                     f_1 = Some(val);
@@ -52556,8 +56201,8 @@ impl ThriftHiveMetastorePartitionNameToValsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_187 = i_prot.read_string()?;
-                        val.push(list_elem_187);
+                        let list_elem_204 = i_prot.read_string()?;
+                        val.push(list_elem_204);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -52687,9 +56332,9 @@ impl ThriftHiveMetastorePartitionNameToSpecResult {
                     let map_ident = i_prot.read_map_begin()?;
                     let mut val = StrMap::with_capacity(thrift::protocol::prealloc_size(map_ident.size));
                     for _ in 0..map_ident.size {
-                        let map_key_188 = i_prot.read_string()?;
-                        let map_val_189 = i_prot.read_string()?;
-                        val.insert(map_key_188, map_val_189);
+                        let map_key_205 = i_prot.read_string()?;
+                        let map_val_206 = i_prot.read_string()?;
+                        val.insert(map_key_205, map_val_206);
                     }
                     i_prot.read_map_end()?;
                     f_0 = Some(val);
@@ -55269,8 +58914,8 @@ impl ThriftHiveMetastoreGetFunctionsResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_190 = i_prot.read_string()?;
-                        val.push(list_elem_190);
+                        let list_elem_207 = i_prot.read_string()?;
+                        val.push(list_elem_207);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -56190,6 +59835,1139 @@ impl ThriftHiveMetastoreHeartbeatResult {
 }
 
 //
+// ThriftHiveMetastoreGetOpenTxnsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetOpenTxnsArgs {}
+
+impl ThriftHiveMetastoreGetOpenTxnsArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetOpenTxnsArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetOpenTxnsArgs>())?;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetOpenTxnsArgs {};
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_open_txns_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetOpenTxnsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetOpenTxnsResult {
+    result_value: Option<GetOpenTxnsResponse>,
+}
+
+impl ThriftHiveMetastoreGetOpenTxnsResult {
+    fn ok_or(self) -> thrift::Result<GetOpenTxnsResponse> {
+        if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetOpenTxns",
+            )))
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetOpenTxnsResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetOpenTxnsResult>())?;
+        let mut f_0: Option<GetOpenTxnsResponse> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = GetOpenTxnsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetOpenTxnsResult { result_value: f_0 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetOpenTxnsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetOpenTxnsInfoArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetOpenTxnsInfoArgs {}
+
+impl ThriftHiveMetastoreGetOpenTxnsInfoArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetOpenTxnsInfoArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetOpenTxnsInfoArgs>())?;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetOpenTxnsInfoArgs {};
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_open_txns_info_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetOpenTxnsInfoResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetOpenTxnsInfoResult {
+    result_value: Option<GetOpenTxnsInfoResponse>,
+}
+
+impl ThriftHiveMetastoreGetOpenTxnsInfoResult {
+    fn ok_or(self) -> thrift::Result<GetOpenTxnsInfoResponse> {
+        if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetOpenTxnsInfo",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetOpenTxnsInfoResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetOpenTxnsInfoResult>())?;
+        let mut f_0: Option<GetOpenTxnsInfoResponse> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = GetOpenTxnsInfoResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetOpenTxnsInfoResult { result_value: f_0 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetOpenTxnsInfoResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreOpenTxnsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreOpenTxnsArgs {
+    rqst: OpenTxnRequest,
+}
+
+impl ThriftHiveMetastoreOpenTxnsArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreOpenTxnsArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreOpenTxnsArgs>())?;
+        let mut f_1: Option<OpenTxnRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = OpenTxnRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreOpenTxnsArgs.rqst", &f_1)?;
+        let ret = ThriftHiveMetastoreOpenTxnsArgs {
+            rqst: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("open_txns_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("rqst", TType::Struct, 1))?;
+        self.rqst.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreOpenTxnsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreOpenTxnsResult {
+    result_value: Option<OpenTxnsResponse>,
+}
+
+impl ThriftHiveMetastoreOpenTxnsResult {
+    fn ok_or(self) -> thrift::Result<OpenTxnsResponse> {
+        if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreOpenTxns",
+            )))
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreOpenTxnsResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreOpenTxnsResult>())?;
+        let mut f_0: Option<OpenTxnsResponse> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = OpenTxnsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreOpenTxnsResult { result_value: f_0 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreOpenTxnsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreAbortTxnArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreAbortTxnArgs {
+    rqst: AbortTxnRequest,
+}
+
+impl ThriftHiveMetastoreAbortTxnArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAbortTxnArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAbortTxnArgs>())?;
+        let mut f_1: Option<AbortTxnRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = AbortTxnRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreAbortTxnArgs.rqst", &f_1)?;
+        let ret = ThriftHiveMetastoreAbortTxnArgs {
+            rqst: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("abort_txn_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("rqst", TType::Struct, 1))?;
+        self.rqst.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreAbortTxnResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreAbortTxnResult {
+    o1: Option<NoSuchTxnException>,
+}
+
+impl ThriftHiveMetastoreAbortTxnResult {
+    fn ok_or(self) -> thrift::Result<()> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else {
+            Ok(())
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAbortTxnResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAbortTxnResult>())?;
+        let mut f_1: Option<NoSuchTxnException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchTxnException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreAbortTxnResult { o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreAbortTxnResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreAbortTxnsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreAbortTxnsArgs {
+    rqst: AbortTxnsRequest,
+}
+
+impl ThriftHiveMetastoreAbortTxnsArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAbortTxnsArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAbortTxnsArgs>())?;
+        let mut f_1: Option<AbortTxnsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = AbortTxnsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreAbortTxnsArgs.rqst", &f_1)?;
+        let ret = ThriftHiveMetastoreAbortTxnsArgs {
+            rqst: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("abort_txns_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("rqst", TType::Struct, 1))?;
+        self.rqst.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreAbortTxnsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreAbortTxnsResult {
+    o1: Option<NoSuchTxnException>,
+}
+
+impl ThriftHiveMetastoreAbortTxnsResult {
+    fn ok_or(self) -> thrift::Result<()> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else {
+            Ok(())
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAbortTxnsResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAbortTxnsResult>())?;
+        let mut f_1: Option<NoSuchTxnException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchTxnException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreAbortTxnsResult { o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreAbortTxnsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreCommitTxnArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreCommitTxnArgs {
+    rqst: CommitTxnRequest,
+}
+
+impl ThriftHiveMetastoreCommitTxnArgs {
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCommitTxnArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCommitTxnArgs>())?;
+        let mut f_1: Option<CommitTxnRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = CommitTxnRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreCommitTxnArgs.rqst", &f_1)?;
+        let ret = ThriftHiveMetastoreCommitTxnArgs {
+            rqst: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("commit_txn_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("rqst", TType::Struct, 1))?;
+        self.rqst.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreCommitTxnResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreCommitTxnResult {
+    o1: Option<NoSuchTxnException>,
+    o2: Option<TxnAbortedException>,
+}
+
+impl ThriftHiveMetastoreCommitTxnResult {
+    fn ok_or(self) -> thrift::Result<()> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else {
+            Ok(())
+        }
+    }
+    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCommitTxnResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCommitTxnResult>())?;
+        let mut f_1: Option<NoSuchTxnException> = None;
+        let mut f_2: Option<TxnAbortedException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchTxnException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = TxnAbortedException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreCommitTxnResult { o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreCommitTxnResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreHeartbeatTxnRangeArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreHeartbeatTxnRangeArgs {
+    txns: HeartbeatTxnRangeRequest,
+}
+
+impl ThriftHiveMetastoreHeartbeatTxnRangeArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreHeartbeatTxnRangeArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreHeartbeatTxnRangeArgs>())?;
+        let mut f_1: Option<HeartbeatTxnRangeRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = HeartbeatTxnRangeRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreHeartbeatTxnRangeArgs.txns", &f_1)?;
+        let ret = ThriftHiveMetastoreHeartbeatTxnRangeArgs {
+            txns: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("heartbeat_txn_range_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("txns", TType::Struct, 1))?;
+        self.txns.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreHeartbeatTxnRangeResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreHeartbeatTxnRangeResult {
+    result_value: Option<HeartbeatTxnRangeResponse>,
+}
+
+impl ThriftHiveMetastoreHeartbeatTxnRangeResult {
+    fn ok_or(self) -> thrift::Result<HeartbeatTxnRangeResponse> {
+        if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreHeartbeatTxnRange",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreHeartbeatTxnRangeResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreHeartbeatTxnRangeResult>())?;
+        let mut f_0: Option<HeartbeatTxnRangeResponse> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = HeartbeatTxnRangeResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreHeartbeatTxnRangeResult { result_value: f_0 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreHeartbeatTxnRangeResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetValidWriteIdsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetValidWriteIdsArgs {
+    rqst: GetValidWriteIdsRequest,
+}
+
+impl ThriftHiveMetastoreGetValidWriteIdsArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetValidWriteIdsArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetValidWriteIdsArgs>())?;
+        let mut f_1: Option<GetValidWriteIdsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = GetValidWriteIdsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreGetValidWriteIdsArgs.rqst", &f_1)?;
+        let ret = ThriftHiveMetastoreGetValidWriteIdsArgs {
+            rqst: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_valid_write_ids_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("rqst", TType::Struct, 1))?;
+        self.rqst.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetValidWriteIdsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetValidWriteIdsResult {
+    result_value: Option<GetValidWriteIdsResponse>,
+    o1: Option<NoSuchTxnException>,
+    o2: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreGetValidWriteIdsResult {
+    fn ok_or(self) -> thrift::Result<GetValidWriteIdsResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetValidWriteIds",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetValidWriteIdsResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetValidWriteIdsResult>())?;
+        let mut f_0: Option<GetValidWriteIdsResponse> = None;
+        let mut f_1: Option<NoSuchTxnException> = None;
+        let mut f_2: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = GetValidWriteIdsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchTxnException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetValidWriteIdsResult { result_value: f_0, o1: f_1, o2: f_2 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetValidWriteIdsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreAllocateTableWriteIdsArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreAllocateTableWriteIdsArgs {
+    rqst: AllocateTableWriteIdsRequest,
+}
+
+impl ThriftHiveMetastoreAllocateTableWriteIdsArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAllocateTableWriteIdsArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAllocateTableWriteIdsArgs>())?;
+        let mut f_1: Option<AllocateTableWriteIdsRequest> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = AllocateTableWriteIdsRequest::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        verify_required_field_exists("ThriftHiveMetastoreAllocateTableWriteIdsArgs.rqst", &f_1)?;
+        let ret = ThriftHiveMetastoreAllocateTableWriteIdsArgs {
+            rqst: f_1.expect("auto-generated code should have checked for presence of required fields"),
+        };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("allocate_table_write_ids_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_begin(&TFieldIdentifier::new("rqst", TType::Struct, 1))?;
+        self.rqst.write_to_out_protocol(o_prot)?;
+        o_prot.write_field_end()?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreAllocateTableWriteIdsResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreAllocateTableWriteIdsResult {
+    result_value: Option<AllocateTableWriteIdsResponse>,
+    o1: Option<NoSuchTxnException>,
+    o2: Option<TxnAbortedException>,
+    o3: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreAllocateTableWriteIdsResult {
+    fn ok_or(self) -> thrift::Result<AllocateTableWriteIdsResponse> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.o2.is_some() {
+            Err(thrift::Error::User(Box::new(self.o2.unwrap())))
+        } else if self.o3.is_some() {
+            Err(thrift::Error::User(Box::new(self.o3.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreAllocateTableWriteIds",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAllocateTableWriteIdsResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAllocateTableWriteIdsResult>())?;
+        let mut f_0: Option<AllocateTableWriteIdsResponse> = None;
+        let mut f_1: Option<NoSuchTxnException> = None;
+        let mut f_2: Option<TxnAbortedException> = None;
+        let mut f_3: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::Struct => {
+                    let val = AllocateTableWriteIdsResponse::read_from_in_protocol(i_prot)?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = NoSuchTxnException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                2 if field_ident.field_type == TType::Struct => {
+                    let val = TxnAbortedException::read_from_in_protocol(i_prot)?;
+                    f_2 = Some(val);
+                }
+                3 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_3 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreAllocateTableWriteIdsResult { result_value: f_0, o1: f_1, o2: f_2, o3: f_3 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreAllocateTableWriteIdsResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::Struct, 0))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o2 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o2", TType::Struct, 2))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o3 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o3", TType::Struct, 3))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetMetastoreDbUuidArgs
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetMetastoreDbUuidArgs {}
+
+impl ThriftHiveMetastoreGetMetastoreDbUuidArgs {
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetMetastoreDbUuidArgs> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetMetastoreDbUuidArgs>())?;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetMetastoreDbUuidArgs {};
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("get_metastore_db_uuid_args");
+        o_prot.write_struct_begin(&struct_ident)?;
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
+// ThriftHiveMetastoreGetMetastoreDbUuidResult
+//
+
+#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+struct ThriftHiveMetastoreGetMetastoreDbUuidResult {
+    result_value: Option<String>,
+    o1: Option<MetaException>,
+}
+
+impl ThriftHiveMetastoreGetMetastoreDbUuidResult {
+    fn ok_or(self) -> thrift::Result<String> {
+        if self.o1.is_some() {
+            Err(thrift::Error::User(Box::new(self.o1.unwrap())))
+        } else if self.result_value.is_some() {
+            Ok(self.result_value.unwrap())
+        } else {
+            Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::MissingResult,
+                "no result received for ThriftHiveMetastoreGetMetastoreDbUuid",
+            )))
+        }
+    }
+    fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetMetastoreDbUuidResult> {
+        i_prot.read_struct_begin()?;
+        crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetMetastoreDbUuidResult>())?;
+        let mut f_0: Option<String> = None;
+        let mut f_1: Option<MetaException> = None;
+        loop {
+            let field_ident = i_prot.read_field_begin()?;
+            if field_ident.field_type == TType::Stop {
+                break;
+            }
+            let field_id = field_id(&field_ident)?;
+            match field_id {
+                0 if field_ident.field_type == TType::String => {
+                    let val = i_prot.read_string()?;
+                    f_0 = Some(val);
+                }
+                1 if field_ident.field_type == TType::Struct => {
+                    let val = MetaException::read_from_in_protocol(i_prot)?;
+                    f_1 = Some(val);
+                }
+                _ => {
+                    i_prot.skip(field_ident.field_type)?;
+                }
+            };
+            i_prot.read_field_end()?;
+        }
+        i_prot.read_struct_end()?;
+        let ret = ThriftHiveMetastoreGetMetastoreDbUuidResult { result_value: f_0, o1: f_1 };
+        Ok(ret)
+    }
+    fn write_to_out_protocol(&self, o_prot: &mut dyn TOutputProtocol) -> thrift::Result<()> {
+        let struct_ident = TStructIdentifier::new("ThriftHiveMetastoreGetMetastoreDbUuidResult");
+        o_prot.write_struct_begin(&struct_ident)?;
+        if let Some(ref fld_var) = self.result_value {
+            o_prot.write_field_begin(&TFieldIdentifier::new("result_value", TType::String, 0))?;
+            o_prot.write_string(fld_var)?;
+            o_prot.write_field_end()?
+        }
+        if let Some(ref fld_var) = self.o1 {
+            o_prot.write_field_begin(&TFieldIdentifier::new("o1", TType::Struct, 1))?;
+            fld_var.write_to_out_protocol(o_prot)?;
+            o_prot.write_field_end()?
+        }
+        o_prot.write_field_stop()?;
+        o_prot.write_struct_end()
+    }
+}
+
+//
 // ThriftHiveMetastoreGetNextNotificationArgs
 //
 
@@ -56695,8 +61473,8 @@ impl ThriftHiveMetastoreGetRoleNamesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_191 = i_prot.read_string()?;
-                        val.push(list_elem_191);
+                        let list_elem_208 = i_prot.read_string()?;
+                        val.push(list_elem_208);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -56835,8 +61613,8 @@ impl ThriftHiveMetastoreListRolesResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<Role> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_192 = Role::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_192);
+                        let list_elem_209 = Role::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_209);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -57164,8 +61942,8 @@ impl ThriftHiveMetastoreGetPrivilegeSetArgs {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_193 = i_prot.read_string()?;
-                        val.push(list_elem_193);
+                        let list_elem_210 = i_prot.read_string()?;
+                        val.push(list_elem_210);
                     }
                     i_prot.read_list_end()?;
                     f_3 = Some(val);
@@ -57389,8 +62167,8 @@ impl ThriftHiveMetastoreListPrivilegesResult {
                     let mut val: Vec<HiveObjectPrivilege> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_194 = HiveObjectPrivilege::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_194);
+                        let list_elem_211 = HiveObjectPrivilege::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_211);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -58904,8 +63682,8 @@ impl ThriftHiveMetastoreFetchPartitionNamesReqResult {
                     let list_ident = i_prot.read_list_begin()?;
                     let mut val: Vec<String> = Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_195 = i_prot.read_string()?;
-                        val.push(list_elem_195);
+                        let list_elem_212 = i_prot.read_string()?;
+                        val.push(list_elem_212);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);
@@ -59081,8 +63859,8 @@ impl ThriftHiveMetastoreGetPartSpecsByFilterResult {
                     let mut val: Vec<PartitionSpec> =
                         Vec::with_capacity(thrift::protocol::prealloc_size(list_ident.size));
                     for _ in 0..list_ident.size {
-                        let list_elem_196 = PartitionSpec::read_from_in_protocol(i_prot)?;
-                        val.push(list_elem_196);
+                        let list_elem_213 = PartitionSpec::read_from_in_protocol(i_prot)?;
+                        val.push(list_elem_213);
                     }
                     i_prot.read_list_end()?;
                     f_0 = Some(val);

@@ -51,6 +51,18 @@ pub struct Settings {
     pub admin: AdminSettings,
     /// The audit log (`[audit]`, `STRATA_AUDIT__*`).
     pub audit: AuditSettings,
+    /// HMS's fast statistics (`[stats]`, `STRATA_STATS__*`).
+    pub stats: StatsSettings,
+}
+
+/// The fast-statistics settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    /// Count `numFiles` and `totalSize` from the files on create and alter, as Apache HMS
+    /// does (`hive.stats.autogather`); default on.
+    pub fast: bool,
+    /// The most milliseconds one call spends listing files for them.
+    pub fast_budget_ms: u64,
 }
 
 /// The data-safety settings.
@@ -165,7 +177,9 @@ impl Settings {
             .set_default("batch.require_data", false)?
             .set_default("admin.listen", "127.0.0.1:9084")?
             .set_default("admin.metrics", true)?
-            .set_default("audit.log_file", "")?;
+            .set_default("audit.log_file", "")?
+            .set_default("stats.fast", true)?
+            .set_default("stats.fast_budget_ms", 5000)?;
         if let Some(file) = &overrides.config_file {
             builder = builder.add_source(config::File::from(file.as_path()).required(true));
         }
@@ -231,6 +245,11 @@ impl Settings {
             max_partitions_per_request: None,
             batch: self.batch_policy()?,
             data: self.data_safety()?,
+            stats: strata_catalog::faststats::FastStats {
+                enabled: self.stats.fast,
+                budget: Duration::from_millis(self.stats.fast_budget_ms),
+                ..strata_catalog::faststats::FastStats::default()
+            },
         })
     }
 

@@ -37,6 +37,7 @@ impl Fixture {
                 max_partitions_per_request: None,
                 batch: strata_catalog::BatchPolicy::track(),
                 data: data(&root),
+                stats: strata_catalog::faststats::FastStats::default(),
             },
         );
         catalog.bootstrap().await.unwrap();
