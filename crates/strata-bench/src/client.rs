@@ -131,15 +131,16 @@ fn tls(stream: TcpStream, uri: &str, ca: &str) -> Result<Box<dyn Stream>, String
 /// SASL PLAIN: START with the mechanism, OK with the credentials; the server must answer
 /// COMPLETE.
 fn sasl_plain(stream: &mut dyn Stream, user: &str, password: &str) -> Result<(), String> {
-    let send = |s: &mut dyn Stream, status: u8, payload: &[u8]| -> io::Result<()> {
+    fn send(s: &mut dyn Stream, status: u8, payload: &[u8]) -> io::Result<()> {
         let mut m = vec![status];
         m.extend_from_slice(&u32::try_from(payload.len()).unwrap_or(u32::MAX).to_be_bytes());
         m.extend_from_slice(payload);
         s.write_all(&m)?;
         s.flush()
-    };
+    }
     let response = format!("\0{user}\0{password}");
-    send(stream, 1, b"PLAIN").and_then(|()| send(stream, 2, response.as_bytes())).map_err(|e| e.to_string())?;
+    send(stream, 1, b"PLAIN").map_err(|e| e.to_string())?;
+    send(stream, 2, response.as_bytes()).map_err(|e| e.to_string())?;
     let mut header = [0u8; 5];
     stream.read_exact(&mut header).map_err(|e| format!("SASL: {e}"))?;
     let mut payload = vec![0; u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize];
