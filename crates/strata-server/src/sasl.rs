@@ -173,7 +173,8 @@ impl Ldap {
             let _ = ldap.unbind().await;
             result.success().map(|_| ()).map_err(|e| e.to_string())
         };
-        match runtime.block_on(tokio::time::timeout(self.timeout, attempt)) {
+        // The timer must be made inside the runtime (this is a connection thread).
+        match runtime.block_on(async { tokio::time::timeout(self.timeout, attempt).await }) {
             Ok(r) => r,
             Err(_) => Err(format!("LDAP bind did not finish within {:?}", self.timeout)),
         }
