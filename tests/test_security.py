@@ -613,7 +613,7 @@ def test_malformed_sasl_handshakes_close_one_connection(plain_server):
         "truncated start": struct.pack(">BI", 1, 5) + b"PL",
         "truncated response": struct.pack(">BI", 1, 5) + b"PLAIN" + struct.pack(">BI", 2, 40) + b"\0alice",
         "bad status after start": struct.pack(">BI", 1, 5) + b"PLAIN" + struct.pack(">BI", 3, 0),
-        "too many parts": struct.pack(">BI", 1, 5) + b"PLAIN" + struct.pack(">BI", 2, 9) + b"\0a\0b\0c\0d",
+        "too many parts": struct.pack(">BI", 1, 5) + b"PLAIN" + struct.pack(">BI", 2, 8) + b"\0a\0b\0c\0d",
         "unframed call after sasl": None,
     }
 
@@ -627,8 +627,11 @@ def test_malformed_sasl_handshakes_close_one_connection(plain_server):
                 assert s.recv(5)[0] == 5, name
                 s.sendall(b"\x80\x01\x00\x01\x00\x00\x00\x0cget_database\x00\x00\x00\x01\x00")
             else:
-                s.sendall(data)
-                s.shutdown(socket.SHUT_WR)
+                try:
+                    s.sendall(data)
+                    s.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass  # the server may have closed already
             got = _drain(s)
             if name == "invalid status":
                 assert got == b"", (name, got)  # not SASL at all: closed without a word
