@@ -3,7 +3,7 @@
 //! client leaves, the connection idles out, a message is malformed, or the server shuts down.
 
 use std::{
-    cell::Cell,
+    cell::{Cell, RefCell},
     io::{self, Read, Write},
     net::{SocketAddr, TcpStream},
     rc::Rc,
@@ -24,7 +24,13 @@ use thrift::{
     TConfiguration,
 };
 
-use crate::{handler::Handler, handler::Shared, listing, ServerConfig};
+use crate::{
+    handler::{Handler, Shared},
+    identity::{AuthMethod, Principal},
+    listing,
+    sasl::{self, AuthMode},
+    tls, ServerConfig,
+};
 
 /// A framed connection keeps its reply buffer between calls up to this size.
 const MAX_KEPT_FRAME: usize = 1024 * 1024;
@@ -153,6 +159,99 @@ pub fn detect(first: &[u8]) -> Detected {
     }
 }
 
+/// The connection's byte stream: the socket, or TLS over it.
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+}
+
+/// The connection's stream, shared by the read and the write side (one thread serves the
+/// connection and uses one side at a time). Timeouts are set on the socket under it.
+#[derive(Clone)]
+struct Link(Rc<RefCell<Io>>);
+
+impl Link {
+    fn new(io: Io) -> Self {
+        Self(Rc::new(RefCell::new(io)))
+    }
+
+    fn socket<T>(&self, f: impl FnOnce(&TcpStream) -> T) -> T {
+        match &*self.0.borrow() {
+            Io::Plain(s) => f(s),
+            Io::Tls(s) => f(&s.sock),
+        }
+    }
+
+    fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.socket(|s| s.set_read_timeout(t))
+    }
+
+    fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        self.socket(|s| s.set_write_timeout(t))
+    }
+}
+
+impl Read for Link {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut *self.0.borrow_mut() {
+            Io::Plain(s) => s.read(buf),
+            Io::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Link {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut *self.0.borrow_mut() {
+            Io::Plain(s) => s.write(buf),
+            Io::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut *self.0.borrow_mut() {
+            Io::Plain(s) => s.flush(),
+            Io::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// A [`Link`] whose every read and write must finish by `deadline` (the TLS handshake and the
+/// SASL negotiation together get `request_timeout` from the connection's start).
+struct Deadlined {
+    link: Link,
+    deadline: Instant,
+}
+
+impl Deadlined {
+    fn left(&self) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "handshake not finished within request_timeout"));
+        }
+        Ok(left)
+    }
+}
+
+impl Read for Deadlined {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.link.set_read_timeout(Some(self.left()?))?;
+        self.link.read(buf)
+    }
+}
+
+impl Write for Deadlined {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.link.set_write_timeout(Some(self.left()?))?;
+        self.link.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.link.set_write_timeout(Some(self.left()?))?;
+        self.link.flush()
+    }
+}
+
 /// The read side: a buffer over the socket that knows where one message starts, enforces the
 /// message-size limit and the request deadline, and (framed) exposes exactly one frame.
 ///
@@ -163,7 +262,7 @@ pub fn detect(first: &[u8]) -> Detected {
 /// grows by doubling as they arrive), so the protocol's allocation of that size happens only
 /// once the client has sent them.
 struct Reader {
-    stream: TcpStream,
+    stream: Link,
     buf: Vec<u8>,
     pos: usize,
     len: usize,
@@ -183,7 +282,7 @@ struct Reader {
 }
 
 impl Reader {
-    fn new(stream: TcpStream, config: &ServerConfig) -> Self {
+    fn new(stream: Link, config: &ServerConfig) -> Self {
         Self {
             stream,
             buf: vec![0; READ_BUFFER],
@@ -407,7 +506,7 @@ impl Read for Reader {
 /// left of the time the reply has from its first byte (a client reading one byte now and then
 /// cannot hold the connection, nor what the call holds, for longer).
 struct Timed {
-    stream: TcpStream,
+    stream: Link,
     timeout: Duration,
     deadline: Option<Instant>,
 }
@@ -424,6 +523,17 @@ impl Write for Timed {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        // TLS may still hold bytes to send: they get what is left of the reply's time.
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "reply not read by the client within write_timeout",
+                ));
+            }
+            self.stream.set_write_timeout(Some(left))?;
+        }
         self.stream.flush()
     }
 }
@@ -578,6 +688,8 @@ enum End {
     Idle,
     Shutdown,
     Unsupported(&'static str),
+    /// Refused before any call: the metrics reason and what to log.
+    Refused(&'static str, String),
     Error(String),
 }
 
@@ -607,6 +719,17 @@ pub(crate) fn run(
             }
             tracing::warn!(%peer, reason = why, "connection refused");
         }
+        End::Refused(reason, detail) => {
+            if let Some(m) = &metrics {
+                m.rejected(reason);
+            }
+            // Failed logins are an operator's business; a scanner on the TLS port is noise.
+            if reason == "auth_failed" {
+                tracing::warn!(%peer, reason, detail = %detail, "authentication failed; connection closed");
+            } else {
+                tracing::debug!(%peer, reason, detail = %detail, "connection refused");
+            }
+        }
         End::Error(e) => tracing::warn!(%peer, error = %e, "connection closed on a malformed or failed message"),
     }
 }
@@ -620,8 +743,39 @@ fn serve(
     stop: &AtomicBool,
 ) -> io::Result<End> {
     stream.set_nodelay(true)?;
-    let write_half = Timed { stream: stream.try_clone()?, timeout: config.write_timeout, deadline: None };
-    let mut reader = Reader::new(stream, config);
+    // The TLS handshake and the SASL negotiation must be over within request_timeout.
+    let handshake_deadline = Instant::now() + config.request_timeout;
+    let (link, mut principal) = match &shared.tls {
+        None => (Link::new(Io::Plain(stream)), None),
+        Some(tls) => match accept_tls(stream, tls, handshake_deadline)? {
+            Ok(accepted) => accepted,
+            Err(end) => return Ok(end),
+        },
+    };
+    if shared.auth.mode == AuthMode::Plain {
+        let Some(passwords) = &shared.auth.passwords else {
+            return Ok(End::Error("[auth] mode is plain but no password source is configured".to_string()));
+        };
+        let mut timed = Deadlined { link: link.clone(), deadline: handshake_deadline };
+        match sasl::negotiate(&mut timed, passwords) {
+            Ok(p) => {
+                tracing::debug!(%peer, user = %p.name, method = ?p.method, "authenticated");
+                principal = Some(p);
+            }
+            Err(sasl::Failure::NotSasl) => {
+                return Ok(End::Refused("auth_required", "the client did not start SASL; [auth] mode is plain".into()))
+            }
+            Err(sasl::Failure::Refused(why)) => return Ok(End::Refused("auth_failed", why)),
+            Err(sasl::Failure::Protocol(why)) => return Ok(End::Refused("sasl_protocol", why)),
+            Err(sasl::Failure::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Ok(End::Refused("sasl_protocol", "connection closed during SASL negotiation".into()))
+            }
+            Err(sasl::Failure::Io(e)) => return Ok(End::Refused("sasl_protocol", format!("SASL negotiation: {e}"))),
+        }
+    }
+    let sasl_on = shared.auth.mode == AuthMode::Plain;
+    let write_half = Timed { stream: link.clone(), timeout: config.write_timeout, deadline: None };
+    let mut reader = Reader::new(link, config);
     let thrift_config = TConfiguration::builder()
         .max_message_size(Some(config.max_message_size))
         .max_frame_size(Some(config.max_message_size))
@@ -637,6 +791,10 @@ fn serve(
             return Ok(end);
         }
         match detect(reader.buffered()) {
+            // After SASL every message is framed.
+            Detected::Thrift(Framing::Unframed, _) if sasl_on => {
+                return Ok(End::Error("an unframed message after SASL negotiation".to_string()))
+            }
             Detected::Thrift(f, p) => break (f, p),
             Detected::Unsupported(why) => return Ok(End::Unsupported(why)),
             Detected::NeedMore => {
@@ -652,7 +810,10 @@ fn serve(
     let mut writer =
         Writer { stream: io::BufWriter::with_capacity(64 * 1024, write_half), framing, frame: Vec::new(), written: 0 };
     let metrics = shared.metrics.clone();
-    let handler = Handler::new(shared, peer);
+    let handler = match principal {
+        Some(p) => Handler::authenticated(shared, peer, p),
+        None => Handler::new(shared, peer),
+    };
     let processor = ThriftHiveMetastoreSyncProcessor::new(handler.clone());
 
     // -- SERVE --
@@ -729,6 +890,75 @@ fn serve(
     }
 }
 
+/// The TLS handshake, within `deadline`: the TLS stream and, when client certificates are
+/// required, the principal named by the certificate's subject CN. A client that does not start
+/// with a TLS handshake record (a plain Thrift client) is refused without a word.
+fn accept_tls(
+    stream: TcpStream,
+    tls: &tls::Reloader,
+    deadline: Instant,
+) -> io::Result<Result<(Link, Option<Principal>), End>> {
+    let left = |what: &str| {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            Err(End::Refused("tls_handshake", format!("{what} not finished within request_timeout")))
+        } else {
+            Ok(left)
+        }
+    };
+    let mut first = [0u8; 1];
+    loop {
+        let wait = match left("TLS handshake") {
+            Ok(w) => w,
+            Err(end) => return Ok(Err(end)),
+        };
+        stream.set_read_timeout(Some(wait))?;
+        match stream.peek(&mut first) {
+            Ok(0) => return Ok(Err(End::ClientClosed)),
+            Ok(_) => break,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe) => {
+                return Ok(Err(End::ClientClosed))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if first[0] != 0x16 {
+        let what = match detect(&first) {
+            Detected::Unsupported(why) => why,
+            Detected::Thrift(..) | Detected::NeedMore => "a plain Thrift client",
+        };
+        return Ok(Err(End::Refused("not_tls", format!("no TLS handshake on the TLS port ({what})"))));
+    }
+    let mut conn = rustls::ServerConnection::new(tls.current()).map_err(io::Error::other)?;
+    let mut sock = stream;
+    while conn.is_handshaking() {
+        let wait = match left("TLS handshake") {
+            Ok(w) => w,
+            Err(end) => return Ok(Err(end)),
+        };
+        sock.set_read_timeout(Some(wait))?;
+        sock.set_write_timeout(Some(wait))?;
+        if let Err(e) = conn.complete_io(&mut sock) {
+            return Ok(Err(End::Refused("tls_handshake", format!("TLS handshake failed: {e}"))));
+        }
+    }
+    let principal = if tls.requires_client_cert() {
+        let cn = conn.peer_certificates().and_then(|c| c.first()).and_then(|c| tls::subject_cn(c));
+        let Some(name) = cn else {
+            return Ok(Err(End::Refused("tls_client_cert", "client certificate without a subject CN".into())));
+        };
+        Some(Principal { name, groups: Vec::new(), method: AuthMethod::TlsClientCert })
+    } else {
+        None
+    };
+    Ok(Ok((Link::new(Io::Tls(Box::new(rustls::StreamOwned::new(conn, sock)))), principal)))
+}
+
 /// Wait until a byte of the next message is buffered. Returns why the connection should end
 /// instead, if it should (client gone, idle too long, server stopping).
 fn wait_for_bytes(reader: &mut Reader, config: &ServerConfig, stop: &AtomicBool) -> io::Result<Option<End>> {
@@ -750,7 +980,13 @@ fn wait_for_bytes(reader: &mut Reader, config: &ServerConfig, stop: &AtomicBool)
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
                 ) => {}
-            Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe) => {
+            // (UnexpectedEof: a TLS client that left without close_notify.)
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe | io::ErrorKind::UnexpectedEof
+                ) =>
+            {
                 return Ok(Some(End::ClientClosed));
             }
             Err(e) => return Err(e),

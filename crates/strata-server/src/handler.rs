@@ -26,8 +26,11 @@ use tracing::Instrument;
 use crate::{
     audit::{self, AuditLog},
     convert, errors,
+    identity::Principal,
     listing::{self, ListCall},
     metrics::Metrics,
+    sasl::AuthSettings,
+    tls,
 };
 
 /// The answer to a request with a NUL character in a string (`InvalidObjectException` where
@@ -47,13 +50,25 @@ pub struct Shared {
     pub audit: Option<AuditLog>,
     /// Whether [`crate::serve`] is accepting Thrift connections (for readiness).
     pub accepting: Arc<AtomicBool>,
+    /// TLS on the Thrift port, if on.
+    pub tls: Option<Arc<tls::Reloader>>,
+    /// Authentication mode, password sources, proxy users and admins.
+    pub auth: Arc<AuthSettings>,
 }
 
 impl Shared {
     /// Shared state without metrics or audit log.
     #[must_use]
     pub fn new(catalog: Catalog, runtime: tokio::runtime::Handle) -> Self {
-        Self { catalog, runtime, metrics: None, audit: None, accepting: Arc::new(AtomicBool::new(false)) }
+        Self {
+            catalog,
+            runtime,
+            metrics: None,
+            audit: None,
+            accepting: Arc::new(AtomicBool::new(false)),
+            tls: None,
+            auth: Arc::new(AuthSettings::default()),
+        }
     }
 }
 
@@ -64,6 +79,10 @@ struct Session {
     user: Option<String>,
     /// Values set with `setMetaConf` on this connection.
     meta_conf: std::collections::BTreeMap<String, String>,
+    /// Who the transport authenticated (TLS client certificate, SASL), if anyone.
+    principal: Option<Principal>,
+    /// Locks taken on this connection (their owner, whatever user they name).
+    locks: std::collections::HashSet<i64>,
 }
 
 /// The handler of one connection. Clones share the connection's session.
@@ -83,15 +102,92 @@ impl Handler {
         Self { shared, peer, session: Arc::new(Mutex::new(Session::default())) }
     }
 
+    /// A handler for a connection whose transport authenticated `principal`.
+    #[must_use]
+    pub fn authenticated(shared: Arc<Shared>, peer: SocketAddr, principal: Principal) -> Self {
+        let session = Session { principal: Some(principal), ..Session::default() };
+        Self { shared, peer, session: Arc::new(Mutex::new(session)) }
+    }
+
     /// The `set_ugi` user of this connection, if any.
     #[must_use]
     pub fn user(&self) -> Option<String> {
         self.session.lock().ok().and_then(|s| s.user.clone())
     }
 
+    /// The authenticated principal of this connection, if any.
+    #[must_use]
+    pub fn principal(&self) -> Option<Principal> {
+        self.session.lock().ok().and_then(|s| s.principal.clone())
+    }
+
+    /// Who acts on this connection: the principal, or the `set_ugi` user when the principal is
+    /// a proxy user (`[auth] proxy_users`); without authentication the `set_ugi` user, else
+    /// the peer's address.
+    fn actor_name(&self) -> String {
+        let (principal, user) = match self.session.lock() {
+            Ok(s) => (s.principal.clone(), s.user.clone()),
+            Err(_) => (None, None),
+        };
+        match (principal, user) {
+            (Some(p), Some(user)) if self.shared.auth.proxy_users.contains(&p.name) => user,
+            (Some(p), _) => p.name,
+            (None, Some(user)) => user,
+            (None, None) => self.peer.to_string(),
+        }
+    }
+
+    /// Whether this connection may release or heartbeat a lock that `owner` took. Its owner may: the same actor on an authenticated connection; without
+    /// authentication, the connection that took it or one whose `set_ugi` user is the lock's
+    /// user. So may the admins of `[auth] admins`.
+    /// With `owner` None: whether it may whoever the owner is (this connection took the lock,
+    /// or the actor is an admin).
+    fn may_touch_lock(&self, lock_id: i64, owner: Option<&str>) -> bool {
+        let actor = self.actor_name();
+        if self.shared.auth.admins.iter().any(|a| *a == actor) {
+            return true;
+        }
+        let Ok(s) = self.session.lock() else { return false };
+        if s.locks.contains(&lock_id) {
+            return true;
+        }
+        let Some(owner) = owner else { return false };
+        match &s.principal {
+            Some(_) => owner == actor,
+            None => s.user.as_deref() == Some(owner),
+        }
+    }
+
+    /// Refuse a lock call on someone else's lock (`NoSuchLockException`, which `unlock`,
+    /// `heartbeat` and `check_lock` all declare).
+    fn check_lock_owner(&self, method: &'static str, lock_id: i64) -> R<()> {
+        // Taken on this connection, or an admin: no need to look the lock up.
+        if self.may_touch_lock(lock_id, None) {
+            return Ok(());
+        }
+        let catalog = self.shared.catalog.clone();
+        let locks = self.shared.runtime.block_on(async move { catalog.show_locks(LockFilter::default()).await });
+        let locks = locks.map_err(|e| errors::to_thrift(method, e))?;
+        // A lock that is gone is nobody's: unlock stays idempotent, heartbeat says it is gone.
+        let Some(owner) = locks.into_iter().find(|l| l.lock_id == lock_id).map(|l| l.user) else {
+            return Ok(());
+        };
+        if self.may_touch_lock(lock_id, Some(&owner)) {
+            return Ok(());
+        }
+        let actor = self.actor_name();
+        tracing::warn!(peer = %self.peer, user = %actor, method, lock_id, "refused: the lock belongs to another user");
+        Err(errors::to_thrift(
+            method,
+            CatalogError::NoSuchLock(format!(
+                "Lock lockid:{lock_id} belongs to another user: only its owner or an admin may {method} it"
+            )),
+        ))
+    }
+
     fn actor(&self) -> Actor {
         Actor {
-            user: self.user().unwrap_or_else(|| self.peer.to_string()),
+            user: self.actor_name(),
             client_addr: self.peer.to_string(),
             request_id: uuid::Uuid::now_v7().simple().to_string(),
         }
@@ -330,6 +426,17 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
     fn handle_set_ugi(&self, user_name: String, group_names: Vec<String>) -> R<Vec<String>> {
         tracing::debug!(peer = %self.peer, user = %user_name, "set_ugi");
         if let Ok(mut s) = self.session.lock() {
+            // Kept, but on an authenticated connection it names the actor only for a proxy user.
+            if let Some(p) = &s.principal {
+                if p.name != user_name && !self.shared.auth.proxy_users.contains(&p.name) {
+                    tracing::info!(
+                        peer = %self.peer,
+                        principal = %p.name,
+                        user = %user_name,
+                        "set_ugi ignored: the connection is authenticated and not a proxy user"
+                    );
+                }
+            }
             s.user = Some(user_name.clone());
         }
         let mut groups = group_names;
@@ -1455,13 +1562,21 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
     // ------------------------------------------------------------------ locks
 
     fn handle_lock(&self, rqst: t::LockRequest) -> R<t::LockResponse> {
-        let request = convert::lock_request_in(rqst);
+        let mut request = convert::lock_request_in(rqst);
+        // On an authenticated connection the lock is the actor's, whatever user it names.
+        if self.principal().is_some() {
+            request.user = self.actor_name();
+        }
         let tgt =
             request.components.first().map(|c| target(&c.db, c.table.as_deref().unwrap_or(""))).unwrap_or_default();
-        self.call("lock", &tgt, |c, _| async move {
+        let response = self.call("lock", &tgt, |c, _| async move {
             let out = c.lock(request).await?;
             Ok(t::LockResponse { lockid: out.lock_id, state: convert::lock_state_out(out.state), error_message: None })
-        })
+        })?;
+        if let Ok(mut s) = self.session.lock() {
+            s.locks.insert(response.lockid);
+        }
+        Ok(response)
     }
 
     fn handle_check_lock(&self, rqst: t::CheckLockRequest) -> R<t::LockResponse> {
@@ -1472,11 +1587,19 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
     }
 
     fn handle_unlock(&self, rqst: t::UnlockRequest) -> R<()> {
-        self.call("unlock", &rqst.lockid.to_string(), |c, _| async move { c.unlock(rqst.lockid).await })
+        self.check_lock_owner("unlock", rqst.lockid)?;
+        self.call("unlock", &rqst.lockid.to_string(), |c, _| async move { c.unlock(rqst.lockid).await })?;
+        if let Ok(mut s) = self.session.lock() {
+            s.locks.remove(&rqst.lockid);
+        }
+        Ok(())
     }
 
     fn handle_heartbeat(&self, ids: t::HeartbeatRequest) -> R<()> {
         let id = ids.lockid.unwrap_or(0);
+        if let Some(lock_id) = ids.lockid {
+            self.check_lock_owner("heartbeat", lock_id)?;
+        }
         self.call("heartbeat", &id.to_string(), |c, _| async move {
             if let Some(txn) = ids.txnid.filter(|t| *t > 0) {
                 c.txns().heartbeat(txn)?;

@@ -10,6 +10,9 @@
 //! - [`errors`]: catalog errors → HMS exceptions, in one place.
 //! - [`metrics`]: call, error and connection counters for `/metrics`; [`audit`]: the JSON-lines
 //!   audit log.
+//! - [`tls`]: TLS on the Thrift port (reloaded when the files change); [`sasl`]: the SASL
+//!   negotiation (PLAIN against [`users`] or LDAP); [`identity`]: the principal a transport
+//!   established, the actor of the calls on that connection.
 //!
 //! ```text
 //! client ──TCP──▶ serve() ──thread──▶ conn::run ──▶ generated processor ──▶ Handler::handle_x
@@ -24,8 +27,12 @@ pub mod convert;
 pub mod convert_extra;
 pub mod errors;
 pub mod handler;
+pub mod identity;
 pub mod listing;
 pub mod metrics;
+pub mod sasl;
+pub mod tls;
+pub mod users;
 
 use std::{
     collections::HashMap,

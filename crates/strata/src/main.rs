@@ -22,7 +22,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(name = "strata", version, about = "A Hive Metastore that never forgets")]
 struct Cli {
     /// TOML configuration file (keys as in `STRATA_*` variables, lower-case).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", env = "STRATA_CONFIG")]
     config: Option<PathBuf>,
     /// Database URL: `sqlite://PATH` (default `sqlite://strata-data/strata.db`) or `postgres://…`.
     #[arg(long, global = true, value_name = "URL")]
@@ -64,10 +64,53 @@ enum Command {
     Migrate,
     /// Run named metastore workloads against a thrift:// URI (and a baseline), print the results.
     Bench(BenchArgs),
+    /// Manage the users file of `[auth] mode = "plain"`.
+    #[command(subcommand)]
+    User(UserCommand),
     #[command(flatten)]
     Admin(admin::Admin),
     #[command(flatten)]
     Moving(moving::Moving),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user (or set a user's password): reads the password from standard input (its
+    /// first line) and writes an argon2id hash to the users file.
+    Add {
+        /// The user name.
+        name: String,
+        /// The users file (created when missing).
+        #[arg(long, value_name = "FILE")]
+        users_file: PathBuf,
+        /// Groups of the user (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+    },
+}
+
+fn user(command: UserCommand) -> ExitCode {
+    let UserCommand::Add { name, users_file, groups } = command;
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        eprintln!("strata user add: cannot read the password from standard input: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        eprintln!("strata user add: empty password (give it on standard input)");
+        return ExitCode::from(2);
+    }
+    match strata_server::users::add_user(&users_file, &name, password, &groups) {
+        Ok(()) => {
+            eprintln!("user {name} written to {}", users_file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("strata user add: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -220,6 +263,9 @@ fn main() -> ExitCode {
     if let Command::Bench(args) = cli.command {
         return bench(args);
     }
+    if let Command::User(command) = cli.command {
+        return user(command);
+    }
     let mut overrides = Overrides {
         config_file: cli.config.clone(),
         database_url: cli.database_url.clone(),
@@ -255,7 +301,7 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(&settings).await,
             Command::Admin(command) => admin::run(&settings, command).await,
             Command::Moving(command) => return moving::run(&settings, command).await,
-            Command::Bench(_) => Ok(()),
+            Command::Bench(_) | Command::User(_) => Ok(()),
         }
         .map(|()| ExitCode::SUCCESS)
     });
@@ -302,9 +348,29 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
     let catalog = Catalog::new(store.clone(), settings.storages(), config);
     catalog.bootstrap().await?;
     tokio::spawn(settle_moves(catalog.clone(), move_lease));
+    let tls = match settings.tls_files()? {
+        None => None,
+        Some(files) => {
+            let reloader = strata_server::tls::Reloader::new(files).map_err(|e| format!("TLS: {e}"))?;
+            let every = std::time::Duration::from_secs(settings.tls.reload_check_secs.unwrap_or(5).max(1));
+            tokio::spawn(reloader.clone().watch(every));
+            Some(reloader)
+        }
+    };
+    let auth = settings.auth_settings(tokio::runtime::Handle::current())?;
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     let local = listener.local_addr()?;
+    if auth.mode == strata_server::sasl::AuthMode::NoSasl && !local.ip().is_loopback() {
+        tracing::warn!(
+            listen = %local,
+            "the Thrift port is on a non-loopback address without authentication: any client that reaches it \
+             can read, change and drop every table, under any user name. Set [auth] mode = \"plain\" and [tls] \
+             (see the README's Security section)"
+        );
+    }
     let mut shared = strata_server::Shared::new(catalog, tokio::runtime::Handle::current());
+    shared.tls = tls;
+    shared.auth = Arc::new(auth);
     let admin_address = settings.admin.address();
     if admin_address.is_some() && settings.admin.metrics {
         shared.metrics = Some(Arc::new(strata_server::metrics::Metrics::new()));
@@ -339,6 +405,8 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
         admin = %admin.as_ref().map_or_else(|| "off".to_string(), |(a, _)| a.to_string()),
         metrics = shared.metrics.is_some(),
         audit = shared.audit.is_some(),
+        tls = shared.tls.is_some(),
+        auth = ?shared.auth.mode,
         database = %settings.redacted_database_url(),
         backend = store.backend(),
         warehouse = %warehouse,

@@ -53,7 +53,117 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// HMS's fast statistics (`[stats]`, `STRATA_STATS__*`).
     pub stats: StatsSettings,
+    // -- security (issue 20a): TLS and authentication of the Thrift port --
+    /// TLS on the Thrift port (`[tls]`, `STRATA_TLS__*`); off unless `cert_file` is set.
+    #[serde(default)]
+    pub tls: TlsSettings,
+    /// Authentication (`[auth]`, `STRATA_AUTH__*`).
+    #[serde(default)]
+    pub auth: AuthSettings,
 }
+
+/// `[tls]`: TLS on the Thrift port.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TlsSettings {
+    /// PEM certificate chain; empty: TLS off.
+    pub cert_file: String,
+    /// PEM private key.
+    pub key_file: String,
+    /// PEM CA certificates; when set, clients must present a certificate signed by one of
+    /// them, and its subject CN is the connection's principal.
+    pub client_ca_file: String,
+    /// How often the files are checked for changes, in seconds (SIGHUP reloads at once).
+    pub reload_check_secs: Option<u64>,
+}
+
+/// `[auth]`: who may connect, and as whom they act.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// `nosasl` (default: no authentication) or `plain` (SASL PLAIN).
+    pub mode: String,
+    /// The users file (`name:argon2-hash[:groups]` per line; `strata user add` writes it).
+    pub users_file: String,
+    /// Principals whose `set_ugi` user becomes the actor (e.g. Spark Thrift Server).
+    pub proxy_users: Vec<String>,
+    /// Principals that may release or heartbeat anyone's lock.
+    pub admins: Vec<String>,
+    /// `[auth.ldap]`: PLAIN passwords checked by an LDAP simple bind.
+    pub ldap: LdapSettings,
+}
+
+/// `[auth.ldap]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LdapSettings {
+    /// `ldap://host:port`; empty: LDAP off.
+    pub url: String,
+    /// The DN to bind as, `{user}` standing for the user name.
+    pub bind_dn_template: String,
+    /// Seconds a connect + bind may take (default 5).
+    pub timeout_secs: Option<u64>,
+}
+
+impl Settings {
+    /// The TLS files, if TLS is on. Errors name what is missing.
+    pub fn tls_files(&self) -> Result<Option<strata_server::tls::TlsFiles>, String> {
+        let t = &self.tls;
+        if t.cert_file.trim().is_empty() {
+            if !t.key_file.trim().is_empty() || !t.client_ca_file.trim().is_empty() {
+                return Err("[tls] key_file or client_ca_file is set but cert_file is not".to_string());
+            }
+            return Ok(None);
+        }
+        if t.key_file.trim().is_empty() {
+            return Err("[tls] cert_file is set but key_file is not".to_string());
+        }
+        Ok(Some(strata_server::tls::TlsFiles {
+            cert_file: PathBuf::from(t.cert_file.trim()),
+            key_file: PathBuf::from(t.key_file.trim()),
+            client_ca_file: Some(t.client_ca_file.trim()).filter(|f| !f.is_empty()).map(PathBuf::from),
+        }))
+    }
+
+    /// The authentication settings, with the users file read. Errors name the bad value.
+    pub fn auth_settings(&self, runtime: tokio::runtime::Handle) -> Result<strata_server::sasl::AuthSettings, String> {
+        use strata_server::sasl::{AuthMode, Ldap, PasswordSources, UsersFile};
+        let a = &self.auth;
+        let mode = match a.mode.trim().to_ascii_lowercase().as_str() {
+            "" | "nosasl" | "none" => AuthMode::NoSasl,
+            "plain" => AuthMode::Plain,
+            other => return Err(format!("Invalid auth.mode {other:?}: expected \"nosasl\" or \"plain\"")),
+        };
+        let users = match a.users_file.trim() {
+            "" => None,
+            f => Some(UsersFile::open(PathBuf::from(f)).map_err(|e| format!("cannot read the users file {f}: {e}"))?),
+        };
+        let ldap = match a.ldap.url.trim() {
+            "" => None,
+            url => {
+                if !a.ldap.bind_dn_template.contains("{user}") {
+                    return Err("[auth.ldap] bind_dn_template must contain {user}".to_string());
+                }
+                Some(Ldap {
+                    url: url.to_string(),
+                    bind_dn_template: a.ldap.bind_dn_template.clone(),
+                    timeout: Duration::from_secs(a.ldap.timeout_secs.unwrap_or(5).max(1)),
+                })
+            }
+        };
+        if mode == AuthMode::Plain && users.is_none() && ldap.is_none() {
+            return Err("auth.mode is plain: set auth.users_file and/or [auth.ldap] url".to_string());
+        }
+        let passwords = (users.is_some() || ldap.is_some()).then(|| PasswordSources { users, ldap, runtime });
+        Ok(strata_server::sasl::AuthSettings {
+            mode,
+            passwords,
+            proxy_users: a.proxy_users.clone(),
+            admins: a.admins.clone(),
+        })
+    }
+}
+
 
 /// The fast-statistics settings.
 #[derive(Debug, Clone, Deserialize)]
