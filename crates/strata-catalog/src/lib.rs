@@ -9,7 +9,9 @@
 //! - [`functions`], [`stats`], [`events`]: functions, column statistics, the notification log.
 //! - [`locks`]: table and partition locks with heartbeat expiry.
 //! - [`retain`]: where data goes instead of being deleted.
+//! - [`authz`]: the authorization policy (who may read, write, administer what).
 
+pub mod authz;
 pub mod databases;
 pub mod events;
 pub mod functions;
