@@ -314,7 +314,7 @@ async fn handle(req: Request<Incoming>, peer: SocketAddr, server: Arc<HttpServer
 
 /// Serve HTTP on one accepted stream (plain TCP, or TLS wrapped around it) until the client
 /// leaves, the connection idles out, or `stop` turns true (then in-flight requests finish).
-pub async fn serve_connection<S>(stream: S, peer: SocketAddr, server: Arc<HttpServer>, mut stop: watch::Receiver<bool>)
+pub async fn serve_connection<S>(stream: S, peer: SocketAddr, server: Arc<HttpServer>, stop: watch::Receiver<bool>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -327,9 +327,15 @@ where
         .header_read_timeout(server.config.request_timeout)
         .serve_connection(io, service);
     tokio::pin!(conn);
+    // The watch's guard must not live across the await below (it is not Send).
+    let stopped = async move {
+        let mut stop = stop;
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stopped);
     let result = tokio::select! {
         r = conn.as_mut() => r,
-        _ = stop.wait_for(|s| *s) => {
+        () = &mut stopped => {
             conn.as_mut().graceful_shutdown();
             conn.as_mut().await
         }
