@@ -11,7 +11,9 @@
 //! - [`retain`]: where data goes instead of being deleted.
 //! - [`txns`]: transaction ids and states (no ACID tables).
 //! - [`faststats`]: `numFiles` / `totalSize` counted from the files, as HMS does.
+//! - [`authz`]: the authorization policy (who may read, write, administer what).
 
+pub mod authz;
 pub mod databases;
 pub mod events;
 pub mod faststats;

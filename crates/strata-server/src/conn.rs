@@ -959,6 +959,56 @@ fn accept_tls(
     Ok(Ok((Link::new(Io::Tls(Box::new(rustls::StreamOwned::new(conn, sock)))), principal)))
 }
 
+/// What [`process_message`] made of one whole request.
+pub(crate) struct Processed {
+    /// The reply (empty when the request could not be read far enough to answer).
+    pub(crate) reply: Vec<u8>,
+    /// The method name of the message header, if it was read.
+    pub(crate) method: Option<String>,
+    /// The request was malformed or over its decode budget (the reply, if any, is an exception).
+    pub(crate) malformed: bool,
+}
+
+/// Process one whole binary-protocol request already in memory (a Thrift-over-HTTP body) with
+/// `handler`, under the same decode budget and NUL check as a socket's messages. Strings and
+/// containers cannot declare more than the body holds. Call it off the runtime (the handler
+/// blocks on it).
+pub(crate) fn process_message(handler: &Handler, body: &[u8], config: &ServerConfig) -> Processed {
+    let limit = body.len().max(1);
+    let thrift_config = TConfiguration::builder()
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit))
+        .max_string_size(Some(limit))
+        .max_container_size(Some(limit))
+        .build();
+    let Ok(thrift_config) = thrift_config else {
+        return Processed { reply: Vec::new(), method: None, malformed: true };
+    };
+    let budget = budget::open(crate::DECODE_ALLOWANCE);
+    budget::credit(body.len().saturating_mul(config.decode_bytes_per_byte));
+    NUL_SEEN.with(|n| n.set(false));
+    let mut reply = Vec::new();
+    let mut reader = body;
+    let mut input = TBinaryInputProtocol::with_config(&mut reader, true, thrift_config);
+    let mut output = TBinaryOutputProtocol::new(&mut reply, true);
+    let mut watched =
+        Watched { inner: &mut input, failed: false, read_ahead: None, expect_len: Rc::new(Cell::new(false)) };
+    let begin = watched.read_message_begin();
+    let method = begin.as_ref().ok().map(|ident| ident.name.clone());
+    let result = match begin {
+        Ok(ident) => {
+            watched.read_ahead = Some(ident);
+            let processor = ThriftHiveMetastoreSyncProcessor::new(handler.clone());
+            processor.process(&mut watched, &mut output)
+        }
+        Err(e) => Err(e),
+    };
+    let malformed = result.is_err() || watched.failed || budget.exceeded();
+    drop(budget);
+    drop(output);
+    Processed { reply, method, malformed }
+}
+
 /// Wait until a byte of the next message is buffered. Returns why the connection should end
 /// instead, if it should (client gone, idle too long, server stopping).
 fn wait_for_bytes(reader: &mut Reader, config: &ServerConfig, stop: &AtomicBool) -> io::Result<Option<End>> {

@@ -10,6 +10,7 @@ use std::{
 };
 
 use strata_catalog::{
+    authz::{self, Access, Authz, Target, Who},
     faststats::StatsEnv,
     partitions::{self, Limit, Listing},
     tables::AlterOptions,
@@ -24,6 +25,7 @@ use strata_thrift::{self as t, ThriftHiveMetastoreSyncHandler};
 use tracing::Instrument;
 
 use crate::{
+    access,
     audit::{self, AuditLog},
     convert, errors,
     identity::Principal,
@@ -54,6 +56,8 @@ pub struct Shared {
     pub tls: Option<Arc<tls::Reloader>>,
     /// Authentication mode, password sources, proxy users and admins.
     pub auth: Arc<AuthSettings>,
+    /// The authorization policy and what anonymous connections may do.
+    pub authz: Arc<Authz>,
 }
 
 impl Shared {
@@ -68,6 +72,7 @@ impl Shared {
             accepting: Arc::new(AtomicBool::new(false)),
             tls: None,
             auth: Arc::new(AuthSettings::default()),
+            authz: Arc::new(Authz::default()),
         }
     }
 }
@@ -200,11 +205,92 @@ impl Handler {
         F: FnOnce(Catalog, Actor) -> Fut,
         Fut: Future<Output = strata_core::Result<T>>,
     {
-        self.call_in_span(method, target, f).0
+        self.call_in_span(method, target, false, f).0
+    }
+
+    /// [`Handler::call`] for a call that drops something: with `delete_data` it needs `admin`
+    /// (see [`access::Need::Drop`]).
+    fn call_dropping<T, F, Fut>(&self, method: &'static str, target: &str, delete_data: bool, f: F) -> R<T>
+    where
+        F: FnOnce(Catalog, Actor) -> Fut,
+        Fut: Future<Output = strata_core::Result<T>>,
+    {
+        self.call_in_span(method, target, delete_data, f).0
+    }
+
+    /// Whether this connection may do what `method` needs on `target` (see [`access`]); the
+    /// denial's message otherwise. Logged and counted when denied.
+    fn authorize(&self, method: &str, target: &str, delete_data: bool) -> Result<(), CatalogError> {
+        if self.shared.authz.is_open() {
+            return Ok(());
+        }
+        let Some((need, on)) = access::requirement(method, target, delete_data) else { return Ok(()) };
+        let principal = self.principal();
+        let who = who_of(principal.as_ref());
+        if self.shared.authz.allows(who, need, on) {
+            return Ok(());
+        }
+        let message = authz::denial(who, method, need, on);
+        tracing::warn!(method, target, principal = who.name.unwrap_or("anonymous"), peer = %self.peer, "permission denied");
+        if let Some(m) = &self.shared.metrics {
+            m.denied(method);
+        }
+        Err(CatalogError::Meta(message))
+    }
+
+    /// The access check of a call that does not reach the catalog (see [`access`]).
+    fn gate(&self, method: &'static str) -> R<()> {
+        self.authorize(method, "", false).map_err(|e| errors::to_thrift(method, e))
+    }
+
+    /// The roles a user or group holds: the policy's, plus `public` for every user.
+    fn role_grants(&self, principal: &str, principal_type: t::PrincipalType) -> Vec<t::RolePrincipalGrant> {
+        let mut grants = Vec::new();
+        if let Some(policy) = &self.shared.authz.policy {
+            let groups = [principal.to_string()];
+            let who = if principal_type == t::PrincipalType::USER {
+                Who { name: Some(principal), groups: &[] }
+            } else if principal_type == t::PrincipalType::GROUP {
+                Who { name: None, groups: &groups }
+            } else {
+                return grants;
+            };
+            grants.extend(policy.roles_of(who).map(|r| role_grant(&r.name, principal, principal_type)));
+        }
+        // Every user holds the public role implicitly (HMS's ObjectStore.listRoles).
+        if principal_type == t::PrincipalType::USER {
+            grants.push(role_grant(PUBLIC_ROLE, principal, t::PrincipalType::USER));
+        }
+        grants
+    }
+
+    /// Whether this connection may read `target` (for filtering listings).
+    fn can_read(&self, target: Target<'_>) -> bool {
+        if self.shared.authz.is_open() {
+            return true;
+        }
+        let principal = self.principal();
+        self.shared.authz.allows(who_of(principal.as_ref()), Access::Read, target)
+    }
+
+    /// The databases of `names` this connection may read.
+    fn readable_dbs(&self, names: Vec<String>) -> Vec<String> {
+        names.into_iter().filter(|db| self.can_read(Target::Database(db))).collect()
+    }
+
+    /// The tables of `db` among `names` this connection may read.
+    fn readable_tables(&self, db: &str, names: Vec<String>) -> Vec<String> {
+        names.into_iter().filter(|t| self.can_read(Target::Table(db, t))).collect()
     }
 
     /// [`Handler::call`], also returning the call's span (for work that continues after it).
-    fn call_in_span<T, F, Fut>(&self, method: &'static str, target: &str, f: F) -> (R<T>, tracing::Span)
+    fn call_in_span<T, F, Fut>(
+        &self,
+        method: &'static str,
+        target: &str,
+        delete_data: bool,
+        f: F,
+    ) -> (R<T>, tracing::Span)
     where
         F: FnOnce(Catalog, Actor) -> Fut,
         Fut: Future<Output = strata_core::Result<T>>,
@@ -223,6 +309,8 @@ impl Handler {
         let who = self.shared.audit.as_ref().map(|_| (actor.user.clone(), actor.request_id.clone()));
         let result = if crate::conn::request_holds_nul() {
             Err(CatalogError::InvalidObject(NUL_REFUSED.to_string()))
+        } else if let Err(denied) = span.in_scope(|| self.authorize(method, target, delete_data)) {
+            Err(denied)
         } else {
             let fut = f(self.shared.catalog.clone(), actor).instrument(span.clone());
             self.shared.runtime.block_on(fut)
@@ -287,7 +375,7 @@ impl Handler {
         let ListCall { method, db, table, values, filter, max } = call;
         let db = names::strip_catalog(&db);
         let start = Instant::now();
-        let (result, span) = self.call_in_span(method, &target(&db, &table), |c, _| async move {
+        let (result, span) = self.call_in_span(method, &target(&db, &table), false, |c, _| async move {
             c.open_partition_listing(
                 &db,
                 &table,
@@ -371,6 +459,14 @@ impl Drop for PageStream {
     }
 }
 
+/// The policy's view of a principal (or of nobody).
+fn who_of(principal: Option<&Principal>) -> Who<'_> {
+    match principal {
+        Some(p) => Who { name: Some(&p.name), groups: &p.groups },
+        None => Who { name: None, groups: &[] },
+    }
+}
+
 fn target(db: &str, table: &str) -> String {
     format!("{db}.{table}")
 }
@@ -419,6 +515,49 @@ const CONFIG_DEFAULTS: &[(&str, &str)] = &[
 /// The roles a fresh Apache HMS has.
 const ADMIN_ROLE: &str = "admin";
 const PUBLIC_ROLE: &str = "public";
+
+/// The grantor and owner named in the policy's role and privilege views.
+const POLICY_GRANTOR: &str = "strata-policy";
+
+/// A role held by a user or group, as HMS describes the grant.
+fn role_grant(role: &str, principal: &str, principal_type: t::PrincipalType) -> t::RolePrincipalGrant {
+    let public = role == PUBLIC_ROLE;
+    t::RolePrincipalGrant {
+        role_name: Some(role.to_string()),
+        principal_name: Some(principal.to_string()),
+        principal_type: Some(principal_type),
+        grant_option: Some(false),
+        grant_time: Some(0),
+        grantor_name: (!public).then(|| POLICY_GRANTOR.to_string()),
+        grantor_principal_type: (!public).then_some(t::PrincipalType::ROLE),
+    }
+}
+
+/// The HMS privileges an access level stands for.
+fn grant_infos(level: Access) -> Vec<t::PrivilegeGrantInfo> {
+    level
+        .privileges()
+        .iter()
+        .map(|p| t::PrivilegeGrantInfo {
+            privilege: Some((*p).to_string()),
+            create_time: Some(0),
+            grantor: Some(POLICY_GRANTOR.to_string()),
+            grantor_type: Some(t::PrincipalType::ROLE),
+            grant_option: Some(false),
+        })
+        .collect()
+}
+
+/// The database and table a `HiveObjectRef` names (lower case), if any.
+fn object_of(object: &t::HiveObjectRef) -> (Option<String>, Option<String>) {
+    let db = object.db_name.as_deref().filter(|d| !d.is_empty()).map(|d| names::strip_catalog(d).to_lowercase());
+    let table = object.object_name.as_deref().filter(|t| !t.is_empty()).map(str::to_lowercase);
+    match object.object_type {
+        Some(t::HiveObjectType::GLOBAL) => (None, None),
+        Some(t::HiveObjectType::DATABASE) => (db.or(table), None),
+        _ => (db, table),
+    }
+}
 
 impl ThriftHiveMetastoreSyncHandler for Handler {
     // ---------------------------------------------------------------- session
@@ -580,10 +719,12 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
     fn handle_get_databases(&self, pattern: String) -> R<Vec<String>> {
         let arg = names::parse_db_arg(&pattern);
         self.call("get_databases", &pattern, |c, _| async move { c.list_databases(arg.db.as_deref()).await })
+            .map(|dbs| self.readable_dbs(dbs))
     }
 
     fn handle_get_all_databases(&self) -> R<Vec<String>> {
         self.call("get_all_databases", "", |c, _| async move { c.list_databases(None).await })
+            .map(|dbs| self.readable_dbs(dbs))
     }
 
     fn handle_alter_database(&self, dbname: String, db: t::Database) -> R<()> {
@@ -623,16 +764,18 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
     fn handle_get_table_objects_by_name(&self, dbname: String, tbl_names: Vec<String>) -> R<Vec<t::Table>> {
         let db = names::strip_catalog(&dbname);
+        let wanted = self.readable_tables(&db, tbl_names);
         self.call("get_table_objects_by_name", &db.clone(), |c, _| async move {
-            let tables = c.get_tables_by_name(&db, &tbl_names, false).await?;
+            let tables = c.get_tables_by_name(&db, &wanted, false).await?;
             Ok(tables.into_iter().map(convert::table_out).collect())
         })
     }
 
     fn handle_get_table_objects_by_name_req(&self, req: t::GetTablesRequest) -> R<t::GetTablesResult> {
         let db = names::strip_catalog(&req.db_name);
+        let wanted = req.tbl_names.map(|names| self.readable_tables(&db, names));
         self.call("get_table_objects_by_name_req", &db.clone(), |c, _| async move {
-            let Some(wanted) = req.tbl_names else {
+            let Some(wanted) = wanted else {
                 return Err(CatalogError::InvalidOperation("table names are null".to_string()));
             };
             let tables = c.get_tables_by_name(&db, &wanted, true).await?;
@@ -642,20 +785,26 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
 
     fn handle_get_tables(&self, db_name: String, pattern: String) -> R<Vec<String>> {
         let db = names::strip_catalog(&db_name);
-        self.call("get_tables", &db.clone(), |c, _| async move { c.list_table_names(&db, Some(&pattern), None).await })
+        let d = db.clone();
+        self.call("get_tables", &db.clone(), |c, _| async move { c.list_table_names(&d, Some(&pattern), None).await })
+            .map(|names| self.readable_tables(&db, names))
     }
 
     fn handle_get_tables_by_type(&self, db_name: String, pattern: String, table_type: String) -> R<Vec<String>> {
         let db = names::strip_catalog(&db_name);
+        let d = db.clone();
         self.call("get_tables_by_type", &db.clone(), |c, _| async move {
             let ty = Some(table_type.as_str()).filter(|t| !t.is_empty());
-            c.list_table_names(&db, Some(&pattern), ty).await
+            c.list_table_names(&d, Some(&pattern), ty).await
         })
+        .map(|names| self.readable_tables(&db, names))
     }
 
     fn handle_get_all_tables(&self, db_name: String) -> R<Vec<String>> {
         let db = names::strip_catalog(&db_name);
-        self.call("get_all_tables", &db.clone(), |c, _| async move { c.list_table_names(&db, None, None).await })
+        let d = db.clone();
+        self.call("get_all_tables", &db.clone(), |c, _| async move { c.list_table_names(&d, None, None).await })
+            .map(|names| self.readable_tables(&db, names))
     }
 
     fn handle_get_table_meta(
@@ -667,15 +816,18 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         let arg = names::parse_db_arg(&db_patterns);
         self.call("get_table_meta", &db_patterns, |c, _| async move {
             let metas = c.table_meta(arg.db.as_deref(), Some(&tbl_patterns), &tbl_types).await?;
-            Ok(metas.into_iter().map(convert::table_meta_out).collect())
+            Ok(metas.into_iter().map(convert::table_meta_out).collect::<Vec<_>>())
         })
+        .map(|metas| metas.into_iter().filter(|m| self.can_read(Target::Table(&m.db_name, &m.table_name))).collect())
     }
 
     fn handle_get_table_names_by_filter(&self, dbname: String, filter: String, max_tables: i16) -> R<Vec<String>> {
         let db = names::strip_catalog(&dbname);
+        let d = db.clone();
         self.call("get_table_names_by_filter", &db.clone(), |c, _| async move {
-            c.table_names_by_filter(&db, &filter, max_tables).await
+            c.table_names_by_filter(&d, &filter, max_tables).await
         })
+        .map(|names| self.readable_tables(&db, names))
     }
 
     fn handle_alter_table(&self, dbname: String, tbl_name: String, new_tbl: t::Table) -> R<()> {
@@ -1202,7 +1354,7 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
         let delete_data = req.delete_data.unwrap_or(true);
         let if_exists = req.if_exists.unwrap_or(true);
         let need_result = req.need_result.unwrap_or(false);
-        self.call("drop_partitions_req", &target(&db, &table), |c, a| async move {
+        self.call_dropping("drop_partitions_req", &target(&db, &table), delete_data, |c, a| async move {
             let t::RequestPartsSpec::Names(wanted) = req.parts else {
                 return Err(CatalogError::Meta(
                     "Dropping partitions by expression is not supported; drop them by name".to_string(),
@@ -1738,75 +1890,148 @@ impl ThriftHiveMetastoreSyncHandler for Handler {
     }
 
     // ---------------------------------------------------------------- roles and privileges
-    // Answered as a fresh Apache HMS without grants does, until Strata has authorization:
-    // Trino's `hive.security=sql-standard` calls these on every query.
+    // Read-only views of the authorization policy (`strata_catalog::authz`). Without a policy
+    // they answer as a fresh Apache HMS without grants does (Trino's `hive.security=sql-standard`
+    // calls these on every query).
 
     fn handle_get_role_names(&self) -> R<Vec<String>> {
-        Ok(vec![ADMIN_ROLE.to_string(), PUBLIC_ROLE.to_string()])
+        self.gate("get_role_names")?;
+        Ok(match &self.shared.authz.policy {
+            None => vec![ADMIN_ROLE.to_string(), PUBLIC_ROLE.to_string()],
+            Some(p) => p.roles.iter().map(|r| r.name.clone()).chain([PUBLIC_ROLE.to_string()]).collect(),
+        })
     }
 
-    fn handle_list_roles(&self, _principal_name: String, principal_type: t::PrincipalType) -> R<Vec<t::Role>> {
-        // Every user holds the public role implicitly (HMS's ObjectStore.listRoles).
-        Ok(if principal_type == t::PrincipalType::USER {
-            vec![t::Role {
-                role_name: Some(PUBLIC_ROLE.to_string()),
-                create_time: Some(0),
-                owner_name: Some(PUBLIC_ROLE.to_string()),
-            }]
-        } else {
-            Vec::new()
-        })
+    fn handle_list_roles(&self, principal_name: String, principal_type: t::PrincipalType) -> R<Vec<t::Role>> {
+        self.gate("list_roles")?;
+        Ok(self
+            .role_grants(&principal_name, principal_type)
+            .into_iter()
+            .filter_map(|g| g.role_name)
+            .map(|name| {
+                let owner = if name == PUBLIC_ROLE { PUBLIC_ROLE } else { POLICY_GRANTOR };
+                t::Role { role_name: Some(name), create_time: Some(0), owner_name: Some(owner.to_string()) }
+            })
+            .collect())
     }
 
     fn handle_get_principals_in_role(
         &self,
-        _request: t::GetPrincipalsInRoleRequest,
+        request: t::GetPrincipalsInRoleRequest,
     ) -> R<t::GetPrincipalsInRoleResponse> {
-        Ok(t::GetPrincipalsInRoleResponse { principal_grants: Vec::new() })
+        self.gate("get_principals_in_role")?;
+        let Some(role) = self.shared.authz.policy.as_ref().and_then(|p| p.role(&request.role_name)) else {
+            return Ok(t::GetPrincipalsInRoleResponse { principal_grants: Vec::new() });
+        };
+        let users = role.users.iter().map(|u| role_grant(&role.name, u, t::PrincipalType::USER));
+        let groups = role.groups.iter().map(|g| role_grant(&role.name, g, t::PrincipalType::GROUP));
+        Ok(t::GetPrincipalsInRoleResponse { principal_grants: users.chain(groups).collect() })
     }
 
     fn handle_get_role_grants_for_principal(
         &self,
         request: t::GetRoleGrantsForPrincipalRequest,
     ) -> R<t::GetRoleGrantsForPrincipalResponse> {
-        let principal_grants = if request.principal_type == t::PrincipalType::USER {
-            vec![t::RolePrincipalGrant {
-                role_name: Some(PUBLIC_ROLE.to_string()),
-                principal_name: Some(request.principal_name),
-                principal_type: Some(t::PrincipalType::USER),
-                grant_option: Some(false),
-                grant_time: Some(0),
-                grantor_name: None,
-                grantor_principal_type: None,
-            }]
-        } else {
-            Vec::new()
-        };
-        Ok(t::GetRoleGrantsForPrincipalResponse { principal_grants })
+        self.gate("get_role_grants_for_principal")?;
+        Ok(t::GetRoleGrantsForPrincipalResponse {
+            principal_grants: self.role_grants(&request.principal_name, request.principal_type),
+        })
     }
 
     fn handle_get_privilege_set(
         &self,
-        _hive_object: t::HiveObjectRef,
+        hive_object: t::HiveObjectRef,
         user_name: String,
         group_names: Vec<String>,
     ) -> R<t::PrincipalPrivilegeSet> {
-        // No grants: each principal asked about, with no privileges.
-        let none = |names: Vec<String>| Some(names.into_iter().map(|n| (n, Vec::new())).collect());
+        self.gate("get_privilege_set")?;
+        // No direct grants: each principal asked about, with no privileges of its own; the
+        // policy's roles the user or its groups hold, with what they grant on the object.
+        let none = |names: Vec<String>| names.into_iter().map(|n| (n, Vec::new())).collect();
+        let mut roles = std::collections::BTreeMap::new();
+        if let Some(policy) = &self.shared.authz.policy {
+            let who = Who { name: Some(&user_name), groups: &group_names };
+            let (db, table) = object_of(&hive_object);
+            for role in policy.roles_of(who) {
+                let on = match (db.as_deref(), table.as_deref()) {
+                    (Some(db), Some(table)) => Target::Table(db, table),
+                    (Some(db), None) => Target::Database(db),
+                    _ => Target::Server,
+                };
+                if role.grants(Access::Read, on) {
+                    roles.insert(role.name.clone(), grant_infos(role.access));
+                }
+            }
+        }
         Ok(t::PrincipalPrivilegeSet {
-            user_privileges: none(vec![user_name]),
-            group_privileges: none(group_names),
-            role_privileges: none(Vec::new()),
+            user_privileges: Some(none(vec![user_name])),
+            group_privileges: Some(none(group_names)),
+            role_privileges: Some(roles),
         })
     }
 
     fn handle_list_privileges(
         &self,
-        _principal_name: String,
-        _principal_type: t::PrincipalType,
-        _hive_object: t::HiveObjectRef,
+        principal_name: String,
+        principal_type: t::PrincipalType,
+        hive_object: t::HiveObjectRef,
     ) -> R<Vec<t::HiveObjectPrivilege>> {
-        Ok(Vec::new())
+        self.gate("list_privileges")?;
+        // Privileges are granted to roles only; users and groups hold none directly.
+        let role = (principal_type == t::PrincipalType::ROLE)
+            .then(|| self.shared.authz.policy.as_ref().and_then(|p| p.role(&principal_name)))
+            .flatten();
+        let Some(role) = role else { return Ok(Vec::new()) };
+        let (db, table) = object_of(&hive_object);
+        let mut out = Vec::new();
+        for pattern in &role.objects {
+            let wanted = match (db.as_deref(), table.as_deref()) {
+                (Some(db), Some(table)) => pattern.covers(Access::Read, Target::Table(db, table)),
+                (Some(db), None) => pattern.covers(Access::Read, Target::Database(db)),
+                _ => true,
+            };
+            if !wanted {
+                continue;
+            }
+            let object = if pattern.is_everything() {
+                t::HiveObjectRef {
+                    object_type: Some(t::HiveObjectType::GLOBAL),
+                    db_name: None,
+                    object_name: None,
+                    part_values: None,
+                    column_name: None,
+                    cat_name: Some(names::DEFAULT_CATALOG.to_string()),
+                }
+            } else if pattern.table == "*" {
+                t::HiveObjectRef {
+                    object_type: Some(t::HiveObjectType::DATABASE),
+                    db_name: Some(pattern.db.clone()),
+                    object_name: None,
+                    part_values: None,
+                    column_name: None,
+                    cat_name: Some(names::DEFAULT_CATALOG.to_string()),
+                }
+            } else {
+                t::HiveObjectRef {
+                    object_type: Some(t::HiveObjectType::TABLE),
+                    db_name: Some(pattern.db.clone()),
+                    object_name: Some(pattern.table.clone()),
+                    part_values: None,
+                    column_name: None,
+                    cat_name: Some(names::DEFAULT_CATALOG.to_string()),
+                }
+            };
+            for info in grant_infos(role.access) {
+                out.push(t::HiveObjectPrivilege {
+                    hive_object: Some(object.clone()),
+                    principal_name: Some(role.name.clone()),
+                    principal_type: Some(t::PrincipalType::ROLE),
+                    grant_info: Some(info),
+                    authorizer: None,
+                });
+            }
+        }
+        Ok(out)
     }
 
     // ---------------------------------------------------------------- constraints
@@ -2040,7 +2265,7 @@ impl Handler {
         delete_data: bool,
     ) -> R<bool> {
         let db = names::strip_catalog(&db);
-        self.call(method, &target(&db, &table), |c, a| async move {
+        self.call_dropping(method, &target(&db, &table), delete_data, |c, a| async move {
             c.drop_partition(&a, &db, &table, &values, delete_data).await.map(|()| true)
         })
     }
@@ -2054,7 +2279,7 @@ impl Handler {
         delete_data: bool,
     ) -> R<bool> {
         let db = names::strip_catalog(&db);
-        self.call(method, &target(&db, &table), |c, a| async move {
+        self.call_dropping(method, &target(&db, &table), delete_data, |c, a| async move {
             c.drop_partition_by_name(&a, &db, &table, &name, delete_data).await.map(|()| true)
         })
     }
@@ -2085,6 +2310,11 @@ impl Handler {
     ) -> R<()> {
         let db = names::strip_catalog(&db);
         let new = convert::table_in(new_tbl);
+        // A rename writes where the table goes, too.
+        if (new.db_name.as_str(), new.name.as_str()) != (db.as_str(), table.as_str()) {
+            self.authorize(method, &target(&new.db_name, &new.name), false)
+                .map_err(|e| errors::to_thrift(method, e))?;
+        }
         self.call(
             method,
             &target(&db, &table),
@@ -2094,7 +2324,9 @@ impl Handler {
 
     fn drop_table(&self, method: &'static str, db: String, table: String, delete_data: bool) -> R<()> {
         let db = names::strip_catalog(&db);
-        self.call(method, &target(&db, &table), |c, a| async move { c.drop_table(&a, &db, &table, delete_data).await })
+        self.call_dropping(method, &target(&db, &table), delete_data, |c, a| async move {
+            c.drop_table(&a, &db, &table, delete_data).await
+        })
     }
 
     fn fields(&self, method: &'static str, db: String, table: String, with_keys: bool) -> R<Vec<t::FieldSchema>> {

@@ -8,6 +8,9 @@
 //! - [`listing`]: `get_partitions` and kin, sent page by page from one snapshot.
 //! - [`convert`]: Thrift structs ⇄ core model ([`convert_extra`]: functions, statistics, events).
 //! - [`errors`]: catalog errors → HMS exceptions, in one place.
+//! - [`http`]: Thrift over HTTP (Hive 4's `/metastore` servlet) with JWT or Basic auth.
+//! - [`identity`]: the principal a transport authenticated; [`users`]: the users file.
+//! - [`access`]: what each method needs (the table the authorization policy is checked with).
 //! - [`metrics`]: call, error and connection counters for `/metrics`; [`audit`]: the JSON-lines
 //!   audit log.
 //! - [`tls`]: TLS on the Thrift port (reloaded when the files change); [`sasl`]: the SASL
@@ -21,12 +24,14 @@
 //!                                               runtime.block_on(Catalog::x) ──▶ Store / Storage
 //! ```
 
+pub mod access;
 pub mod audit;
 pub mod conn;
 pub mod convert;
 pub mod convert_extra;
 pub mod errors;
 pub mod handler;
+pub mod http;
 pub mod identity;
 pub mod listing;
 pub mod metrics;

@@ -77,6 +77,7 @@ pub struct Metrics {
     connections_open: Gauge,
     connections: Counter,
     rejected: Family<ReasonLabel, Counter>,
+    denied: Family<MethodLabel, Counter>,
     bytes_in: Counter,
     bytes_out: Counter,
     pool_size: Gauge,
@@ -112,6 +113,7 @@ impl Metrics {
         let errors = Family::<ErrorLabels, Counter>::default();
         let (connections_open, connections) = (Gauge::default(), Counter::default());
         let rejected = Family::<ReasonLabel, Counter>::default();
+        let denied = Family::<MethodLabel, Counter>::default();
         let (bytes_in, bytes_out) = (Counter::default(), Counter::default());
         let (pool_size, pool_in_use, pool_idle, pool_max) =
             (Gauge::default(), Gauge::default(), Gauge::default(), Gauge::default());
@@ -134,6 +136,11 @@ impl Metrics {
             "thrift_connections_rejected",
             "Thrift connections refused (not a Thrift client Strata serves, or no thread for it), by reason",
             rejected.clone(),
+        );
+        registry.register(
+            "authz_denied",
+            "Calls refused by the authorization policy (answered with a MetaException), by method",
+            denied.clone(),
         );
         registry.register("thrift_received_bytes", "Bytes of Thrift calls read", bytes_in.clone());
         registry.register("thrift_sent_bytes", "Bytes of Thrift replies written", bytes_out.clone());
@@ -166,6 +173,7 @@ impl Metrics {
             connections_open,
             connections,
             rejected,
+            denied,
             bytes_in,
             bytes_out,
             pool_size,
@@ -214,6 +222,12 @@ impl Metrics {
     /// A connection was refused.
     pub fn rejected(&self, reason: &'static str) {
         self.rejected.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// A call refused by the authorization policy.
+    pub fn denied(&self, method: &str) {
+        let method = self.method(method);
+        self.denied.get_or_create(&MethodLabel { method }).inc();
     }
 
     /// Set the database gauges and encode everything.

@@ -381,7 +381,38 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
             strata_server::audit::AuditLog::open(file).map_err(|e| format!("cannot open the audit log {file}: {e}"))?,
         );
     }
+    shared.authz = Arc::new(settings.auth.authz()?);
     let shared = Arc::new(shared);
+    // One shutdown signal for every listener.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopping = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let http = match settings.http_transport.address() {
+        None => None,
+        Some(address) => {
+            let auth = settings.auth.http_auth()?;
+            if auth.jwt.is_none() && auth.users.is_none() {
+                tracing::warn!(%address, "Thrift over HTTP is on without authentication ([auth.jwt] or [auth] users_file)");
+            }
+            let http_listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+                format!("cannot listen on {address} for Thrift over HTTP ([http_transport] listen): {e}")
+            })?;
+            let http_local = http_listener.local_addr()?;
+            let server = Arc::new(strata_server::http::HttpServer {
+                shared: shared.clone(),
+                config: settings.server_config(),
+                auth,
+            });
+            let task =
+                tokio::spawn(strata_server::http::serve_http(http_listener, server, None, stopping(stop_rx.clone())));
+            Some((http_local, task))
+        }
+    };
     // The admin listener outlives the Thrift one: while calls drain it answers "not ready".
     let (admin_stop, admin_stopped) = tokio::sync::watch::channel(false);
     let admin = match admin_address {
@@ -403,6 +434,8 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
     tracing::info!(
         listen = %local,
         admin = %admin.as_ref().map_or_else(|| "off".to_string(), |(a, _)| a.to_string()),
+        http = %http.as_ref().map_or_else(|| "off".to_string(), |(a, _)| format!("http://{a}{}", strata_server::http::PATH)),
+        policy = shared.authz.policy.is_some(),
         metrics = shared.metrics.is_some(),
         audit = shared.audit.is_some(),
         tls = shared.tls.is_some(),
@@ -413,7 +446,12 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
         startup_ms = started.elapsed().as_secs_f64() * 1000.0,
         "accepting connections"
     );
-    strata_server::serve(listener, shared, settings.server_config(), shutdown_signal()).await?;
+    strata_server::serve(listener, shared, settings.server_config(), stopping(stop_rx.clone())).await?;
+    if let Some((_, task)) = http {
+        if let Ok(Err(e)) = task.await {
+            tracing::warn!(error = %e, "Thrift over HTTP failed");
+        }
+    }
     let _ = admin_stop.send(true);
     if let Some((_, task)) = admin {
         match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {

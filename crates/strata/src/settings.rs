@@ -57,7 +57,11 @@ pub struct Settings {
     /// TLS on the Thrift port (`[tls]`, `STRATA_TLS__*`); off unless `cert_file` is set.
     #[serde(default)]
     pub tls: TlsSettings,
-    /// Authentication (`[auth]`, `STRATA_AUTH__*`).
+    // -- Thrift over HTTP and authorization (issue 20, HTTP/JWT/policy part) --
+    /// Thrift over HTTP (`[http_transport]`, `STRATA_HTTP_TRANSPORT__*`).
+    #[serde(default)]
+    pub http_transport: HttpTransportSettings,
+    /// Authentication and authorization (`[auth]`, `STRATA_AUTH__*`).
     #[serde(default)]
     pub auth: AuthSettings,
 }
@@ -75,22 +79,6 @@ pub struct TlsSettings {
     pub client_ca_file: String,
     /// How often the files are checked for changes, in seconds (SIGHUP reloads at once).
     pub reload_check_secs: Option<u64>,
-}
-
-/// `[auth]`: who may connect, and as whom they act.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct AuthSettings {
-    /// `nosasl` (default: no authentication) or `plain` (SASL PLAIN).
-    pub mode: String,
-    /// The users file (`name:argon2-hash[:groups]` per line; `strata user add` writes it).
-    pub users_file: String,
-    /// Principals whose `set_ugi` user becomes the actor (e.g. Spark Thrift Server).
-    pub proxy_users: Vec<String>,
-    /// Principals that may release or heartbeat anyone's lock.
-    pub admins: Vec<String>,
-    /// `[auth.ldap]`: PLAIN passwords checked by an LDAP simple bind.
-    pub ldap: LdapSettings,
 }
 
 /// `[auth.ldap]`.
@@ -164,7 +152,6 @@ impl Settings {
     }
 }
 
-
 /// The fast-statistics settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct StatsSettings {
@@ -173,6 +160,116 @@ pub struct StatsSettings {
     pub fast: bool,
     /// The most milliseconds one call spends listing files for them.
     pub fast_budget_ms: u64,
+}
+
+/// Thrift over HTTP, as Hive 4 serves it (`POST /metastore`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HttpTransportSettings {
+    /// Address to listen on; empty (the default) turns the transport off.
+    pub listen: String,
+}
+
+impl HttpTransportSettings {
+    /// The address, unless the transport is off.
+    #[must_use]
+    pub fn address(&self) -> Option<&str> {
+        Some(self.listen.trim()).filter(|a| !a.is_empty())
+    }
+}
+
+/// Authentication and authorization.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// `nosasl` (default: no authentication) or `plain` (SASL PLAIN) on the Thrift port.
+    pub mode: String,
+    /// Principals whose `set_ugi` user becomes the actor (e.g. Spark Thrift Server).
+    pub proxy_users: Vec<String>,
+    /// Principals that may release or heartbeat anyone's lock.
+    pub admins: Vec<String>,
+    /// `[auth.ldap]`: PLAIN passwords checked by an LDAP simple bind.
+    pub ldap: LdapSettings,
+    /// The users file (`name:argon2-PHC-hash[:group,group]` per line), for HTTP Basic (and
+    /// SASL PLAIN); empty: none.
+    pub users_file: String,
+    /// The authorization policy (TOML roles); empty: every authenticated principal may do
+    /// everything.
+    pub policy_file: String,
+    /// What a connection without a principal may do: `deny`, `read` or `all`. Default: `all`
+    /// when no authentication is configured, `deny` when any is.
+    pub anonymous: String,
+    /// Bearer JWTs on the HTTP transport (`[auth.jwt]`).
+    pub jwt: JwtSettings,
+}
+
+/// How bearer JWTs are checked.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct JwtSettings {
+    /// The JSON Web Key Set (RS256/ES256 public keys); empty: JWTs are not accepted.
+    pub jwks_file: String,
+    /// The required `iss` claim, if set.
+    pub issuer: String,
+    /// The required `aud` claim, if set.
+    pub audience: String,
+    /// The claim naming the principal (default `sub`).
+    pub principal_claim: String,
+    /// The claim listing the principal's groups, if any.
+    pub groups_claim: String,
+}
+
+impl AuthSettings {
+    /// Whether any way of authenticating is configured (then anonymous callers are denied
+    /// unless `anonymous` says otherwise).
+    #[must_use]
+    pub fn authentication_configured(&self) -> bool {
+        !self.jwt.jwks_file.trim().is_empty()
+            || !self.users_file.trim().is_empty()
+            || !self.ldap.url.trim().is_empty()
+            || !matches!(self.mode.trim().to_ascii_lowercase().as_str(), "" | "nosasl" | "none")
+    }
+
+    /// The authorization settings: the policy file read and checked, `anonymous` resolved.
+    pub fn authz(&self) -> Result<strata_catalog::authz::Authz, String> {
+        use strata_catalog::authz::{Anonymous, Authz, Policy};
+        let policy = match self.policy_file.trim() {
+            "" => None,
+            file => Some(Policy::load(std::path::Path::new(file)).map_err(|e| format!("[auth] policy_file: {e}"))?),
+        };
+        let anonymous = match self.anonymous.trim() {
+            "" if self.authentication_configured() => Anonymous::Deny,
+            "" => Anonymous::All,
+            value => value.parse().map_err(|e| format!("[auth] {e}"))?,
+        };
+        Ok(Authz { policy, anonymous })
+    }
+
+    /// How the HTTP transport authenticates: the JWKS and users files read.
+    pub fn http_auth(&self) -> Result<strata_server::http::HttpAuth, String> {
+        let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let jwt = match some(&self.jwt.jwks_file) {
+            None => None,
+            Some(jwks_file) => Some(
+                strata_server::http::Jwt::load(&strata_server::http::JwtConfig {
+                    jwks_file,
+                    issuer: some(&self.jwt.issuer),
+                    audience: some(&self.jwt.audience),
+                    principal_claim: some(&self.jwt.principal_claim),
+                    groups_claim: some(&self.jwt.groups_claim),
+                })
+                .map_err(|e| format!("[auth.jwt] jwks_file: {e}"))?,
+            ),
+        };
+        let users = match some(&self.users_file) {
+            None => None,
+            Some(file) => Some(
+                strata_server::users::Users::load(std::path::Path::new(&file))
+                    .map_err(|e| format!("[auth] users_file: {file}: {e}"))?,
+            ),
+        };
+        Ok(strata_server::http::HttpAuth { jwt, users })
+    }
 }
 
 /// The data-safety settings.
