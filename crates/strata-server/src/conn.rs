@@ -1005,7 +1005,6 @@ pub(crate) fn process_message(handler: &Handler, body: &[u8], config: &ServerCon
     };
     let malformed = result.is_err() || watched.failed || budget.exceeded();
     drop(budget);
-    drop(output);
     Processed { reply, method, malformed }
 }
 

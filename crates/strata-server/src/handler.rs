@@ -149,7 +149,7 @@ impl Handler {
     /// or the actor is an admin).
     fn may_touch_lock(&self, lock_id: i64, owner: Option<&str>) -> bool {
         let actor = self.actor_name();
-        if self.shared.auth.admins.iter().any(|a| *a == actor) {
+        if self.shared.auth.admins.contains(&actor) {
             return true;
         }
         let Ok(s) = self.session.lock() else { return false };
