@@ -28,6 +28,7 @@ Environment knobs:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -297,20 +298,34 @@ def _session_server(backend: str, tmp_path_factory, batch_mode: Optional[str]) -
         pytest.skip(msg)
 
     workdir = tmp_path_factory.mktemp(f"strata-{backend}-{batch_mode or 'default'}").resolve()
-    warehouse = workdir / "warehouse"
-    warehouse.mkdir()
+    with running_strata(backend, workdir, batch_mode=batch_mode) as server:
+        yield server
 
+
+@contextlib.contextmanager
+def running_strata(backend: str, workdir: Path, *, db_prefix: str = "strata_t",
+                   batch_mode: Optional[str] = None, extra_env: Optional[dict] = None):
+    """A strata server on `backend` with its warehouse under `workdir` and, on PostgreSQL, a
+    database of its own (dropped afterwards); stopped when the block ends. Fixtures of tests
+    about a setting pass it in `extra_env` (``STRATA_*``)."""
+    binary = strata_binary()
+    if not binary.exists():
+        if os.environ.get("STRATA_TEST_REQUIRE_BIN") == "1":
+            pytest.fail(f"strata binary not found at {binary}", pytrace=False)
+        pytest.skip(f"no strata binary at {binary}")
+    warehouse = workdir / "warehouse"
+    warehouse.mkdir(exist_ok=True)
     pg_db = None
     if backend == "sqlite":
         database_url = f"sqlite://{workdir}/strata.db"
     else:
-        pg_db = f"strata_t_{uuid.uuid4().hex[:12]}"
+        pg_db = f"{db_prefix}_{uuid.uuid4().hex[:12]}"
         _psql(f"CREATE DATABASE {pg_db}")
-        base = PG_ADMIN_URL.rsplit("/", 1)[0]
-        database_url = f"{base}/{pg_db}"
-
+        database_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{pg_db}"
     try:
-        server = _start_strata(backend, binary, database_url, warehouse, workdir, batch_mode)
+        server = _start_strata(backend, binary, database_url, warehouse, workdir, batch_mode,
+                               extra_env=extra_env)
+        server.extra["pg_db"] = pg_db
         try:
             yield server
         finally:

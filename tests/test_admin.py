@@ -27,7 +27,7 @@ from hmsclient.genthrift.hive_metastore.ttypes import (
     Partition,
 )
 
-from conftest import BACKENDS, PG_ADMIN_URL, REPO_ROOT, _psql, _start_strata, _stop_strata, strata_binary
+from conftest import BACKENDS, REPO_ROOT, _psql, running_strata
 from hms_helpers import make_table
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("STRATA_TEST_TARGET")),
@@ -60,34 +60,13 @@ def wait_for(predicate, what: str, timeout: float = 30.0):
 @pytest.fixture(scope="module", params=[b for b in BACKENDS if b != "external"])
 def admin_server(request, tmp_path_factory):
     backend = request.param
-    binary = strata_binary()
-    if not binary.exists():
-        if os.environ.get("STRATA_TEST_REQUIRE_BIN") == "1":
-            pytest.fail(f"strata binary not found at {binary}")
-        pytest.skip(f"no strata binary at {binary}")
     workdir = tmp_path_factory.mktemp(f"strata-admin-{backend}").resolve()
-    warehouse = workdir / "warehouse"
-    warehouse.mkdir()
-    pg_db = None
-    if backend == "sqlite":
-        database_url = f"sqlite://{workdir}/strata.db"
-    else:
-        pg_db = f"strata_adm_{uuid.uuid4().hex[:12]}"
-        _psql(f"CREATE DATABASE {pg_db}")
-        database_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{pg_db}"
     audit = workdir / "audit.jsonl"
-    try:
-        server = _start_strata(backend, binary, database_url, warehouse, workdir, None,
-                               extra_env={"STRATA_AUDIT__LOG_FILE": str(audit)})
-        server.extra.update(pg_db=pg_db, audit=audit, db_file=workdir / "strata.db")
+    with running_strata(backend, workdir, db_prefix="strata_adm",
+                        extra_env={"STRATA_AUDIT__LOG_FILE": str(audit)}) as server:
+        server.extra.update(audit=audit, db_file=workdir / "strata.db")
         wait_for(lambda: http(server, "/health/live", timeout=2)[0] == 200, "the admin listener")
-        try:
-            yield server
-        finally:
-            _stop_strata(server)
-    finally:
-        if pg_db:
-            _psql(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+        yield server
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from hmsclient.genthrift.hive_metastore.ttypes import (  # noqa: E402
 from thrift.protocol import TBinaryProtocol  # noqa: E402
 from thrift.transport import THttpClient, TSocket, TTransport  # noqa: E402
 
-from conftest import BACKENDS, PG_ADMIN_URL, _psql, _start_strata, _stop_strata, free_port, port_accepts, strata_binary  # noqa: E402
+from conftest import BACKENDS, free_port, port_accepts, running_strata  # noqa: E402
 from hms_helpers import make_table  # noqa: E402
 
 ISSUER = "https://idp.example.test"
@@ -98,14 +98,7 @@ class Keys:
 @pytest.fixture(scope="module", params=[b for b in BACKENDS if b != "external"])
 def authz_server(request, tmp_path_factory):
     backend = request.param
-    binary = strata_binary()
-    if not binary.exists():
-        if os.environ.get("STRATA_TEST_REQUIRE_BIN") == "1":
-            pytest.fail(f"strata binary not found at {binary}")
-        pytest.skip(f"no strata binary at {binary}")
     workdir = tmp_path_factory.mktemp(f"strata-authz-{backend}").resolve()
-    warehouse = workdir / "warehouse"
-    warehouse.mkdir()
     keys = Keys()
     (workdir / "jwks.json").write_text(json.dumps(keys.jwks()))
     hasher = argon2.PasswordHasher()
@@ -116,13 +109,6 @@ def authz_server(request, tmp_path_factory):
     )
     (workdir / "policy.toml").write_text(POLICY)
     http_port = free_port()
-    pg_db = None
-    if backend == "sqlite":
-        database_url = f"sqlite://{workdir}/strata.db"
-    else:
-        pg_db = f"strata_az_{uuid.uuid4().hex[:12]}"
-        _psql(f"CREATE DATABASE {pg_db}")
-        database_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{pg_db}"
     env = {
         "STRATA_HTTP_TRANSPORT__LISTEN": f"127.0.0.1:{http_port}",
         "STRATA_AUTH__JWT__JWKS_FILE": str(workdir / "jwks.json"),
@@ -132,20 +118,13 @@ def authz_server(request, tmp_path_factory):
         "STRATA_AUTH__USERS_FILE": str(workdir / "users"),
         "STRATA_AUTH__POLICY_FILE": str(workdir / "policy.toml"),
     }
-    try:
-        server = _start_strata(backend, binary, database_url, warehouse, workdir, "track", extra_env=env)
+    with running_strata(backend, workdir, db_prefix="strata_az", extra_env=env) as server:
         deadline = time.monotonic() + 20
         while not port_accepts("127.0.0.1", http_port):
             assert time.monotonic() < deadline, server.log_tail()
             time.sleep(0.05)
         server.extra.update(http_port=http_port, keys=keys)
-        try:
-            yield server
-        finally:
-            _stop_strata(server)
-    finally:
-        if pg_db:
-            _psql(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+        yield server
 
 
 class Http:

@@ -44,7 +44,7 @@ from hmsclient.genthrift.hive_metastore.ttypes import (
 from thrift.protocol import TBinaryProtocol
 from thrift.transport import TSocket, TSSLSocket, TTransport
 
-from conftest import BACKENDS, PG_ADMIN_URL, _psql, _start_strata, _stop_strata, free_port, strata_binary
+from conftest import BACKENDS, free_port, running_strata, strata_binary
 from differential import db_obj, new_part
 from hms_helpers import make_table
 
@@ -202,27 +202,11 @@ def _add_user(users_file: Path, name: str, password: str) -> None:
 
 def _server(backend: str, workdir: Path, config: str):
     """Start strata on `backend` with the TOML `config`; yields the server."""
-    warehouse = workdir / "warehouse"
-    warehouse.mkdir()
     config_file = workdir / "strata.toml"
     config_file.write_text(config)
-    pg_db = None
-    if backend == "sqlite":
-        database_url = f"sqlite://{workdir}/strata.db"
-    else:
-        pg_db = f"strata_sec_{uuid.uuid4().hex[:12]}"
-        _psql(f"CREATE DATABASE {pg_db}")
-        database_url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{pg_db}"
-    try:
-        server = _start_strata(backend, strata_binary(), database_url, warehouse, workdir, "track",
-                               extra_env={"STRATA_CONFIG": str(config_file), "STRATA_LOG": "info,strata_server=debug"})
-        try:
-            yield server
-        finally:
-            _stop_strata(server)
-    finally:
-        if pg_db:
-            _psql(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+    env = {"STRATA_CONFIG": str(config_file), "STRATA_LOG": "info,strata_server=debug"}
+    with running_strata(backend, workdir, db_prefix="strata_sec", extra_env=env) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
