@@ -15,6 +15,7 @@ clients against a running ``strata serve``:
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 import json
@@ -42,9 +43,9 @@ from hmsclient.genthrift.hive_metastore.ttypes import (
     UnlockRequest,
 )
 from thrift.protocol import TBinaryProtocol
-from thrift.transport import TSocket, TSSLSocket, TTransport
+from thrift.transport import THttpClient, TSocket, TSSLSocket, TTransport
 
-from conftest import BACKENDS, free_port, running_strata, strata_binary
+from conftest import BACKENDS, free_port, port_accepts, running_strata, strata_binary
 from differential import db_obj, new_part
 from hms_helpers import make_table
 
@@ -433,6 +434,55 @@ def test_tls_client_is_served_and_plain_client_refused(tls_server, certs):
     with tls_client(tls_server, certs) as c:
         assert c.get_database("default").name == "default"
     assert "panicked" not in tls_server.log_tail(10_000_000)
+
+
+def test_thrift_over_https_uses_the_tls_certificate(tmp_path_factory, certs):
+    """With [tls] on, the HTTP transport is HTTPS with the same certificate; Basic auth names
+    the principal; a plain HTTP client on that port gets no answer."""
+    workdir = tmp_path_factory.mktemp("sec-https").resolve()
+    users = workdir / "users"
+    _add_user(users, "hana", "hana-pw")
+    port = free_port()
+    config = f"""
+[tls]
+cert_file = "{certs['server'][0]}"
+key_file = "{certs['server'][1]}"
+
+[http_transport]
+listen = "127.0.0.1:{port}"
+
+[auth]
+users_file = "{users}"
+"""
+    servers = _server(SQLITE_ONLY[0], workdir, config)
+    server = next(servers)
+    try:
+        deadline = time.monotonic() + 20
+        while not port_accepts("127.0.0.1", port):
+            assert time.monotonic() < deadline, server.log_tail()
+            time.sleep(0.05)
+
+        def http_client(scheme, password="hana-pw"):
+            ctx = ssl.create_default_context(cafile=str(certs["ca"]))
+            transport = THttpClient.THttpClient(f"{scheme}://localhost:{port}/metastore", ssl_context=ctx)
+            basic = base64.b64encode(f"hana:{password}".encode()).decode()
+            transport.setCustomHeaders({"Authorization": f"Basic {basic}"})
+            return ThriftHiveMetastore.Client(TBinaryProtocol.TBinaryProtocol(transport)), transport
+
+        client, _ = http_client("https")
+        assert client.get_database("default").name == "default"
+        wrong, transport = http_client("https", password="nope")
+        with pytest.raises(TTransport.TTransportException):
+            wrong.get_database("default")
+        assert transport.code == 401
+        plain, _ = http_client("http")
+        with pytest.raises(Exception):
+            plain.get_database("default")
+        # HTTPS still serves after the plain attempt.
+        assert http_client("https")[0].get_database("default").name == "default"
+        assert "panicked" not in server.log_tail(10_000_000)
+    finally:
+        servers.close()
 
 
 def test_tls_certificate_reloads_when_the_files_change(tls_server, certs):

@@ -349,6 +349,23 @@ where
 pub type Wrap =
     Arc<dyn Fn(TcpStream) -> Pin<Box<dyn Future<Output = io::Result<Box<dyn Stream>>> + Send>> + Send + Sync>;
 
+/// The [`Wrap`] of HTTPS: a TLS handshake with the Thrift port's certificate (reloaded as it
+/// is), to be finished within `deadline`. Client certificates are checked as on the Thrift
+/// port when `[tls] client_ca_file` is set; the principal still comes from the request's
+/// `Authorization` header.
+#[must_use]
+pub fn tls_wrap(tls: Arc<crate::tls::Reloader>, deadline: std::time::Duration) -> Wrap {
+    Arc::new(move |tcp: TcpStream| {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.current());
+        Box::pin(async move {
+            let stream = tokio::time::timeout(deadline, acceptor.accept(tcp))
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake not finished in time"))??;
+            Ok(Box::new(stream) as Box<dyn Stream>)
+        })
+    })
+}
+
 /// A byte stream HTTP is served on.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}

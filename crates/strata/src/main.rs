@@ -408,8 +408,13 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
                 config: settings.server_config(),
                 auth,
             });
+            // HTTPS with the Thrift port's TLS settings when they are on.
+            let wrap = shared
+                .tls
+                .clone()
+                .map(|tls| strata_server::http::tls_wrap(tls, settings.server_config().request_timeout));
             let task =
-                tokio::spawn(strata_server::http::serve_http(http_listener, server, None, stopping(stop_rx.clone())));
+                tokio::spawn(strata_server::http::serve_http(http_listener, server, wrap, stopping(stop_rx.clone())));
             Some((http_local, task))
         }
     };
