@@ -579,6 +579,33 @@ def test_set_ugi_does_not_change_the_actor_unless_proxy_user(plain_server):
     assert "someone_else" not in {r["actor"] for r in rows}, rows
 
 
+def test_import_and_verify_from_a_sasl_plain_source(plain_server, tmp_path):
+    """`strata import` / `verify` log in with SASL PLAIN (issue #21 on a secured source): the
+    password comes from a file, a wrong one fails the run without copying anything."""
+    db = _unique("imp")
+    with sasl_client(plain_server, "alice", PASSWORDS["alice"]) as c:
+        t = _partitioned(c, db, "sales")
+        c.add_partition(new_part(t, ["2024-01-01"]))
+        c.add_partition(new_part(t, ["2024-01-02"]))
+    target = ["--database-url", f"sqlite://{tmp_path}/target.db", "--warehouse", f"file://{tmp_path}/wh"]
+    source = f"thrift://{plain_server.host}:{plain_server.port}"
+    env = {**os.environ, "STRATA_LOG": "warn"}
+
+    def cli(*args, password):
+        pw = tmp_path / "pw"
+        pw.write_text(password + "\n")
+        cmd = [str(strata_binary()), *target, *args, "--user", "alice", "--password-file", str(pw)]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+
+    wrong = cli("import", "--from", source, "--databases", db, password="not-it")
+    assert wrong.returncode != 0, wrong.stdout
+    assert "not-it" not in wrong.stdout + wrong.stderr
+    done = cli("import", "--from", source, "--databases", db, password=PASSWORDS["alice"])
+    assert done.returncode == 0, done.stderr
+    same = cli("verify", "--against", source, "--databases", db, password=PASSWORDS["alice"])
+    assert same.returncode == 0, same.stdout + same.stderr
+
+
 def _lock(c, db, table):
     return c.lock(LockRequest(component=[LockComponent(type=LockType.EXCLUSIVE, level=LockLevel.TABLE,
                                                         dbname=db, tablename=table)],
