@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from hmsclient.genthrift.hive_metastore.ttypes import (
@@ -93,3 +94,19 @@ def make_table(
 
 def col_pairs(fields: Iterable[FieldSchema]) -> list:
     return [(f.name, f.type) for f in fields]
+
+
+def drain_close(s: socket.socket, timeout: float = 10.0) -> bytes:
+    """Read what the server sends until it closes (or `timeout`)."""
+    s.settimeout(timeout)
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except (ConnectionResetError, socket.timeout, OSError):
+        pass
+    s.close()
+    return got

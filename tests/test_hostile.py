@@ -35,7 +35,7 @@ from thrift.protocol import TBinaryProtocol, TCompactProtocol
 from thrift.transport import TSocket, TTransport
 
 from conftest import BACKENDS, _session_server
-from hms_helpers import make_table
+from hms_helpers import drain_close, make_table
 
 PEAK_LIMIT_MB = 64
 LEGIT_LIMIT_S = 5.0
@@ -139,22 +139,6 @@ def connect_from(server, source: str = ATTACKER, rcvbuf: Optional[int] = None) -
     s.bind((source, 0))
     s.connect((server.host, server.port))
     return s
-
-
-def drain_close(s: socket.socket, timeout: float = 10.0) -> bytes:
-    """Read what the server sends until it closes (or `timeout`)."""
-    s.settimeout(timeout)
-    got = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-    except (ConnectionResetError, socket.timeout, OSError):
-        pass
-    s.close()
-    return got
 
 
 # --------------------------------------------------------------------------- requests

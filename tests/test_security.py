@@ -47,7 +47,7 @@ from thrift.transport import THttpClient, TSocket, TSSLSocket, TTransport
 
 from conftest import BACKENDS, free_port, port_accepts, running_strata, strata_binary
 from differential import db_obj, new_part
-from hms_helpers import make_table
+from hms_helpers import drain_close, make_table
 
 SQLITE_ONLY = [b for b in BACKENDS if b == "sqlite"] or [b for b in BACKENDS if b != "external"][:1]
 STORE_BACKENDS = [b for b in BACKENDS if b != "external"]
@@ -661,19 +661,6 @@ def _probe(server, attack) -> None:
     assert "panicked" not in server.log_tail(10_000_000)
 
 
-def _drain(s: socket.socket, timeout: float = 10.0) -> bytes:
-    s.settimeout(timeout)
-    got = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return got
-            got += chunk
-    except (ConnectionResetError, socket.timeout, OSError):
-        return got
-
-
 def test_malformed_sasl_handshakes_close_one_connection(plain_server):
     cases = {
         "wrong first status": struct.pack(">BI", 2, 5) + b"PLAIN",
@@ -702,7 +689,7 @@ def test_malformed_sasl_handshakes_close_one_connection(plain_server):
                     s.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass  # the server may have closed already
-            got = _drain(s)
+            got = drain_close(s)
             if name == "invalid status":
                 assert got == b"", (name, got)  # not SASL at all: closed without a word
             elif name in ("wrong first status", "huge length", "bad status after start"):
@@ -748,7 +735,7 @@ def test_fuzzed_sasl_handshakes(plain_server):
                 s.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
-            _drain(s, timeout=5)
+            drain_close(s, timeout=5)
             s.close()
 
     _probe(plain_server, attack)
@@ -794,7 +781,7 @@ def test_garbage_on_the_tls_port(tls_server, certs):
         s = socket.create_connection((tls_server.host, tls_server.port), timeout=10)
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
-        _drain(s, timeout=5)
+        drain_close(s, timeout=5)
         s.close()
     with tls_client(tls_server, certs) as c:
         assert c.get_database("default").name == "default"
