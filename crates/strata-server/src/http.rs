@@ -46,7 +46,6 @@ use tokio::{
 use crate::{
     conn,
     identity::{AuthMethod, Principal},
-    users::Users,
     Handler, ServerConfig, Shared,
 };
 
@@ -155,7 +154,7 @@ pub struct HttpAuth {
     /// Bearer tokens.
     pub jwt: Option<Jwt>,
     /// Basic credentials, checked against the users file.
-    pub users: Option<Users>,
+    pub users: Option<Arc<crate::sasl::UsersFile>>,
 }
 
 impl HttpAuth {
@@ -195,7 +194,7 @@ impl HttpAuth {
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| "malformed basic credentials".to_string())?;
             let (name, password) = decoded.split_once(':').ok_or_else(|| "malformed basic credentials".to_string())?;
-            return match users.verify(name, password) {
+            return match users.users().verify(name, password) {
                 Some(groups) => Ok(Some(Principal { name: name.to_string(), groups, method: AuthMethod::HttpBasic })),
                 None => Err("wrong user name or password".to_string()),
             };
@@ -501,8 +500,10 @@ mod tests {
 
     #[test]
     fn basic_credentials() {
-        let users = Users::parse(&format!("ann:{}:etl\n", Users::hash("pw"))).unwrap();
-        let auth = HttpAuth { jwt: None, users: Some(users) };
+        let file = std::env::temp_dir().join(format!("strata-http-users-{}", std::process::id()));
+        std::fs::write(&file, format!("ann:{}:etl\n", crate::users::Users::hash("pw"))).unwrap();
+        let users = crate::sasl::UsersFile::open(file.clone()).unwrap();
+        let auth = HttpAuth { jwt: None, users: Some(Arc::new(users)) };
         let basic = |s: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s));
         let p = auth.authenticate(Some(&basic("ann:pw"))).unwrap().unwrap();
         assert_eq!(
@@ -514,5 +515,6 @@ mod tests {
         assert!(auth.authenticate(Some("Bearer x.y.z")).is_err());
         assert!(auth.authenticate(None).unwrap().is_none());
         assert_eq!(auth.challenges(None), vec!["Basic realm=\"strata\", charset=\"UTF-8\"".to_string()]);
+        let _ = std::fs::remove_file(&file);
     }
 }

@@ -15,7 +15,7 @@
 use std::{
     io::{self, Read, Write},
     path::PathBuf,
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, SystemTime},
 };
 
@@ -119,7 +119,8 @@ impl UsersFile {
     }
 
     /// The users as the file says now (the last good version if it cannot be read).
-    fn users(&self) -> Users {
+    #[must_use]
+    pub fn users(&self) -> Users {
         let stamp = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
         let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
         if loaded.0 != stamp {
@@ -185,7 +186,7 @@ impl Ldap {
 #[derive(Debug)]
 pub struct PasswordSources {
     /// The users file, if configured.
-    pub users: Option<UsersFile>,
+    pub users: Option<Arc<UsersFile>>,
     /// LDAP, if configured.
     pub ldap: Option<Ldap>,
     /// The runtime LDAP binds run on.

@@ -395,7 +395,7 @@ async fn serve(settings: Settings, started: Instant) -> AnyResult {
     let http = match settings.http_transport.address() {
         None => None,
         Some(address) => {
-            let auth = settings.auth.http_auth()?;
+            let auth = settings.auth.http_auth(shared.auth.passwords.as_ref().and_then(|p| p.users.clone()))?;
             if auth.jwt.is_none() && auth.users.is_none() {
                 tracing::warn!(%address, "Thrift over HTTP is on without authentication ([auth.jwt] or [auth] users_file)");
             }

@@ -124,7 +124,9 @@ impl Settings {
         };
         let users = match a.users_file.trim() {
             "" => None,
-            f => Some(UsersFile::open(PathBuf::from(f)).map_err(|e| format!("cannot read the users file {f}: {e}"))?),
+            f => Some(std::sync::Arc::new(
+                UsersFile::open(PathBuf::from(f)).map_err(|e| format!("cannot read the users file {f}: {e}"))?,
+            )),
         };
         let ldap = match a.ldap.url.trim() {
             "" => None,
@@ -245,8 +247,12 @@ impl AuthSettings {
         Ok(Authz { policy, anonymous })
     }
 
-    /// How the HTTP transport authenticates: the JWKS and users files read.
-    pub fn http_auth(&self) -> Result<strata_server::http::HttpAuth, String> {
+    /// How the HTTP transport authenticates: the JWKS file read; `users` is the users file the
+    /// Thrift port's SASL already opened (one copy, re-read when it changes).
+    pub fn http_auth(
+        &self,
+        users: Option<std::sync::Arc<strata_server::sasl::UsersFile>>,
+    ) -> Result<strata_server::http::HttpAuth, String> {
         let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let jwt = match some(&self.jwt.jwks_file) {
             None => None,
@@ -259,13 +265,6 @@ impl AuthSettings {
                     groups_claim: some(&self.jwt.groups_claim),
                 })
                 .map_err(|e| format!("[auth.jwt] jwks_file: {e}"))?,
-            ),
-        };
-        let users = match some(&self.users_file) {
-            None => None,
-            Some(file) => Some(
-                strata_server::users::Users::load(std::path::Path::new(&file))
-                    .map_err(|e| format!("[auth] users_file: {file}: {e}"))?,
             ),
         };
         Ok(strata_server::http::HttpAuth { jwt, users })
