@@ -579,7 +579,8 @@ fn parse_int(src: &str, start: usize, end: usize) -> Result<i64, String> {
 
 /// A date `y-M-d` (year of 1 to 4 digits, month and day of 1 or 2), validated as a calendar
 /// date; as lenient as HMS's `SimpleDateFormat("yyyy-MM-dd")` for a whole string.
-fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
+/// Returns `(year, month, day)`. The store's date pushdown uses it too, so both agree.
+pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
     let mut parts = s.split('-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
