@@ -4,11 +4,11 @@
 //! Events are appended after the change commits, in a transaction of their own: a crash between
 //! the two loses the event (HMS's transactional listener writes both in one transaction). A
 //! failed append is logged and never fails the DDL. Messages are `json-0.2`-shaped envelopes
-//! carrying Strata's own JSON of the objects (`strata_core::model_extra::EventMessage`).
+//! carrying Strata's own JSON of the objects (`strata_core::model::EventMessage`).
 
 use strata_core::{
+    model::{event_type, EventMessage, Function, NotificationEvent, MESSAGE_FORMAT},
     model::{Database, Partition, Table},
-    model_extra::{event_type, EventMessage, Function, NotificationEvent, MESSAGE_FORMAT},
     names,
     time::EpochSeconds,
     Result,

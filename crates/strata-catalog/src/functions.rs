@@ -2,7 +2,7 @@
 
 use strata_core::{
     error::msg,
-    model_extra::{event_type, function_msg, Function},
+    model::{event_type, function_msg, Function},
     names::{self, NamePattern},
     time::EpochSeconds,
     CatalogError, Result,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use strata_core::{
     model::Table,
-    model_extra::{stats_msg, AggregateStats, ColumnStatistics, ColumnStats, StoredColumnStats, DEFAULT_STATS_ENGINE},
+    model::{stats_msg, AggregateStats, ColumnStatistics, ColumnStats, StoredColumnStats, DEFAULT_STATS_ENGINE},
     names,
     time::EpochSeconds,
     CatalogError, Result,

@@ -4,11 +4,11 @@
 use strata_catalog::{events::InsertEvent, tables::AlterOptions};
 use strata_core::{
     error::msg,
-    model::{Actor, Database, FieldSchema, Partition, Table},
-    model_extra::{
+    model::{
         event_type, function_msg, stats_msg, ColumnStatistics, ColumnStats, ColumnStatsData, Function, RangeStats,
         StringStats,
     },
+    model::{Actor, Database, FieldSchema, Partition, Table},
     CatalogError,
 };
 

@@ -1,8 +1,8 @@
 //! Strata's core: what a Hive metastore *is*, with no I/O.
 //!
 //! # Layout
-//! - [`model`]: databases, tables, partitions, storage descriptors, locks (our own types, not Thrift's).
-//! - [`model_extra`]: functions, column statistics, notification events.
+//! - [`model`]: databases, tables, partitions, storage descriptors, history, locks, functions,
+//!   column statistics and notification events (our own types, not Thrift's), a file each.
 //! - [`names`]: identifier normalisation, validation, `@cat#db` parsing, HMS name patterns.
 //! - [`location`]: default locations, path joining, the retained area.
 //! - [`partname`]: partition names `k1=v1/k2=v2` with HMS escaping.
@@ -17,7 +17,6 @@ pub mod filter;
 pub mod location;
 pub mod lock;
 pub mod model;
-pub mod model_extra;
 pub mod names;
 pub mod partname;
 pub mod time;

@@ -573,8 +573,8 @@ fn stats_one(
     dst: &mut dyn Endpoint,
     table: &Table,
     part: Option<&str>,
-    s: Vec<strata_core::model_extra::ColumnStats>,
-    d: Vec<strata_core::model_extra::ColumnStats>,
+    s: Vec<strata_core::model::ColumnStats>,
+    d: Vec<strata_core::model::ColumnStats>,
     which: &mut dyn FnMut(&mut Report) -> &mut Counts,
     report: &mut Report,
 ) -> Result<(), Error> {

@@ -10,7 +10,7 @@ use std::{collections::BTreeMap, time::Duration};
 use strata_catalog::{import::Applied, Catalog};
 use strata_core::{
     model::{param, Actor, Database, Partition, Table},
-    model_extra::{ColumnStatistics, ColumnStats, Function},
+    model::{ColumnStatistics, ColumnStats, Function},
     CatalogError,
 };
 use strata_server::{convert, convert_extra};
@@ -173,9 +173,9 @@ impl ThriftEndpoint {
     fn stats_out(table: &Table, part: Option<&str>, columns: Vec<ColumnStats>) -> t::ColumnStatistics {
         let rows = columns
             .into_iter()
-            .map(|stats| strata_core::model_extra::StoredColumnStats {
+            .map(|stats| strata_core::model::StoredColumnStats {
                 part_name: part.map(str::to_string),
-                engine: strata_core::model_extra::DEFAULT_STATS_ENGINE.to_string(),
+                engine: strata_core::model::DEFAULT_STATS_ENGINE.to_string(),
                 last_analyzed: 0,
                 stats,
             })

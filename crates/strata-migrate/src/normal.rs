@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use strata_core::model::{param, Database, Params, Partition, Table};
-use strata_core::model_extra::{ColumnStats, Function};
+use strata_core::model::{ColumnStats, Function};
 
 /// Parameters a Java HMS computes from the files under a location.
 pub const STATS_PARAMS: [&str; 5] = ["numFiles", "totalSize", "numRows", "rawDataSize", "COLUMN_STATS_ACCURATE"];

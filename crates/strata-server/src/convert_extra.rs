@@ -2,7 +2,7 @@
 //! every field is carried.
 
 use strata_core::{
-    model_extra::{
+    model::{
         BinaryStats, BooleanStats, ColumnStatistics, ColumnStats, ColumnStatsData, DecimalValue, Function,
         NotificationEvent, RangeStats, ResourceUri, StoredColumnStats, StringStats, FUNCTION_TYPE_JAVA,
     },

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use strata_core::{
     error::msg,
-    model::{table_type, Database, FieldSchema, HistoryEntry, Partition, PrincipalType, StorageDescriptor, Table},
-    model_extra::{
+    model::{
         function_msg, resource_type, stats_msg, BinaryStats, BooleanStats, ColumnStats, ColumnStatsData, DecimalValue,
         Function, NotificationEvent, RangeStats, ResourceUri, StringStats, FUNCTION_TYPE_JAVA, MESSAGE_FORMAT,
     },
+    model::{table_type, Database, FieldSchema, HistoryEntry, Partition, PrincipalType, StorageDescriptor, Table},
     time::EpochSeconds,
     CatalogError, Result,
 };

@@ -6,7 +6,7 @@
 //! and ids are committed in order (Hive ≥ 3 clients reject a log with holes).
 
 use async_trait::async_trait;
-use strata_core::{model_extra::NotificationEvent, time::EpochSeconds, Result};
+use strata_core::{model::NotificationEvent, time::EpochSeconds, Result};
 
 use crate::{common::db, functions::begin_sqlite, postgres::PgStore, sqlite::SqliteStore};
 

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use strata_core::{
     error::msg,
-    model_extra::{function_msg, Function, ResourceUri},
+    model::{function_msg, Function, ResourceUri},
     time::EpochSeconds,
     CatalogError, Result,
 };

@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use strata_core::{
-    model_extra::{stats_msg, ColumnStats, ColumnStatsData, StoredColumnStats},
+    model::{stats_msg, ColumnStats, ColumnStatsData, StoredColumnStats},
     CatalogError, Result,
 };
 
