@@ -123,9 +123,8 @@ pub(crate) trait Dialect: Sized + Send + Sync + 'static {
     ) -> Result<Vec<(i64, String)>>;
     /// Write the key-value rows of partitions `(id, values)`.
     async fn insert_key_values(conn: &mut Conn<Self>, table_id: i64, parts: &[(i64, &[String])]) -> Result<()>;
-    /// Rewrite partitions `(id, descriptor id, location, create time, access time,
-    /// parameters)`, each id once.
-    async fn update_partitions(conn: &mut Conn<Self>, rows: &[(i64, i64, Option<&str>, i32, i32, &str)]) -> Result<()>;
+    /// Rewrite partitions, each id once.
+    async fn update_partitions(conn: &mut Conn<Self>, rows: &[PartitionUpdate<'_>]) -> Result<()>;
     /// Serialise the policy-checked location swaps of one table (before any row lock).
     async fn lock_table_swaps(conn: &mut Conn<Self>, table_id: i64) -> Result<()>;
     /// `(partition name, location)` of live partitions of the table at any of `targets`, and
@@ -157,6 +156,17 @@ pub(crate) enum Bind {
     Texts(Vec<String>),
     Ints(Vec<i64>),
     Int4s(Vec<i32>),
+}
+
+/// The stored columns `alter_partitions` rewrites of one partition.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartitionUpdate<'a> {
+    pub id: i64,
+    pub sd_id: i64,
+    pub location: Option<&'a str>,
+    pub create_time: i32,
+    pub last_access_time: i32,
+    pub parameters: &'a str,
 }
 
 /// `clause` (a row lock such as ` FOR UPDATE OF t`) where the backend has row locks, else

@@ -24,7 +24,7 @@ use strata_core::{
 
 use crate::{
     api::{moves::NameLock, PartitionPages, PartitionQuery},
-    dialect::{Bind, Dialect},
+    dialect::{Bind, Dialect, PartitionUpdate},
     errors::{db, internal},
     partitions,
     rows::{self, to_json, PartRow, Shapes, PART_COLUMNS},
@@ -594,17 +594,14 @@ impl Dialect for PgStore {
         insert_key_values(conn, table_id, parts).await
     }
 
-    async fn update_partitions(
-        conn: &mut PgConnection,
-        rows: &[(i64, i64, Option<&str>, i32, i32, &str)],
-    ) -> Result<()> {
+    async fn update_partitions(conn: &mut PgConnection, rows: &[PartitionUpdate<'_>]) -> Result<()> {
         for chunk in rows.chunks(PG_CHUNK) {
-            let ids: Vec<i64> = chunk.iter().map(|r| r.0).collect();
-            let sds: Vec<i64> = chunk.iter().map(|r| r.1).collect();
-            let locations: Vec<Option<&str>> = chunk.iter().map(|r| r.2).collect();
-            let created: Vec<i32> = chunk.iter().map(|r| r.3).collect();
-            let accessed: Vec<i32> = chunk.iter().map(|r| r.4).collect();
-            let params: Vec<&str> = chunk.iter().map(|r| r.5).collect();
+            let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+            let sds: Vec<i64> = chunk.iter().map(|r| r.sd_id).collect();
+            let locations: Vec<Option<&str>> = chunk.iter().map(|r| r.location).collect();
+            let created: Vec<i32> = chunk.iter().map(|r| r.create_time).collect();
+            let accessed: Vec<i32> = chunk.iter().map(|r| r.last_access_time).collect();
+            let params: Vec<&str> = chunk.iter().map(|r| r.parameters).collect();
             sqlx::query(
                 "UPDATE partitions p SET sd_id = u.sd_id, location = u.location, create_time = u.create_time, \
                  last_access_time = u.last_access_time, parameters = u.parameters \

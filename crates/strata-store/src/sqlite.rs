@@ -26,7 +26,7 @@ use strata_core::{
 
 use crate::{
     api::{moves::NameLock, PartitionPages, PartitionQuery},
-    dialect::{Bind, Dialect},
+    dialect::{Bind, Dialect, PartitionUpdate},
     errors::{db, internal},
     partitions,
     rows::{self, from_json, to_json, PartRow, PART_COLUMNS},
@@ -468,21 +468,18 @@ impl Dialect for SqliteStore {
     }
 
     /// One statement per partition (writers are serialised; no row is read back).
-    async fn update_partitions(
-        conn: &mut SqliteConnection,
-        rows: &[(i64, i64, Option<&str>, i32, i32, &str)],
-    ) -> Result<()> {
-        for &(id, sd_id, location, create_time, last_access_time, parameters) in rows {
+    async fn update_partitions(conn: &mut SqliteConnection, rows: &[PartitionUpdate<'_>]) -> Result<()> {
+        for r in rows {
             sqlx::query(
                 "UPDATE partitions SET sd_id = $2, location = $3, create_time = $4, last_access_time = $5, \
                  parameters = $6 WHERE id = $1",
             )
-            .bind(id)
-            .bind(sd_id)
-            .bind(location)
-            .bind(create_time)
-            .bind(last_access_time)
-            .bind(parameters)
+            .bind(r.id)
+            .bind(r.sd_id)
+            .bind(r.location)
+            .bind(r.create_time)
+            .bind(r.last_access_time)
+            .bind(r.parameters)
             .execute(&mut *conn)
             .await
             .map_err(db("alter partitions"))?;

@@ -16,7 +16,7 @@ macro_rules! partitions {
 
             use $crate::{
                 api::{PartitionQuery, Placement},
-                dialect::{row_lock, Conn, Dialect},
+                dialect::{row_lock, Conn, Dialect, PartitionUpdate},
                 errors::{db, internal, violates, PARTITIONS_TABLE_ID_PART_NAME_KEY},
                 partitions::{self as part, Batch},
                 rows::{self, PartRow, Shapes, PART_COLUMNS},
@@ -388,17 +388,17 @@ macro_rules! partitions {
                 let sd_ids = intern_shapes(&mut tx, &batch).await?;
                 // One update per partition; when a name repeats, its last definition wins.
                 let mut slot: HashMap<i64, usize> = HashMap::with_capacity(batch.rows.len());
-                let mut rows: Vec<(i64, i64, Option<&str>, i32, i32, &str)> = Vec::with_capacity(batch.rows.len());
+                let mut rows: Vec<PartitionUpdate<'_>> = Vec::with_capacity(batch.rows.len());
                 for r in &batch.rows {
                     let &(id, ref stored) = &current[r.name];
-                    let row = (
+                    let row = PartitionUpdate {
                         id,
-                        sd_ids[r.shape],
-                        stored.kept_location(r.part),
-                        stored.create_time.0,
-                        r.part.last_access_time.0,
-                        r.parameters.as_str(),
-                    );
+                        sd_id: sd_ids[r.shape],
+                        location: stored.kept_location(r.part),
+                        create_time: stored.create_time.0,
+                        last_access_time: r.part.last_access_time.0,
+                        parameters: r.parameters.as_str(),
+                    };
                     let at = *slot.entry(id).or_insert(rows.len());
                     if at == rows.len() {
                         rows.push(row);

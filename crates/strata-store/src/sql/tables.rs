@@ -424,3 +424,14 @@ macro_rules! tables {
     };
 }
 pub(crate) use tables;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_drop_trailing_slashes() {
+        assert_eq!(relocation_prefixes("s3://b/t1/", "s3://b/t2"), Some(("s3://b/t1".into(), "s3://b/t2".into())));
+        assert_eq!(relocation_prefixes("/", "x"), None);
+    }
+}
