@@ -16,7 +16,7 @@
 use sqlx::{PgConnection, Row, SqliteConnection};
 use strata_core::{location::canonical_or_raw, Result};
 
-use crate::common::db;
+use crate::errors::db;
 
 /// The `strata_meta` key of this data migration.
 const KEY: &str = "canonical_locations";
@@ -65,7 +65,7 @@ macro_rules! claim {
 }
 
 /// Statements of one backend for the shared steps below.
-struct Dialect {
+struct Steps {
     /// Scratch tables: every distinct stored location, and the ones to rewrite.
     scratch: &'static [&'static str],
     /// Copy the distinct values of `{column}` of `{table}` into `strata_all_locations`.
@@ -80,7 +80,7 @@ struct Dialect {
     drop: &'static [&'static str],
 }
 
-const PG: Dialect = Dialect {
+const PG: Steps = Steps {
     scratch: &[
         "CREATE TEMP TABLE strata_all_locations (loc text PRIMARY KEY) ON COMMIT DROP",
         "CREATE TEMP TABLE strata_location_map (old_loc text PRIMARY KEY, new_loc text NOT NULL) ON COMMIT DROP",
@@ -93,7 +93,7 @@ const PG: Dialect = Dialect {
     drop: &[],
 };
 
-const SQLITE: Dialect = Dialect {
+const SQLITE: Steps = Steps {
     scratch: &[
         "CREATE TEMP TABLE strata_all_locations (loc TEXT PRIMARY KEY)",
         "CREATE TEMP TABLE strata_location_map (old_loc TEXT PRIMARY KEY, new_loc TEXT NOT NULL)",
@@ -115,8 +115,8 @@ fn sql(template: &str, table: &str, column: &str) -> String {
 /// page by page, then each column rewritten in one pass. Linear in the rows, memory bounded by
 /// a page. Returns how many rows changed.
 macro_rules! rewrite_columns {
-    ($tx:expr, $dialect:expr, $columns:expr) => {{
-        let d: &Dialect = $dialect;
+    ($tx:expr, $steps:expr, $columns:expr) => {{
+        let d: &Steps = $steps;
         let columns: Vec<(&str, &str)> = $columns.into_iter().collect();
         for st in d.scratch {
             sqlx::query(st).execute(&mut *$tx).await.map_err(db("canonical locations: scratch"))?;

@@ -31,7 +31,9 @@ use tokio::sync::Barrier;
 use crate::api::{AlterTableOptions, LockFilter, Store};
 
 mod partitions;
+mod supertraits;
 pub use partitions::*;
+pub use supertraits::*;
 
 /// What the suite needs beyond the [`Store`] trait. Test-only; not for the catalog.
 #[doc(hidden)]
@@ -106,6 +108,17 @@ macro_rules! conformance_tests {
             case_partitions_drop,
             case_partition_filters,
             case_partition_filter_differential,
+            case_functions,
+            case_functions_and_drop_database,
+            case_table_stats,
+            case_partition_stats,
+            case_events,
+            case_concurrent_events,
+            case_tags,
+            case_storage_moves,
+            case_move_leases,
+            case_live_near,
+            case_browse,
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {

@@ -1,39 +1,42 @@
 //! Strata's persistence layer. All SQL of the project lives in this crate.
 //!
-//! # Layout
-//! - [`api`]: the [`Store`] trait, one transaction per method.
-//! - [`browse`]: health, pool status and the paged reads of the admin listener's history UI.
-//! - [`postgres`]: the PostgreSQL implementation (production).
-//! - [`sqlite`]: the SQLite implementation (embedded default).
-//! - [`conformance`]: the suite both implementations must pass.
-//! - [`functions`], [`stats`], [`events`]: functions, column statistics and the notification log
-//!   (supertraits of [`Store`]); [`conformance_extra`]: their conformance cases.
-//! - `partitions` (private): typed key values, write batches and the filter pushdown both
-//!   stores share.
+//! # Layout (dependencies point down this list, never up)
+//! - [`api`]: the [`Store`] trait and its supertraits ([`functions`], [`stats`], [`events`],
+//!   [`tags`], [`moves`], [`browse`]), one transaction per method, and the values they exchange.
+//!   It imports no implementation.
+//! - `rows` (private): row structs, column lists, JSON encodings and enum codes; `errors`
+//!   (private): named constraints and the mapping of database errors.
+//! - `partitions` (private): typed key values, write batches and the filter pushdown.
+//! - `dialect` (private): the `Dialect` trait, what the backends do differently, by name.
+//! - `sql` (private): each aggregate's SQL, written once as a macro over a `Dialect` and
+//!   stamped per backend, with the `Store` impl.
+//! - [`postgres`] (production) and [`sqlite`] (embedded default): connection, migrations and
+//!   their `Dialect`. Nothing but [`open`] (and tests) names a backend.
 //! - `canonical` (private): the data migration that rewrites stored locations to their
 //!   canonical form (schema version 11).
-//! - `common` (private): row structs, JSON encodings and constraint-to-error mapping both share.
+//! - [`conformance`] (feature `testkit`): the suite both implementations must pass, and the
+//!   test hooks it needs beyond the trait.
 //!
 //! Migrations live at the workspace root in `migrations/postgres` and `migrations/sqlite`.
 
 pub mod api;
-pub mod browse;
 mod canonical;
-mod common;
+#[cfg(feature = "testkit")]
 pub mod conformance;
-pub mod conformance_extra;
-pub mod events;
-pub mod functions;
-pub mod moves;
+mod dialect;
+mod errors;
 mod partitions;
 pub mod postgres;
+mod rows;
+mod sql;
 pub mod sqlite;
-pub mod stats;
-pub mod tags;
 
 use std::sync::Arc;
 
-pub use api::{AlterTableOptions, LockFilter, LockOutcome, PartitionPages, PartitionQuery, Placement, Store};
+pub use api::{
+    browse, events, functions, moves, stats, tags, AlterTableOptions, LockFilter, LockOutcome, PartitionPages,
+    PartitionQuery, Placement, Store,
+};
 use strata_core::{CatalogError, Result};
 
 /// Open the store a URL names (`postgres://…`/`postgresql://…` or `sqlite://…`), without

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use strata_core::{
     batch,
     error::msg,
-    filter::{Expr, KeyType, Literal, Matcher, Value},
+    filter::{parse_date, Expr, KeyType, Literal, Matcher, Value},
     location,
     model::{HistoryEntry, Partition, StorageDescriptor},
     partname::DEFAULT_PARTITION_NAME,
@@ -34,7 +34,9 @@ use strata_core::{
 
 use crate::{
     api::{PartitionQuery, Placement},
-    common::{from_json, internal, shape_hash, to_json},
+    dialect::{Bind, Dialect},
+    errors::internal,
+    rows::{into_models, shape_hash, to_json, PartRow, Shapes},
 };
 
 // ------------------------------------------------------------------ errors
@@ -217,33 +219,6 @@ pub(crate) fn date_value(raw: &str) -> Option<i32> {
     }
 }
 
-/// `y-M-d` (year of 1 to 4 digits, month and day of 1 or 2) as a valid calendar date: the rule
-/// of `strata_core::filter` (private there; the differential conformance case keeps the two
-/// in step).
-fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = s.split('-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let num = |p: &str, max_len: usize| -> Option<u32> {
-        if p.is_empty() || p.len() > max_len || !p.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        p.parse().ok()
-    };
-    let (y, m, d) = (num(y, 4)?, num(m, 2)?, num(d, 2)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    (1..=days).contains(&d).then_some((y, m, d))
-}
-
 fn date_code((y, m, d): (u32, u32, u32)) -> i32 {
     // y ≤ 9999, so at most 99_991_231.
     i32::try_from(y * 10_000 + m * 100 + d).unwrap_or(i32::MAX)
@@ -272,68 +247,6 @@ pub(crate) fn key_values(values: &[String]) -> Result<Vec<KeyValue<'_>>> {
             })
         })
         .collect()
-}
-
-// ------------------------------------------------------------------ rows
-
-/// A `partitions` row as both stores read it (values decoded).
-#[derive(Debug)]
-pub(crate) struct PartRow {
-    pub id: i64,
-    pub part_name: String,
-    pub values: Vec<String>,
-    pub sd_id: i64,
-    pub location: Option<String>,
-    pub create_time: i32,
-    pub last_access_time: i32,
-    pub parameters: String,
-}
-
-/// Columns of a [`PartRow`] (alias `p`), in its field order.
-pub(crate) const PART_COLUMNS: &str =
-    "p.id, p.part_name, p.part_values, p.sd_id, p.location, p.create_time, p.last_access_time, p.parameters";
-
-/// Descriptor shapes by id, decoded once per call.
-pub(crate) type Shapes = HashMap<i64, StorageDescriptor>;
-
-/// The distinct descriptor ids of some rows (for one batched shape query).
-pub(crate) fn shape_ids(rows: &[PartRow]) -> Vec<i64> {
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.sd_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
-/// Decode `(id, shape_json)` rows.
-pub(crate) fn decode_shapes(rows: Vec<(i64, String)>) -> Result<Shapes> {
-    rows.into_iter().map(|(id, json)| Ok((id, from_json("decode storage descriptor", &json)?))).collect()
-}
-
-/// The partitions of some rows, in their order (one exact allocation: a `Result` collect would
-/// grow the list by doubling).
-pub(crate) fn into_models(rows: Vec<PartRow>, shapes: &Shapes, db: &str, table: &str) -> Result<Vec<Partition>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(row.into_model(db, table, shapes)?);
-    }
-    Ok(out)
-}
-
-impl PartRow {
-    pub(crate) fn into_model(self, db: &str, table: &str, shapes: &Shapes) -> Result<Partition> {
-        let mut sd =
-            shapes.get(&self.sd_id).cloned().ok_or_else(|| internal("partition descriptor", "missing shape"))?;
-        sd.location = self.location;
-        Ok(Partition {
-            values: self.values,
-            db_name: db.to_string(),
-            table_name: table.to_string(),
-            create_time: EpochSeconds(self.create_time),
-            last_access_time: EpochSeconds(self.last_access_time),
-            sd,
-            parameters: from_json("decode partition parameters", &self.parameters)?,
-        })
-    }
 }
 
 // ------------------------------------------------------------------ write batches
@@ -470,22 +383,23 @@ pub(crate) fn history_for_added(history: &[HistoryEntry], skipped: &[&str]) -> V
 
 // ------------------------------------------------------------------ query translation
 
-/// The SQL dialect a [`Selection`] is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    Postgres,
-    Sqlite,
+/// What a [`Selection`] is written with: the named items of the backend's [`Dialect`].
+#[derive(Debug, Clone, Copy)]
+struct Syntax {
+    /// `Dialect::NUMBERED_PARAMS`.
+    numbered: bool,
+    /// `Dialect::ARRAY_PARAMS`.
+    arrays: bool,
+    /// `Dialect::TEXT_HOLDS_NUL`.
+    nul: bool,
+    /// `Dialect::LIKE_REGEX`.
+    regex: bool,
 }
 
-/// A bound parameter of a [`Selection`]. Arrays only in the PostgreSQL dialect.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Bind {
-    Text(String),
-    Int(i64),
-    Int4(i32),
-    Texts(Vec<String>),
-    Ints(Vec<i64>),
-    Int4s(Vec<i32>),
+impl Syntax {
+    fn of<D: Dialect>() -> Self {
+        Self { numbered: D::NUMBERED_PARAMS, arrays: D::ARRAY_PARAMS, nul: D::TEXT_HOLDS_NUL, regex: D::LIKE_REGEX }
+    }
 }
 
 /// Parameters one selection may bind; larger filters are evaluated in memory instead.
@@ -500,7 +414,7 @@ const SQLITE_IN_PARAMS: usize = 16;
 /// What a [`PartitionQuery`] becomes: joins and conditions over `partitions p` (after
 /// `p.table_id = <table id>`), their parameters, and the in-memory check rows must still pass.
 pub(crate) struct Selection<'q> {
-    dialect: Dialect,
+    syntax: Syntax,
     joins: String,
     conditions: String,
     pub binds: Vec<Bind>,
@@ -531,9 +445,10 @@ impl Selection<'_> {
     /// when `ordered`, with `LIMIT <the parameter after the binds>` when `limit`. Parameters:
     /// the table id, the binds, the limit (PostgreSQL `$n`, SQLite `?` in that order).
     pub(crate) fn sql(&self, columns: &str, ordered: bool, limit: bool) -> String {
-        let (table, limit_param) = match self.dialect {
-            Dialect::Postgres => ("$1".to_string(), format!("${}", self.binds.len() + 2)),
-            Dialect::Sqlite => ("?".to_string(), "?".to_string()),
+        let (table, limit_param) = if self.syntax.numbered {
+            ("$1".to_string(), format!("${}", self.binds.len() + 2))
+        } else {
+            ("?".to_string(), "?".to_string())
         };
         let mut sql =
             format!("SELECT {columns} FROM partitions p{} WHERE p.table_id = {table}{}", self.joins, self.conditions);
@@ -555,11 +470,10 @@ impl Selection<'_> {
     /// by name, with a limit. Parameters: the table id, the binds, the name after which the page
     /// starts (`""` for the first), the page size.
     pub(crate) fn page_sql(&self, columns: &str) -> String {
-        let (table, after, limit) = match self.dialect {
-            Dialect::Postgres => {
-                ("$1".to_string(), format!("${}", self.binds.len() + 2), format!("${}", self.binds.len() + 3))
-            }
-            Dialect::Sqlite => ("?".to_string(), "?".to_string(), "?".to_string()),
+        let (table, after, limit) = if self.syntax.numbered {
+            ("$1".to_string(), format!("${}", self.binds.len() + 2), format!("${}", self.binds.len() + 3))
+        } else {
+            ("?".to_string(), "?".to_string(), "?".to_string())
         };
         format!(
             "SELECT {columns} FROM partitions p{} WHERE p.table_id = {table}{} AND p.part_name > {after} ORDER BY \
@@ -635,7 +549,7 @@ fn json_array(items: &[Bind]) -> Result<String> {
 }
 
 struct Builder<'q> {
-    dialect: Dialect,
+    syntax: Syntax,
     keys: &'q [(String, KeyType)],
     binds: Vec<Bind>,
     /// Key index → whether its join may be INNER (a top-level conjunct needs its row).
@@ -648,16 +562,17 @@ impl Builder<'_> {
     /// list lookup each, quadratic in big filters): every parameter appears once, in bind order.
     fn param(&mut self, bind: Bind) -> String {
         self.binds.push(bind);
-        match self.dialect {
-            Dialect::Postgres => format!("${}", self.binds.len() + 1),
-            Dialect::Sqlite => "?".to_string(),
+        if self.syntax.numbered {
+            format!("${}", self.binds.len() + 1)
+        } else {
+            "?".to_string()
         }
     }
 
     /// Whether a literal cannot be bound: PostgreSQL text cannot hold NUL (such a leaf is
     /// evaluated in memory instead).
     fn unbindable<'b>(&self, mut binds: impl Iterator<Item = &'b Bind>) -> bool {
-        self.dialect == Dialect::Postgres && binds.any(|b| matches!(b, Bind::Text(s) if s.contains('\0')))
+        !self.syntax.nul && binds.any(|b| matches!(b, Bind::Text(s) if s.contains('\0')))
     }
 
     /// Give up on a leaf: TRUE here (a superset, the filter being monotone), exact in memory.
@@ -764,19 +679,15 @@ impl Builder<'_> {
                 }
                 let col = self.col(i, kt);
                 let (not, all) = if *negated { ("NOT ", "<> ALL") } else { ("", "= ANY") };
-                Cond::Sql(match self.dialect {
-                    Dialect::Postgres => {
-                        let p = self.param(array_bind(items));
-                        format!("{col} {all}({p})")
-                    }
-                    Dialect::Sqlite if items.len() > SQLITE_IN_PARAMS => {
-                        let p = self.param(Bind::Text(json_array(&items)?));
-                        format!("{col} {not}IN (SELECT value FROM json_each({p}))")
-                    }
-                    Dialect::Sqlite => {
-                        let ps: Vec<String> = items.into_iter().map(|b| self.param(b)).collect();
-                        format!("{col} {not}IN ({})", ps.join(", "))
-                    }
+                Cond::Sql(if self.syntax.arrays {
+                    let p = self.param(array_bind(items));
+                    format!("{col} {all}({p})")
+                } else if items.len() > SQLITE_IN_PARAMS {
+                    let p = self.param(Bind::Text(json_array(&items)?));
+                    format!("{col} {not}IN (SELECT value FROM json_each({p}))")
+                } else {
+                    let ps: Vec<String> = items.into_iter().map(|b| self.param(b)).collect();
+                    format!("{col} {not}IN ({})", ps.join(", "))
                 })
             }
             Expr::Like { key, pattern } => {
@@ -789,12 +700,11 @@ impl Builder<'_> {
                 let tokens = if pattern.chars().count() <= MAX_PUSHED_LIKE { like_tokens(pattern) } else { None };
                 let Some(tokens) = tokens else { return Ok(self.in_memory()) };
                 let col = self.col(i, kt);
-                match self.dialect {
-                    Dialect::Postgres => {
-                        let p = self.param(Bind::Text(postgres_regex(&tokens)));
-                        Cond::Sql(format!("{col} ~ {p}"))
-                    }
-                    Dialect::Sqlite => match sqlite_glob(&tokens) {
+                if self.syntax.regex {
+                    let p = self.param(Bind::Text(postgres_regex(&tokens)));
+                    Cond::Sql(format!("{col} ~ {p}"))
+                } else {
+                    match sqlite_glob(&tokens) {
                         Some((glob, wildcards)) => {
                             let p = self.param(Bind::Text(glob));
                             Cond::Sql(if wildcards {
@@ -805,7 +715,7 @@ impl Builder<'_> {
                             })
                         }
                         None => self.in_memory(),
-                    },
+                    }
                 }
             }
         })
@@ -829,14 +739,15 @@ fn is_leaf(e: &Expr) -> bool {
 }
 
 /// Translate a query. `Err` only for encoding failures.
-pub(crate) fn select<'q>(dialect: Dialect, query: &PartitionQuery<'q>) -> Result<Selection<'q>> {
-    let mut b = Builder { dialect, keys: query.keys, binds: Vec::new(), joins: BTreeMap::new(), recheck: false };
+pub(crate) fn select<'q, D: Dialect>(query: &PartitionQuery<'q>) -> Result<Selection<'q>> {
+    let syntax = Syntax::of::<D>();
+    let mut b = Builder { syntax, keys: query.keys, binds: Vec::new(), joins: BTreeMap::new(), recheck: false };
     let mut conditions = String::new();
 
     // Partial values: string equality on leading keys.
     for (i, value) in query.values.unwrap_or(&[]).iter().enumerate() {
         if let Some(v) = value {
-            if dialect == Dialect::Postgres && v.contains('\0') {
+            if !syntax.nul && v.contains('\0') {
                 // PostgreSQL stores no NUL, so nothing equals it.
                 conditions.push_str(" AND FALSE");
                 continue;
@@ -891,7 +802,7 @@ pub(crate) fn select<'q>(dialect: Dialect, query: &PartitionQuery<'q>) -> Result
         (true, Some(filter)) => Some(Recheck { matcher: filter.matcher(), keys: query.keys }),
         _ => None,
     };
-    Ok(Selection { dialect, joins, conditions, binds: b.binds, recheck })
+    Ok(Selection { syntax, joins, conditions, binds: b.binds, recheck })
 }
 
 /// The key of a leaf.
@@ -1002,6 +913,7 @@ fn sqlite_glob(tokens: &[Tok]) -> Option<(String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{postgres::PgStore, sqlite::SqliteStore};
 
     #[test]
     fn location_keys_are_last_segments() {
@@ -1150,7 +1062,7 @@ mod tests {
         for (depth, in_memory) in [(MAX_SQL_DEPTH, false), (MAX_SQL_DEPTH + 1, true)] {
             let e = nested(depth);
             let q = PartitionQuery { keys: &keys, filter: Some(&e), values: None, max: Some(3) };
-            let sel = select(Dialect::Sqlite, &q).unwrap();
+            let sel = select::<SqliteStore>(&q).unwrap();
             assert_eq!(sel.recheck.is_some(), in_memory, "depth {depth}");
             assert_eq!(sel.sql_limit(q.max), if in_memory { None } else { Some(3) });
         }
@@ -1160,20 +1072,20 @@ mod tests {
             .unwrap();
         let values = [None, Some("7".to_string())];
         let q = PartitionQuery { keys: &keys, filter: Some(&e), values: Some(&values), max: Some(1) };
-        let sel = select(Dialect::Sqlite, &q).unwrap();
+        let sel = select::<SqliteStore>(&q).unwrap();
         let sql = sel.sql("p.part_name", true, true);
         assert!(sql.contains(" AND FALSE"), "an unknown key in a conjunction: {sql}");
         assert_eq!(sql.matches('?').count(), sel.binds.len() + 2, "{sql}");
         let e =
             strata_core::filter::parse("s = 'a' and (i = 1 or i between 2 and 3) and s like 'a%'").unwrap().unwrap();
         let q = PartitionQuery { filter: Some(&e), ..q };
-        let sel = select(Dialect::Sqlite, &q).unwrap();
+        let sel = select::<SqliteStore>(&q).unwrap();
         let sql = sel.sql("p.part_name", true, true);
         assert_eq!(sql.matches('?').count(), sel.binds.len() + 2, "{sql}");
         assert_eq!(sel.binds.len(), 6, "{sql}");
         assert!(sql.contains(" JOIN partition_key_values k0") && !sql.contains("LEFT JOIN partition_key_values k0"));
         assert!(sql.contains("LEFT JOIN partition_key_values k1") || sql.contains(" JOIN partition_key_values k1"));
-        let pg = select(Dialect::Postgres, &q).unwrap().sql("p.part_name", true, true);
+        let pg = select::<PgStore>(&q).unwrap().sql("p.part_name", true, true);
         assert!(pg.contains("LIMIT $8") && pg.contains("k0.value ~ $7"), "{pg}");
     }
 

@@ -92,7 +92,6 @@ async fn fresh() -> Option<Fixture> {
 }
 
 strata_store::conformance_tests!(fresh);
-strata_store::conformance_extra_tests!(fresh);
 
 /// Timings of bulk partition writes and listings on PostgreSQL (no assertions on time):
 /// `cargo test -p strata-store --release --test postgres -- --ignored --nocapture partition_timings`.

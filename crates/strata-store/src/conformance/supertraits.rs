@@ -1,5 +1,6 @@
-//! Conformance cases of the function, statistics and event stores; both backends run them
-//! through [`conformance_extra_tests!`](crate::conformance_extra_tests) next to the main suite.
+//! Conformance cases of the [`Store`](crate::Store)'s supertraits: functions, column
+//! statistics, the notification log, tags, storage moves and the admin reads. Listed in
+//! [`conformance_tests!`](crate::conformance_tests) with the rest of the suite.
 
 use std::sync::Arc;
 
@@ -16,48 +17,6 @@ use strata_core::{
 use tokio::sync::Barrier;
 
 use crate::conformance::TestStore;
-
-/// One `#[tokio::test]` per case of this module, with the same fixture contract as
-/// [`conformance_tests!`](crate::conformance_tests).
-#[macro_export]
-macro_rules! conformance_extra_tests {
-    ($fixture:path) => {
-        $crate::conformance_extra_tests!(@cases $fixture;
-            case_functions,
-            case_functions_and_drop_database,
-            case_table_stats,
-            case_partition_stats,
-            case_events,
-            case_concurrent_events,
-            case_tags,
-            case_storage_moves,
-            case_move_leases,
-            case_live_near,
-            case_browse,
-        );
-    };
-    (@cases $fixture:path; $($case:ident),* $(,)?) => {
-        mod extra {
-            use super::*;
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    let Some(fixture) = $fixture().await else {
-                        return;
-                    };
-                    let outcome = ::futures::FutureExt::catch_unwind(::std::panic::AssertUnwindSafe(
-                        $crate::conformance_extra::$case(fixture.store()),
-                    ))
-                    .await;
-                    fixture.teardown().await;
-                    if let Err(panic) = outcome {
-                        ::std::panic::resume_unwind(panic);
-                    }
-                }
-            )*
-        }
-    };
-}
 
 // ------------------------------------------------------------------ fixtures
 

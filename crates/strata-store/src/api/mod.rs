@@ -1,4 +1,5 @@
-//! The persistence seam: what the catalog asks of a database, whatever the engine.
+//! The persistence seam: what the catalog asks of a database, whatever the engine. The traits
+//! and the values they exchange only; no implementation is imported here.
 //!
 //! Every method is one transaction: it either applies completely or not at all. History rows
 //! handed to a write are appended in the same transaction as the change they record.
@@ -13,7 +14,14 @@ use strata_core::{
     Result,
 };
 
-use crate::{
+pub mod browse;
+pub mod events;
+pub mod functions;
+pub mod moves;
+pub mod stats;
+pub mod tags;
+
+use self::{
     browse::BrowseStore, events::EventStore, functions::FunctionStore, moves::MoveStore, stats::StatsStore,
     tags::TagStore,
 };
@@ -109,7 +117,7 @@ pub struct LockFilter {
 }
 
 /// The catalog's persistence. Implemented for PostgreSQL and SQLite; both pass one
-/// conformance suite ([`crate::conformance`]).
+/// conformance suite (`crate::conformance`, behind the `testkit` feature).
 #[async_trait]
 pub trait Store:
     FunctionStore + StatsStore + EventStore + TagStore + MoveStore + BrowseStore + Send + Sync + std::fmt::Debug + 'static

@@ -1,65 +1,23 @@
-//! Pure helpers shared by both stores: row structs, JSON encodings of nested values, enum codes,
-//! descriptor hashing and the mapping of constraint violations to domain errors.
-//!
-//! Row structs derive `sqlx::FromRow` generically, so one struct serves PostgreSQL and SQLite:
-//! both decode `bigint`/`INTEGER` as `i64`, `integer` as `i32` and `boolean`/`0|1` as `bool`.
+//! Rows both stores read and write: the row structs (deriving `sqlx::FromRow` generically, so
+//! one struct serves PostgreSQL and SQLite: both decode `bigint`/`INTEGER` as `i64`, `integer`
+//! as `i32` and `boolean`/`0|1` as `bool`), their column lists, the JSON encodings of nested
+//! values, enum codes and descriptor hashing.
 
 use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
 use strata_core::{
     lock::{LockLevel, LockState, LockTarget, LockType},
     model::{
-        Database, FieldSchema, HistoryEntry, LockInfo, Params, PrincipalType, StorageDescriptor, Table, TableSummary,
+        Database, FieldSchema, HistoryEntry, LockInfo, Params, Partition, PrincipalType, StorageDescriptor, Table,
+        TableSummary,
     },
     time::EpochSeconds,
-    CatalogError, Result,
+    Result,
 };
 
-// ------------------------------------------------------------------ errors
-
-/// A named constraint of the schema. PostgreSQL reports violations by constraint name; SQLite
-/// only by message (`UNIQUE constraint failed: t.a, t.b`, `FOREIGN KEY constraint failed`), so
-/// each constraint also carries the text SQLite uses.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Constraint {
-    /// The name in the migrations.
-    pub name: &'static str,
-    /// What SQLite's error message contains for it.
-    pub sqlite_message: &'static str,
-}
-
-pub(crate) const DATABASES_NAME_KEY: Constraint =
-    Constraint { name: "databases_name_key", sqlite_message: "UNIQUE constraint failed: databases.name" };
-pub(crate) const TABLES_DB_ID_NAME_KEY: Constraint =
-    Constraint { name: "tables_db_id_name_key", sqlite_message: "UNIQUE constraint failed: tables.db_id, tables.name" };
-/// SQLite does not say which foreign key failed: only use it where one FK can fail.
-pub(crate) const TABLES_DB_ID_FKEY: Constraint =
-    Constraint { name: "tables_db_id_fkey", sqlite_message: "FOREIGN KEY constraint failed" };
-pub(crate) const PARTITIONS_TABLE_ID_PART_NAME_KEY: Constraint = Constraint {
-    name: "partitions_table_id_part_name_key",
-    sqlite_message: "UNIQUE constraint failed: partitions.table_id, partitions.part_name",
-};
-/// Whether `err` is a violation of `constraint`.
-pub(crate) fn violates(err: &sqlx::Error, constraint: Constraint) -> bool {
-    let Some(db_err) = err.as_database_error() else {
-        return false;
-    };
-    match db_err.constraint() {
-        Some(name) => name == constraint.name,
-        None => db_err.message().contains(constraint.sqlite_message),
-    }
-}
-
-/// An unexpected database error: logged, and returned as `Internal` (never shown to clients).
-pub(crate) fn internal(context: &'static str, err: impl std::fmt::Display) -> CatalogError {
-    tracing::debug!(context, error = %err, "store error");
-    CatalogError::Internal(format!("{context}: {err}"))
-}
-
-/// `map_err` helper: `.map_err(db("create_table"))`.
-pub(crate) fn db(context: &'static str) -> impl Fn(sqlx::Error) -> CatalogError {
-    move |err| internal(context, err)
-}
+use crate::errors::internal;
 
 // ------------------------------------------------------------------ JSON
 
@@ -335,23 +293,6 @@ impl HistoryRow {
         })
     }
 }
-
-/// The changes a list of history entries is stored as (PostgreSQL's `history_changes`): runs of
-/// consecutive entries that share what a change holds once (operation, table, actor, client,
-/// request and time), at most `max` entries each, in order.
-pub(crate) fn history_changes(entries: &[HistoryEntry], max: usize) -> impl Iterator<Item = &[HistoryEntry]> {
-    let same_change = |a: &HistoryEntry, b: &HistoryEntry| {
-        a.operation == b.operation
-            && a.db_name == b.db_name
-            && a.table_name == b.table_name
-            && a.actor == b.actor
-            && a.client_addr == b.client_addr
-            && a.request_id == b.request_id
-            && a.at_millis == b.at_millis
-    };
-    entries.chunk_by(move |a, b| same_change(a, b)).flat_map(move |run| run.chunks(max.max(1)))
-}
-
 /// `locks` row.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct LockRow {
@@ -399,93 +340,67 @@ impl LockRow {
     }
 }
 
-/// Whether any of `request` conflicts with any of `earlier` (Hive's FIFO rule: a lock waits for
-/// every earlier lock it conflicts with, acquired or waiting).
-pub(crate) fn conflicts(request: &[LockTarget], earlier: &[LockRow]) -> Result<bool> {
-    for row in earlier {
-        let held = row.target()?;
-        if request.iter().any(|target| target.conflicts_with(&held)) {
-            return Ok(true);
-        }
+// ------------------------------------------------------------------ partitions
+
+/// A `partitions` row as both stores read it (values decoded).
+#[derive(Debug)]
+pub(crate) struct PartRow {
+    pub id: i64,
+    pub part_name: String,
+    pub values: Vec<String>,
+    pub sd_id: i64,
+    pub location: Option<String>,
+    pub create_time: i32,
+    pub last_access_time: i32,
+    pub parameters: String,
+}
+
+/// Columns of a [`PartRow`] (alias `p`), in its field order.
+pub(crate) const PART_COLUMNS: &str =
+    "p.id, p.part_name, p.part_values, p.sd_id, p.location, p.create_time, p.last_access_time, p.parameters";
+
+/// Descriptor shapes by id, decoded once per call.
+pub(crate) type Shapes = HashMap<i64, StorageDescriptor>;
+
+/// The distinct descriptor ids of some rows (for one batched shape query).
+pub(crate) fn shape_ids(rows: &[PartRow]) -> Vec<i64> {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.sd_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Decode `(id, shape_json)` rows.
+pub(crate) fn decode_shapes(rows: Vec<(i64, String)>) -> Result<Shapes> {
+    rows.into_iter().map(|(id, json)| Ok((id, from_json("decode storage descriptor", &json)?))).collect()
+}
+
+/// The partitions of some rows, in their order (one exact allocation: a `Result` collect would
+/// grow the list by doubling).
+pub(crate) fn into_models(rows: Vec<PartRow>, shapes: &Shapes, db: &str, table: &str) -> Result<Vec<Partition>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(row.into_model(db, table, shapes)?);
     }
-    Ok(false)
+    Ok(out)
 }
 
-/// Directory-prefix relocation: normalised `(old, new)` prefixes without trailing slashes, or
-/// `None` when the old prefix is empty (nothing sensible to match).
-pub(crate) fn relocation_prefixes(old: &str, new: &str) -> Option<(String, String)> {
-    let old = old.trim_end_matches('/');
-    if old.is_empty() {
-        return None;
+impl PartRow {
+    pub(crate) fn into_model(self, db: &str, table: &str, shapes: &Shapes) -> Result<Partition> {
+        let mut sd =
+            shapes.get(&self.sd_id).cloned().ok_or_else(|| internal("partition descriptor", "missing shape"))?;
+        sd.location = self.location;
+        Ok(Partition {
+            values: self.values,
+            db_name: db.to_string(),
+            table_name: table.to_string(),
+            create_time: EpochSeconds(self.create_time),
+            last_access_time: EpochSeconds(self.last_access_time),
+            sd,
+            parameters: from_json("decode partition parameters", &self.parameters)?,
+        })
     }
-    Some((old.to_string(), new.trim_end_matches('/').to_string()))
 }
-
-/// `InvalidOperation` text of a rename into a database that does not exist (HMS's
-/// `HiveAlterHandler` wording).
-pub(crate) fn rename_missing_database(db: &str) -> String {
-    format!(
-        "Unable to change partition or table. Database {db} does not exist Check metastore logs for detailed stack."
-    )
-}
-
-/// `Meta` text of a lock request without components.
-pub(crate) const EMPTY_LOCK_REQUEST: &str = "Lock request has no components";
-
-// ------------------------------------------------------------------ dropped tables
-
-/// Keep what a table is before it is dropped (`$1` database, `$2` table, `$3` now in ms);
-/// returns `drop_id, table_id`, or no row if the table does not exist. Same SQL on both
-/// backends.
-pub(crate) const SNAPSHOT_TABLE: &str = "INSERT INTO dropped_tables (table_id, db_name, name, table_type, owner, \
-     owner_type, create_time, last_access_time, retention, sd_id, location, partition_keys, parameters, \
-     view_original_text, view_expanded_text, temporary, rewrite_enabled, dropped_at_millis) \
-     SELECT t.id, d.name, t.name, t.table_type, t.owner, t.owner_type, t.create_time, t.last_access_time, \
-     t.retention, t.sd_id, t.location, t.partition_keys, t.parameters, t.view_original_text, \
-     t.view_expanded_text, t.temporary, t.rewrite_enabled, $3 \
-     FROM tables t JOIN databases d ON d.id = t.db_id WHERE d.name = $1 AND t.name = $2 \
-     RETURNING drop_id, table_id";
-
-/// Keep a dropped table's partitions (`$1` drop id, `$2` table id).
-pub(crate) const SNAPSHOT_PARTITIONS: &str = "INSERT INTO dropped_partitions (drop_id, id, part_name, part_values, \
-     sd_id, location, create_time, last_access_time, parameters) \
-     SELECT $1, id, part_name, part_values, sd_id, location, create_time, last_access_time, parameters \
-     FROM partitions WHERE table_id = $2";
-
-/// Defines `keep_dropped_table(conn, db, name) -> Result<bool>` for one backend's connection
-/// type: copy a table's definition and partition rows to `dropped_tables`/`dropped_partitions`
-/// (for `strata undrop`) inside the drop's transaction; `false` if the table does not exist.
-macro_rules! keep_dropped_table_fn {
-    ($conn:ty) => {
-        async fn keep_dropped_table(conn: &mut $conn, db_name: &str, name: &str) -> Result<bool> {
-            let snapshot: Option<(i64, i64)> = sqlx::query_as($crate::common::SNAPSHOT_TABLE)
-                .bind(db_name)
-                .bind(name)
-                .bind(strata_core::time::now_millis())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err($crate::common::db("drop table: keep definition"))?;
-            let Some((drop_id, table_id)) = snapshot else {
-                return Ok(false);
-            };
-            sqlx::query($crate::common::SNAPSHOT_PARTITIONS)
-                .bind(drop_id)
-                .bind(table_id)
-                .execute(&mut *conn)
-                .await
-                .map_err($crate::common::db("drop table: keep partitions"))?;
-            Ok(true)
-        }
-    };
-}
-pub(crate) use keep_dropped_table_fn;
-
-/// The latest dropped incarnation of a table, as a [`TableRow`] whose `id` is the drop id.
-pub(crate) const DROPPED_TABLE_SELECT: &str = "SELECT t.drop_id AS id, t.db_name, t.name, t.table_type, t.owner, \
-     t.owner_type, t.create_time, t.last_access_time, t.retention, s.shape_json, t.location, t.partition_keys, \
-     t.parameters, t.view_original_text, t.view_expanded_text, t.temporary, t.rewrite_enabled \
-     FROM dropped_tables t JOIN storage_descriptors s ON s.id = t.sd_id \
-     WHERE t.db_name = $1 AND t.name = $2 ORDER BY t.drop_id DESC LIMIT 1";
 
 #[cfg(test)]
 mod tests {
@@ -495,48 +410,5 @@ mod tests {
     fn shape_hash_is_hex_sha256() {
         assert_eq!(shape_hash("").len(), 64);
         assert_eq!(shape_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    }
-
-    #[test]
-    fn history_is_grouped_into_changes_in_order() {
-        let entry = |op: &str, table: &str, at: i64, part: &str| HistoryEntry {
-            operation: op.into(),
-            db_name: "db".into(),
-            table_name: table.into(),
-            partition_name: Some(part.into()),
-            request_id: "r1".into(),
-            at_millis: at,
-            ..HistoryEntry::default()
-        };
-        let entries = vec![
-            entry("alter", "t", 1, "a"),
-            entry("alter", "t", 1, "b"),
-            entry("alter", "t", 1, "c"),
-            entry("drop", "t", 1, "d"),
-            entry("alter", "t", 1, "e"),
-            entry("alter", "u", 1, "f"),
-            entry("alter", "u", 2, "g"),
-        ];
-        let names = |max| {
-            history_changes(&entries, max)
-                .map(|c| c.iter().map(|e| e.partition_name.clone().unwrap()).collect::<String>())
-                .collect::<Vec<_>>()
-        };
-        // A change never mixes operations, tables or times, and the order is kept.
-        assert_eq!(names(1000), ["abc", "d", "e", "f", "g"]);
-        // Long runs are cut at `max`.
-        assert_eq!(names(2), ["ab", "c", "d", "e", "f", "g"]);
-        assert_eq!(names(0), ["a", "b", "c", "d", "e", "f", "g"]);
-        assert_eq!(history_changes(&[], 10).count(), 0);
-        let mut other_request = entry("alter", "t", 1, "b");
-        other_request.request_id = "r2".into();
-        let split = [entry("alter", "t", 1, "a"), other_request];
-        assert_eq!(history_changes(&split, 10).count(), 2);
-    }
-
-    #[test]
-    fn prefixes_drop_trailing_slashes() {
-        assert_eq!(relocation_prefixes("s3://b/t1/", "s3://b/t2"), Some(("s3://b/t1".into(), "s3://b/t2".into())));
-        assert_eq!(relocation_prefixes("/", "x"), None);
     }
 }
