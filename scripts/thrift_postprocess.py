@@ -319,6 +319,17 @@ def process_rust(src, methods):
     )
     src = src.replace("use std::collections::{BTreeMap, BTreeSet};",
                       "use std::collections::{BTreeMap, BTreeSet};\n\nuse crate::StrMap;", 1)
+    # The argument structs of the service calls are public, with public fields and
+    # decoder, so a server that answers a call itself (strata-server's listing fast
+    # path) decodes its arguments with the same lenient code as the processor.
+    src, n = re.subn(r"^struct (ThriftHiveMetastore\w+Args) \{\n(.*?)^\}",
+                     lambda m: "pub struct %s {\n%s}" % (m.group(1), re.sub(r"^(\s+)(\w+: )", r"\1pub \2", m.group(2), flags=re.M)),
+                     src, flags=re.M | re.S)
+    if n == 0:
+        die("no argument structs found (generator output changed?)")
+    src, n = re.subn(r"^(impl ThriftHiveMetastore\w+Args \{\n\s+)fn read_from_in_protocol", r"\1pub fn read_from_in_protocol", src, flags=re.M)
+    if n == 0:
+        die("no argument decoders found (generator output changed?)")
     lines = src.split("\n")
     # Header: replace the generator banner, drop rustfmt_skip.
     while lines and lines[0].startswith("//"):
@@ -358,15 +369,98 @@ def processor_methods(src):
     return re.findall(r'^\s+"(\w+)" => \{$', m.group(0), flags=re.M)
 
 
+def method_enum(methods):
+    """The `Method` enum: one variant per IDL method, with its name and declared exceptions."""
+    variants = [rust_camel(m["name"]) for m in methods]
+    if len(set(variants)) != len(variants):
+        die("two IDL methods map to the same Method variant")
+    out = [
+        "/// A method of `service ThriftHiveMetastore`, read once from the message header.",
+        "///",
+        "/// Handlers name themselves with a variant (a typo does not compile), and the",
+        "/// exceptions a reply may carry come from [`Method::declared_exceptions`].",
+        "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]",
+        "pub enum Method {",
+    ]
+    for m, v in zip(methods, variants):
+        out.append("    /// `%s`" % m["name"])
+        out.append("    %s," % v)
+    out += [
+        "}",
+        "",
+        "impl Method {",
+        "    /// Every method, in IDL order.",
+        "    pub const ALL: &'static [Method] = &[",
+    ]
+    out += ["        Method::%s," % v for v in variants]
+    out += [
+        "    ];",
+        "",
+        "    /// The method's name on the wire.",
+        "    #[must_use]",
+        "    pub const fn name(self) -> &'static str {",
+        "        match self {",
+    ]
+    out += ['            Method::%s => "%s",' % (v, m["name"]) for m, v in zip(methods, variants)]
+    out += [
+        "        }",
+        "    }",
+        "",
+        "    /// The method a message header names, if the service declares it.",
+        "    #[must_use]",
+        "    pub fn from_name(name: &str) -> Option<Method> {",
+        "        Some(match name {",
+    ]
+    out += ['            "%s" => Method::%s,' % (m["name"], v) for m, v in zip(methods, variants)]
+    out += [
+        "            _ => return None,",
+        "        })",
+        "    }",
+        "",
+        "    /// The exception types the method declares, in IDL order (the result field of",
+        "    /// the n-th is n).",
+        "    #[must_use]",
+        "    pub const fn declared_exceptions(self) -> &'static [&'static str] {",
+        "        match self {",
+    ]
+    for m, v in zip(methods, variants):
+        out.append(
+            "            Method::%s => &[%s]," % (v, ", ".join('"%s"' % t for t in m["throws"]))
+        )
+    out += [
+        "        }",
+        "    }",
+        "",
+        "    /// Whether the method is declared `oneway` (the client expects no reply).",
+        "    #[must_use]",
+        "    pub const fn is_oneway(self) -> bool {",
+        "        matches!(self, %s)" % (" | ".join("Method::%s" % v for m, v in zip(methods, variants) if m["oneway"]) or "_ if false"),
+        "    }",
+        "}",
+        "",
+        "impl std::fmt::Display for Method {",
+        "    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {",
+        "        f.write_str(self.name())",
+        "    }",
+        "}",
+        "",
+    ]
+    return out
+
+
 def methods_module(methods):
     out = [
         HEADER.rstrip("\n"),
         "",
-        "//! Names of the Thrift methods declared by `service ThriftHiveMetastore`.",
+        "//! The Thrift methods declared by `service ThriftHiveMetastore`: the [`Method`]",
+        "//! enum and name tables.",
         "//!",
         "//! The generated processor dispatches exactly these names; anything else is",
         "//! an unknown method and must be answered by the server itself.",
         "",
+    ]
+    out += method_enum(methods)
+    out += [
         "/// Every method declared in the service, in IDL order.",
         "pub const SERVED_METHODS: &[&str] = &[",
     ]
@@ -380,24 +474,6 @@ def methods_module(methods):
     out += ['    "%s",' % m["name"] for m in methods if m["oneway"]]
     out += [
         "];",
-        "",
-        "/// The exception types each method declares, in IDL order.",
-        "pub const DECLARED_EXCEPTIONS: &[(&str, &[&str])] = &[",
-    ]
-    for m in methods:
-        out.append(
-            '    ("%s", &[%s]),' % (m["name"], ", ".join('"%s"' % t for t in m["throws"]))
-        )
-    out += [
-        "];",
-        "",
-        "/// The exception types `method` declares (empty for unknown methods).",
-        "pub fn declared_exceptions(method: &str) -> &'static [&'static str] {",
-        "    DECLARED_EXCEPTIONS",
-        "        .iter()",
-        "        .find(|(name, _)| *name == method)",
-        "        .map_or(&[], |(_, declared)| declared)",
-        "}",
         "",
         "/// True when `name` is a method the generated processor dispatches.",
         "pub fn is_served(name: &str) -> bool {",

@@ -12,6 +12,8 @@
 //! - [`txns`]: transaction ids and states (no ACID tables).
 //! - [`faststats`]: `numFiles` / `totalSize` counted from the files, as HMS does.
 //! - [`authz`]: the authorization policy (who may read, write, administer what).
+//! - [`service`]: what the metastore answers about itself (configuration keys, the catalog,
+//!   write ids) and single-column statistics lookups.
 
 pub mod authz;
 pub mod databases;
@@ -24,6 +26,7 @@ pub mod locks;
 pub mod partitions;
 pub mod retain;
 mod safety;
+pub mod service;
 pub mod stats;
 pub mod tables;
 pub mod timetravel;

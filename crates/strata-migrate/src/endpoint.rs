@@ -13,7 +13,7 @@ use strata_core::{
     model::{ColumnStatistics, ColumnStats, Function},
     CatalogError,
 };
-use strata_server::{convert, convert_extra};
+use strata_server::convert;
 use strata_store::PartitionQuery;
 use strata_thrift::{self as t, TThriftHiveMetastoreSyncClient};
 use thrift::{
@@ -180,7 +180,7 @@ impl ThriftEndpoint {
                 stats,
             })
             .collect();
-        let mut out = convert_extra::column_statistics_out(&table.db_name, &table.name, part.map(str::to_string), rows);
+        let mut out = convert::column_statistics_out(&table.db_name, &table.name, part.map(str::to_string), rows);
         // HMS 2.3 knows neither catalogs nor engines.
         out.stats_desc.cat_name = None;
         out.stats_desc.last_analyzed = None;
@@ -237,7 +237,7 @@ impl Endpoint for ThriftEndpoint {
         let mut out = Vec::with_capacity(names.len());
         for name in names {
             match self.client.get_function(db.to_string(), name) {
-                Ok(f) => out.push(convert_extra::function_in(f)),
+                Ok(f) => out.push(convert::function_in(f)),
                 Err(e) if not_found(&e) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -260,7 +260,7 @@ impl Endpoint for ThriftEndpoint {
             id: None,
         };
         match self.client.get_table_statistics_req(request) {
-            Ok(r) => Ok(r.table_stats.into_iter().map(convert_extra::stats_obj_in).collect()),
+            Ok(r) => Ok(r.table_stats.into_iter().map(convert::stats_obj_in).collect()),
             Err(e) if not_found(&e) => Ok(Vec::new()),
             Err(e) => Err(e.into()),
         }
@@ -288,7 +288,7 @@ impl Endpoint for ThriftEndpoint {
             Ok(r) => Ok(r
                 .part_stats
                 .into_iter()
-                .map(|(k, v)| (k, v.into_iter().map(convert_extra::stats_obj_in).collect()))
+                .map(|(k, v)| (k, v.into_iter().map(convert::stats_obj_in).collect()))
                 .collect()),
             Err(e) if not_found(&e) => Ok(BTreeMap::new()),
             Err(e) => Err(e.into()),
@@ -378,7 +378,7 @@ impl Endpoint for ThriftEndpoint {
 
     fn put_function(&mut self, f: Function, exists: bool) -> Result<(), Error> {
         let (db, name) = (f.db_name.clone(), f.name.clone());
-        let f = convert_extra::function_out(f);
+        let f = convert::function_out(f);
         if exists {
             self.client.alter_function(db, name, f)?;
         } else {

@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use strata_thrift::{budget, ThriftHiveMetastoreSyncProcessor};
+use strata_thrift::{budget, methods::Method, ThriftHiveMetastoreSyncProcessor};
 use thrift::{
     protocol::{
         TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol, TInputProtocol,
@@ -850,16 +850,16 @@ fn serve(
                 method = Some(m.method(&ident.name));
             }
             let result = match begin {
-                Ok(ident) if ident.message_type == TMessageType::Call && listing::is_streamed(&ident.name) => {
-                    listing::read_call(&ident.name, &mut watched).and_then(|call| {
+                Ok(ident) => match streamed(&ident) {
+                    Some(method) => listing::read_call(method, &mut watched).and_then(|call| {
                         let slots = (&limits.listings, config.request_timeout);
                         listing::serve(&handler, ident.sequence_number, call, slots, output.as_mut())
-                    })
-                }
-                Ok(ident) => {
-                    watched.read_ahead = Some(ident);
-                    processor.process(&mut watched, output.as_mut())
-                }
+                    }),
+                    None => {
+                        watched.read_ahead = Some(ident);
+                        processor.process(&mut watched, output.as_mut())
+                    }
+                },
                 Err(e) => Err(e),
             };
             match result {
@@ -1006,6 +1006,15 @@ pub(crate) fn process_message(handler: &Handler, body: &[u8], config: &ServerCon
     let malformed = result.is_err() || watched.failed || budget.exceeded();
     drop(budget);
     Processed { reply, method, malformed }
+}
+
+/// The method a call's header names, if [`listing`] streams it (else the generated processor
+/// serves the call).
+fn streamed(ident: &thrift::protocol::TMessageIdentifier) -> Option<Method> {
+    if ident.message_type != TMessageType::Call {
+        return None;
+    }
+    Method::from_name(&ident.name).filter(|m| listing::is_streamed(*m))
 }
 
 /// Wait until a byte of the next message is buffered. Returns why the connection should end

@@ -6,16 +6,16 @@
 //! errors are logged in full with an error id; the client gets the message and that id.
 
 use strata_core::CatalogError;
-use strata_thrift as t;
+use strata_thrift::{self as t, methods::Method};
 use thrift::{ApplicationError, ApplicationErrorKind};
 
 /// The Thrift error a handler returns for a catalog error raised by `method`.
 #[must_use]
-pub fn to_thrift(method: &str, err: CatalogError) -> thrift::Error {
+pub fn to_thrift(method: Method, err: CatalogError) -> thrift::Error {
     let message = match &err {
         CatalogError::Internal(detail) => {
             let id = uuid::Uuid::new_v4().simple().to_string();
-            tracing::error!(error_id = %id, method, detail = %detail, "internal error");
+            tracing::error!(error_id = %id, method = method.name(), detail = %detail, "internal error");
             format!("Internal error in Strata (error id {id}); see the server log")
         }
         other => other.message().to_string(),
@@ -34,8 +34,8 @@ pub const APPLICATION_EXCEPTION: &str = "TApplicationException";
 /// The exception [`to_thrift`] sends for `err` raised by `method`: the error's own if the method
 /// declares it, else `MetaException` if declared, else [`APPLICATION_EXCEPTION`].
 #[must_use]
-pub fn exception_name(method: &str, err: &CatalogError) -> &'static str {
-    let declared = strata_thrift::methods::declared_exceptions(method);
+pub fn exception_name(method: Method, err: &CatalogError) -> &'static str {
+    let declared = method.declared_exceptions();
     let kind = err.kind();
     if declared.contains(&kind) {
         kind
@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn declared_exception_is_kept() {
-        let e = to_thrift("get_table", CatalogError::NoSuchObject("db.t table not found".into()));
+        let e = to_thrift(Method::GetTable, CatalogError::NoSuchObject("db.t table not found".into()));
         let nso = user_err::<t::NoSuchObjectException>(&e).expect("NoSuchObjectException");
         assert_eq!(nso.message.as_deref(), Some("db.t table not found"));
     }
@@ -86,13 +86,13 @@ mod tests {
     #[test]
     fn undeclared_becomes_meta_exception() {
         // get_table declares MetaException and NoSuchObjectException only.
-        let e = to_thrift("get_table", CatalogError::InvalidOperation("nope".into()));
+        let e = to_thrift(Method::GetTable, CatalogError::InvalidOperation("nope".into()));
         assert_eq!(user_err::<t::MetaException>(&e).and_then(|m| m.message.as_deref()), Some("nope"));
     }
 
     #[test]
     fn internal_errors_hide_details() {
-        let e = to_thrift("get_table", CatalogError::Internal("password=secret".into()));
+        let e = to_thrift(Method::GetTable, CatalogError::Internal("password=secret".into()));
         let m = user_err::<t::MetaException>(&e).and_then(|m| m.message.clone()).unwrap();
         assert!(m.contains("error id") && !m.contains("secret"));
     }

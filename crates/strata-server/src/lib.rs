@@ -4,9 +4,12 @@
 //! - [`serve`]: the accept loop (tokio), connection limit, graceful shutdown.
 //! - [`conn`]: one connection on its own thread: transport/protocol detection, limits, the
 //!   call loop.
-//! - [`handler`]: the HMS methods: decode, call the catalog, encode.
+//! - [`handler`]: one connection's handler: session, and how a call runs (span, access check,
+//!   catalog on the runtime, audit, metrics, errors).
+//! - `handlers`: the HMS methods by concern (databases, tables, partitions, ...): decode, call the
+//!   catalog, encode.
 //! - [`listing`]: `get_partitions` and kin, sent page by page from one snapshot.
-//! - [`convert`]: Thrift structs ⇄ core model ([`convert_extra`]: functions, statistics, events).
+//! - [`convert`]: Thrift structs ⇄ core model, by concept.
 //! - [`errors`]: catalog errors → HMS exceptions, in one place.
 //! - [`http`]: Thrift over HTTP (Hive 4's `/metastore` servlet) with JWT or Basic auth.
 //! - [`identity`]: the principal a transport authenticated; [`users`]: the users file.
@@ -28,9 +31,9 @@ pub mod access;
 pub mod audit;
 pub mod conn;
 pub mod convert;
-pub mod convert_extra;
 pub mod errors;
 pub mod handler;
+mod handlers;
 pub mod http;
 pub mod identity;
 pub mod listing;

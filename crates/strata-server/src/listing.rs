@@ -12,38 +12,42 @@
 //! processor does. A failure between pages cannot be answered (the count was sent): the
 //! connection is closed and the client sees the call fail.
 
+use std::time::{Duration, Instant};
+
+use strata_catalog::partitions::{Limit, Listing};
+use strata_core::names;
+use strata_store::PartitionPages;
+use strata_thrift::{self as t, methods::Method};
 use thrift::{
     protocol::{
-        field_id, TFieldIdentifier, TInputProtocol, TListIdentifier, TMessageIdentifier, TMessageType, TOutputProtocol,
+        TFieldIdentifier, TInputProtocol, TListIdentifier, TMessageIdentifier, TMessageType, TOutputProtocol,
         TSerializable, TStructIdentifier, TType,
     },
     ApplicationError, ApplicationErrorKind,
 };
-
-use std::time::Duration;
-
-use strata_thrift as t;
+use tracing::Instrument;
 
 use crate::{
     conn::Slots,
-    handler::{Handler, Listed},
+    convert, errors,
+    handler::{target, Handler, R},
 };
 
 /// Partitions read from the store per page.
 pub const PAGE: usize = 1000;
 
 /// The methods served here: whole-table or partial listings that reply `list<Partition>`.
-const STREAMED: &[&str] = &[
-    "get_partitions",
-    "get_partitions_with_auth",
-    "get_partitions_ps",
-    "get_partitions_ps_with_auth",
-    "get_partitions_by_filter",
+const STREAMED: &[Method] = &[
+    Method::GetPartitions,
+    Method::GetPartitionsWithAuth,
+    Method::GetPartitionsPs,
+    Method::GetPartitionsPsWithAuth,
+    Method::GetPartitionsByFilter,
 ];
 
 /// True when `method` is answered by this module.
 #[must_use]
-pub fn is_streamed(method: &str) -> bool {
+pub fn is_streamed(method: Method) -> bool {
     STREAMED.contains(&method)
 }
 
@@ -51,7 +55,7 @@ pub fn is_streamed(method: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListCall {
     /// The method (one of [`STREAMED`]).
-    pub method: &'static str,
+    pub method: Method,
     /// Database (possibly `@catalog#db`).
     pub db: String,
     /// Table.
@@ -64,70 +68,39 @@ pub struct ListCall {
     pub max: i16,
 }
 
-/// Where each argument of a method sits: (db, table, values, filter, max) field ids.
-struct Fields {
-    values: Option<i16>,
-    filter: Option<i16>,
-    max: i16,
-}
-
-fn fields(method: &str) -> Option<(&'static str, Fields)> {
-    let (name, f) = match method {
-        "get_partitions" => ("get_partitions", Fields { values: None, filter: None, max: 3 }),
-        "get_partitions_with_auth" => ("get_partitions_with_auth", Fields { values: None, filter: None, max: 3 }),
-        "get_partitions_ps" => ("get_partitions_ps", Fields { values: Some(3), filter: None, max: 4 }),
-        "get_partitions_ps_with_auth" => {
-            ("get_partitions_ps_with_auth", Fields { values: Some(3), filter: None, max: 4 })
+/// Decode the arguments of a listing call (the message header already read) with the
+/// generated decoders: unknown or mistyped fields are skipped, missing ones take their IDL
+/// default, exactly as when the generated processor serves the call.
+pub fn read_call(method: Method, i: &mut dyn TInputProtocol) -> thrift::Result<ListCall> {
+    let call = |db, table, values, filter, max| ListCall { method, db, table, values, filter, max };
+    let call = match method {
+        Method::GetPartitions => {
+            let a = t::ThriftHiveMetastoreGetPartitionsArgs::read_from_in_protocol(i)?;
+            call(a.db_name, a.tbl_name, None, None, a.max_parts)
         }
-        "get_partitions_by_filter" => ("get_partitions_by_filter", Fields { values: None, filter: Some(3), max: 4 }),
-        _ => return None,
-    };
-    Some((name, f))
-}
-
-/// Decode the arguments of a listing call (the message header already read), as the generated
-/// code does: unknown or mistyped fields are skipped, missing ones take their IDL default.
-pub fn read_call(method: &str, i: &mut dyn TInputProtocol) -> thrift::Result<ListCall> {
-    let Some((method, f)) = fields(method) else {
-        return Err(thrift::Error::Application(ApplicationError::new(
-            ApplicationErrorKind::UnknownMethod,
-            format!("Invalid method name: '{method}'"),
-        )));
-    };
-    let mut call = ListCall {
-        method,
-        db: String::new(),
-        table: String::new(),
-        values: f.values.map(|_| Vec::new()),
-        filter: f.filter.map(|_| String::new()),
-        max: -1,
-    };
-    i.read_struct_begin()?;
-    loop {
-        let ident = i.read_field_begin()?;
-        if ident.field_type == TType::Stop {
-            break;
+        Method::GetPartitionsWithAuth => {
+            let a = t::ThriftHiveMetastoreGetPartitionsWithAuthArgs::read_from_in_protocol(i)?;
+            call(a.db_name, a.tbl_name, None, None, a.max_parts)
         }
-        let id = field_id(&ident)?;
-        match (id, ident.field_type) {
-            (1, TType::String) => call.db = i.read_string()?,
-            (2, TType::String) => call.table = i.read_string()?,
-            (id, TType::I16) if id == f.max => call.max = i.read_i16()?,
-            (id, TType::String) if Some(id) == f.filter => call.filter = Some(i.read_string()?),
-            (id, TType::List) if Some(id) == f.values => {
-                let list = i.read_list_begin()?;
-                let mut values = Vec::with_capacity(usize::try_from(list.size).unwrap_or(0).min(1024));
-                for _ in 0..list.size {
-                    values.push(i.read_string()?);
-                }
-                i.read_list_end()?;
-                call.values = Some(values);
-            }
-            (_, ty) => i.skip(ty)?,
+        Method::GetPartitionsPs => {
+            let a = t::ThriftHiveMetastoreGetPartitionsPsArgs::read_from_in_protocol(i)?;
+            call(a.db_name, a.tbl_name, Some(a.part_vals), None, a.max_parts)
         }
-        i.read_field_end()?;
-    }
-    i.read_struct_end()?;
+        Method::GetPartitionsPsWithAuth => {
+            let a = t::ThriftHiveMetastoreGetPartitionsPsWithAuthArgs::read_from_in_protocol(i)?;
+            call(a.db_name, a.tbl_name, Some(a.part_vals), None, a.max_parts)
+        }
+        Method::GetPartitionsByFilter => {
+            let a = t::ThriftHiveMetastoreGetPartitionsByFilterArgs::read_from_in_protocol(i)?;
+            call(a.db_name, a.tbl_name, None, Some(a.filter), a.max_parts)
+        }
+        other => {
+            return Err(thrift::Error::Application(ApplicationError::new(
+                ApplicationErrorKind::UnknownMethod,
+                format!("Invalid method name: '{other}'"),
+            )))
+        }
+    };
     i.read_message_end()?;
     Ok(call)
 }
@@ -146,12 +119,12 @@ pub fn serve(
 ) -> thrift::Result<()> {
     let method = call.method;
     let Some(slot) = slots.0.take(slots.1) else {
-        tracing::warn!(method, "listing refused: every listing place stayed busy");
+        tracing::warn!(method = method.name(), "listing refused: every listing place stayed busy");
         let busy =
             t::MetaException { message: Some("Too many partition listings in progress; try again later".to_string()) };
         return write_error(o, method, sequence, thrift::Error::User(Box::new(busy)));
     };
-    match handler.open_listing(call) {
+    match open(handler, call) {
         Ok(Listed::Whole(parts)) => {
             drop(slot);
             begin_list(o, method, sequence, parts.len())?;
@@ -162,7 +135,7 @@ pub fn serve(
         }
         Ok(Listed::Pages(mut stream)) => {
             begin_list(o, method, sequence, stream.total())?;
-            while let Some(page) = handler.next_page(&mut stream)? {
+            while let Some(page) = next_page(handler, &mut stream)? {
                 for part in &page {
                     part.write_to_out_protocol(o)?;
                 }
@@ -176,14 +149,103 @@ pub fn serve(
     }
 }
 
-fn begin_list(o: &mut dyn TOutputProtocol, method: &str, sequence: i32, len: usize) -> thrift::Result<()> {
+/// Open a partition listing (`get_partitions` and kin, see [`crate::listing`]): whole when
+/// small or not pageable, else open on a snapshot to be read with [`next_page`].
+fn open(handler: &Handler, call: ListCall) -> R<Listed> {
+    let ListCall { method, db, table, values, filter, max } = call;
+    let db = names::strip_catalog(&db);
+    let start = Instant::now();
+    let (result, span) = handler.call_in_span(method, &target(&db, &table), false, |c, _| async move {
+        c.open_partition_listing(
+            &db,
+            &table,
+            values.as_deref(),
+            filter.as_deref(),
+            Limit::from_max(i32::from(max)),
+            PAGE,
+        )
+        .await
+    });
+    Ok(match result? {
+        Listing::Whole(parts) => Listed::Whole(convert::partitions_out(parts)),
+        Listing::Pages(pages) => Listed::Pages(PageStream {
+            pages: Some(pages),
+            runtime: handler.shared.runtime.clone(),
+            span,
+            method,
+            start,
+            sent: 0,
+        }),
+    })
+}
+
+/// The next page of an open listing, converted; `None` after the last.
+fn next_page(handler: &Handler, stream: &mut PageStream) -> R<Option<Vec<t::Partition>>> {
+    let Some(pages) = stream.pages.as_mut() else { return Ok(None) };
+    let result = handler.shared.runtime.block_on(pages.next_page().instrument(stream.span.clone()));
+    let _entered = stream.span.enter();
+    match result {
+        Ok(Some(page)) => {
+            stream.sent += page.len();
+            Ok(Some(convert::partitions_out(page)))
+        }
+        Ok(None) => {
+            let latency_us = u64::try_from(stream.start.elapsed().as_micros()).unwrap_or(u64::MAX);
+            tracing::debug!(latency_us, partitions = stream.sent, outcome = "ok", "listing sent");
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::warn!(partitions = stream.sent, error = %e.message(), "listing failed after its first page");
+            Err(errors::to_thrift(stream.method, e))
+        }
+    }
+}
+
+/// A listing as [`open`] returns it.
+enum Listed {
+    /// Every partition.
+    Whole(Vec<t::Partition>),
+    /// An open snapshot, read page by page.
+    Pages(PageStream),
+}
+
+/// An open listing with the span of the call it answers.
+struct PageStream {
+    /// Always `Some` until dropped.
+    pages: Option<Box<dyn PartitionPages>>,
+    /// Where the open snapshot is given back when the listing ends early (see `Drop`).
+    runtime: tokio::runtime::Handle,
+    span: tracing::Span,
+    method: Method,
+    start: Instant,
+    sent: usize,
+}
+
+impl PageStream {
+    /// How many partitions the listing has.
+    fn total(&self) -> usize {
+        self.pages.as_ref().map_or(0, |p| p.total())
+    }
+}
+
+impl Drop for PageStream {
+    /// A listing dropped before its end (the client left, a write failed) still holds its
+    /// snapshot: a pooled transaction whose drop starts a rollback task, which needs the
+    /// runtime. Connection threads are not runtime threads, so drop it inside the runtime.
+    fn drop(&mut self) {
+        let _runtime = self.runtime.enter();
+        drop(self.pages.take());
+    }
+}
+
+fn begin_list(o: &mut dyn TOutputProtocol, method: Method, sequence: i32, len: usize) -> thrift::Result<()> {
     let len = i32::try_from(len).map_err(|_| {
         thrift::Error::Protocol(thrift::ProtocolError::new(
             thrift::ProtocolErrorKind::SizeLimit,
             format!("{len} partitions do not fit in one Thrift list"),
         ))
     })?;
-    o.write_message_begin(&TMessageIdentifier::new(method, TMessageType::Reply, sequence))?;
+    o.write_message_begin(&TMessageIdentifier::new(method.name(), TMessageType::Reply, sequence))?;
     o.write_struct_begin(&TStructIdentifier::new("result"))?;
     o.write_field_begin(&TFieldIdentifier::new("success", TType::List, 0))?;
     o.write_list_begin(&TListIdentifier::new(TType::Struct, len))
@@ -200,8 +262,8 @@ fn end_list(o: &mut dyn TOutputProtocol) -> thrift::Result<()> {
 
 /// The reply to a failed call, as the generated processor writes it: a declared exception in
 /// its result field, anything else as a `TApplicationException`.
-fn write_error(o: &mut dyn TOutputProtocol, method: &str, sequence: i32, e: thrift::Error) -> thrift::Result<()> {
-    let declared = t::methods::declared_exceptions(method);
+fn write_error(o: &mut dyn TOutputProtocol, method: Method, sequence: i32, e: thrift::Error) -> thrift::Result<()> {
+    let declared = method.declared_exceptions();
     let field = |name: &str| declared.iter().position(|d| *d == name).and_then(|p| i16::try_from(p + 1).ok());
     let app = match e {
         thrift::Error::User(err) => {
@@ -218,7 +280,7 @@ fn write_error(o: &mut dyn TOutputProtocol, method: &str, sequence: i32, e: thri
         thrift::Error::Application(app) => app,
         other => ApplicationError::new(ApplicationErrorKind::Unknown, other.to_string()),
     };
-    o.write_message_begin(&TMessageIdentifier::new(method, TMessageType::Exception, sequence))?;
+    o.write_message_begin(&TMessageIdentifier::new(method.name(), TMessageType::Exception, sequence))?;
     thrift::Error::write_application_error_to_out_protocol(&app, o)?;
     o.write_message_end()?;
     o.flush()
@@ -227,12 +289,12 @@ fn write_error(o: &mut dyn TOutputProtocol, method: &str, sequence: i32, e: thri
 /// A reply whose result struct holds a declared exception in field `id`.
 fn write_exception<E: TSerializable>(
     o: &mut dyn TOutputProtocol,
-    method: &str,
+    method: Method,
     sequence: i32,
     id: i16,
     exception: &E,
 ) -> thrift::Result<()> {
-    o.write_message_begin(&TMessageIdentifier::new(method, TMessageType::Reply, sequence))?;
+    o.write_message_begin(&TMessageIdentifier::new(method.name(), TMessageType::Reply, sequence))?;
     o.write_struct_begin(&TStructIdentifier::new("result"))?;
     o.write_field_begin(&TFieldIdentifier::new("o", TType::Struct, id))?;
     exception.write_to_out_protocol(o)?;
@@ -282,11 +344,11 @@ mod tests {
             o.write_struct_end().unwrap();
         });
         let mut input = TBinaryInputProtocol::new(&bytes[..], true);
-        let call = read_call("get_partitions_ps_with_auth", &mut input).unwrap();
+        let call = read_call(Method::GetPartitionsPsWithAuth, &mut input).unwrap();
         assert_eq!(
             call,
             ListCall {
-                method: "get_partitions_ps_with_auth",
+                method: Method::GetPartitionsPsWithAuth,
                 db: "@hive#Sales".into(),
                 table: "Items".into(),
                 values: Some(vec!["2016".into(), String::new()]),
@@ -309,25 +371,32 @@ mod tests {
             o.write_struct_end().unwrap();
         });
         let mut input = TBinaryInputProtocol::new(&bytes[..], true);
-        let call = read_call("get_partitions_by_filter", &mut input).unwrap();
+        let call = read_call(Method::GetPartitionsByFilter, &mut input).unwrap();
         assert_eq!((call.filter.as_deref(), call.values, call.max), (Some(""), None, -1));
     }
 
     #[test]
     fn only_list_methods_are_streamed() {
         for m in STREAMED {
-            assert!(fields(m).is_some(), "{m}");
-            assert!(t::methods::is_served(m), "{m}");
+            assert!(t::methods::is_served(m.name()), "{m}");
+            // Each one's arguments decode (all defaults from an empty struct).
+            let bytes = encode(|o| {
+                o.write_struct_begin(&TStructIdentifier::new("args")).unwrap();
+                o.write_field_stop().unwrap();
+                o.write_struct_end().unwrap();
+            });
+            let call = read_call(*m, &mut TBinaryInputProtocol::new(&bytes[..], true)).unwrap();
+            assert_eq!((call.method, call.max), (*m, -1), "{m}");
         }
-        assert!(!is_streamed("get_partitions_by_names"));
-        assert!(!is_streamed("get_table"));
-        assert!(read_call("get_table", &mut TBinaryInputProtocol::new(&[][..], true)).is_err());
+        assert!(!is_streamed(Method::GetPartitionsByNames));
+        assert!(!is_streamed(Method::GetTable));
+        assert!(read_call(Method::GetTable, &mut TBinaryInputProtocol::new(&[][..], true)).is_err());
     }
 
     #[test]
     fn errors_go_in_the_declared_field() {
         let err = thrift::Error::User(Box::new(t::NoSuchObjectException { message: Some("gone".into()) }));
-        let bytes = encode(|o| write_error(o, "get_partitions_ps", 5, err).unwrap());
+        let bytes = encode(|o| write_error(o, Method::GetPartitionsPs, 5, err).unwrap());
         let mut i = TBinaryInputProtocol::new(&bytes[..], true);
         let ident = i.read_message_begin().unwrap();
         assert_eq!(
@@ -342,7 +411,7 @@ mod tests {
         assert_eq!(e.message.as_deref(), Some("gone"));
 
         let app = thrift::Error::Application(ApplicationError::new(ApplicationErrorKind::InternalError, "boom"));
-        let bytes = encode(|o| write_error(o, "get_partitions", 6, app).unwrap());
+        let bytes = encode(|o| write_error(o, Method::GetPartitions, 6, app).unwrap());
         let mut i = TBinaryInputProtocol::new(&bytes[..], true);
         assert_eq!(i.read_message_begin().unwrap().message_type, TMessageType::Exception);
         let read = thrift::Error::read_application_error_from_in_protocol(&mut i).unwrap();

@@ -42566,13 +42566,13 @@ impl<H: ThriftHiveMetastoreSyncHandler> TProcessor for ThriftHiveMetastoreSyncPr
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreSetUgiArgs {
-    user_name: String,
-    group_names: Vec<String>,
+pub struct ThriftHiveMetastoreSetUgiArgs {
+    pub user_name: String,
+    pub group_names: Vec<String>,
 }
 
 impl ThriftHiveMetastoreSetUgiArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreSetUgiArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreSetUgiArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreSetUgiArgs>())?;
         let mut f_1: Option<String> = None;
@@ -42713,10 +42713,10 @@ impl ThriftHiveMetastoreSetUgiResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreShutdownArgs {}
+pub struct ThriftHiveMetastoreShutdownArgs {}
 
 impl ThriftHiveMetastoreShutdownArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreShutdownArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreShutdownArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreShutdownArgs>())?;
         loop {
@@ -42749,10 +42749,10 @@ impl ThriftHiveMetastoreShutdownArgs {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetVersionArgs {}
+pub struct ThriftHiveMetastoreGetVersionArgs {}
 
 impl ThriftHiveMetastoreGetVersionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetVersionArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetVersionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetVersionArgs>())?;
         loop {
@@ -42843,12 +42843,14 @@ impl ThriftHiveMetastoreGetVersionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetMetaConfArgs {
-    key: String,
+pub struct ThriftHiveMetastoreGetMetaConfArgs {
+    pub key: String,
 }
 
 impl ThriftHiveMetastoreGetMetaConfArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetMetaConfArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetMetaConfArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetMetaConfArgs>())?;
         let mut f_1: Option<String> = None;
@@ -42960,13 +42962,15 @@ impl ThriftHiveMetastoreGetMetaConfResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreSetMetaConfArgs {
-    key: String,
-    value: String,
+pub struct ThriftHiveMetastoreSetMetaConfArgs {
+    pub key: String,
+    pub value: String,
 }
 
 impl ThriftHiveMetastoreSetMetaConfArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreSetMetaConfArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreSetMetaConfArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreSetMetaConfArgs>())?;
         let mut f_1: Option<String> = None;
@@ -43070,13 +43074,15 @@ impl ThriftHiveMetastoreSetMetaConfResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetConfigValueArgs {
-    name: String,
-    default_value: String,
+pub struct ThriftHiveMetastoreGetConfigValueArgs {
+    pub name: String,
+    pub default_value: String,
 }
 
 impl ThriftHiveMetastoreGetConfigValueArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetConfigValueArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetConfigValueArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetConfigValueArgs>())?;
         let mut f_1: Option<String> = None;
@@ -43201,10 +43207,12 @@ impl ThriftHiveMetastoreGetConfigValueResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetCatalogsArgs {}
+pub struct ThriftHiveMetastoreGetCatalogsArgs {}
 
 impl ThriftHiveMetastoreGetCatalogsArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetCatalogsArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetCatalogsArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCatalogsArgs>())?;
         loop {
@@ -43308,12 +43316,12 @@ impl ThriftHiveMetastoreGetCatalogsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetCatalogArgs {
-    cat_name: GetCatalogRequest,
+pub struct ThriftHiveMetastoreGetCatalogArgs {
+    pub cat_name: GetCatalogRequest,
 }
 
 impl ThriftHiveMetastoreGetCatalogArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetCatalogArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetCatalogArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetCatalogArgs>())?;
         let mut f_1: Option<GetCatalogRequest> = None;
@@ -43438,12 +43446,14 @@ impl ThriftHiveMetastoreGetCatalogResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreCreateDatabaseArgs {
-    database: Database,
+pub struct ThriftHiveMetastoreCreateDatabaseArgs {
+    pub database: Database,
 }
 
 impl ThriftHiveMetastoreCreateDatabaseArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateDatabaseArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreCreateDatabaseArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateDatabaseArgs>())?;
         let mut f_1: Option<Database> = None;
@@ -43567,12 +43577,12 @@ impl ThriftHiveMetastoreCreateDatabaseResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreCreateDatabaseReqArgs {
-    create_database_request: CreateDatabaseRequest,
+pub struct ThriftHiveMetastoreCreateDatabaseReqArgs {
+    pub create_database_request: CreateDatabaseRequest,
 }
 
 impl ThriftHiveMetastoreCreateDatabaseReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateDatabaseReqArgs> {
         i_prot.read_struct_begin()?;
@@ -43702,12 +43712,14 @@ impl ThriftHiveMetastoreCreateDatabaseReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetDatabaseArgs {
-    name: String,
+pub struct ThriftHiveMetastoreGetDatabaseArgs {
+    pub name: String,
 }
 
 impl ThriftHiveMetastoreGetDatabaseArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetDatabaseArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetDatabaseArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabaseArgs>())?;
         let mut f_1: Option<String> = None;
@@ -43832,12 +43844,14 @@ impl ThriftHiveMetastoreGetDatabaseResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetDatabaseReqArgs {
-    request: GetDatabaseRequest,
+pub struct ThriftHiveMetastoreGetDatabaseReqArgs {
+    pub request: GetDatabaseRequest,
 }
 
 impl ThriftHiveMetastoreGetDatabaseReqArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetDatabaseReqArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetDatabaseReqArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabaseReqArgs>())?;
         let mut f_1: Option<GetDatabaseRequest> = None;
@@ -43964,14 +43978,16 @@ impl ThriftHiveMetastoreGetDatabaseReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropDatabaseArgs {
-    name: String,
-    delete_data: bool,
-    cascade: bool,
+pub struct ThriftHiveMetastoreDropDatabaseArgs {
+    pub name: String,
+    pub delete_data: bool,
+    pub cascade: bool,
 }
 
 impl ThriftHiveMetastoreDropDatabaseArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropDatabaseArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreDropDatabaseArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropDatabaseArgs>())?;
         let mut f_1: Option<String> = None;
@@ -44113,12 +44129,12 @@ impl ThriftHiveMetastoreDropDatabaseResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropDatabaseReqArgs {
-    req: DropDatabaseRequest,
+pub struct ThriftHiveMetastoreDropDatabaseReqArgs {
+    pub req: DropDatabaseRequest,
 }
 
 impl ThriftHiveMetastoreDropDatabaseReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropDatabaseReqArgs> {
         i_prot.read_struct_begin()?;
@@ -44247,12 +44263,14 @@ impl ThriftHiveMetastoreDropDatabaseReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetDatabasesArgs {
-    pattern: String,
+pub struct ThriftHiveMetastoreGetDatabasesArgs {
+    pub pattern: String,
 }
 
 impl ThriftHiveMetastoreGetDatabasesArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetDatabasesArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetDatabasesArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetDatabasesArgs>())?;
         let mut f_1: Option<String> = None;
@@ -44374,10 +44392,10 @@ impl ThriftHiveMetastoreGetDatabasesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetAllDatabasesArgs {}
+pub struct ThriftHiveMetastoreGetAllDatabasesArgs {}
 
 impl ThriftHiveMetastoreGetAllDatabasesArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllDatabasesArgs> {
         i_prot.read_struct_begin()?;
@@ -44495,13 +44513,15 @@ impl ThriftHiveMetastoreGetAllDatabasesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterDatabaseArgs {
-    dbname: String,
-    db: Database,
+pub struct ThriftHiveMetastoreAlterDatabaseArgs {
+    pub dbname: String,
+    pub db: Database,
 }
 
 impl ThriftHiveMetastoreAlterDatabaseArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterDatabaseArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAlterDatabaseArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterDatabaseArgs>())?;
         let mut f_1: Option<String> = None;
@@ -44620,12 +44640,12 @@ impl ThriftHiveMetastoreAlterDatabaseResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterDatabaseReqArgs {
-    alter_db_req: AlterDatabaseRequest,
+pub struct ThriftHiveMetastoreAlterDatabaseReqArgs {
+    pub alter_db_req: AlterDatabaseRequest,
 }
 
 impl ThriftHiveMetastoreAlterDatabaseReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterDatabaseReqArgs> {
         i_prot.read_struct_begin()?;
@@ -44741,13 +44761,13 @@ impl ThriftHiveMetastoreAlterDatabaseReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetFieldsArgs {
-    db_name: String,
-    table_name: String,
+pub struct ThriftHiveMetastoreGetFieldsArgs {
+    pub db_name: String,
+    pub table_name: String,
 }
 
 impl ThriftHiveMetastoreGetFieldsArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFieldsArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFieldsArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFieldsArgs>())?;
         let mut f_1: Option<String> = None;
@@ -44905,14 +44925,14 @@ impl ThriftHiveMetastoreGetFieldsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetFieldsWithEnvironmentContextArgs {
-    db_name: String,
-    table_name: String,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreGetFieldsWithEnvironmentContextArgs {
+    pub db_name: String,
+    pub table_name: String,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreGetFieldsWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetFieldsWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -45086,12 +45106,14 @@ impl ThriftHiveMetastoreGetFieldsWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetFieldsReqArgs {
-    req: GetFieldsRequest,
+pub struct ThriftHiveMetastoreGetFieldsReqArgs {
+    pub req: GetFieldsRequest,
 }
 
 impl ThriftHiveMetastoreGetFieldsReqArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFieldsReqArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetFieldsReqArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFieldsReqArgs>())?;
         let mut f_1: Option<GetFieldsRequest> = None;
@@ -45232,13 +45254,13 @@ impl ThriftHiveMetastoreGetFieldsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetSchemaArgs {
-    db_name: String,
-    table_name: String,
+pub struct ThriftHiveMetastoreGetSchemaArgs {
+    pub db_name: String,
+    pub table_name: String,
 }
 
 impl ThriftHiveMetastoreGetSchemaArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetSchemaArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetSchemaArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetSchemaArgs>())?;
         let mut f_1: Option<String> = None;
@@ -45396,14 +45418,14 @@ impl ThriftHiveMetastoreGetSchemaResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetSchemaWithEnvironmentContextArgs {
-    db_name: String,
-    table_name: String,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreGetSchemaWithEnvironmentContextArgs {
+    pub db_name: String,
+    pub table_name: String,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreGetSchemaWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetSchemaWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -45577,12 +45599,14 @@ impl ThriftHiveMetastoreGetSchemaWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetSchemaReqArgs {
-    req: GetSchemaRequest,
+pub struct ThriftHiveMetastoreGetSchemaReqArgs {
+    pub req: GetSchemaRequest,
 }
 
 impl ThriftHiveMetastoreGetSchemaReqArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetSchemaReqArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetSchemaReqArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetSchemaReqArgs>())?;
         let mut f_1: Option<GetSchemaRequest> = None;
@@ -45723,12 +45747,14 @@ impl ThriftHiveMetastoreGetSchemaReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreCreateTableArgs {
-    tbl: Table,
+pub struct ThriftHiveMetastoreCreateTableArgs {
+    pub tbl: Table,
 }
 
 impl ThriftHiveMetastoreCreateTableArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateTableArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreCreateTableArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateTableArgs>())?;
         let mut f_1: Option<Table> = None;
@@ -45863,13 +45889,13 @@ impl ThriftHiveMetastoreCreateTableResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreCreateTableWithEnvironmentContextArgs {
-    tbl: Table,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreCreateTableWithEnvironmentContextArgs {
+    pub tbl: Table,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreCreateTableWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreCreateTableWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -46019,12 +46045,14 @@ impl ThriftHiveMetastoreCreateTableWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreCreateTableReqArgs {
-    request: CreateTableRequest,
+pub struct ThriftHiveMetastoreCreateTableReqArgs {
+    pub request: CreateTableRequest,
 }
 
 impl ThriftHiveMetastoreCreateTableReqArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateTableReqArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreCreateTableReqArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateTableReqArgs>())?;
         let mut f_1: Option<CreateTableRequest> = None;
@@ -46164,14 +46192,14 @@ impl ThriftHiveMetastoreCreateTableReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropTableArgs {
-    dbname: String,
-    name: String,
-    delete_data: bool,
+pub struct ThriftHiveMetastoreDropTableArgs {
+    pub dbname: String,
+    pub name: String,
+    pub delete_data: bool,
 }
 
 impl ThriftHiveMetastoreDropTableArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropTableArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropTableArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropTableArgs>())?;
         let mut f_1: Option<String> = None;
@@ -46300,15 +46328,15 @@ impl ThriftHiveMetastoreDropTableResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropTableWithEnvironmentContextArgs {
-    dbname: String,
-    name: String,
-    delete_data: bool,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreDropTableWithEnvironmentContextArgs {
+    pub dbname: String,
+    pub name: String,
+    pub delete_data: bool,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreDropTableWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropTableWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -46450,12 +46478,14 @@ impl ThriftHiveMetastoreDropTableWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropTableReqArgs {
-    drop_table_req: DropTableRequest,
+pub struct ThriftHiveMetastoreDropTableReqArgs {
+    pub drop_table_req: DropTableRequest,
 }
 
 impl ThriftHiveMetastoreDropTableReqArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropTableReqArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreDropTableReqArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropTableReqArgs>())?;
         let mut f_1: Option<DropTableRequest> = None;
@@ -46567,12 +46597,14 @@ impl ThriftHiveMetastoreDropTableReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTablesExtArgs {
-    req: GetTablesExtRequest,
+pub struct ThriftHiveMetastoreGetTablesExtArgs {
+    pub req: GetTablesExtRequest,
 }
 
 impl ThriftHiveMetastoreGetTablesExtArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTablesExtArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetTablesExtArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTablesExtArgs>())?;
         let mut f_1: Option<GetTablesExtRequest> = None;
@@ -46698,14 +46730,16 @@ impl ThriftHiveMetastoreGetTablesExtResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreTruncateTableArgs {
-    db_name: String,
-    table_name: String,
-    part_names: Vec<String>,
+pub struct ThriftHiveMetastoreTruncateTableArgs {
+    pub db_name: String,
+    pub table_name: String,
+    pub part_names: Vec<String>,
 }
 
 impl ThriftHiveMetastoreTruncateTableArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreTruncateTableArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreTruncateTableArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreTruncateTableArgs>())?;
         let mut f_1: Option<String> = None;
@@ -46833,12 +46867,12 @@ impl ThriftHiveMetastoreTruncateTableResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreTruncateTableReqArgs {
-    req: TruncateTableRequest,
+pub struct ThriftHiveMetastoreTruncateTableReqArgs {
+    pub req: TruncateTableRequest,
 }
 
 impl ThriftHiveMetastoreTruncateTableReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreTruncateTableReqArgs> {
         i_prot.read_struct_begin()?;
@@ -46957,13 +46991,13 @@ impl ThriftHiveMetastoreTruncateTableReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTablesArgs {
-    db_name: String,
-    pattern: String,
+pub struct ThriftHiveMetastoreGetTablesArgs {
+    pub db_name: String,
+    pub pattern: String,
 }
 
 impl ThriftHiveMetastoreGetTablesArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTablesArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTablesArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTablesArgs>())?;
         let mut f_1: Option<String> = None;
@@ -47094,14 +47128,14 @@ impl ThriftHiveMetastoreGetTablesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTablesByTypeArgs {
-    db_name: String,
-    pattern: String,
-    table_type: String,
+pub struct ThriftHiveMetastoreGetTablesByTypeArgs {
+    pub db_name: String,
+    pub pattern: String,
+    pub table_type: String,
 }
 
 impl ThriftHiveMetastoreGetTablesByTypeArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTablesByTypeArgs> {
         i_prot.read_struct_begin()?;
@@ -47247,14 +47281,16 @@ impl ThriftHiveMetastoreGetTablesByTypeResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTableMetaArgs {
-    db_patterns: String,
-    tbl_patterns: String,
-    tbl_types: Vec<String>,
+pub struct ThriftHiveMetastoreGetTableMetaArgs {
+    pub db_patterns: String,
+    pub tbl_patterns: String,
+    pub tbl_types: Vec<String>,
 }
 
 impl ThriftHiveMetastoreGetTableMetaArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableMetaArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetTableMetaArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableMetaArgs>())?;
         let mut f_1: Option<String> = None;
@@ -47406,12 +47442,14 @@ impl ThriftHiveMetastoreGetTableMetaResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetAllTablesArgs {
-    db_name: String,
+pub struct ThriftHiveMetastoreGetAllTablesArgs {
+    pub db_name: String,
 }
 
 impl ThriftHiveMetastoreGetAllTablesArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetAllTablesArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetAllTablesArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetAllTablesArgs>())?;
         let mut f_1: Option<String> = None;
@@ -47533,13 +47571,13 @@ impl ThriftHiveMetastoreGetAllTablesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTableArgs {
-    dbname: String,
-    tbl_name: String,
+pub struct ThriftHiveMetastoreGetTableArgs {
+    pub dbname: String,
+    pub tbl_name: String,
 }
 
 impl ThriftHiveMetastoreGetTableArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableArgs>())?;
         let mut f_1: Option<String> = None;
@@ -47673,13 +47711,13 @@ impl ThriftHiveMetastoreGetTableResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTableObjectsByNameArgs {
-    dbname: String,
-    tbl_names: Vec<String>,
+pub struct ThriftHiveMetastoreGetTableObjectsByNameArgs {
+    pub dbname: String,
+    pub tbl_names: Vec<String>,
 }
 
 impl ThriftHiveMetastoreGetTableObjectsByNameArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableObjectsByNameArgs> {
         i_prot.read_struct_begin()?;
@@ -47813,12 +47851,14 @@ impl ThriftHiveMetastoreGetTableObjectsByNameResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTableReqArgs {
-    req: GetTableRequest,
+pub struct ThriftHiveMetastoreGetTableReqArgs {
+    pub req: GetTableRequest,
 }
 
 impl ThriftHiveMetastoreGetTableReqArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetTableReqArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetTableReqArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetTableReqArgs>())?;
         let mut f_1: Option<GetTableRequest> = None;
@@ -47946,12 +47986,12 @@ impl ThriftHiveMetastoreGetTableReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTableObjectsByNameReqArgs {
-    req: GetTablesRequest,
+pub struct ThriftHiveMetastoreGetTableObjectsByNameReqArgs {
+    pub req: GetTablesRequest,
 }
 
 impl ThriftHiveMetastoreGetTableObjectsByNameReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableObjectsByNameReqArgs> {
         i_prot.read_struct_begin()?;
@@ -48096,14 +48136,14 @@ impl ThriftHiveMetastoreGetTableObjectsByNameReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTableNamesByFilterArgs {
-    dbname: String,
-    filter: String,
-    max_tables: i16,
+pub struct ThriftHiveMetastoreGetTableNamesByFilterArgs {
+    pub dbname: String,
+    pub filter: String,
+    pub max_tables: i16,
 }
 
 impl ThriftHiveMetastoreGetTableNamesByFilterArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableNamesByFilterArgs> {
         i_prot.read_struct_begin()?;
@@ -48275,14 +48315,14 @@ impl ThriftHiveMetastoreGetTableNamesByFilterResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterTableArgs {
-    dbname: String,
-    tbl_name: String,
-    new_tbl: Table,
+pub struct ThriftHiveMetastoreAlterTableArgs {
+    pub dbname: String,
+    pub tbl_name: String,
+    pub new_tbl: Table,
 }
 
 impl ThriftHiveMetastoreAlterTableArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterTableArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterTableArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableArgs>())?;
         let mut f_1: Option<String> = None;
@@ -48411,15 +48451,15 @@ impl ThriftHiveMetastoreAlterTableResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterTableWithEnvironmentContextArgs {
-    dbname: String,
-    tbl_name: String,
-    new_tbl: Table,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreAlterTableWithEnvironmentContextArgs {
+    pub dbname: String,
+    pub tbl_name: String,
+    pub new_tbl: Table,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreAlterTableWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterTableWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -48561,15 +48601,15 @@ impl ThriftHiveMetastoreAlterTableWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterTableWithCascadeArgs {
-    dbname: String,
-    tbl_name: String,
-    new_tbl: Table,
-    cascade: bool,
+pub struct ThriftHiveMetastoreAlterTableWithCascadeArgs {
+    pub dbname: String,
+    pub tbl_name: String,
+    pub new_tbl: Table,
+    pub cascade: bool,
 }
 
 impl ThriftHiveMetastoreAlterTableWithCascadeArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterTableWithCascadeArgs> {
         i_prot.read_struct_begin()?;
@@ -48711,12 +48751,14 @@ impl ThriftHiveMetastoreAlterTableWithCascadeResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterTableReqArgs {
-    req: AlterTableRequest,
+pub struct ThriftHiveMetastoreAlterTableReqArgs {
+    pub req: AlterTableRequest,
 }
 
 impl ThriftHiveMetastoreAlterTableReqArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterTableReqArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAlterTableReqArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterTableReqArgs>())?;
         let mut f_1: Option<AlterTableRequest> = None;
@@ -48846,12 +48888,14 @@ impl ThriftHiveMetastoreAlterTableReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAddPartitionArgs {
-    new_part: Partition,
+pub struct ThriftHiveMetastoreAddPartitionArgs {
+    pub new_part: Partition,
 }
 
 impl ThriftHiveMetastoreAddPartitionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAddPartitionArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAddPartitionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionArgs>())?;
         let mut f_1: Option<Partition> = None;
@@ -48989,13 +49033,13 @@ impl ThriftHiveMetastoreAddPartitionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAddPartitionWithEnvironmentContextArgs {
-    new_part: Partition,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreAddPartitionWithEnvironmentContextArgs {
+    pub new_part: Partition,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreAddPartitionWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -49153,12 +49197,14 @@ impl ThriftHiveMetastoreAddPartitionWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAddPartitionsArgs {
-    new_parts: Vec<Partition>,
+pub struct ThriftHiveMetastoreAddPartitionsArgs {
+    pub new_parts: Vec<Partition>,
 }
 
 impl ThriftHiveMetastoreAddPartitionsArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAddPartitionsArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAddPartitionsArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAddPartitionsArgs>())?;
         let mut f_1: Option<Vec<Partition>> = None;
@@ -49308,12 +49354,12 @@ impl ThriftHiveMetastoreAddPartitionsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAddPartitionsPspecArgs {
-    new_parts: Vec<PartitionSpec>,
+pub struct ThriftHiveMetastoreAddPartitionsPspecArgs {
+    pub new_parts: Vec<PartitionSpec>,
 }
 
 impl ThriftHiveMetastoreAddPartitionsPspecArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionsPspecArgs> {
         i_prot.read_struct_begin()?;
@@ -49466,14 +49512,14 @@ impl ThriftHiveMetastoreAddPartitionsPspecResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAppendPartitionArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
+pub struct ThriftHiveMetastoreAppendPartitionArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
 }
 
 impl ThriftHiveMetastoreAppendPartitionArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionArgs> {
         i_prot.read_struct_begin()?;
@@ -49645,12 +49691,12 @@ impl ThriftHiveMetastoreAppendPartitionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAddPartitionsReqArgs {
-    request: AddPartitionsRequest,
+pub struct ThriftHiveMetastoreAddPartitionsReqArgs {
+    pub request: AddPartitionsRequest,
 }
 
 impl ThriftHiveMetastoreAddPartitionsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAddPartitionsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -49795,15 +49841,15 @@ impl ThriftHiveMetastoreAddPartitionsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -49989,14 +50035,14 @@ impl ThriftHiveMetastoreAppendPartitionWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAppendPartitionByNameArgs {
-    db_name: String,
-    tbl_name: String,
-    part_name: String,
+pub struct ThriftHiveMetastoreAppendPartitionByNameArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_name: String,
 }
 
 impl ThriftHiveMetastoreAppendPartitionByNameArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionByNameArgs> {
         i_prot.read_struct_begin()?;
@@ -50158,15 +50204,15 @@ impl ThriftHiveMetastoreAppendPartitionByNameResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextArgs {
-    db_name: String,
-    tbl_name: String,
-    part_name: String,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_name: String,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -50347,15 +50393,17 @@ impl ThriftHiveMetastoreAppendPartitionByNameWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropPartitionArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
-    delete_data: bool,
+pub struct ThriftHiveMetastoreDropPartitionArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub delete_data: bool,
 }
 
 impl ThriftHiveMetastoreDropPartitionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropPartitionArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreDropPartitionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropPartitionArgs>())?;
         let mut f_1: Option<String> = None;
@@ -50521,16 +50569,16 @@ impl ThriftHiveMetastoreDropPartitionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
-    delete_data: bool,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub delete_data: bool,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -50707,15 +50755,15 @@ impl ThriftHiveMetastoreDropPartitionWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropPartitionByNameArgs {
-    db_name: String,
-    tbl_name: String,
-    part_name: String,
-    delete_data: bool,
+pub struct ThriftHiveMetastoreDropPartitionByNameArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_name: String,
+    pub delete_data: bool,
 }
 
 impl ThriftHiveMetastoreDropPartitionByNameArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionByNameArgs> {
         i_prot.read_struct_begin()?;
@@ -50873,16 +50921,16 @@ impl ThriftHiveMetastoreDropPartitionByNameResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextArgs {
-    db_name: String,
-    tbl_name: String,
-    part_name: String,
-    delete_data: bool,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_name: String,
+    pub delete_data: bool,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -51052,12 +51100,12 @@ impl ThriftHiveMetastoreDropPartitionByNameWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropPartitionsReqArgs {
-    req: DropPartitionsRequest,
+pub struct ThriftHiveMetastoreDropPartitionsReqArgs {
+    pub req: DropPartitionsRequest,
 }
 
 impl ThriftHiveMetastoreDropPartitionsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -51189,14 +51237,16 @@ impl ThriftHiveMetastoreDropPartitionsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
+pub struct ThriftHiveMetastoreGetPartitionArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
 }
 
 impl ThriftHiveMetastoreGetPartitionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetPartitionArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPartitionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionArgs>())?;
         let mut f_1: Option<String> = None;
@@ -51351,16 +51401,16 @@ impl ThriftHiveMetastoreGetPartitionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreExchangePartitionArgs {
-    partition_specs: StrMap,
-    source_db: String,
-    source_table_name: String,
-    dest_db: String,
-    dest_table_name: String,
+pub struct ThriftHiveMetastoreExchangePartitionArgs {
+    pub partition_specs: StrMap,
+    pub source_db: String,
+    pub source_table_name: String,
+    pub dest_db: String,
+    pub dest_table_name: String,
 }
 
 impl ThriftHiveMetastoreExchangePartitionArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreExchangePartitionArgs> {
         i_prot.read_struct_begin()?;
@@ -51570,16 +51620,16 @@ impl ThriftHiveMetastoreExchangePartitionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreExchangePartitionsArgs {
-    partition_specs: StrMap,
-    source_db: String,
-    source_table_name: String,
-    dest_db: String,
-    dest_table_name: String,
+pub struct ThriftHiveMetastoreExchangePartitionsArgs {
+    pub partition_specs: StrMap,
+    pub source_db: String,
+    pub source_table_name: String,
+    pub dest_db: String,
+    pub dest_table_name: String,
 }
 
 impl ThriftHiveMetastoreExchangePartitionsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreExchangePartitionsArgs> {
         i_prot.read_struct_begin()?;
@@ -51799,16 +51849,16 @@ impl ThriftHiveMetastoreExchangePartitionsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionWithAuthArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
-    user_name: String,
-    group_names: Vec<String>,
+pub struct ThriftHiveMetastoreGetPartitionWithAuthArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub user_name: String,
+    pub group_names: Vec<String>,
 }
 
 impl ThriftHiveMetastoreGetPartitionWithAuthArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionWithAuthArgs> {
         i_prot.read_struct_begin()?;
@@ -51995,14 +52045,14 @@ impl ThriftHiveMetastoreGetPartitionWithAuthResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionByNameArgs {
-    db_name: String,
-    tbl_name: String,
-    part_name: String,
+pub struct ThriftHiveMetastoreGetPartitionByNameArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_name: String,
 }
 
 impl ThriftHiveMetastoreGetPartitionByNameArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionByNameArgs> {
         i_prot.read_struct_begin()?;
@@ -52151,14 +52201,16 @@ impl ThriftHiveMetastoreGetPartitionByNameResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsArgs {
-    db_name: String,
-    tbl_name: String,
-    max_parts: i16,
+pub struct ThriftHiveMetastoreGetPartitionsArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub max_parts: i16,
 }
 
 impl ThriftHiveMetastoreGetPartitionsArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetPartitionsArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPartitionsArgs>())?;
         let mut f_1: Option<String> = None;
@@ -52315,12 +52367,12 @@ impl ThriftHiveMetastoreGetPartitionsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsReqArgs {
-    req: PartitionsRequest,
+pub struct ThriftHiveMetastoreGetPartitionsReqArgs {
+    pub req: PartitionsRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -52452,16 +52504,16 @@ impl ThriftHiveMetastoreGetPartitionsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsWithAuthArgs {
-    db_name: String,
-    tbl_name: String,
-    max_parts: i16,
-    user_name: String,
-    group_names: Vec<String>,
+pub struct ThriftHiveMetastoreGetPartitionsWithAuthArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub max_parts: i16,
+    pub user_name: String,
+    pub group_names: Vec<String>,
 }
 
 impl ThriftHiveMetastoreGetPartitionsWithAuthArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsWithAuthArgs> {
         i_prot.read_struct_begin()?;
@@ -52648,14 +52700,14 @@ impl ThriftHiveMetastoreGetPartitionsWithAuthResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsPspecArgs {
-    db_name: String,
-    tbl_name: String,
-    max_parts: i32,
+pub struct ThriftHiveMetastoreGetPartitionsPspecArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub max_parts: i32,
 }
 
 impl ThriftHiveMetastoreGetPartitionsPspecArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPspecArgs> {
         i_prot.read_struct_begin()?;
@@ -52815,14 +52867,14 @@ impl ThriftHiveMetastoreGetPartitionsPspecResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionNamesArgs {
-    db_name: String,
-    tbl_name: String,
-    max_parts: i16,
+pub struct ThriftHiveMetastoreGetPartitionNamesArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub max_parts: i16,
 }
 
 impl ThriftHiveMetastoreGetPartitionNamesArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesArgs> {
         i_prot.read_struct_begin()?;
@@ -52981,12 +53033,12 @@ impl ThriftHiveMetastoreGetPartitionNamesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionValuesArgs {
-    request: PartitionValuesRequest,
+pub struct ThriftHiveMetastoreGetPartitionValuesArgs {
+    pub request: PartitionValuesRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionValuesArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionValuesArgs> {
         i_prot.read_struct_begin()?;
@@ -53118,15 +53170,15 @@ impl ThriftHiveMetastoreGetPartitionValuesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsPsArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
-    max_parts: i16,
+pub struct ThriftHiveMetastoreGetPartitionsPsArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub max_parts: i16,
 }
 
 impl ThriftHiveMetastoreGetPartitionsPsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsArgs> {
         i_prot.read_struct_begin()?;
@@ -53304,17 +53356,17 @@ impl ThriftHiveMetastoreGetPartitionsPsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
-    max_parts: i16,
-    user_name: String,
-    group_names: Vec<String>,
+pub struct ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub max_parts: i16,
+    pub user_name: String,
+    pub group_names: Vec<String>,
 }
 
 impl ThriftHiveMetastoreGetPartitionsPsWithAuthArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsWithAuthArgs> {
         i_prot.read_struct_begin()?;
@@ -53520,12 +53572,12 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsPsWithAuthReqArgs {
-    req: GetPartitionsPsWithAuthRequest,
+pub struct ThriftHiveMetastoreGetPartitionsPsWithAuthReqArgs {
+    pub req: GetPartitionsPsWithAuthRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionsPsWithAuthReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsPsWithAuthReqArgs> {
         i_prot.read_struct_begin()?;
@@ -53657,15 +53709,15 @@ impl ThriftHiveMetastoreGetPartitionsPsWithAuthReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionNamesPsArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
-    max_parts: i16,
+pub struct ThriftHiveMetastoreGetPartitionNamesPsArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub max_parts: i16,
 }
 
 impl ThriftHiveMetastoreGetPartitionNamesPsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesPsArgs> {
         i_prot.read_struct_begin()?;
@@ -53843,12 +53895,12 @@ impl ThriftHiveMetastoreGetPartitionNamesPsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionNamesPsReqArgs {
-    req: GetPartitionNamesPsRequest,
+pub struct ThriftHiveMetastoreGetPartitionNamesPsReqArgs {
+    pub req: GetPartitionNamesPsRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionNamesPsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesPsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -53980,12 +54032,12 @@ impl ThriftHiveMetastoreGetPartitionNamesPsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionNamesReqArgs {
-    req: PartitionsByExprRequest,
+pub struct ThriftHiveMetastoreGetPartitionNamesReqArgs {
+    pub req: PartitionsByExprRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionNamesReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionNamesReqArgs> {
         i_prot.read_struct_begin()?;
@@ -54127,15 +54179,15 @@ impl ThriftHiveMetastoreGetPartitionNamesReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsByFilterArgs {
-    db_name: String,
-    tbl_name: String,
-    filter: String,
-    max_parts: i16,
+pub struct ThriftHiveMetastoreGetPartitionsByFilterArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub filter: String,
+    pub max_parts: i16,
 }
 
 impl ThriftHiveMetastoreGetPartitionsByFilterArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByFilterArgs> {
         i_prot.read_struct_begin()?;
@@ -54303,12 +54355,12 @@ impl ThriftHiveMetastoreGetPartitionsByFilterResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsByFilterReqArgs {
-    req: GetPartitionsByFilterRequest,
+pub struct ThriftHiveMetastoreGetPartitionsByFilterReqArgs {
+    pub req: GetPartitionsByFilterRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionsByFilterReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByFilterReqArgs> {
         i_prot.read_struct_begin()?;
@@ -54447,14 +54499,14 @@ impl ThriftHiveMetastoreGetPartitionsByFilterReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetNumPartitionsByFilterArgs {
-    db_name: String,
-    tbl_name: String,
-    filter: String,
+pub struct ThriftHiveMetastoreGetNumPartitionsByFilterArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub filter: String,
 }
 
 impl ThriftHiveMetastoreGetNumPartitionsByFilterArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNumPartitionsByFilterArgs> {
         i_prot.read_struct_begin()?;
@@ -54603,14 +54655,14 @@ impl ThriftHiveMetastoreGetNumPartitionsByFilterResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsByNamesArgs {
-    db_name: String,
-    tbl_name: String,
-    names: Vec<String>,
+pub struct ThriftHiveMetastoreGetPartitionsByNamesArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub names: Vec<String>,
 }
 
 impl ThriftHiveMetastoreGetPartitionsByNamesArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByNamesArgs> {
         i_prot.read_struct_begin()?;
@@ -54792,12 +54844,12 @@ impl ThriftHiveMetastoreGetPartitionsByNamesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsByNamesReqArgs {
-    req: GetPartitionsByNamesRequest,
+pub struct ThriftHiveMetastoreGetPartitionsByNamesReqArgs {
+    pub req: GetPartitionsByNamesRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionsByNamesReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsByNamesReqArgs> {
         i_prot.read_struct_begin()?;
@@ -54942,14 +54994,16 @@ impl ThriftHiveMetastoreGetPartitionsByNamesReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterPartitionArgs {
-    db_name: String,
-    tbl_name: String,
-    new_part: Partition,
+pub struct ThriftHiveMetastoreAlterPartitionArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub new_part: Partition,
 }
 
 impl ThriftHiveMetastoreAlterPartitionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterPartitionArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterPartitionArgs>())?;
         let mut f_1: Option<String> = None;
@@ -55080,14 +55134,14 @@ impl ThriftHiveMetastoreAlterPartitionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterPartitionsArgs {
-    db_name: String,
-    tbl_name: String,
-    new_parts: Vec<Partition>,
+pub struct ThriftHiveMetastoreAlterPartitionsArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub new_parts: Vec<Partition>,
 }
 
 impl ThriftHiveMetastoreAlterPartitionsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsArgs> {
         i_prot.read_struct_begin()?;
@@ -55230,15 +55284,15 @@ impl ThriftHiveMetastoreAlterPartitionsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs {
-    db_name: String,
-    tbl_name: String,
-    new_parts: Vec<Partition>,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub new_parts: Vec<Partition>,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -55390,12 +55444,12 @@ impl ThriftHiveMetastoreAlterPartitionsWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterPartitionsReqArgs {
-    req: AlterPartitionsRequest,
+pub struct ThriftHiveMetastoreAlterPartitionsReqArgs {
+    pub req: AlterPartitionsRequest,
 }
 
 impl ThriftHiveMetastoreAlterPartitionsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -55527,15 +55581,15 @@ impl ThriftHiveMetastoreAlterPartitionsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterPartitionWithEnvironmentContextArgs {
-    db_name: String,
-    tbl_name: String,
-    new_part: Partition,
-    environment_context: EnvironmentContext,
+pub struct ThriftHiveMetastoreAlterPartitionWithEnvironmentContextArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub new_part: Partition,
+    pub environment_context: EnvironmentContext,
 }
 
 impl ThriftHiveMetastoreAlterPartitionWithEnvironmentContextArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAlterPartitionWithEnvironmentContextArgs> {
         i_prot.read_struct_begin()?;
@@ -55677,15 +55731,15 @@ impl ThriftHiveMetastoreAlterPartitionWithEnvironmentContextResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreRenamePartitionArgs {
-    db_name: String,
-    tbl_name: String,
-    part_vals: Vec<String>,
-    new_part: Partition,
+pub struct ThriftHiveMetastoreRenamePartitionArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_vals: Vec<String>,
+    pub new_part: Partition,
 }
 
 impl ThriftHiveMetastoreRenamePartitionArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreRenamePartitionArgs> {
         i_prot.read_struct_begin()?;
@@ -55837,12 +55891,12 @@ impl ThriftHiveMetastoreRenamePartitionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreRenamePartitionReqArgs {
-    req: RenamePartitionRequest,
+pub struct ThriftHiveMetastoreRenamePartitionReqArgs {
+    pub req: RenamePartitionRequest,
 }
 
 impl ThriftHiveMetastoreRenamePartitionReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreRenamePartitionReqArgs> {
         i_prot.read_struct_begin()?;
@@ -55974,13 +56028,13 @@ impl ThriftHiveMetastoreRenamePartitionReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastorePartitionNameHasValidCharactersArgs {
-    part_vals: Vec<String>,
-    throw_exception: bool,
+pub struct ThriftHiveMetastorePartitionNameHasValidCharactersArgs {
+    pub part_vals: Vec<String>,
+    pub throw_exception: bool,
 }
 
 impl ThriftHiveMetastorePartitionNameHasValidCharactersArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameHasValidCharactersArgs> {
         i_prot.read_struct_begin()?;
@@ -56117,12 +56171,12 @@ impl ThriftHiveMetastorePartitionNameHasValidCharactersResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastorePartitionNameToValsArgs {
-    part_name: String,
+pub struct ThriftHiveMetastorePartitionNameToValsArgs {
+    pub part_name: String,
 }
 
 impl ThriftHiveMetastorePartitionNameToValsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameToValsArgs> {
         i_prot.read_struct_begin()?;
@@ -56248,12 +56302,12 @@ impl ThriftHiveMetastorePartitionNameToValsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastorePartitionNameToSpecArgs {
-    part_name: String,
+pub struct ThriftHiveMetastorePartitionNameToSpecArgs {
+    pub part_name: String,
 }
 
 impl ThriftHiveMetastorePartitionNameToSpecArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastorePartitionNameToSpecArgs> {
         i_prot.read_struct_begin()?;
@@ -56381,12 +56435,12 @@ impl ThriftHiveMetastorePartitionNameToSpecResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreUpdateTableColumnStatisticsArgs {
-    stats_obj: ColumnStatistics,
+pub struct ThriftHiveMetastoreUpdateTableColumnStatisticsArgs {
+    pub stats_obj: ColumnStatistics,
 }
 
 impl ThriftHiveMetastoreUpdateTableColumnStatisticsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdateTableColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
@@ -56550,12 +56604,12 @@ impl ThriftHiveMetastoreUpdateTableColumnStatisticsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreUpdatePartitionColumnStatisticsArgs {
-    stats_obj: ColumnStatistics,
+pub struct ThriftHiveMetastoreUpdatePartitionColumnStatisticsArgs {
+    pub stats_obj: ColumnStatistics,
 }
 
 impl ThriftHiveMetastoreUpdatePartitionColumnStatisticsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdatePartitionColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
@@ -56719,12 +56773,12 @@ impl ThriftHiveMetastoreUpdatePartitionColumnStatisticsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreUpdateTableColumnStatisticsReqArgs {
-    req: SetPartitionsStatsRequest,
+pub struct ThriftHiveMetastoreUpdateTableColumnStatisticsReqArgs {
+    pub req: SetPartitionsStatsRequest,
 }
 
 impl ThriftHiveMetastoreUpdateTableColumnStatisticsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdateTableColumnStatisticsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -56888,12 +56942,12 @@ impl ThriftHiveMetastoreUpdateTableColumnStatisticsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqArgs {
-    req: SetPartitionsStatsRequest,
+pub struct ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqArgs {
+    pub req: SetPartitionsStatsRequest,
 }
 
 impl ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -57057,14 +57111,14 @@ impl ThriftHiveMetastoreUpdatePartitionColumnStatisticsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTableColumnStatisticsArgs {
-    db_name: String,
-    tbl_name: String,
-    col_name: String,
+pub struct ThriftHiveMetastoreGetTableColumnStatisticsArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub col_name: String,
 }
 
 impl ThriftHiveMetastoreGetTableColumnStatisticsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
@@ -57240,15 +57294,15 @@ impl ThriftHiveMetastoreGetTableColumnStatisticsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionColumnStatisticsArgs {
-    db_name: String,
-    tbl_name: String,
-    part_name: String,
-    col_name: String,
+pub struct ThriftHiveMetastoreGetPartitionColumnStatisticsArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_name: String,
+    pub col_name: String,
 }
 
 impl ThriftHiveMetastoreGetPartitionColumnStatisticsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
@@ -57438,12 +57492,12 @@ impl ThriftHiveMetastoreGetPartitionColumnStatisticsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetTableStatisticsReqArgs {
-    request: TableStatsRequest,
+pub struct ThriftHiveMetastoreGetTableStatisticsReqArgs {
+    pub request: TableStatsRequest,
 }
 
 impl ThriftHiveMetastoreGetTableStatisticsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetTableStatisticsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -57575,12 +57629,12 @@ impl ThriftHiveMetastoreGetTableStatisticsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionsStatisticsReqArgs {
-    request: PartitionsStatsRequest,
+pub struct ThriftHiveMetastoreGetPartitionsStatisticsReqArgs {
+    pub request: PartitionsStatsRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionsStatisticsReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionsStatisticsReqArgs> {
         i_prot.read_struct_begin()?;
@@ -57712,12 +57766,12 @@ impl ThriftHiveMetastoreGetPartitionsStatisticsReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetAggrStatsForArgs {
-    request: PartitionsStatsRequest,
+pub struct ThriftHiveMetastoreGetAggrStatsForArgs {
+    pub request: PartitionsStatsRequest,
 }
 
 impl ThriftHiveMetastoreGetAggrStatsForArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAggrStatsForArgs> {
         i_prot.read_struct_begin()?;
@@ -57849,12 +57903,12 @@ impl ThriftHiveMetastoreGetAggrStatsForResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreSetAggrStatsForArgs {
-    request: SetPartitionsStatsRequest,
+pub struct ThriftHiveMetastoreSetAggrStatsForArgs {
+    pub request: SetPartitionsStatsRequest,
 }
 
 impl ThriftHiveMetastoreSetAggrStatsForArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreSetAggrStatsForArgs> {
         i_prot.read_struct_begin()?;
@@ -58012,16 +58066,16 @@ impl ThriftHiveMetastoreSetAggrStatsForResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDeletePartitionColumnStatisticsArgs {
-    db_name: String,
-    tbl_name: String,
-    part_name: String,
-    col_name: String,
-    engine: String,
+pub struct ThriftHiveMetastoreDeletePartitionColumnStatisticsArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub part_name: String,
+    pub col_name: String,
+    pub engine: String,
 }
 
 impl ThriftHiveMetastoreDeletePartitionColumnStatisticsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDeletePartitionColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
@@ -58220,15 +58274,15 @@ impl ThriftHiveMetastoreDeletePartitionColumnStatisticsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDeleteTableColumnStatisticsArgs {
-    db_name: String,
-    tbl_name: String,
-    col_name: String,
-    engine: String,
+pub struct ThriftHiveMetastoreDeleteTableColumnStatisticsArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub col_name: String,
+    pub engine: String,
 }
 
 impl ThriftHiveMetastoreDeleteTableColumnStatisticsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDeleteTableColumnStatisticsArgs> {
         i_prot.read_struct_begin()?;
@@ -58418,12 +58472,14 @@ impl ThriftHiveMetastoreDeleteTableColumnStatisticsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreCreateFunctionArgs {
-    func: Function,
+pub struct ThriftHiveMetastoreCreateFunctionArgs {
+    pub func: Function,
 }
 
 impl ThriftHiveMetastoreCreateFunctionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCreateFunctionArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreCreateFunctionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCreateFunctionArgs>())?;
         let mut f_1: Option<Function> = None;
@@ -58560,13 +58616,15 @@ impl ThriftHiveMetastoreCreateFunctionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropFunctionArgs {
-    db_name: String,
-    func_name: String,
+pub struct ThriftHiveMetastoreDropFunctionArgs {
+    pub db_name: String,
+    pub func_name: String,
 }
 
 impl ThriftHiveMetastoreDropFunctionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreDropFunctionArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreDropFunctionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreDropFunctionArgs>())?;
         let mut f_1: Option<String> = None;
@@ -58686,14 +58744,16 @@ impl ThriftHiveMetastoreDropFunctionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAlterFunctionArgs {
-    db_name: String,
-    func_name: String,
-    new_func: Function,
+pub struct ThriftHiveMetastoreAlterFunctionArgs {
+    pub db_name: String,
+    pub func_name: String,
+    pub new_func: Function,
 }
 
 impl ThriftHiveMetastoreAlterFunctionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAlterFunctionArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreAlterFunctionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAlterFunctionArgs>())?;
         let mut f_1: Option<String> = None;
@@ -58824,13 +58884,15 @@ impl ThriftHiveMetastoreAlterFunctionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetFunctionsArgs {
-    db_name: String,
-    pattern: String,
+pub struct ThriftHiveMetastoreGetFunctionsArgs {
+    pub db_name: String,
+    pub pattern: String,
 }
 
 impl ThriftHiveMetastoreGetFunctionsArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFunctionsArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetFunctionsArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFunctionsArgs>())?;
         let mut f_1: Option<String> = None;
@@ -58961,13 +59023,15 @@ impl ThriftHiveMetastoreGetFunctionsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetFunctionArgs {
-    db_name: String,
-    func_name: String,
+pub struct ThriftHiveMetastoreGetFunctionArgs {
+    pub db_name: String,
+    pub func_name: String,
 }
 
 impl ThriftHiveMetastoreGetFunctionArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetFunctionArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetFunctionArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetFunctionArgs>())?;
         let mut f_1: Option<String> = None;
@@ -59101,10 +59165,10 @@ impl ThriftHiveMetastoreGetFunctionResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetAllFunctionsArgs {}
+pub struct ThriftHiveMetastoreGetAllFunctionsArgs {}
 
 impl ThriftHiveMetastoreGetAllFunctionsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllFunctionsArgs> {
         i_prot.read_struct_begin()?;
@@ -59212,12 +59276,12 @@ impl ThriftHiveMetastoreGetAllFunctionsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreLockArgs {
-    rqst: LockRequest,
+pub struct ThriftHiveMetastoreLockArgs {
+    pub rqst: LockRequest,
 }
 
 impl ThriftHiveMetastoreLockArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreLockArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreLockArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreLockArgs>())?;
         let mut f_1: Option<LockRequest> = None;
@@ -59345,12 +59409,12 @@ impl ThriftHiveMetastoreLockResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreCheckLockArgs {
-    rqst: CheckLockRequest,
+pub struct ThriftHiveMetastoreCheckLockArgs {
+    pub rqst: CheckLockRequest,
 }
 
 impl ThriftHiveMetastoreCheckLockArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCheckLockArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCheckLockArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCheckLockArgs>())?;
         let mut f_1: Option<CheckLockRequest> = None;
@@ -59491,12 +59555,12 @@ impl ThriftHiveMetastoreCheckLockResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreUnlockArgs {
-    rqst: UnlockRequest,
+pub struct ThriftHiveMetastoreUnlockArgs {
+    pub rqst: UnlockRequest,
 }
 
 impl ThriftHiveMetastoreUnlockArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreUnlockArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreUnlockArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreUnlockArgs>())?;
         let mut f_1: Option<UnlockRequest> = None;
@@ -59608,12 +59672,12 @@ impl ThriftHiveMetastoreUnlockResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreShowLocksArgs {
-    rqst: ShowLocksRequest,
+pub struct ThriftHiveMetastoreShowLocksArgs {
+    pub rqst: ShowLocksRequest,
 }
 
 impl ThriftHiveMetastoreShowLocksArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreShowLocksArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreShowLocksArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreShowLocksArgs>())?;
         let mut f_1: Option<ShowLocksRequest> = None;
@@ -59712,12 +59776,12 @@ impl ThriftHiveMetastoreShowLocksResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreHeartbeatArgs {
-    ids: HeartbeatRequest,
+pub struct ThriftHiveMetastoreHeartbeatArgs {
+    pub ids: HeartbeatRequest,
 }
 
 impl ThriftHiveMetastoreHeartbeatArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreHeartbeatArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreHeartbeatArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreHeartbeatArgs>())?;
         let mut f_1: Option<HeartbeatRequest> = None;
@@ -59839,10 +59903,12 @@ impl ThriftHiveMetastoreHeartbeatResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetOpenTxnsArgs {}
+pub struct ThriftHiveMetastoreGetOpenTxnsArgs {}
 
 impl ThriftHiveMetastoreGetOpenTxnsArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetOpenTxnsArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetOpenTxnsArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetOpenTxnsArgs>())?;
         loop {
@@ -59933,10 +59999,10 @@ impl ThriftHiveMetastoreGetOpenTxnsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetOpenTxnsInfoArgs {}
+pub struct ThriftHiveMetastoreGetOpenTxnsInfoArgs {}
 
 impl ThriftHiveMetastoreGetOpenTxnsInfoArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetOpenTxnsInfoArgs> {
         i_prot.read_struct_begin()?;
@@ -60031,12 +60097,12 @@ impl ThriftHiveMetastoreGetOpenTxnsInfoResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreOpenTxnsArgs {
-    rqst: OpenTxnRequest,
+pub struct ThriftHiveMetastoreOpenTxnsArgs {
+    pub rqst: OpenTxnRequest,
 }
 
 impl ThriftHiveMetastoreOpenTxnsArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreOpenTxnsArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreOpenTxnsArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreOpenTxnsArgs>())?;
         let mut f_1: Option<OpenTxnRequest> = None;
@@ -60138,12 +60204,12 @@ impl ThriftHiveMetastoreOpenTxnsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAbortTxnArgs {
-    rqst: AbortTxnRequest,
+pub struct ThriftHiveMetastoreAbortTxnArgs {
+    pub rqst: AbortTxnRequest,
 }
 
 impl ThriftHiveMetastoreAbortTxnArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAbortTxnArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAbortTxnArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAbortTxnArgs>())?;
         let mut f_1: Option<AbortTxnRequest> = None;
@@ -60242,12 +60308,12 @@ impl ThriftHiveMetastoreAbortTxnResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAbortTxnsArgs {
-    rqst: AbortTxnsRequest,
+pub struct ThriftHiveMetastoreAbortTxnsArgs {
+    pub rqst: AbortTxnsRequest,
 }
 
 impl ThriftHiveMetastoreAbortTxnsArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAbortTxnsArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreAbortTxnsArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreAbortTxnsArgs>())?;
         let mut f_1: Option<AbortTxnsRequest> = None;
@@ -60346,12 +60412,12 @@ impl ThriftHiveMetastoreAbortTxnsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreCommitTxnArgs {
-    rqst: CommitTxnRequest,
+pub struct ThriftHiveMetastoreCommitTxnArgs {
+    pub rqst: CommitTxnRequest,
 }
 
 impl ThriftHiveMetastoreCommitTxnArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCommitTxnArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreCommitTxnArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreCommitTxnArgs>())?;
         let mut f_1: Option<CommitTxnRequest> = None;
@@ -60463,12 +60529,12 @@ impl ThriftHiveMetastoreCommitTxnResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreHeartbeatTxnRangeArgs {
-    txns: HeartbeatTxnRangeRequest,
+pub struct ThriftHiveMetastoreHeartbeatTxnRangeArgs {
+    pub txns: HeartbeatTxnRangeRequest,
 }
 
 impl ThriftHiveMetastoreHeartbeatTxnRangeArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreHeartbeatTxnRangeArgs> {
         i_prot.read_struct_begin()?;
@@ -60574,12 +60640,12 @@ impl ThriftHiveMetastoreHeartbeatTxnRangeResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetValidWriteIdsArgs {
-    rqst: GetValidWriteIdsRequest,
+pub struct ThriftHiveMetastoreGetValidWriteIdsArgs {
+    pub rqst: GetValidWriteIdsRequest,
 }
 
 impl ThriftHiveMetastoreGetValidWriteIdsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetValidWriteIdsArgs> {
         i_prot.read_struct_begin()?;
@@ -60711,12 +60777,12 @@ impl ThriftHiveMetastoreGetValidWriteIdsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAllocateTableWriteIdsArgs {
-    rqst: AllocateTableWriteIdsRequest,
+pub struct ThriftHiveMetastoreAllocateTableWriteIdsArgs {
+    pub rqst: AllocateTableWriteIdsRequest,
 }
 
 impl ThriftHiveMetastoreAllocateTableWriteIdsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAllocateTableWriteIdsArgs> {
         i_prot.read_struct_begin()?;
@@ -60861,10 +60927,10 @@ impl ThriftHiveMetastoreAllocateTableWriteIdsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetMetastoreDbUuidArgs {}
+pub struct ThriftHiveMetastoreGetMetastoreDbUuidArgs {}
 
 impl ThriftHiveMetastoreGetMetastoreDbUuidArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetMetastoreDbUuidArgs> {
         i_prot.read_struct_begin()?;
@@ -60972,12 +61038,12 @@ impl ThriftHiveMetastoreGetMetastoreDbUuidResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetNextNotificationArgs {
-    rqst: NotificationEventRequest,
+pub struct ThriftHiveMetastoreGetNextNotificationArgs {
+    pub rqst: NotificationEventRequest,
 }
 
 impl ThriftHiveMetastoreGetNextNotificationArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNextNotificationArgs> {
         i_prot.read_struct_begin()?;
@@ -61083,10 +61149,10 @@ impl ThriftHiveMetastoreGetNextNotificationResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetCurrentNotificationEventIdArgs {}
+pub struct ThriftHiveMetastoreGetCurrentNotificationEventIdArgs {}
 
 impl ThriftHiveMetastoreGetCurrentNotificationEventIdArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetCurrentNotificationEventIdArgs> {
         i_prot.read_struct_begin()?;
@@ -61181,12 +61247,12 @@ impl ThriftHiveMetastoreGetCurrentNotificationEventIdResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetNotificationEventsCountArgs {
-    rqst: NotificationEventsCountRequest,
+pub struct ThriftHiveMetastoreGetNotificationEventsCountArgs {
+    pub rqst: NotificationEventsCountRequest,
 }
 
 impl ThriftHiveMetastoreGetNotificationEventsCountArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNotificationEventsCountArgs> {
         i_prot.read_struct_begin()?;
@@ -61292,12 +61358,12 @@ impl ThriftHiveMetastoreGetNotificationEventsCountResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreFireListenerEventArgs {
-    rqst: FireEventRequest,
+pub struct ThriftHiveMetastoreFireListenerEventArgs {
+    pub rqst: FireEventRequest,
 }
 
 impl ThriftHiveMetastoreFireListenerEventArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreFireListenerEventArgs> {
         i_prot.read_struct_begin()?;
@@ -61403,10 +61469,12 @@ impl ThriftHiveMetastoreFireListenerEventResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetRoleNamesArgs {}
+pub struct ThriftHiveMetastoreGetRoleNamesArgs {}
 
 impl ThriftHiveMetastoreGetRoleNamesArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetRoleNamesArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetRoleNamesArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetRoleNamesArgs>())?;
         loop {
@@ -61520,13 +61588,13 @@ impl ThriftHiveMetastoreGetRoleNamesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreListRolesArgs {
-    principal_name: String,
-    principal_type: PrincipalType,
+pub struct ThriftHiveMetastoreListRolesArgs {
+    pub principal_name: String,
+    pub principal_type: PrincipalType,
 }
 
 impl ThriftHiveMetastoreListRolesArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListRolesArgs> {
+    pub fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListRolesArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreListRolesArgs>())?;
         let mut f_1: Option<String> = None;
@@ -61660,12 +61728,12 @@ impl ThriftHiveMetastoreListRolesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPrincipalsInRoleArgs {
-    request: GetPrincipalsInRoleRequest,
+pub struct ThriftHiveMetastoreGetPrincipalsInRoleArgs {
+    pub request: GetPrincipalsInRoleRequest,
 }
 
 impl ThriftHiveMetastoreGetPrincipalsInRoleArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPrincipalsInRoleArgs> {
         i_prot.read_struct_begin()?;
@@ -61784,12 +61852,12 @@ impl ThriftHiveMetastoreGetPrincipalsInRoleResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs {
-    request: GetRoleGrantsForPrincipalRequest,
+pub struct ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs {
+    pub request: GetRoleGrantsForPrincipalRequest,
 }
 
 impl ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetRoleGrantsForPrincipalArgs> {
         i_prot.read_struct_begin()?;
@@ -61908,14 +61976,14 @@ impl ThriftHiveMetastoreGetRoleGrantsForPrincipalResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPrivilegeSetArgs {
-    hive_object: HiveObjectRef,
-    user_name: String,
-    group_names: Vec<String>,
+pub struct ThriftHiveMetastoreGetPrivilegeSetArgs {
+    pub hive_object: HiveObjectRef,
+    pub user_name: String,
+    pub group_names: Vec<String>,
 }
 
 impl ThriftHiveMetastoreGetPrivilegeSetArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPrivilegeSetArgs> {
         i_prot.read_struct_begin()?;
@@ -62061,14 +62129,16 @@ impl ThriftHiveMetastoreGetPrivilegeSetResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreListPrivilegesArgs {
-    principal_name: String,
-    principal_type: PrincipalType,
-    hive_object: HiveObjectRef,
+pub struct ThriftHiveMetastoreListPrivilegesArgs {
+    pub principal_name: String,
+    pub principal_type: PrincipalType,
+    pub hive_object: HiveObjectRef,
 }
 
 impl ThriftHiveMetastoreListPrivilegesArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreListPrivilegesArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreListPrivilegesArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreListPrivilegesArgs>())?;
         let mut f_1: Option<String> = None;
@@ -62214,12 +62284,14 @@ impl ThriftHiveMetastoreListPrivilegesResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPrimaryKeysArgs {
-    request: PrimaryKeysRequest,
+pub struct ThriftHiveMetastoreGetPrimaryKeysArgs {
+    pub request: PrimaryKeysRequest,
 }
 
 impl ThriftHiveMetastoreGetPrimaryKeysArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetPrimaryKeysArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetPrimaryKeysArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetPrimaryKeysArgs>())?;
         let mut f_1: Option<PrimaryKeysRequest> = None;
@@ -62349,12 +62421,14 @@ impl ThriftHiveMetastoreGetPrimaryKeysResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetForeignKeysArgs {
-    request: ForeignKeysRequest,
+pub struct ThriftHiveMetastoreGetForeignKeysArgs {
+    pub request: ForeignKeysRequest,
 }
 
 impl ThriftHiveMetastoreGetForeignKeysArgs {
-    fn read_from_in_protocol(i_prot: &mut dyn TInputProtocol) -> thrift::Result<ThriftHiveMetastoreGetForeignKeysArgs> {
+    pub fn read_from_in_protocol(
+        i_prot: &mut dyn TInputProtocol,
+    ) -> thrift::Result<ThriftHiveMetastoreGetForeignKeysArgs> {
         i_prot.read_struct_begin()?;
         crate::budget::charge(std::mem::size_of::<ThriftHiveMetastoreGetForeignKeysArgs>())?;
         let mut f_1: Option<ForeignKeysRequest> = None;
@@ -62481,12 +62555,12 @@ impl ThriftHiveMetastoreGetForeignKeysResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetUniqueConstraintsArgs {
-    request: UniqueConstraintsRequest,
+pub struct ThriftHiveMetastoreGetUniqueConstraintsArgs {
+    pub request: UniqueConstraintsRequest,
 }
 
 impl ThriftHiveMetastoreGetUniqueConstraintsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetUniqueConstraintsArgs> {
         i_prot.read_struct_begin()?;
@@ -62618,12 +62692,12 @@ impl ThriftHiveMetastoreGetUniqueConstraintsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetNotNullConstraintsArgs {
-    request: NotNullConstraintsRequest,
+pub struct ThriftHiveMetastoreGetNotNullConstraintsArgs {
+    pub request: NotNullConstraintsRequest,
 }
 
 impl ThriftHiveMetastoreGetNotNullConstraintsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetNotNullConstraintsArgs> {
         i_prot.read_struct_begin()?;
@@ -62755,12 +62829,12 @@ impl ThriftHiveMetastoreGetNotNullConstraintsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetDefaultConstraintsArgs {
-    request: DefaultConstraintsRequest,
+pub struct ThriftHiveMetastoreGetDefaultConstraintsArgs {
+    pub request: DefaultConstraintsRequest,
 }
 
 impl ThriftHiveMetastoreGetDefaultConstraintsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetDefaultConstraintsArgs> {
         i_prot.read_struct_begin()?;
@@ -62892,12 +62966,12 @@ impl ThriftHiveMetastoreGetDefaultConstraintsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetCheckConstraintsArgs {
-    request: CheckConstraintsRequest,
+pub struct ThriftHiveMetastoreGetCheckConstraintsArgs {
+    pub request: CheckConstraintsRequest,
 }
 
 impl ThriftHiveMetastoreGetCheckConstraintsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetCheckConstraintsArgs> {
         i_prot.read_struct_begin()?;
@@ -63029,12 +63103,12 @@ impl ThriftHiveMetastoreGetCheckConstraintsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetAllTableConstraintsArgs {
-    request: AllTableConstraintsRequest,
+pub struct ThriftHiveMetastoreGetAllTableConstraintsArgs {
+    pub request: AllTableConstraintsRequest,
 }
 
 impl ThriftHiveMetastoreGetAllTableConstraintsArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetAllTableConstraintsArgs> {
         i_prot.read_struct_begin()?;
@@ -63166,12 +63240,12 @@ impl ThriftHiveMetastoreGetAllTableConstraintsResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartitionReqArgs {
-    req: GetPartitionRequest,
+pub struct ThriftHiveMetastoreGetPartitionReqArgs {
+    pub req: GetPartitionRequest,
 }
 
 impl ThriftHiveMetastoreGetPartitionReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartitionReqArgs> {
         i_prot.read_struct_begin()?;
@@ -63303,12 +63377,12 @@ impl ThriftHiveMetastoreGetPartitionReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreAppendPartitionReqArgs {
-    append_partitions_req: AppendPartitionsRequest,
+pub struct ThriftHiveMetastoreAppendPartitionReqArgs {
+    pub append_partitions_req: AppendPartitionsRequest,
 }
 
 impl ThriftHiveMetastoreAppendPartitionReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreAppendPartitionReqArgs> {
         i_prot.read_struct_begin()?;
@@ -63454,12 +63528,12 @@ impl ThriftHiveMetastoreAppendPartitionReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreDropPartitionReqArgs {
-    drop_partition_req: DropPartitionRequest,
+pub struct ThriftHiveMetastoreDropPartitionReqArgs {
+    pub drop_partition_req: DropPartitionRequest,
 }
 
 impl ThriftHiveMetastoreDropPartitionReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreDropPartitionReqArgs> {
         i_prot.read_struct_begin()?;
@@ -63591,12 +63665,12 @@ impl ThriftHiveMetastoreDropPartitionReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreFetchPartitionNamesReqArgs {
-    partition_req: PartitionsRequest,
+pub struct ThriftHiveMetastoreFetchPartitionNamesReqArgs {
+    pub partition_req: PartitionsRequest,
 }
 
 impl ThriftHiveMetastoreFetchPartitionNamesReqArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreFetchPartitionNamesReqArgs> {
         i_prot.read_struct_begin()?;
@@ -63738,15 +63812,15 @@ impl ThriftHiveMetastoreFetchPartitionNamesReqResult {
 //
 
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-struct ThriftHiveMetastoreGetPartSpecsByFilterArgs {
-    db_name: String,
-    tbl_name: String,
-    filter: String,
-    max_parts: i32,
+pub struct ThriftHiveMetastoreGetPartSpecsByFilterArgs {
+    pub db_name: String,
+    pub tbl_name: String,
+    pub filter: String,
+    pub max_parts: i32,
 }
 
 impl ThriftHiveMetastoreGetPartSpecsByFilterArgs {
-    fn read_from_in_protocol(
+    pub fn read_from_in_protocol(
         i_prot: &mut dyn TInputProtocol,
     ) -> thrift::Result<ThriftHiveMetastoreGetPartSpecsByFilterArgs> {
         i_prot.read_struct_begin()?;

@@ -1,6 +1,6 @@
 //! Wire-compatibility tests for the generated HMS types and processor.
 
-use strata_thrift::methods::{is_oneway, is_served, ONEWAY_METHODS, SERVED_METHODS};
+use strata_thrift::methods::{is_oneway, is_served, Method, ONEWAY_METHODS, SERVED_METHODS};
 use strata_thrift::*;
 use thrift::protocol::{
     TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol, TFieldIdentifier,
@@ -552,4 +552,23 @@ fn served_methods_match_the_idl() {
     assert!(is_served("get_table") && is_served("get_table_req") && is_served("lock"));
     assert!(!is_served("get_partitions_by_expr"));
     assert_eq!(SERVED_METHODS.len(), 147);
+}
+
+#[test]
+fn methods_are_typed_with_their_declared_exceptions() {
+    let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+    assert_eq!(names.as_slice(), SERVED_METHODS);
+    for m in Method::ALL {
+        assert_eq!(Method::from_name(m.name()), Some(*m));
+        assert_eq!(m.is_oneway(), is_oneway(m.name()), "{m}");
+        assert_eq!(m.to_string(), m.name());
+    }
+    assert_eq!(Method::from_name("get_partitions_by_expr"), None);
+    assert_eq!(Method::from_name("getMetaConf"), Some(Method::GetMetaConf));
+    assert_eq!(Method::GetTable.declared_exceptions(), &["MetaException", "NoSuchObjectException"]);
+    assert_eq!(
+        Method::Heartbeat.declared_exceptions(),
+        &["NoSuchLockException", "NoSuchTxnException", "TxnAbortedException"]
+    );
+    assert!(Method::GetNextNotification.declared_exceptions().is_empty());
 }

@@ -1,94 +1,13 @@
 //! Wire tests of functions, column statistics and notifications: a real server on port 0
 //! (SQLite store in a temp dir) driven by the generated client (binary protocol, buffered).
 
-use std::{
-    net::{SocketAddr, TcpStream},
-    sync::Arc,
-    time::Duration,
-};
+mod common;
 
-use strata_catalog::{Catalog, CatalogConfig};
+use common::{Client, TestServer};
 use strata_core::model::{self, FieldSchema};
-use strata_server::{convert, ServerConfig, Shared};
-use strata_thrift::{self as t, TThriftHiveMetastoreSyncClient, ThriftHiveMetastoreSyncClient};
-use thrift::{
-    protocol::{TBinaryInputProtocol, TBinaryOutputProtocol, TInputProtocol, TOutputProtocol},
-    transport::{TBufferedReadTransport, TBufferedWriteTransport},
-    OrderedFloat,
-};
-
-struct TestServer {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    dir: std::path::PathBuf,
-}
-
-impl TestServer {
-    fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!("strata-extra-wire-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let db_url = format!("sqlite://{}/strata.db", dir.display());
-        let warehouse = format!("file://{}/warehouse", dir.display());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let store = strata_store::open(&db_url).await.unwrap();
-                store.migrate().await.unwrap();
-                let catalog = Catalog::new(
-                    store,
-                    strata_storage::Storages::default(),
-                    CatalogConfig {
-                        warehouse,
-                        lock_timeout: Duration::from_secs(60),
-                        max_partitions_per_request: None,
-                        batch: strata_catalog::BatchPolicy::track(),
-                        data: strata_catalog::DataSafety::default(),
-                        stats: strata_catalog::faststats::FastStats::default(),
-                    },
-                );
-                catalog.bootstrap().await.unwrap();
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                let shared = Arc::new(Shared::new(catalog, tokio::runtime::Handle::current()));
-                strata_server::serve(listener, shared, ServerConfig::default(), async move {
-                    let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(20)).expect("server started");
-        Self { addr, stop: Some(stop_tx), thread: Some(thread), dir }
-    }
-
-    fn client(&self) -> Client {
-        let s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let (r, w) = (s.try_clone().unwrap(), s);
-        let input: Box<dyn TInputProtocol + Send> =
-            Box::new(TBinaryInputProtocol::new(TBufferedReadTransport::new(r), true));
-        let output: Box<dyn TOutputProtocol + Send> =
-            Box::new(TBinaryOutputProtocol::new(TBufferedWriteTransport::new(w), true));
-        ThriftHiveMetastoreSyncClient::new(input, output)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-type Client = ThriftHiveMetastoreSyncClient<Box<dyn TInputProtocol + Send>, Box<dyn TOutputProtocol + Send>>;
+use strata_server::{convert, ServerConfig};
+use strata_thrift::{self as t, TThriftHiveMetastoreSyncClient};
+use thrift::OrderedFloat;
 
 /// The message of a declared exception of type `E`, panicking on anything else.
 #[track_caller]
@@ -144,7 +63,7 @@ fn function(db: &str, name: &str) -> t::Function {
 
 #[test]
 fn functions_over_the_wire() {
-    let server = TestServer::start();
+    let server = TestServer::start(ServerConfig::default());
     let mut c = server.client();
     create_db(&mut c, "db");
     c.create_function(function("db", "Upper")).unwrap();
@@ -234,7 +153,7 @@ fn table_stats(db: &str, table: &str, objs: Vec<t::ColumnStatisticsObj>) -> t::C
 
 #[test]
 fn table_statistics_round_trip() {
-    let server = TestServer::start();
+    let server = TestServer::start(ServerConfig::default());
     let mut c = server.client();
     create_db(&mut c, "db");
     create_table(&mut c, "db", "sales");
@@ -299,7 +218,7 @@ fn table_statistics_round_trip() {
 
 #[test]
 fn notification_ids_are_contiguous_after_ddl() {
-    let server = TestServer::start();
+    let server = TestServer::start(ServerConfig::default());
     let mut c = server.client();
     let start = c.get_current_notification_event_id().unwrap().event_id;
     create_db(&mut c, "ndb");

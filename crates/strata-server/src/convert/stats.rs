@@ -1,62 +1,14 @@
-//! Thrift ⇄ core for functions, column statistics and notification events. Pure functions;
-//! every field is carried.
+//! Column statistics.
 
 use strata_core::{
     model::{
-        BinaryStats, BooleanStats, ColumnStatistics, ColumnStats, ColumnStatsData, DecimalValue, Function,
-        NotificationEvent, RangeStats, ResourceUri, StoredColumnStats, StringStats, FUNCTION_TYPE_JAVA,
+        BinaryStats, BooleanStats, ColumnStatistics, ColumnStats, ColumnStatsData, DecimalValue, RangeStats,
+        StoredColumnStats, StringStats,
     },
     names,
-    time::EpochSeconds,
 };
 use strata_thrift as t;
 use thrift::OrderedFloat;
-
-use crate::convert::{principal_in, principal_out};
-
-/// Function from the wire (names not normalised here; the catalog does it).
-#[must_use]
-pub fn function_in(f: t::Function) -> Function {
-    Function {
-        db_name: f.db_name.unwrap_or_default(),
-        name: f.function_name.unwrap_or_default(),
-        class_name: f.class_name.unwrap_or_default(),
-        owner_name: f.owner_name,
-        owner_type: principal_in(f.owner_type),
-        create_time: EpochSeconds(f.create_time.unwrap_or_default()),
-        function_type: f.function_type.map_or(FUNCTION_TYPE_JAVA, |ft| ft.0),
-        resource_uris: f
-            .resource_uris
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| ResourceUri {
-                resource_type: r.resource_type.map_or(0, |rt| rt.0),
-                uri: r.uri.unwrap_or_default(),
-            })
-            .collect(),
-    }
-}
-
-/// Function to the wire.
-#[must_use]
-pub fn function_out(f: Function) -> t::Function {
-    t::Function {
-        function_name: Some(f.name),
-        db_name: Some(f.db_name),
-        class_name: Some(f.class_name),
-        owner_name: f.owner_name,
-        owner_type: principal_out(f.owner_type),
-        create_time: Some(f.create_time.0),
-        function_type: Some(t::FunctionType(f.function_type)),
-        resource_uris: Some(
-            f.resource_uris
-                .into_iter()
-                .map(|r| t::ResourceUri { resource_type: Some(t::ResourceType(r.resource_type)), uri: Some(r.uri) })
-                .collect(),
-        ),
-        cat_name: Some(names::DEFAULT_CATALOG.to_string()),
-    }
-}
 
 fn decimal_in(d: t::Decimal) -> DecimalValue {
     DecimalValue { unscaled: d.unscaled, scale: d.scale }
@@ -250,113 +202,5 @@ pub fn column_statistics_out(
         stats_obj: rows.into_iter().map(|r| stats_obj_out(r.stats)).collect(),
         is_stats_compliant: None,
         engine,
-    }
-}
-
-/// A notification event to the wire.
-#[must_use]
-pub fn event_out(e: NotificationEvent) -> t::NotificationEvent {
-    t::NotificationEvent {
-        event_id: e.event_id,
-        event_time: e.event_time.0,
-        event_type: e.event_type,
-        db_name: e.db_name,
-        table_name: e.table_name,
-        message: e.message,
-        message_format: e.message_format,
-        cat_name: e.catalog_name,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn functions_round_trip() {
-        let wire = t::Function {
-            function_name: Some("upper".into()),
-            db_name: Some("db".into()),
-            class_name: Some("com.x.Upper".into()),
-            owner_name: Some("alice".into()),
-            owner_type: Some(t::PrincipalType::USER),
-            create_time: Some(1_700_000_000),
-            function_type: Some(t::FunctionType::JAVA),
-            resource_uris: Some(vec![t::ResourceUri {
-                resource_type: Some(t::ResourceType::ARCHIVE),
-                uri: Some("s3://a.zip".into()),
-            }]),
-            cat_name: Some("hive".into()),
-        };
-        assert_eq!(function_out(function_in(wire.clone())), wire);
-    }
-
-    #[test]
-    fn every_statistics_kind_round_trips() {
-        use t::ColumnStatisticsData as D;
-        let all = vec![
-            D::BooleanStats(t::BooleanColumnStatsData {
-                num_trues: 1,
-                num_falses: 2,
-                num_nulls: 3,
-                bit_vectors: Some(vec![1]),
-            }),
-            D::LongStats(t::LongColumnStatsData {
-                low_value: Some(-1),
-                high_value: None,
-                num_nulls: 0,
-                num_d_vs: 5,
-                bit_vectors: None,
-                histogram: Some(vec![7, 7]),
-            }),
-            D::DoubleStats(t::DoubleColumnStatsData {
-                low_value: Some(OrderedFloat(-0.5)),
-                high_value: Some(OrderedFloat(9.75)),
-                num_nulls: 1,
-                num_d_vs: 2,
-                bit_vectors: Some(vec![0, 1]),
-                histogram: None,
-            }),
-            D::StringStats(t::StringColumnStatsData {
-                max_col_len: 4,
-                avg_col_len: OrderedFloat(2.5),
-                num_nulls: 0,
-                num_d_vs: 3,
-                bit_vectors: None,
-            }),
-            D::BinaryStats(t::BinaryColumnStatsData {
-                max_col_len: 8,
-                avg_col_len: OrderedFloat(1.5),
-                num_nulls: 2,
-                bit_vectors: None,
-            }),
-            D::DecimalStats(t::DecimalColumnStatsData {
-                low_value: Some(t::Decimal { unscaled: vec![0xff], scale: 1 }),
-                high_value: Some(t::Decimal { unscaled: vec![0x10, 0x00], scale: 3 }),
-                num_nulls: 0,
-                num_d_vs: 1,
-                bit_vectors: None,
-                histogram: Some(vec![3]),
-            }),
-            D::DateStats(t::DateColumnStatsData {
-                low_value: Some(t::Date { days_since_epoch: 19_000 }),
-                high_value: Some(t::Date { days_since_epoch: 19_001 }),
-                num_nulls: 0,
-                num_d_vs: 2,
-                bit_vectors: None,
-                histogram: None,
-            }),
-            D::TimestampStats(t::TimestampColumnStatsData {
-                low_value: None,
-                high_value: Some(t::Timestamp { seconds_since_epoch: 1_700_000_000 }),
-                num_nulls: 3,
-                num_d_vs: 1,
-                bit_vectors: Some(vec![9]),
-                histogram: Some(vec![8]),
-            }),
-        ];
-        for d in all {
-            assert_eq!(stats_data_out(stats_data_in(d.clone())), d);
-        }
     }
 }
