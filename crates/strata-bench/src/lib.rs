@@ -6,8 +6,10 @@
 //! - [`client`]: the HMS Thrift client and object builders.
 //! - [`workloads`]: the workloads.
 //! - [`report`]: statistics, the terminal table, JSON and the chart.
+//! - [`command`]: the `strata-bench` binary's arguments and output (`strata bench` runs it).
 
 pub mod client;
+pub mod command;
 pub mod report;
 pub mod workloads;
 

@@ -5,7 +5,6 @@ use strata_core::{
     location,
     model::{history_op, Actor, Database, PrincipalType, Table},
     names::{self, NamePattern},
-    time::EpochSeconds,
     CatalogError, Result,
 };
 
@@ -23,7 +22,7 @@ impl Catalog {
             given => location::qualify(given, self.warehouse())?,
         };
         self.check_allowed(&db.location)?;
-        db.create_time = EpochSeconds::now();
+        db.create_time = self.now_seconds();
         // As HMS's ObjectStore: a database created without an owner type is owned by a USER.
         db.owner_type.get_or_insert(PrincipalType::User);
         // -- STORE --
@@ -90,14 +89,14 @@ impl Catalog {
             // Tables outside the database directory move on their own, the rest with it.
             for t in tables.iter().filter(|t| owns_data(t)) {
                 let Some(dir) = t.location() else { continue };
-                let mut row = Self::history(actor, history_op::DROP_TABLE, &name, &t.name);
+                let mut row = self.history(actor, history_op::DROP_TABLE, &name, &t.name);
                 row.previous_location = Some(dir.to_string());
                 if !location::is_within(&location::canonical_or_raw(dir), &location::canonical_or_raw(&db.location)) {
                     moves.push((history.len(), dir.to_string(), self.retained_dir(&name, &t.name, None)));
                 }
                 history.push(row);
             }
-            let mut row = Self::history(actor, history_op::DROP_DATABASE, &name, "");
+            let mut row = self.history(actor, history_op::DROP_DATABASE, &name, "");
             row.previous_location = Some(db.location.clone());
             moves.push((history.len(), db.location.clone(), self.retained_database_dir(&name)));
             history.push(row);

@@ -9,9 +9,7 @@
 use strata_core::{
     model::{event_type, EventMessage, Function, NotificationEvent, MESSAGE_FORMAT},
     model::{Database, Partition, Table},
-    names,
-    time::EpochSeconds,
-    Result,
+    names, Result,
 };
 
 use crate::Catalog;
@@ -45,7 +43,7 @@ impl Catalog {
         table: Option<&str>,
         message: EventMessage<'_>,
     ) -> Option<i64> {
-        let now = EpochSeconds::now();
+        let now = self.now_seconds();
         let message = EventMessage {
             db: Some(db.to_string()),
             table: table.map(str::to_string),
@@ -187,7 +185,7 @@ impl Catalog {
         let inserts = if inserts.is_empty() { vec![InsertEvent::default()] } else { inserts };
         let mut ids = Vec::with_capacity(inserts.len());
         for InsertEvent { files, replace, partition_vals: part } in inserts {
-            let now = EpochSeconds::now();
+            let now = self.now_seconds();
             let message = EventMessage {
                 db: Some(db.clone()),
                 table: (!table.is_empty()).then(|| table.clone()),

@@ -4,7 +4,6 @@ use strata_core::{
     error::msg,
     model::{event_type, function_msg, Function},
     names::{self, NamePattern},
-    time::EpochSeconds,
     CatalogError, Result,
 };
 
@@ -37,7 +36,7 @@ impl Catalog {
             return Err(CatalogError::NoSuchObject(msg::no_such_database(&f.db_name)));
         }
         if f.create_time.0 == 0 {
-            f.create_time = EpochSeconds::now();
+            f.create_time = self.now_seconds();
         }
         self.store.create_function(&f).await?;
         self.emit_function(event_type::CREATE_FUNCTION, &f).await;

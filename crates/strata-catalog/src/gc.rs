@@ -22,7 +22,7 @@ use serde::Serialize;
 use strata_core::{
     location,
     model::{history_op, Actor, HistoryEntry},
-    names, time, Result,
+    names, Result,
 };
 use strata_store::PartitionQuery;
 
@@ -53,7 +53,7 @@ impl Catalog {
     /// What `gc` would delete: data left before `now - older_than_millis`, of one table
     /// (`Some((db, table))`) or of all.
     pub async fn gc_plan(&self, older_than_millis: i64, only: Option<(&str, &str)>) -> Result<Vec<Candidate>> {
-        let cutoff = time::now_millis() - older_than_millis;
+        let cutoff = self.now_millis() - older_than_millis;
         let rows = self.store.history_all().await?;
         let keep = self.gc_keep_set(&rows).await?;
         let deleted: HashSet<String> = rows
@@ -203,7 +203,7 @@ impl Catalog {
             let row = HistoryEntry {
                 partition_name: c.partition_name.clone(),
                 previous_location: Some(c.location.clone()),
-                ..Self::history(actor, history_op::GC, &c.db_name, &c.table_name)
+                ..self.history(actor, history_op::GC, &c.db_name, &c.table_name)
             };
             self.store.append_history(&[row]).await?;
             done.push(c);

@@ -38,7 +38,9 @@ use std::{sync::Arc, time::Duration};
 use strata_core::{
     batch, location,
     model::{Actor, Database, HistoryEntry, PrincipalType},
-    names, time, Result,
+    names,
+    time::{self, Clock, EpochSeconds},
+    Result,
 };
 use strata_storage::Storages;
 use strata_store::Store;
@@ -138,12 +140,37 @@ pub struct Catalog {
     in_flight: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
     /// This server's transactions ([`txns`]).
     txns: Arc<txns::Txns>,
+    /// Where every timestamp the catalog writes comes from.
+    clock: Arc<dyn Clock>,
 }
 
-impl Catalog {
-    /// A catalog over a store and storage.
-    #[must_use]
-    pub fn new(store: Arc<dyn Store>, storage: Storages, mut config: CatalogConfig) -> Self {
+/// How a [`Catalog`] is put together: a store and settings, plus storage and a clock that
+/// default to none (local files only) and the system clock.
+#[derive(Debug)]
+#[must_use]
+pub struct CatalogBuilder {
+    store: Arc<dyn Store>,
+    config: CatalogConfig,
+    storage: Storages,
+    clock: Arc<dyn Clock>,
+}
+
+impl CatalogBuilder {
+    /// The storage the catalog moves and checks data in.
+    pub fn storage(mut self, storage: Storages) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// The clock every timestamp comes from (tests use [`time::ManualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The catalog.
+    pub fn build(self) -> Catalog {
+        let Self { store, mut config, storage, clock } = self;
         config.warehouse = location::canonical_or_raw(&config.warehouse);
         let mut roots: Vec<String> = config.data.managed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
         roots.push(config.warehouse.clone());
@@ -151,8 +178,53 @@ impl Catalog {
         roots.dedup();
         config.data.managed_roots = roots;
         config.data.allowed_roots = config.data.allowed_roots.iter().map(|r| location::canonical_or_raw(r)).collect();
-        let txns = Arc::new(txns::Txns::new(config.lock_timeout));
-        Self { store, storage, config: Arc::new(config), name_locks: Arc::default(), in_flight: Arc::default(), txns }
+        let txns = Arc::new(txns::Txns::with_clock(config.lock_timeout, Arc::clone(&clock)));
+        Catalog {
+            store,
+            storage,
+            config: Arc::new(config),
+            name_locks: Arc::default(),
+            in_flight: Arc::default(),
+            txns,
+            clock,
+        }
+    }
+}
+
+impl Catalog {
+    /// Start putting a catalog together over a store.
+    pub fn builder(store: Arc<dyn Store>, config: CatalogConfig) -> CatalogBuilder {
+        CatalogBuilder { store, config, storage: Storages::default(), clock: Arc::new(time::SystemClock) }
+    }
+
+    /// A catalog over a store and storage, on the system clock.
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>, storage: Storages, config: CatalogConfig) -> Self {
+        Self::builder(store, config).storage(storage).build()
+    }
+
+    /// Open the database at `database_url` (`sqlite://…` or `postgres://…`), apply its
+    /// migrations, and put a catalog on it: what every command of the binary starts with.
+    pub async fn open(database_url: &str, storage: Storages, config: CatalogConfig) -> Result<Self> {
+        let store = strata_store::open(database_url).await?;
+        store.migrate().await?;
+        Ok(Self::new(store, storage, config))
+    }
+
+    /// The clock the catalog reads.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Now, in milliseconds since the epoch.
+    pub(crate) fn now_millis(&self) -> i64 {
+        self.clock.now_millis()
+    }
+
+    /// Now, in whole seconds (HMS's create times and `transient_lastDdlTime`).
+    pub(crate) fn now_seconds(&self) -> EpochSeconds {
+        self.clock.now_seconds()
     }
 
     /// The store behind the catalog.
@@ -230,7 +302,7 @@ impl Catalog {
             location: self.config.warehouse.clone(),
             owner_name: Some("public".to_string()),
             owner_type: Some(PrincipalType::Role),
-            create_time: time::EpochSeconds::now(),
+            create_time: self.now_seconds(),
             ..Database::default()
         };
         match self.store.create_database(&db).await {
@@ -244,7 +316,7 @@ impl Catalog {
     }
 
     /// A history row for a table-level change, stamped now.
-    fn history(actor: &Actor, operation: &str, db: &str, table: &str) -> HistoryEntry {
+    fn history(&self, actor: &Actor, operation: &str, db: &str, table: &str) -> HistoryEntry {
         HistoryEntry {
             operation: operation.to_string(),
             db_name: db.to_string(),
@@ -252,7 +324,7 @@ impl Catalog {
             actor: actor.user.clone(),
             client_addr: actor.client_addr.clone(),
             request_id: actor.request_id.clone(),
-            at_millis: time::now_millis(),
+            at_millis: self.now_millis(),
             ..HistoryEntry::default()
         }
     }

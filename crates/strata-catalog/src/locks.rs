@@ -3,7 +3,7 @@
 
 use strata_core::{
     model::{LockInfo, LockRequest},
-    names, time, CatalogError, Result,
+    names, CatalogError, Result,
 };
 use strata_store::{LockFilter, LockOutcome};
 
@@ -23,13 +23,13 @@ impl Catalog {
             c.db = names::normalize(&c.db);
             c.table = c.table.as_deref().map(names::normalize);
         }
-        let now = time::now_millis();
+        let now = self.now_millis();
         self.store.lock(&request, now, self.expire_before(now)).await
     }
 
     /// Poll a lock (and acquire it if it can be now).
     pub async fn check_lock(&self, lock_id: i64) -> Result<LockOutcome> {
-        let now = time::now_millis();
+        let now = self.now_millis();
         self.store.check_lock(lock_id, now, self.expire_before(now)).await
     }
 
@@ -44,7 +44,7 @@ impl Catalog {
 
     /// Keep a lock alive.
     pub async fn heartbeat(&self, lock_id: i64) -> Result<()> {
-        self.store.heartbeat(lock_id, time::now_millis()).await
+        self.store.heartbeat(lock_id, self.now_millis()).await
     }
 
     /// Current locks.

@@ -8,7 +8,7 @@ use strata_core::{
     location,
     model::{history_op, param, Actor, HistoryEntry, Params, Partition, Table},
     names, partname,
-    time::{self, EpochSeconds},
+    time::EpochSeconds,
     CatalogError, Result,
 };
 use strata_store::{PartitionPages, PartitionQuery};
@@ -163,7 +163,7 @@ impl Catalog {
                 let table_location = &location::canonical_or_raw(table_location);
                 Some(if self.batch_mode(table) == batch::Mode::Enforce {
                     // The batch-ID pattern: a new partition's data goes to a batch directory.
-                    let id = batch::next_batch_id(time::now_millis(), None);
+                    let id = batch::next_batch_id(self.now_millis(), None);
                     batch::batch_location(table_location, &name, &id)
                 } else {
                     location::join(table_location, &name)
@@ -177,15 +177,15 @@ impl Catalog {
     }
 
     /// A history row putting `part` at its location, with the batch that location names.
-    pub(crate) fn placement_history(actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
+    pub(crate) fn placement_history(&self, actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
         HistoryEntry {
             new_location: part.sd.location.clone(),
             batch_id: part.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string()),
-            ..Self::partition_history(actor, op, name, part)
+            ..self.partition_history(actor, op, name, part)
         }
     }
 
-    pub(crate) fn partition_history(actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
+    pub(crate) fn partition_history(&self, actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
         HistoryEntry {
             operation: op.to_string(),
             db_name: part.db_name.clone(),
@@ -195,7 +195,7 @@ impl Catalog {
             actor: actor.user.clone(),
             client_addr: actor.client_addr.clone(),
             request_id: actor.request_id.clone(),
-            at_millis: time::now_millis(),
+            at_millis: self.now_millis(),
             ..HistoryEntry::default()
         }
     }
@@ -238,7 +238,7 @@ impl Catalog {
             }
             other => other?,
         };
-        let now = EpochSeconds::now();
+        let now = self.now_seconds();
         let mut prepared = Vec::with_capacity(parts.len());
         let mut given = Vec::with_capacity(parts.len());
         let mut seen = std::collections::HashSet::new();
@@ -286,7 +286,7 @@ impl Catalog {
             self.make_dirs(prepared.iter().filter_map(|(_, p)| p.sd.location.as_deref())).await;
         }
         let history: Vec<HistoryEntry> =
-            prepared.iter().map(|(name, p)| Self::placement_history(actor, op, name, p)).collect();
+            prepared.iter().map(|(name, p)| self.placement_history(actor, op, name, p)).collect();
         let added_at =
             match self.store.add_partitions(&table.db_name, &table.name, &prepared, if_not_exists, &history).await {
                 Err(CatalogError::AlreadyExists(m)) => {
@@ -588,7 +588,7 @@ impl Catalog {
             other => other?,
         };
         let enforce = op != history_op::ROLLBACK && self.batch_mode(&t) == batch::Mode::Enforce;
-        let now = EpochSeconds::now();
+        let now = self.now_seconds();
         let mut prepared = Vec::with_capacity(parts.len());
         for mut part in parts {
             let name = match Self::partition_name(&t, &part.values) {
@@ -619,7 +619,7 @@ impl Catalog {
         let history: Vec<HistoryEntry> = prepared
             .iter()
             .filter(|(_, part)| part.sd.location.is_some())
-            .map(|(name, part)| Self::placement_history(actor, op, name, part))
+            .map(|(name, part)| self.placement_history(actor, op, name, part))
             .collect();
         if enforce && self.config.batch.require_data {
             self.check_swaps_have_data(&t, &prepared).await?;
@@ -716,7 +716,7 @@ impl Catalog {
         new.db_name.clone_from(&t.db_name);
         new.table_name.clone_from(&t.name);
         new.create_time = old.create_time;
-        new.parameters.entry(param::DDL_TIME.to_string()).or_insert_with(|| EpochSeconds::now().to_string());
+        new.parameters.entry(param::DDL_TIME.to_string()).or_insert_with(|| self.now_seconds().to_string());
         let old_loc = old.sd.location.clone().unwrap_or_default();
         let table_loc = t.location().map(location::canonical_or_raw);
         let default_old = table_loc.as_deref().map(|l| location::join(l, &old_name));
@@ -745,7 +745,7 @@ impl Catalog {
         } else if kept {
             new.sd.location = old.sd.location.clone();
         }
-        let mut h = Self::partition_history(actor, history_op::ALTER_PARTITION, &new_name, &new);
+        let mut h = self.partition_history(actor, history_op::ALTER_PARTITION, &new_name, &new);
         h.previous_location.clone_from(&old.sd.location);
         h.new_location.clone_from(&new.sd.location);
         let result = self.store.rename_partition(&t.db_name, &t.name, &old_name, &new_name, &new, &[h]).await;
@@ -812,7 +812,7 @@ impl Catalog {
         let mut plans = Vec::new();
         for part in &current {
             let name = Self::partition_name(&t, &part.values)?;
-            let mut h = Self::partition_history(actor, op, &name, part);
+            let mut h = self.partition_history(actor, op, &name, part);
             h.previous_location.clone_from(&part.sd.location);
             if delete_data && owns_data(&t) {
                 if let Some(dir) = part.sd.location.as_deref() {
@@ -981,10 +981,10 @@ impl Catalog {
         // sides' history rows.
         let mut history: Vec<HistoryEntry> = Vec::with_capacity(parts.len() * 2);
         for ((name, p), old) in new_parts.iter().zip(&parts) {
-            let mut drop = Self::partition_history(actor, history_op::DROP_PARTITION, name, old);
+            let mut drop = self.partition_history(actor, history_op::DROP_PARTITION, name, old);
             drop.previous_location.clone_from(&old.sd.location);
             drop.new_location.clone_from(&p.sd.location);
-            let mut add = Self::partition_history(actor, history_op::ADD_PARTITION, name, p);
+            let mut add = self.partition_history(actor, history_op::ADD_PARTITION, name, p);
             add.previous_location.clone_from(&old.sd.location);
             add.new_location.clone_from(&p.sd.location);
             history.push(drop);

@@ -21,8 +21,8 @@ use strata_store::moves::{move_state, StorageMove};
 use crate::{safety::Owner, Catalog};
 
 /// A unique stamp for a retained directory: UTC time plus a short random suffix.
-fn stamp() -> String {
-    let secs = time::now_millis() / 1000;
+fn stamp(now_millis: i64) -> String {
+    let secs = now_millis.div_euclid(1000);
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     format!("{}-{}", time::compact_utc(secs), &suffix[..8])
 }
@@ -62,12 +62,12 @@ pub struct MoveOutcome {
 impl Catalog {
     /// Where a table's (or partition's) directory goes in the retained area.
     pub(crate) fn retained_dir(&self, db: &str, table: &str, partition: Option<&str>) -> String {
-        location::retained_location(self.warehouse(), db, table, partition, &stamp())
+        location::retained_location(self.warehouse(), db, table, partition, &stamp(self.now_millis()))
     }
 
     /// Where a database's own directory goes in the retained area.
     pub(crate) fn retained_database_dir(&self, db: &str) -> String {
-        location::retained_database_location(self.warehouse(), db, &stamp())
+        location::retained_database_location(self.warehouse(), db, &stamp(self.now_millis()))
     }
 
     /// Move directories to the retained area for the history rows of a change: `plans` are
@@ -110,7 +110,7 @@ impl Catalog {
             }
             return Ok(retention);
         }
-        let now = time::now_millis();
+        let now = self.now_millis();
         retention.ids = self
             .store
             .record_moves(&actor.request_id, &journalled, now, &self.config.data.server_id, self.lease_until(now))
@@ -157,7 +157,7 @@ impl Catalog {
             let (done, empty): (Vec<i64>, Vec<i64>) = ids.into_iter().partition(|id| moved_ids.contains(id));
             if !empty.is_empty() {
                 if let Err(e) =
-                    self.store.finish_moves(&empty, move_state::DONE, "nothing to move", time::now_millis()).await
+                    self.store.finish_moves(&empty, move_state::DONE, "nothing to move", self.now_millis()).await
                 {
                     tracing::warn!(error = %e, moves = empty.len(), "could not close journalled moves");
                 }
@@ -177,7 +177,7 @@ impl Catalog {
         if closed.is_empty() {
             return;
         }
-        if let Err(e) = self.store.finish_moves(&closed, state, detail, time::now_millis()).await {
+        if let Err(e) = self.store.finish_moves(&closed, state, detail, self.now_millis()).await {
             // The moves stay open; `strata moves --resume` closes them the same way.
             tracing::warn!(error = %e, moves = closed.len(), "could not close journalled moves");
         }
@@ -214,7 +214,7 @@ impl Catalog {
         if ids.is_empty() {
             return Ok(0);
         }
-        let now = time::now_millis();
+        let now = self.now_millis();
         self.store.renew_move_leases(&self.config.data.server_id, &ids, self.lease_until(now)).await
     }
 
@@ -234,7 +234,7 @@ impl Catalog {
     /// its database): claim it, then finish it if its change committed or move it back if not.
     /// Servers call this periodically, so a crash needs no operator.
     pub async fn settle_expired_moves(&self) -> Result<Vec<MoveOutcome>> {
-        let now = time::now_millis();
+        let now = self.now_millis();
         let mut outcomes = Vec::new();
         for entry in self.store.expired_moves(now).await? {
             if !self.store.claim_move(entry.id, &self.config.data.server_id, now, self.lease_until(now)).await? {
@@ -255,7 +255,7 @@ impl Catalog {
     /// Each move is closed in the journal; one that fails again stays open and is reported.
     pub async fn resume_moves(&self, min_age: Duration) -> Result<Vec<MoveOutcome>> {
         let age = i64::try_from(min_age.as_millis()).unwrap_or(i64::MAX);
-        let open = self.store.list_moves(false, time::now_millis().saturating_sub(age)).await?;
+        let open = self.store.list_moves(false, self.now_millis().saturating_sub(age)).await?;
         let mut outcomes = Vec::with_capacity(open.len());
         for entry in open {
             outcomes.push(self.resume_move(entry).await?);
@@ -274,7 +274,7 @@ impl Catalog {
                     "resumed: the change committed, but {} is now used by {other}; left in place",
                     entry.from_location
                 );
-                self.store.finish_moves(&[entry.id], move_state::DONE, &detail, time::now_millis()).await?;
+                self.store.finish_moves(&[entry.id], move_state::DONE, &detail, self.now_millis()).await?;
                 tracing::warn!(id = entry.id, from = %entry.from_location, "move resumed: source in use, left in place");
                 return Ok(MoveOutcome { entry, action: "left in place", error: None });
             }
@@ -296,7 +296,7 @@ impl Catalog {
         };
         Ok(match moved {
             Ok(_) => {
-                self.store.finish_moves(&[entry.id], state, detail, time::now_millis()).await?;
+                self.store.finish_moves(&[entry.id], state, detail, self.now_millis()).await?;
                 tracing::info!(id = entry.id, from = %entry.from_location, to = %entry.to_location, action, "move resumed");
                 MoveOutcome { entry, action, error: None }
             }

@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use strata_core::{
     model::Table,
     model::{stats_msg, AggregateStats, ColumnStatistics, ColumnStats, StoredColumnStats, DEFAULT_STATS_ENGINE},
-    names,
-    time::EpochSeconds,
-    CatalogError, Result,
+    names, CatalogError, Result,
 };
 
 use crate::Catalog;
@@ -74,7 +72,7 @@ impl Catalog {
             };
             Some(self.canonical_part_name(&table, name)?)
         };
-        let last_analyzed = stats.last_analyzed.unwrap_or_else(|| i64::from(EpochSeconds::now().0));
+        let last_analyzed = stats.last_analyzed.unwrap_or_else(|| i64::from(self.now_seconds().0));
         self.store
             .update_column_stats(
                 &table.db_name,

@@ -109,7 +109,7 @@ impl Catalog {
                  '_' (and not a batch id or a time)"
             )));
         }
-        let now = time::now_millis();
+        let now = self.now_millis();
         let tag = strata_store::tags::Tag {
             db_name: t.db_name.clone(),
             table_name: t.name.clone(),

@@ -14,11 +14,14 @@
 
 use std::{
     collections::{BTreeMap, VecDeque},
-    sync::Mutex,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use strata_core::{time, CatalogError, Result};
+use strata_core::{
+    time::{self, Clock},
+    CatalogError, Result,
+};
 
 /// HMS's `hive.txn.max.open.batch`: the most transactions one `open_txns` opens.
 pub const MAX_OPEN_BATCH: usize = 1000;
@@ -80,6 +83,7 @@ struct State {
 pub struct Txns {
     timeout: Duration,
     first: i64,
+    clock: Arc<dyn Clock>,
     state: Mutex<State>,
 }
 
@@ -95,10 +99,17 @@ impl Txns {
     /// A registry whose transactions expire after `timeout` without a heartbeat.
     #[must_use]
     pub fn new(timeout: Duration) -> Self {
-        let first = time::now_millis().max(1).saturating_mul(1000);
+        Self::with_clock(timeout, Arc::new(time::SystemClock))
+    }
+
+    /// A registry whose ids and heartbeat times come from `clock`.
+    #[must_use]
+    pub fn with_clock(timeout: Duration, clock: Arc<dyn Clock>) -> Self {
+        let first = clock.now_millis().max(1).saturating_mul(1000);
         Self {
             timeout,
             first,
+            clock,
             state: Mutex::new(State {
                 next: first,
                 open: BTreeMap::new(),
@@ -144,7 +155,7 @@ impl Txns {
                 state.open.len()
             )));
         }
-        let now_ms = time::now_millis();
+        let now_ms = self.clock.now_millis();
         let seen = Instant::now();
         let mut ids = Vec::with_capacity(n);
         for _ in 0..n {
@@ -208,7 +219,7 @@ impl Txns {
         let mut state = self.lock();
         if let Some(txn) = state.open.get_mut(&id) {
             txn.heartbeats = txn.heartbeats.saturating_add(1);
-            txn.last_heartbeat_ms = time::now_millis();
+            txn.last_heartbeat_ms = self.clock.now_millis();
             txn.seen = Instant::now();
             return Ok(());
         }
@@ -227,7 +238,7 @@ impl Txns {
         }
         let mut state = self.lock();
         let (mut gone, mut nosuch) = (Vec::new(), Vec::new());
-        let now_ms = time::now_millis();
+        let now_ms = self.clock.now_millis();
         let seen = Instant::now();
         for id in min..=max {
             if let Some(txn) = state.open.get_mut(&id) {

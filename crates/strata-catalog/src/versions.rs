@@ -383,7 +383,7 @@ impl Catalog {
         };
         let target = if self.storage.exists(original).await? {
             let table_location = t.location().unwrap_or(original);
-            batch::batch_location(table_location, name, &batch::next_batch_id(time::now_millis(), None))
+            batch::batch_location(table_location, name, &batch::next_batch_id(self.now_millis(), None))
         } else {
             original.to_string()
         };
@@ -497,12 +497,12 @@ impl Catalog {
                 }
             }
         }
-        let mut row = Self::history(actor, history_op::UNDROP, &db, &table);
+        let mut row = self.history(actor, history_op::UNDROP, &db, &table);
         row.new_location.clone_from(&def.sd.location);
         self.store.create_table(&def, &[row]).await?;
         if !parts.is_empty() {
             let history: Vec<HistoryEntry> =
-                parts.iter().map(|(name, p)| Self::placement_history(actor, history_op::UNDROP, name, p)).collect();
+                parts.iter().map(|(name, p)| self.placement_history(actor, history_op::UNDROP, name, p)).collect();
             if let Err(e) = self.store.add_partitions(&db, &table, &parts, false, &history).await {
                 // Leave no half-restored table behind (the data stays where it now is).
                 let _ = self.store.drop_table(&db, &table, &[]).await;
@@ -536,7 +536,7 @@ impl Catalog {
                     .or_else(|| h.new_location.as_deref().and_then(batch::batch_of_location))
             })
             .max();
-        let id = batch::next_batch_id(time::now_millis(), latest.as_ref());
+        let id = batch::next_batch_id(self.now_millis(), latest.as_ref());
         Ok((batch::batch_location(table_location, &name, &id), id))
     }
 

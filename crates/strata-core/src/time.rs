@@ -22,6 +22,108 @@ impl std::fmt::Display for EpochSeconds {
     }
 }
 
+/// Milliseconds since the Unix epoch (locks, history rows and batch ids use this resolution).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EpochMillis(pub i64);
+
+impl EpochMillis {
+    /// The current time of the system clock.
+    #[must_use]
+    pub fn now() -> Self {
+        SystemClock.now()
+    }
+
+    /// The whole second this moment falls in, as HMS keeps it (clamped to the `i32` range).
+    #[must_use]
+    pub fn seconds(self) -> EpochSeconds {
+        let secs = self.0.div_euclid(1000);
+        EpochSeconds(i32::try_from(secs).unwrap_or(if secs < 0 { i32::MIN } else { i32::MAX }))
+    }
+
+    /// This moment plus a duration (saturating).
+    #[must_use]
+    pub fn plus(self, d: std::time::Duration) -> Self {
+        Self(self.0.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+    }
+}
+
+impl From<EpochSeconds> for EpochMillis {
+    fn from(s: EpochSeconds) -> Self {
+        Self(i64::from(s.0) * 1000)
+    }
+}
+
+impl From<EpochMillis> for i64 {
+    fn from(m: EpochMillis) -> Self {
+        m.0
+    }
+}
+
+impl std::fmt::Display for EpochMillis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where "now" comes from. The catalog reads every timestamp it writes (history rows, create
+/// times, batch ids, lock and move times) from one of these, so tests can run on a clock they
+/// move by hand.
+pub trait Clock: std::fmt::Debug + Send + Sync {
+    /// The current time.
+    fn now(&self) -> EpochMillis;
+
+    /// The current time in milliseconds since the epoch.
+    fn now_millis(&self) -> i64 {
+        self.now().0
+    }
+
+    /// The current time in whole seconds, as HMS keeps it.
+    fn now_seconds(&self) -> EpochSeconds {
+        self.now().seconds()
+    }
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> EpochMillis {
+        EpochMillis(now_millis())
+    }
+}
+
+/// A clock that stands still until it is set or advanced (for tests).
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// A clock showing `at`.
+    #[must_use]
+    pub fn new(at: EpochMillis) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(at.0))
+    }
+
+    /// Show `at` from now on.
+    pub fn set(&self, at: EpochMillis) {
+        self.0.store(at.0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Move the clock forward by `d`; returns the new time.
+    pub fn advance(&self, d: std::time::Duration) -> EpochMillis {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let before = self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+        EpochMillis(before.saturating_add(ms))
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> EpochMillis {
+        EpochMillis(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
 /// `YYYYMMDDHHMMSS` in UTC for epoch seconds (the batch-id and retained-area stamp format).
 #[must_use]
 pub fn compact_utc(epoch_secs: i64) -> String {
@@ -132,6 +234,21 @@ pub fn parse_instant_millis(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clocks_tell_millis_and_seconds() {
+        let clock = ManualClock::new(EpochMillis(1_478_130_172_123));
+        assert_eq!(clock.now_millis(), 1_478_130_172_123);
+        assert_eq!(clock.now_seconds(), EpochSeconds(1_478_130_172));
+        assert_eq!(clock.advance(std::time::Duration::from_millis(877)), EpochMillis(1_478_130_173_000));
+        assert_eq!(clock.now_seconds(), EpochSeconds(1_478_130_173));
+        clock.set(EpochMillis(-1));
+        assert_eq!(clock.now_seconds(), EpochSeconds(-1));
+        assert_eq!(EpochMillis::from(EpochSeconds(2)), EpochMillis(2000));
+        assert_eq!(EpochMillis(i64::MAX).seconds(), EpochSeconds(i32::MAX));
+        let system = SystemClock.now_millis();
+        assert!(system > 1_478_130_172_123, "{system}");
+    }
 
     #[test]
     fn rfc3339_formats() {

@@ -2,8 +2,6 @@
 //! `batch new`, `batch commit`. Same configuration and database as `serve`; safe while the server runs
 //! (every change is a transaction of its own, like a Thrift call's).
 
-use std::sync::Arc;
-
 use clap::Subcommand;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table as TextTable};
 use strata_catalog::{
@@ -187,9 +185,7 @@ fn print_changes(changes: &[Change], json: bool) -> AnyResult {
 
 /// Run one admin command.
 pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
-    let store = strata_store::open(&settings.database_url).await?;
-    store.migrate().await?;
-    let catalog = Catalog::new(Arc::clone(&store), settings.storages(), settings.catalog_config()?);
+    let catalog = settings.open_catalog(settings.catalog_config()?).await?;
     let who = actor();
     match command {
         Admin::History { table, partition, since, json } => {

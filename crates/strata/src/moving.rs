@@ -249,15 +249,13 @@ type AnyResult = Result<ExitCode, Box<dyn std::error::Error>>;
 
 /// Run one of the commands.
 pub async fn run(settings: &Settings, command: Moving) -> AnyResult {
-    let store = strata_store::open(&settings.database_url).await?;
-    store.migrate().await?;
-    let catalog = Catalog::new(store, settings.storages(), settings.catalog_config()?);
+    let catalog = settings.open_catalog(settings.catalog_config()?).await?;
     let strata = catalog_connect(catalog, tokio::runtime::Handle::current());
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
         tokio::spawn(async move {
-            crate::shutdown_signal().await;
+            crate::serve::shutdown_signal().await;
             stop.store(true, Ordering::SeqCst);
         });
     }

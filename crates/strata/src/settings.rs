@@ -459,6 +459,15 @@ impl Settings {
         })
     }
 
+    /// The catalog every command works on: the database opened and migrated, with this
+    /// storage and `config`.
+    pub async fn open_catalog(
+        &self,
+        config: strata_catalog::CatalogConfig,
+    ) -> Result<strata_catalog::Catalog, strata_core::CatalogError> {
+        strata_catalog::Catalog::open(&self.database_url, self.storages(), config).await
+    }
+
     /// The catalog's data-safety settings (a fresh server id per process).
     pub fn data_safety(&self) -> Result<strata_catalog::DataSafety, String> {
         let lease = self.storage.move_lease_secs;
