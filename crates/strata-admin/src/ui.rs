@@ -403,11 +403,11 @@ fn chain_svg(rows: &[HistoryEntry]) -> Markup {
             }
             @for (i, r) in shown.iter().enumerate() {
                 @let cx = 40.0 + STEP * i as f64;
-                circle cx=(cx) cy="25" r="7" fill=(if r.operation.contains("drop") { "#b00" } else { "#3b7dd8" }) {
+                circle cx=(cx) cy="25" r="7" fill=(if r.operation.as_str().contains("drop") { "#b00" } else { "#3b7dd8" }) {
                     title { (utc(r.at_millis)) " " (r.operation) " " (r.new_location.as_deref().unwrap_or("")) }
                 }
                 text x=(cx) y="50" font-size="10" text-anchor="middle" fill="#555" {
-                    (r.batch_id.clone().unwrap_or_else(|| r.operation.clone()))
+                    (r.batch_id.clone().unwrap_or_else(|| r.operation.to_string()))
                 }
             }
         }

@@ -3,7 +3,7 @@
 use strata_core::{
     error::msg,
     location,
-    model::{history_op, Actor, Database, PrincipalType, Table},
+    model::{Actor, Database, HistoryOp, PrincipalType, Table},
     names::{self, NamePattern},
     CatalogError, Result,
 };
@@ -89,24 +89,23 @@ impl Catalog {
             // Tables outside the database directory move on their own, the rest with it.
             for t in tables.iter().filter(|t| owns_data(t)) {
                 let Some(dir) = t.location() else { continue };
-                let mut row = self.history(actor, history_op::DROP_TABLE, &name, &t.name);
+                let mut row = self.history(actor, HistoryOp::DropTable, &name, &t.name);
                 row.previous_location = Some(dir.to_string());
                 if !location::is_within(&location::canonical_or_raw(dir), &location::canonical_or_raw(&db.location)) {
                     moves.push((history.len(), dir.to_string(), self.retained_dir(&name, &t.name, None)));
                 }
                 history.push(row);
             }
-            let mut row = self.history(actor, history_op::DROP_DATABASE, &name, "");
+            let mut row = self.history(actor, HistoryOp::DropDatabase, &name, "");
             row.previous_location = Some(db.location.clone());
             moves.push((history.len(), db.location.clone(), self.retained_database_dir(&name)));
             history.push(row);
         }
         let retention = self.retain_for(actor, &mut history, moves).await?;
         // Tables inside the database directory moved along with it.
-        if let Some(db_row) = history.last().filter(|h| h.operation == history_op::DROP_DATABASE) {
+        if let Some(db_row) = history.last().filter(|h| h.operation == HistoryOp::DropDatabase) {
             if let (Some(from), Some(to)) = (db_row.previous_location.clone(), db_row.new_location.clone()) {
-                for h in
-                    history.iter_mut().filter(|h| h.operation == history_op::DROP_TABLE && h.new_location.is_none())
+                for h in history.iter_mut().filter(|h| h.operation == HistoryOp::DropTable && h.new_location.is_none())
                 {
                     let from = location::canonical_or_raw(&from);
                     let prev = h.previous_location.as_deref().map(location::canonical_or_raw);

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 use strata_core::{
     location,
-    model::{history_op, Actor, HistoryEntry},
+    model::{Actor, HistoryEntry, HistoryOp},
     names, Result,
 };
 use strata_store::PartitionQuery;
@@ -58,7 +58,7 @@ impl Catalog {
         let keep = self.gc_keep_set(&rows).await?;
         let deleted: HashSet<String> = rows
             .iter()
-            .filter(|h| h.operation == history_op::GC)
+            .filter(|h| h.operation == HistoryOp::Gc)
             .filter_map(|h| h.previous_location.as_deref().map(key))
             .collect();
         // Per object (db, table, partition): the location it is at, as the history tells.
@@ -67,19 +67,19 @@ impl Catalog {
         // Where a drop moved each object's data (an undrop or a restoring rollback moves it back).
         let mut retained_at: BTreeMap<(String, String, Option<String>), String> = BTreeMap::new();
         for h in &rows {
-            if h.operation == history_op::GC {
+            if h.operation == HistoryOp::Gc {
                 continue;
             }
             let object = (h.db_name.clone(), h.table_name.clone(), h.partition_name.clone());
-            if h.operation == history_op::UNDROP || h.operation == history_op::ROLLBACK {
+            if h.operation == HistoryOp::Undrop || h.operation == HistoryOp::Rollback {
                 if let Some(r) = retained_at.remove(&object) {
                     found.remove(&r);
                 }
             }
-            let removes = history_op::removes_partition(&h.operation)
-                || h.operation == history_op::DROP_TABLE
-                || h.operation == history_op::TRUNCATE_TABLE
-                || h.operation == history_op::DROP_DATABASE;
+            let removes = h.operation.removes_partition()
+                || h.operation == HistoryOp::DropTable
+                || h.operation == HistoryOp::TruncateTable
+                || h.operation == HistoryOp::DropDatabase;
             let left = at.get(&object).cloned().or_else(|| h.previous_location.clone());
             let (candidate, kind) = if removes {
                 (h.new_location.clone(), "retained")
@@ -203,7 +203,7 @@ impl Catalog {
             let row = HistoryEntry {
                 partition_name: c.partition_name.clone(),
                 previous_location: Some(c.location.clone()),
-                ..self.history(actor, history_op::GC, &c.db_name, &c.table_name)
+                ..self.history(actor, HistoryOp::Gc, &c.db_name, &c.table_name)
             };
             self.store.append_history(&[row]).await?;
             done.push(c);

@@ -6,7 +6,7 @@
 
 use strata_core::{
     location,
-    model::{history_op, Actor, Database, HistoryEntry, Partition, Table},
+    model::{Actor, Database, HistoryEntry, HistoryOp, Partition, Table},
     names, CatalogError, Result,
 };
 use strata_store::AlterTableOptions;
@@ -93,7 +93,7 @@ impl Catalog {
         let row = |previous: Option<String>, table: &Table| HistoryEntry {
             previous_location: previous,
             new_location: table.sd.location.clone(),
-            ..self.history(actor, history_op::IMPORT, &table.db_name, &table.name)
+            ..self.history(actor, HistoryOp::Import, &table.db_name, &table.name)
         };
         match self.store.get_table(&table.db_name, &table.name).await? {
             None => {
@@ -159,7 +159,7 @@ impl Catalog {
         }
         if !new.is_empty() {
             let history: Vec<HistoryEntry> =
-                new.iter().map(|(n, p)| self.placement_history(actor, history_op::IMPORT, n, p)).collect();
+                new.iter().map(|(n, p)| self.placement_history(actor, HistoryOp::Import, n, p)).collect();
             let added_at = self.store.add_partitions(&table.db_name, &table.name, &new, true, &history).await?;
             applied.added = added_at.len();
             let added: Vec<Partition> = added_at.into_iter().map(|i| new[i].1.clone()).collect();
@@ -167,7 +167,7 @@ impl Catalog {
         }
         if !changed.is_empty() {
             let history: Vec<HistoryEntry> =
-                changed.iter().map(|(n, p)| self.placement_history(actor, history_op::IMPORT, n, p)).collect();
+                changed.iter().map(|(n, p)| self.placement_history(actor, HistoryOp::Import, n, p)).collect();
             self.store.alter_partitions(&table.db_name, &table.name, &changed, history, false).await?;
             applied.updated = changed.len();
             let after: Vec<Partition> = changed.into_iter().map(|(_, p)| p).collect();

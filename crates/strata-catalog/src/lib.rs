@@ -37,7 +37,7 @@ use std::{sync::Arc, time::Duration};
 
 use strata_core::{
     batch, location,
-    model::{Actor, Database, HistoryEntry, PrincipalType},
+    model::{Actor, Database, HistoryEntry, HistoryOp, PrincipalType},
     names,
     time::{self, Clock, EpochSeconds},
     Result,
@@ -316,9 +316,9 @@ impl Catalog {
     }
 
     /// A history row for a table-level change, stamped now.
-    fn history(&self, actor: &Actor, operation: &str, db: &str, table: &str) -> HistoryEntry {
+    fn history(&self, actor: &Actor, operation: HistoryOp, db: &str, table: &str) -> HistoryEntry {
         HistoryEntry {
-            operation: operation.to_string(),
+            operation,
             db_name: db.to_string(),
             table_name: table.to_string(),
             actor: actor.user.clone(),

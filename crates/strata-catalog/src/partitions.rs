@@ -6,7 +6,7 @@ use strata_core::{
     batch,
     filter::{self, KeyType},
     location,
-    model::{history_op, param, Actor, HistoryEntry, Params, Partition, Table},
+    model::{param, Actor, HistoryEntry, HistoryOp, Params, Partition, Table},
     names, partname,
     time::EpochSeconds,
     CatalogError, Result,
@@ -177,7 +177,7 @@ impl Catalog {
     }
 
     /// A history row putting `part` at its location, with the batch that location names.
-    pub(crate) fn placement_history(&self, actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
+    pub(crate) fn placement_history(&self, actor: &Actor, op: HistoryOp, name: &str, part: &Partition) -> HistoryEntry {
         HistoryEntry {
             new_location: part.sd.location.clone(),
             batch_id: part.sd.location.as_deref().and_then(batch::batch_of_location).map(|b| b.to_string()),
@@ -185,9 +185,9 @@ impl Catalog {
         }
     }
 
-    pub(crate) fn partition_history(&self, actor: &Actor, op: &str, name: &str, part: &Partition) -> HistoryEntry {
+    pub(crate) fn partition_history(&self, actor: &Actor, op: HistoryOp, name: &str, part: &Partition) -> HistoryEntry {
         HistoryEntry {
-            operation: op.to_string(),
+            operation: op,
             db_name: part.db_name.clone(),
             table_name: part.table_name.clone(),
             partition_name: Some(name.to_string()),
@@ -211,7 +211,7 @@ impl Catalog {
         parts: Vec<Partition>,
         if_not_exists: bool,
     ) -> Result<Vec<Partition>> {
-        self.add_partitions_as(actor, db, table, parts, if_not_exists, history_op::ADD_PARTITION).await
+        self.add_partitions_as(actor, db, table, parts, if_not_exists, HistoryOp::AddPartition).await
     }
 
     /// [`Self::add_partitions`], recording the additions as `op`.
@@ -222,7 +222,7 @@ impl Catalog {
         table: &str,
         parts: Vec<Partition>,
         if_not_exists: bool,
-        op: &str,
+        op: HistoryOp,
     ) -> Result<Vec<Partition>> {
         Self::writable(db, table)?;
         if parts.is_empty() {
@@ -562,7 +562,7 @@ impl Catalog {
         single: bool,
         stats: StatsEnv,
     ) -> Result<()> {
-        self.alter_with(actor, db, table, parts, single, history_op::ALTER_PARTITION, stats).await
+        self.alter_with(actor, db, table, parts, single, HistoryOp::AlterPartition, stats).await
     }
 
     /// Alter partitions, recording location swaps as `op`. Swaps are checked against the batch
@@ -575,7 +575,7 @@ impl Catalog {
         table: &str,
         parts: Vec<Partition>,
         single: bool,
-        op: &str,
+        op: HistoryOp,
         stats: StatsEnv,
     ) -> Result<()> {
         Self::writable(db, table)?;
@@ -587,7 +587,7 @@ impl Catalog {
             }
             other => other?,
         };
-        let enforce = op != history_op::ROLLBACK && self.batch_mode(&t) == batch::Mode::Enforce;
+        let enforce = op != HistoryOp::Rollback && self.batch_mode(&t) == batch::Mode::Enforce;
         let now = self.now_seconds();
         let mut prepared = Vec::with_capacity(parts.len());
         for mut part in parts {
@@ -745,7 +745,7 @@ impl Catalog {
         } else if kept {
             new.sd.location = old.sd.location.clone();
         }
-        let mut h = self.partition_history(actor, history_op::ALTER_PARTITION, &new_name, &new);
+        let mut h = self.partition_history(actor, HistoryOp::AlterPartition, &new_name, &new);
         h.previous_location.clone_from(&old.sd.location);
         h.new_location.clone_from(&new.sd.location);
         let result = self.store.rename_partition(&t.db_name, &t.name, &old_name, &new_name, &new, &[h]).await;
@@ -780,7 +780,7 @@ impl Catalog {
         part_names: Vec<String>,
         delete_data: bool,
     ) -> Result<Vec<Partition>> {
-        self.drop_partitions_as(actor, db, table, part_names, delete_data, history_op::DROP_PARTITION).await
+        self.drop_partitions_as(actor, db, table, part_names, delete_data, HistoryOp::DropPartition).await
     }
 
     /// [`Self::drop_partitions`], recording the drops as `op`.
@@ -791,7 +791,7 @@ impl Catalog {
         table: &str,
         part_names: Vec<String>,
         delete_data: bool,
-        op: &str,
+        op: HistoryOp,
     ) -> Result<Vec<Partition>> {
         Self::writable(db, table)?;
         let t = self.partition_table(db, table).await?;
@@ -981,10 +981,10 @@ impl Catalog {
         // sides' history rows.
         let mut history: Vec<HistoryEntry> = Vec::with_capacity(parts.len() * 2);
         for ((name, p), old) in new_parts.iter().zip(&parts) {
-            let mut drop = self.partition_history(actor, history_op::DROP_PARTITION, name, old);
+            let mut drop = self.partition_history(actor, HistoryOp::DropPartition, name, old);
             drop.previous_location.clone_from(&old.sd.location);
             drop.new_location.clone_from(&p.sd.location);
-            let mut add = self.partition_history(actor, history_op::ADD_PARTITION, name, p);
+            let mut add = self.partition_history(actor, HistoryOp::AddPartition, name, p);
             add.previous_location.clone_from(&old.sd.location);
             add.new_location.clone_from(&p.sd.location);
             history.push(drop);

@@ -3,7 +3,7 @@
 use strata_core::{
     error::msg,
     location,
-    model::{history_op, param, table_type, Actor, FieldSchema, Table, TableSummary},
+    model::{param, table_type, Actor, FieldSchema, HistoryOp, Table, TableSummary},
     names::{self, NamePattern},
     CatalogError, Result,
 };
@@ -58,7 +58,7 @@ impl Catalog {
         self.fill_table_stats(&mut table, crate::faststats::StatsEnv::default(), false).await;
         // -- STORE --
         let _name_lock = self.lock_name(&table.db_name, &table.name).await?;
-        let mut row = self.history(actor, history_op::CREATE_TABLE, &table.db_name, &table.name);
+        let mut row = self.history(actor, HistoryOp::CreateTable, &table.db_name, &table.name);
         row.new_location.clone_from(&table.sd.location);
         table.id = match self.store.create_table(&table, &[row]).await {
             Err(CatalogError::NoSuchObject(_)) => {
@@ -286,7 +286,7 @@ impl Catalog {
             self.fill_table_stats(&mut new, options.stats, true).await;
         }
         if new.location() != old.location() {
-            let mut row = self.history(actor, history_op::ALTER_TABLE, &new.db_name, &new.name);
+            let mut row = self.history(actor, HistoryOp::AlterTable, &new.db_name, &new.name);
             row.previous_location.clone_from(&old.sd.location);
             row.new_location.clone_from(&new.sd.location);
             store_options.history.push(row);
@@ -314,7 +314,7 @@ impl Catalog {
         let Some(table) = self.store.get_table(&db, &name).await? else {
             return Err(CatalogError::NoSuchObject(msg::table_not_found(&db, &name)));
         };
-        let mut row = self.history(actor, history_op::DROP_TABLE, &db, &name);
+        let mut row = self.history(actor, HistoryOp::DropTable, &db, &name);
         row.previous_location.clone_from(&table.sd.location);
         let mut rows = Vec::new();
         // (index in `rows`, directory, where it goes) of the data to retain.
@@ -324,7 +324,7 @@ impl Catalog {
             // (Apache HMS deletes them).
             if !table.partition_keys.is_empty() {
                 for (part_name, dir) in self.partitions_outside(&table).await? {
-                    let mut h = self.history(actor, history_op::DROP_PARTITION, &db, &name);
+                    let mut h = self.history(actor, HistoryOp::DropPartition, &db, &name);
                     h.partition_name = Some(part_name.clone());
                     h.previous_location = Some(dir.clone());
                     plans.push((rows.len(), dir, self.retained_dir(&db, &name, Some(&part_name))));
@@ -397,7 +397,7 @@ impl Catalog {
         let mut rows = Vec::with_capacity(dirs.len());
         let mut plans = Vec::with_capacity(dirs.len());
         for (part, dir) in dirs {
-            let mut row = self.history(actor, history_op::TRUNCATE_TABLE, &table.db_name, &table.name);
+            let mut row = self.history(actor, HistoryOp::TruncateTable, &table.db_name, &table.name);
             row.partition_name.clone_from(&part);
             row.previous_location = Some(dir.clone());
             plans.push((rows.len(), dir, self.retained_dir(&table.db_name, &table.name, part.as_deref())));

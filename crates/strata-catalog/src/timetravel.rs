@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use strata_core::{
     filter::Value,
-    model::{history_op, Partition, StorageDescriptor, Table},
+    model::{HistoryOp, Partition, StorageDescriptor, Table},
     names, partname, time, CatalogError, Result,
 };
 use strata_store::PartitionQuery;
@@ -157,7 +157,7 @@ impl Catalog {
                 CatalogError::NoSuchObject(strata_core::error::msg::table_not_found(&db, &as_of.full))
             })?;
         let all = self.store.history(&db, &as_of.base, None).await?;
-        let created = all.iter().rposition(|h| h.operation == history_op::CREATE_TABLE);
+        let created = all.iter().rposition(|h| h.operation == HistoryOp::CreateTable);
         let rows = &all[..rows_upto(&all, as_of)];
         if created.is_some_and(|i| i >= rows.len()) {
             return Err(CatalogError::NoSuchObject(format!(
@@ -171,7 +171,7 @@ impl Catalog {
             let then = rows[created.unwrap_or(0)..]
                 .iter()
                 .filter(|h| h.partition_name.is_none())
-                .filter(|h| h.operation == history_op::CREATE_TABLE || h.operation == history_op::ALTER_TABLE)
+                .filter(|h| h.operation == HistoryOp::CreateTable || h.operation == HistoryOp::AlterTable)
                 .filter_map(|h| h.new_location.clone())
                 .next_back();
             if then.is_some() {
@@ -237,7 +237,7 @@ impl Catalog {
     async fn partitions_at_for_reads(&self, t: &Table, as_of: &AsOf) -> Result<Vec<(String, Option<String>)>> {
         let all = self.store.history(&t.db_name, &t.name, None).await?;
         let rows = &all[..rows_upto(&all, as_of)];
-        let created = rows.iter().rposition(|h| h.operation == history_op::CREATE_TABLE).unwrap_or(0);
+        let created = rows.iter().rposition(|h| h.operation == HistoryOp::CreateTable).unwrap_or(0);
         Ok(crate::versions::partition_locations(rows[created..].iter()).into_iter().collect())
     }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use strata_core::{
     batch::{self, BatchId},
     location,
-    model::{history_op, Actor, Database, HistoryEntry, Partition, Table},
+    model::{Actor, Database, HistoryEntry, HistoryOp, Partition, Table},
     names, partname, time, CatalogError, Result,
 };
 
@@ -76,7 +76,7 @@ pub(crate) fn partition_locations<'a>(
     let mut state = BTreeMap::new();
     for h in rows {
         let Some(name) = h.partition_name.clone() else { continue };
-        if history_op::removes_partition(&h.operation) {
+        if h.operation.removes_partition() {
             state.remove(&name);
         } else {
             state.insert(name, h.new_location.clone());
@@ -154,9 +154,9 @@ impl Catalog {
     /// was (last) created. Also says where data dropped since went.
     async fn partitions_at(&self, table: &Table, at_millis: i64) -> Result<BTreeMap<String, PastPartition>> {
         let rows = self.store.history(&table.db_name, &table.name, None).await?;
-        let created = rows.iter().rposition(|h| h.operation == history_op::CREATE_TABLE).unwrap_or(0);
+        let created = rows.iter().rposition(|h| h.operation == HistoryOp::CreateTable).unwrap_or(0);
         if let Some(c) = rows.get(created) {
-            if c.operation == history_op::CREATE_TABLE && c.at_millis > at_millis {
+            if c.operation == HistoryOp::CreateTable && c.at_millis > at_millis {
                 return Err(CatalogError::InvalidOperation(format!(
                     "{}.{} was created at {} (UTC), after the time asked for; its earlier incarnation cannot be \
                      reached by a rollback",
@@ -170,11 +170,11 @@ impl Catalog {
         let mut retained: HashMap<String, String> = HashMap::new();
         for h in since.iter().filter(|h| h.at_millis > at_millis) {
             let Some(name) = h.partition_name.clone() else { continue };
-            if history_op::removes_partition(&h.operation) {
+            if h.operation.removes_partition() {
                 if let Some(to) = &h.new_location {
                     retained.insert(name, to.clone());
                 }
-            } else if h.operation == history_op::UNDROP || h.operation == history_op::ROLLBACK {
+            } else if h.operation == HistoryOp::Undrop || h.operation == HistoryOp::Rollback {
                 retained.remove(&name);
             }
         }
@@ -219,7 +219,7 @@ impl Catalog {
             Target::Batch(id) => mine
                 .iter()
                 .rev()
-                .filter(|h| !history_op::removes_partition(&h.operation))
+                .filter(|h| !h.operation.removes_partition())
                 .find(|h| row_has_batch(h, id))
                 .and_then(|h| h.new_location.clone())
                 .ok_or_else(|| {
@@ -234,7 +234,7 @@ impl Catalog {
                         time::compact_utc(ms / 1000)
                     )))
                 }
-                Some(h) if history_op::removes_partition(&h.operation) => {
+                Some(h) if h.operation.removes_partition() => {
                     return Err(CatalogError::InvalidOperation(format!(
                         "Partition {name} of {qualified} was dropped at that time; to drop it now use \
                          `ALTER TABLE ... DROP PARTITION`, or roll the whole table back with \
@@ -258,7 +258,7 @@ impl Catalog {
         }
         self.verify_data(&t, &name, &goal).await?;
         current.sd.location = Some(goal.clone());
-        self.alter_with(actor, &t.db_name, &t.name, vec![current], true, history_op::ROLLBACK, StatsEnv::recount())
+        self.alter_with(actor, &t.db_name, &t.name, vec![current], true, HistoryOp::Rollback, StatsEnv::recount())
             .await?;
         Ok(Change { action: "swap", partition: name, from, to: Some(goal) })
     }
@@ -343,14 +343,13 @@ impl Catalog {
             swaps.push(p);
         }
         if !swaps.is_empty() {
-            self.alter_with(actor, &t.db_name, &t.name, swaps, false, history_op::ROLLBACK, StatsEnv::recount())
-                .await?;
+            self.alter_with(actor, &t.db_name, &t.name, swaps, false, HistoryOp::Rollback, StatsEnv::recount()).await?;
         }
         progress(1);
         // Partitions added since: dropped, data retained.
         let drops: Vec<String> = changes.iter().filter(|c| c.action == "drop").map(|c| c.partition.clone()).collect();
         if !drops.is_empty() {
-            self.drop_partitions_as(actor, &t.db_name, &t.name, drops, true, history_op::ROLLBACK_DROP).await?;
+            self.drop_partitions_as(actor, &t.db_name, &t.name, drops, true, HistoryOp::RollbackDrop).await?;
         }
         progress(1);
         // Partitions dropped since: data moved back from the retained area, then re-added.
@@ -360,7 +359,7 @@ impl Catalog {
             restores.push(bare_partition(values_of(&c.partition)?, &t, loc));
         }
         if !restores.is_empty() {
-            self.add_partitions_as(actor, &t.db_name, &t.name, restores, false, history_op::ROLLBACK).await?;
+            self.add_partitions_as(actor, &t.db_name, &t.name, restores, false, HistoryOp::Rollback).await?;
         }
         progress(1);
         Ok(changes)
@@ -407,7 +406,7 @@ impl Catalog {
             .iter()
             .rev()
             .filter(|h| h.partition_name.as_deref() == Some(&name))
-            .find(|h| history_op::removes_partition(&h.operation))
+            .find(|h| h.operation.removes_partition())
             .cloned()
         else {
             return Err(CatalogError::NoSuchObject(format!(
@@ -416,13 +415,13 @@ impl Catalog {
             )));
         };
         if self.store.get_partition(&t.db_name, &t.name, &name).await?.is_some() {
-            self.drop_partitions_as(actor, &t.db_name, &t.name, vec![name.clone()], true, history_op::DROP_PARTITION)
+            self.drop_partitions_as(actor, &t.db_name, &t.name, vec![name.clone()], true, HistoryOp::DropPartition)
                 .await?;
         }
         let loc =
             self.bring_back(&t, &name, dropped.new_location.as_deref(), dropped.previous_location.as_deref()).await?;
         let part = bare_partition(self.values_of_name(&t, &name)?, &t, loc.clone());
-        self.add_partitions_as(actor, &t.db_name, &t.name, vec![part], false, history_op::UNDROP).await?;
+        self.add_partitions_as(actor, &t.db_name, &t.name, vec![part], false, HistoryOp::Undrop).await?;
         Ok(Change { action: "restore", partition: name, from: dropped.new_location, to: Some(loc) })
     }
 
@@ -439,7 +438,7 @@ impl Catalog {
             )));
         };
         let rows = self.store.history(&db, &table, None).await?;
-        let Some(drop_row) = rows.iter().rev().find(|h| h.operation == history_op::DROP_TABLE).cloned() else {
+        let Some(drop_row) = rows.iter().rev().find(|h| h.operation == HistoryOp::DropTable).cloned() else {
             return Err(CatalogError::NoSuchObject(format!("No drop of {qualified} in the history")));
         };
         let mut changes = Vec::new();
@@ -452,7 +451,7 @@ impl Catalog {
                 .await?
                 .into_iter()
                 .rev()
-                .find(|h| h.operation == history_op::DROP_DATABASE)
+                .find(|h| h.operation == HistoryOp::DropDatabase)
                 .and_then(|h| h.previous_location);
             self.create_database(Database {
                 name: db.clone(),
@@ -482,9 +481,7 @@ impl Catalog {
             });
         }
         for h in rows.iter().filter(|h| {
-            h.request_id == drop_row.request_id
-                && h.operation == history_op::DROP_PARTITION
-                && h.partition_name.is_some()
+            h.request_id == drop_row.request_id && h.operation == HistoryOp::DropPartition && h.partition_name.is_some()
         }) {
             if let (Some(retained), Some(original)) = (h.new_location.as_deref(), h.previous_location.as_deref()) {
                 if self.storage.rename(retained, original).await? {
@@ -497,12 +494,12 @@ impl Catalog {
                 }
             }
         }
-        let mut row = self.history(actor, history_op::UNDROP, &db, &table);
+        let mut row = self.history(actor, HistoryOp::Undrop, &db, &table);
         row.new_location.clone_from(&def.sd.location);
         self.store.create_table(&def, &[row]).await?;
         if !parts.is_empty() {
             let history: Vec<HistoryEntry> =
-                parts.iter().map(|(name, p)| self.placement_history(actor, history_op::UNDROP, name, p)).collect();
+                parts.iter().map(|(name, p)| self.placement_history(actor, HistoryOp::Undrop, name, p)).collect();
             if let Err(e) = self.store.add_partitions(&db, &table, &parts, false, &history).await {
                 // Leave no half-restored table behind (the data stays where it now is).
                 let _ = self.store.drop_table(&db, &table, &[]).await;
@@ -551,16 +548,8 @@ impl Catalog {
             Some(mut p) => {
                 let from = p.sd.location.clone();
                 p.sd.location = Some(loc.clone());
-                self.alter_with(
-                    actor,
-                    &t.db_name,
-                    &t.name,
-                    vec![p],
-                    true,
-                    history_op::BATCH_COMMIT,
-                    StatsEnv::recount(),
-                )
-                .await?;
+                self.alter_with(actor, &t.db_name, &t.name, vec![p], true, HistoryOp::BatchCommit, StatsEnv::recount())
+                    .await?;
                 Ok(Change { action: "swap", partition: name, from, to: Some(loc) })
             }
             None => {
@@ -575,7 +564,7 @@ impl Catalog {
                     )));
                 }
                 let part = bare_partition(self.values_of_name(&t, &name)?, &t, loc.clone());
-                self.add_partitions_as(actor, &t.db_name, &t.name, vec![part], false, history_op::BATCH_COMMIT).await?;
+                self.add_partitions_as(actor, &t.db_name, &t.name, vec![part], false, HistoryOp::BatchCommit).await?;
                 Ok(Change { action: "add", partition: name, from: None, to: Some(loc) })
             }
         }

@@ -7,7 +7,7 @@ use strata_catalog::tables::AlterOptions;
 use strata_core::{
     error::msg,
     lock::{LockLevel, LockState, LockTarget, LockType},
-    model::{history_op, Actor, Database, FieldSchema, LockRequest, Table},
+    model::{Actor, Database, FieldSchema, HistoryOp, LockRequest, Table},
     CatalogError,
 };
 
@@ -74,7 +74,7 @@ async fn dropped_table_data_is_retained_and_recreate_starts_empty() {
     f.catalog.drop_table(&actor(), "db", "t", true).await.unwrap();
     assert!(!f.path("wh/db.db/t").exists(), "table directory moved away");
     let history = f.catalog.store().history("db", "t", None).await.unwrap();
-    let drop = history.iter().find(|h| h.operation == history_op::DROP_TABLE).expect("drop recorded");
+    let drop = history.iter().find(|h| h.operation == HistoryOp::DropTable).expect("drop recorded");
     assert_eq!(drop.actor, "alice");
     let retained = drop.new_location.clone().expect("retained location recorded");
     assert!(retained.contains("/.strata-retained/db.db/t/"), "{retained}");
@@ -197,7 +197,7 @@ async fn truncate_moves_data_away_and_keeps_the_table() {
     assert!(f.path("wh/db.db/t").is_dir());
     assert_eq!(std::fs::read_dir(f.path("wh/db.db/t")).unwrap().count(), 0);
     let history = f.catalog.store().history("db", "t", None).await.unwrap();
-    assert!(history.iter().any(|h| h.operation == history_op::TRUNCATE_TABLE && h.new_location.is_some()));
+    assert!(history.iter().any(|h| h.operation == HistoryOp::TruncateTable && h.new_location.is_some()));
 }
 
 #[tokio::test]

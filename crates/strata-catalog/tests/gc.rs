@@ -7,7 +7,7 @@ use std::time::Duration;
 use strata_catalog::gc::Candidate;
 use strata_core::{
     location::canonical_or_raw as canonical,
-    model::{history_op, FieldSchema, Table},
+    model::{FieldSchema, HistoryOp, Table},
 };
 
 mod common;
@@ -27,7 +27,7 @@ fn listed(candidates: &[Candidate]) -> Vec<(&'static str, String)> {
 /// The location the drop of partition `ds=value` of `db.events` moved its data to.
 async fn retained_partition(f: &Fixture, value: &str) -> String {
     let rows = f.catalog.table_history("db", "events", Some(&format!("ds={value}")), None).await.unwrap();
-    let drop = rows.iter().rfind(|h| h.operation == history_op::DROP_PARTITION).expect("a drop row");
+    let drop = rows.iter().rfind(|h| h.operation == HistoryOp::DropPartition).expect("a drop row");
     drop.new_location.clone().expect("the retained location")
 }
 
@@ -66,7 +66,7 @@ async fn gc_deletes_only_what_left_before_the_window_and_nothing_still_needed() 
         .await
         .unwrap()
         .into_iter()
-        .rfind(|h| h.operation == history_op::DROP_TABLE)
+        .rfind(|h| h.operation == HistoryOp::DropTable)
         .and_then(|h| h.new_location)
         .unwrap();
     // 00:13: everything is inside an hour's window.
@@ -115,7 +115,7 @@ async fn gc_deletes_only_what_left_before_the_window_and_nothing_still_needed() 
         .await
         .unwrap()
         .into_iter()
-        .filter(|h| h.operation == history_op::GC)
+        .filter(|h| h.operation == HistoryOp::Gc)
         .collect();
     let mut recorded: Vec<String> =
         gc_rows.iter().map(|h| canonical(h.previous_location.as_deref().unwrap())).collect();

@@ -114,7 +114,7 @@ async fn resume_finishes_committed_moves_and_undoes_the_others() {
         .unwrap();
     store
         .append_history(&[HistoryEntry {
-            operation: "drop_table".into(),
+            operation: strata_core::model::HistoryOp::DropTable,
             db_name: "db".into(),
             table_name: "a".into(),
             previous_location: Some(committed_from.clone()),
@@ -223,6 +223,6 @@ async fn only_data_inside_managed_roots_moves() {
     let moves = c.moves(true).await.unwrap();
     assert_eq!(moves.iter().map(|m| m.from_location.as_str()).collect::<Vec<_>>(), vec![lake.as_str()]);
     let history = c.store().history("db", "outside", None).await.unwrap();
-    let drop = history.iter().find(|h| h.operation == "drop_table").unwrap();
+    let drop = history.iter().find(|h| h.operation == strata_core::model::HistoryOp::DropTable).unwrap();
     assert_eq!((drop.previous_location.as_deref(), drop.new_location.as_deref()), (Some(other.as_str()), None));
 }

@@ -3,9 +3,10 @@
 //! the data on disk.
 
 use std::time::Duration;
+use strata_core::model::HistoryOp;
 
 use strata_catalog::versions::{Change, Target};
-use strata_core::{location::canonical_or_raw as canonical, model::history_op, CatalogError};
+use strata_core::{location::canonical_or_raw as canonical, CatalogError};
 
 mod common;
 
@@ -18,13 +19,13 @@ fn batch(id: &str) -> Target {
 }
 
 /// Operation, partition, previous and new location (canonical) of the last `n` history rows.
-async fn last_rows(f: &Fixture, n: usize) -> Vec<(String, Option<String>, Option<String>, Option<String>)> {
+async fn last_rows(f: &Fixture, n: usize) -> Vec<(HistoryOp, Option<String>, Option<String>, Option<String>)> {
     let rows = f.catalog.table_history("db", "events", None, None).await.unwrap();
     rows[rows.len() - n..]
         .iter()
         .map(|h| {
             (
-                h.operation.clone(),
+                h.operation,
                 h.partition_name.clone(),
                 h.previous_location.as_deref().map(canonical),
                 h.new_location.as_deref().map(canonical),
@@ -64,7 +65,7 @@ async fn a_partition_rolls_back_to_a_batch_or_a_time() {
     assert_eq!(f.partitions("db", "events").await, vec![(vec!["a".to_string()], canonical(&l1))]);
     assert_eq!(
         last_rows(&f, 1).await,
-        vec![(history_op::ROLLBACK.to_string(), Some("ds=a".into()), Some(canonical(&l3)), Some(canonical(&l1)))]
+        vec![(HistoryOp::Rollback, Some("ds=a".into()), Some(canonical(&l3)), Some(canonical(&l1)))]
     );
     let row = f.catalog.table_history("db", "events", Some("ds=a"), None).await.unwrap().pop().unwrap();
     assert_eq!((row.at_millis, row.actor.as_str()), (f.now(), "alice"));
@@ -168,17 +169,17 @@ async fn a_table_rolls_back_to_a_time_swapping_dropping_and_restoring() {
     assert!(Fixture::read_data(&a2).is_some(), "a's later batch is kept");
     assert!(!Fixture::local(&c1).exists(), "c's data went to the retained area, not away");
     let retained_c = f.catalog.table_history("db", "events", Some("ds=c"), None).await.unwrap().pop().unwrap();
-    assert_eq!(retained_c.operation, history_op::ROLLBACK_DROP);
+    assert_eq!(retained_c.operation, HistoryOp::RollbackDrop);
     assert!(Fixture::read_data(retained_c.new_location.as_deref().unwrap()).is_some());
-    let mut ops: Vec<(String, Option<String>)> =
+    let mut ops: Vec<(HistoryOp, Option<String>)> =
         last_rows(&f, 3).await.into_iter().map(|(op, part, _, _)| (op, part)).collect();
     ops.sort();
     assert_eq!(
         ops,
         vec![
-            (history_op::ROLLBACK.to_string(), Some("ds=a".into())),
-            (history_op::ROLLBACK.to_string(), Some("ds=b".into())),
-            (history_op::ROLLBACK_DROP.to_string(), Some("ds=c".into())),
+            (HistoryOp::Rollback, Some("ds=a".into())),
+            (HistoryOp::Rollback, Some("ds=b".into())),
+            (HistoryOp::RollbackDrop, Some("ds=c".into())),
         ]
     );
     // Rolled back to where it is: nothing to change.

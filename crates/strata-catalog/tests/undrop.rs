@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use strata_core::{
     location::canonical_or_raw as canonical,
-    model::{history_op, Partition, StorageDescriptor, Table},
+    model::{HistoryOp, Partition, StorageDescriptor, Table},
     time::EpochSeconds,
     CatalogError,
 };
@@ -40,11 +40,11 @@ async fn a_partition_comes_back_with_its_data_and_the_new_one_is_retained() {
     let rows = f.catalog.table_history("db", "events", Some("ds=a"), None).await.unwrap();
     let tail: Vec<_> = rows[rows.len() - 2..]
         .iter()
-        .map(|h| (h.operation.as_str(), h.previous_location.as_deref().map(canonical), h.at_millis))
+        .map(|h| (h.operation, h.previous_location.as_deref().map(canonical), h.at_millis))
         .collect();
     assert_eq!(
         tail,
-        vec![(history_op::DROP_PARTITION, Some(canonical(&a2)), f.now()), (history_op::UNDROP, None, f.now())]
+        vec![(HistoryOp::DropPartition, Some(canonical(&a2)), f.now()), (HistoryOp::Undrop, None, f.now())]
     );
     let second_retained = rows[rows.len() - 2].new_location.clone().unwrap();
     assert!(Fixture::read_data(&second_retained).is_some(), "the re-created partition's data is retained");
@@ -115,19 +115,17 @@ async fn a_table_comes_back_with_its_definition_partitions_and_data() {
     assert!(Fixture::read_data(&a1).is_some() && Fixture::read_data(&outside).as_deref() == Some("c"));
     assert!(!Fixture::local(&z).exists(), "the table that took the name is dropped, its data retained");
     let rows = f.catalog.table_history("db", "events", None, None).await.unwrap();
-    let tail: Vec<_> = rows[rows.len() - 3..]
-        .iter()
-        .map(|h| (h.operation.as_str(), h.partition_name.as_deref(), h.at_millis))
-        .collect();
+    let tail: Vec<_> =
+        rows[rows.len() - 3..].iter().map(|h| (h.operation, h.partition_name.as_deref(), h.at_millis)).collect();
     assert_eq!(
         tail,
         vec![
-            (history_op::UNDROP, None, f.now()),
-            (history_op::UNDROP, Some("ds=a"), f.now()),
-            (history_op::UNDROP, Some("ds=c"), f.now())
+            (HistoryOp::Undrop, None, f.now()),
+            (HistoryOp::Undrop, Some("ds=a"), f.now()),
+            (HistoryOp::Undrop, Some("ds=c"), f.now())
         ]
     );
-    assert_eq!(rows.iter().filter(|h| h.operation == history_op::DROP_TABLE).count(), 2, "two drops recorded");
+    assert_eq!(rows.iter().filter(|h| h.operation == HistoryOp::DropTable).count(), 2, "two drops recorded");
 
     let err = f.catalog.undrop_table(&actor(), "db", "never").await.unwrap_err();
     assert!(matches!(&err, CatalogError::NoSuchObject(m) if m.contains("was never dropped")), "{err:?}");

@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use strata_catalog::{import::Applied, Catalog};
 use strata_core::{
-    model::{param, Actor, Database, Partition, Table},
+    model::{param, Actor, Database, HistoryOp, Partition, Table},
     model::{ColumnStatistics, ColumnStats, Function},
     CatalogError,
 };
@@ -547,9 +547,8 @@ impl Endpoint for CatalogEndpoint {
         let mut last: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
         for row in history {
             if let Some(name) = row.partition_name {
-                let imported = row.operation == strata_core::model::history_op::IMPORT
-                    || (row.actor == self.actor.user
-                        && row.operation == strata_core::model::history_op::DROP_PARTITION);
+                let imported = row.operation == HistoryOp::Import
+                    || (row.actor == self.actor.user && row.operation == HistoryOp::DropPartition);
                 last.insert(name, imported);
             }
         }

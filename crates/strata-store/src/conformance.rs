@@ -20,7 +20,7 @@ use strata_core::{
     error::msg,
     lock::{LockLevel, LockState, LockTarget, LockType},
     model::{
-        history_op, param, table_type, Database, FieldSchema, HistoryEntry, LockRequest, Order, Params, PrincipalType,
+        param, table_type, Database, FieldSchema, HistoryEntry, HistoryOp, LockRequest, Order, Params, PrincipalType,
         SerDeInfo, StorageDescriptor, Table,
     },
     time::{now_millis, EpochSeconds},
@@ -209,7 +209,7 @@ fn partitioned(db: &str, name: &str) -> Table {
     Table { partition_keys: vec![column("ds", "string")], ..table(db, name) }
 }
 
-fn entry(op: &str, db: &str, table: &str, at_millis: i64) -> HistoryEntry {
+fn entry(op: HistoryOp, db: &str, table: &str, at_millis: i64) -> HistoryEntry {
     HistoryEntry {
         id: 0,
         operation: op.into(),
@@ -364,7 +364,7 @@ pub async fn case_drop_database(store: TestStore) {
     assert!(store.drop_database("d3", false, &[]).await.unwrap().is_empty());
     assert_eq!(store.get_database("d3").await.unwrap(), None);
 
-    let drop_entry = entry(history_op::DROP_DATABASE, "d1", "", 500);
+    let drop_entry = entry(HistoryOp::DropDatabase, "d1", "", 500);
     let dropped = store.drop_database("d1", true, std::slice::from_ref(&drop_entry)).await.unwrap();
     assert_eq!(dropped, before, "cascade returns the dropped tables, by name");
     assert_eq!(dropped.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["t1", "t2"]);
@@ -512,7 +512,7 @@ pub async fn case_drop_table(store: TestStore) {
     for v in ["a", "b"] {
         store.insert_partition("db", "t", &strings(&[v]), &format!("file:///p/{v}")).await.unwrap();
     }
-    let dropped = entry(history_op::DROP_TABLE, "db", "t", 42);
+    let dropped = entry(HistoryOp::DropTable, "db", "t", 42);
     store.drop_table("db", "t", std::slice::from_ref(&dropped)).await.unwrap();
     assert_eq!(store.get_table("db", "t").await.unwrap(), None);
     assert!(store.get_table("db", "keep").await.unwrap().is_some());
@@ -593,7 +593,7 @@ pub async fn case_alter_table_cas(store: TestStore) {
 
     let mut v3 = t.clone();
     v3.parameters.insert("metadata_location".into(), "s3://m/v3.json".into());
-    let attempt = entry(history_op::ALTER_TABLE, "db", "ice", 7);
+    let attempt = entry(HistoryOp::AlterTable, "db", "ice", 7);
     assert_err(
         store.alter_table("db", "ice", &v3, &cas("s3://m/v1.json", vec![attempt])).await,
         CatalogError::Meta(msg::cas_mismatch("metadata_location", Some("s3://m/v2.json"), "s3://m/v1.json")),
@@ -651,7 +651,7 @@ pub async fn case_rename_relocates_partitions(store: TestStore) {
     let clash = Table { name: "taken".into(), ..events.clone() };
     let relocate = AlterTableOptions {
         relocate_partitions: Some((format!("{old_dir}/"), new_dir.to_string())),
-        history: vec![entry(history_op::ALTER_TABLE, "db", "events2", 1_000)],
+        history: vec![entry(HistoryOp::AlterTable, "db", "events2", 1_000)],
         ..AlterTableOptions::default()
     };
     assert!(store.alter_table("db", "events", &clash, &relocate).await.is_err());
@@ -675,7 +675,7 @@ pub async fn case_rename_relocates_partitions(store: TestStore) {
     let history: Vec<_> = store.history("db", "events2", None).await.unwrap().into_iter().map(without_id).collect();
     let template = &relocate.history[0];
     let moved = |v: &str| HistoryEntry {
-        operation: history_op::ALTER_PARTITION.into(),
+        operation: HistoryOp::AlterPartition,
         partition_name: Some(format!("ds={v}")),
         partition_values: Some(strings(&[v])),
         batch_id: None,
@@ -703,24 +703,24 @@ pub async fn case_rename_relocates_partitions(store: TestStore) {
 
 /// Append and read back: order, `since`, isolation per table, atomicity, append-only.
 pub async fn case_history(store: TestStore) {
-    let e300 = entry(history_op::TRUNCATE_TABLE, "db", "t", 300);
-    let e100 = entry(history_op::CREATE_TABLE, "db", "t", 100);
+    let e300 = entry(HistoryOp::TruncateTable, "db", "t", 300);
+    let e100 = entry(HistoryOp::CreateTable, "db", "t", 100);
     let e200 = HistoryEntry {
-        operation: history_op::ADD_PARTITION.into(),
+        operation: HistoryOp::AddPartition,
         partition_name: Some("ds=2024-01-01/hr=a%2Fb".into()),
         partition_values: Some(strings(&["2024-01-01", "a/b"])),
         batch_id: Some("batch-0001".into()),
         previous_location: None,
-        ..entry("", "db", "t", 200)
+        ..entry(HistoryOp::AddPartition, "db", "t", 200)
     };
-    let other = entry(history_op::CREATE_TABLE, "db", "other", 150);
+    let other = entry(HistoryOp::CreateTable, "db", "other", 150);
     // Every character a location or name may carry survives the trip (PostgreSQL appends with
     // COPY's text format, which escapes some of them).
     let odd = HistoryEntry {
         previous_location: Some("file:///tab\there/new\nline/back\\slash/cr\r/\\N/é".into()),
         new_location: Some("s3://b/\\N".into()),
         actor: "\\N".into(),
-        ..entry(history_op::ALTER_TABLE, "db", "odd", 150)
+        ..entry(HistoryOp::AlterTable, "db", "odd", 150)
     };
     store.append_history(&[e300.clone(), e100.clone()]).await.unwrap();
     store.append_history(&[e200.clone(), other.clone(), odd.clone()]).await.unwrap();
@@ -750,10 +750,10 @@ pub async fn case_history(store: TestStore) {
 
     // Rows go in with the change they record, or not at all.
     store.create_database(&database("db")).await.unwrap();
-    let created = entry(history_op::CREATE_TABLE, "db", "fresh", 400);
+    let created = entry(HistoryOp::CreateTable, "db", "fresh", 400);
     store.create_table(&table("db", "fresh"), std::slice::from_ref(&created)).await.unwrap();
     assert!(store
-        .create_table(&table("db", "fresh"), &[entry(history_op::CREATE_TABLE, "db", "fresh", 401)])
+        .create_table(&table("db", "fresh"), &[entry(HistoryOp::CreateTable, "db", "fresh", 401)])
         .await
         .is_err());
     let fresh: Vec<_> = store.history("db", "fresh", None).await.unwrap().into_iter().map(without_id).collect();
@@ -933,7 +933,7 @@ pub async fn case_concurrent_cas(store: TestStore) {
                 new.parameters.insert("log".into(), log);
                 let options = AlterTableOptions {
                     expected_param: Some(("version".into(), round.to_string())),
-                    history: vec![entry(history_op::ALTER_TABLE, "db", "ice", i64::try_from(round).unwrap())],
+                    history: vec![entry(HistoryOp::AlterTable, "db", "ice", i64::try_from(round).unwrap())],
                     ..AlterTableOptions::default()
                 };
                 match store.alter_table("db", "ice", &new, &options).await {

@@ -171,7 +171,7 @@ async fn insert_history(conn: &mut PgConnection, entries: &[HistoryEntry]) -> Re
              location_keys) \
              VALUES (nextval('history_entry_blocks'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&first.operation)
+        .bind(first.operation.as_str())
         .bind(&first.db_name)
         .bind(&first.table_name)
         .bind(&first.actor)
@@ -773,8 +773,9 @@ mod tests {
 
     #[test]
     fn history_is_grouped_into_changes_in_order() {
-        let entry = |op: &str, table: &str, at: i64, part: &str| HistoryEntry {
-            operation: op.into(),
+        use strata_core::model::HistoryOp;
+        let entry = |op: HistoryOp, table: &str, at: i64, part: &str| HistoryEntry {
+            operation: op,
             db_name: "db".into(),
             table_name: table.into(),
             partition_name: Some(part.into()),
@@ -783,13 +784,13 @@ mod tests {
             ..HistoryEntry::default()
         };
         let entries = vec![
-            entry("alter", "t", 1, "a"),
-            entry("alter", "t", 1, "b"),
-            entry("alter", "t", 1, "c"),
-            entry("drop", "t", 1, "d"),
-            entry("alter", "t", 1, "e"),
-            entry("alter", "u", 1, "f"),
-            entry("alter", "u", 2, "g"),
+            entry(HistoryOp::AlterPartition, "t", 1, "a"),
+            entry(HistoryOp::AlterPartition, "t", 1, "b"),
+            entry(HistoryOp::AlterPartition, "t", 1, "c"),
+            entry(HistoryOp::DropPartition, "t", 1, "d"),
+            entry(HistoryOp::AlterPartition, "t", 1, "e"),
+            entry(HistoryOp::AlterPartition, "u", 1, "f"),
+            entry(HistoryOp::AlterPartition, "u", 2, "g"),
         ];
         let names = |max| {
             history_changes(&entries, max)
@@ -802,9 +803,9 @@ mod tests {
         assert_eq!(names(2), ["ab", "c", "d", "e", "f", "g"]);
         assert_eq!(names(0), ["a", "b", "c", "d", "e", "f", "g"]);
         assert_eq!(history_changes(&[], 10).count(), 0);
-        let mut other_request = entry("alter", "t", 1, "b");
+        let mut other_request = entry(HistoryOp::AlterPartition, "t", 1, "b");
         other_request.request_id = "r2".into();
-        let split = [entry("alter", "t", 1, "a"), other_request];
+        let split = [entry(HistoryOp::AlterPartition, "t", 1, "a"), other_request];
         assert_eq!(history_changes(&split, 10).count(), 2);
     }
 }

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use strata_core::{
     lock::{LockLevel, LockState, LockTarget, LockType},
     model::{
-        Database, FieldSchema, HistoryEntry, LockInfo, Params, Partition, PrincipalType, StorageDescriptor, Table,
-        TableSummary,
+        Database, FieldSchema, HistoryEntry, HistoryOp, LockInfo, Params, Partition, PrincipalType, StorageDescriptor,
+        Table, TableSummary,
     },
     time::EpochSeconds,
-    Result,
+    CatalogError, Result,
 };
 
 use crate::errors::internal;
@@ -278,7 +278,7 @@ impl HistoryRow {
         };
         Ok(HistoryEntry {
             id: self.id,
-            operation: self.operation,
+            operation: history_op(&self.operation)?,
             db_name: self.db_name,
             table_name: self.table_name,
             partition_name: self.partition_name,
@@ -411,4 +411,9 @@ mod tests {
         assert_eq!(shape_hash("").len(), 64);
         assert_eq!(shape_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
+}
+
+/// A stored history operation name as its kind; an unknown name is a corrupt row.
+pub(crate) fn history_op(name: &str) -> Result<HistoryOp> {
+    HistoryOp::parse(name).ok_or_else(|| CatalogError::Meta(format!("unknown history operation '{name}' in the store")))
 }

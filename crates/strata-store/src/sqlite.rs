@@ -147,7 +147,7 @@ async fn insert_history(conn: &mut SqliteConnection, entries: &[HistoryEntry]) -
         let mut args = SqliteArguments::default();
         for e in chunk {
             let values = e.partition_values.as_ref().map(to_json).transpose()?;
-            add(&mut args, e.operation.clone())?;
+            add(&mut args, e.operation.as_str())?;
             add(&mut args, e.db_name.clone())?;
             add(&mut args, e.table_name.clone())?;
             add(&mut args, e.partition_name.clone())?;

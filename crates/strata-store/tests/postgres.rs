@@ -217,7 +217,7 @@ async fn history_survives_the_move_to_changes() {
         let history = store.history("db", "t", None).await.unwrap();
         let read: Vec<_> = history
             .iter()
-            .map(|h| (h.id, h.operation.clone(), h.partition_name.clone(), h.new_location.clone()))
+            .map(|h| (h.id, h.operation.as_str().to_string(), h.partition_name.clone(), h.new_location.clone()))
             .collect();
         // Migration 0011 stores every location in its canonical form (no trailing `/`).
         let old: Vec<_> = old
@@ -243,7 +243,7 @@ async fn history_survives_the_move_to_changes() {
 
         // New entries come after every moved one, in their own order.
         let entry = |part: &str| HistoryEntry {
-            operation: "alter".into(),
+            operation: strata_core::model::HistoryOp::AlterPartition,
             db_name: "db".into(),
             table_name: "t".into(),
             partition_name: Some(part.into()),

@@ -216,7 +216,7 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
                 out.add_row([
                     h.id.to_string(),
                     utc(h.at_millis),
-                    h.operation.clone(),
+                    h.operation.to_string(),
                     h.partition_name.clone().unwrap_or_default(),
                     h.batch_id.clone().unwrap_or_default(),
                     h.previous_location.clone().unwrap_or_default(),

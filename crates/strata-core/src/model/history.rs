@@ -13,42 +13,102 @@ pub struct Actor {
     pub request_id: String,
 }
 
-/// Kinds of location change kept in the history.
-pub mod history_op {
+/// Kinds of location change kept in the history. Stored, logged and shown as [`Self::as_str`]
+/// (`create_table`, `add`, `alter`, `drop`, ...), the names the audit SQL of docs/audit.md uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryOp {
     /// A table was created.
-    pub const CREATE_TABLE: &str = "create_table";
+    #[default]
+    CreateTable,
     /// A table was dropped (data moved to the retained area).
-    pub const DROP_TABLE: &str = "drop_table";
+    DropTable,
     /// A table was truncated (data moved to the retained area).
-    pub const TRUNCATE_TABLE: &str = "truncate_table";
+    TruncateTable,
     /// A table was renamed or its location changed.
-    pub const ALTER_TABLE: &str = "alter_table";
+    AlterTable,
     /// A database was dropped (its directory moved to the retained area).
-    pub const DROP_DATABASE: &str = "drop_database";
+    DropDatabase,
     /// A partition was added.
-    pub const ADD_PARTITION: &str = "add";
+    #[serde(rename = "add")]
+    AddPartition,
     /// A partition's location changed.
-    pub const ALTER_PARTITION: &str = "alter";
+    #[serde(rename = "alter")]
+    AlterPartition,
     /// A partition was dropped.
-    pub const DROP_PARTITION: &str = "drop";
+    #[serde(rename = "drop")]
+    DropPartition,
     /// A partition was put back to an earlier location, or restored, by `strata rollback`.
-    pub const ROLLBACK: &str = "rollback";
+    Rollback,
     /// A partition added after the time a table was rolled back to was dropped (data retained).
-    pub const ROLLBACK_DROP: &str = "rollback_drop";
+    RollbackDrop,
     /// A dropped partition or table was restored from the retained area (`strata undrop`).
-    pub const UNDROP: &str = "undrop";
+    Undrop,
     /// A batch written outside the engines was swapped in (`strata batch commit`).
-    pub const BATCH_COMMIT: &str = "batch_commit";
+    BatchCommit,
     /// Data no longer needed was deleted by `strata gc --apply` (`previous_location`).
-    pub const GC: &str = "gc";
+    Gc,
     /// Copied in by `strata import` from another metastore (`new_location`: where the data
     /// already was; nothing on storage is touched). A partition's history starts here.
-    pub const IMPORT: &str = "import";
+    Import,
+}
+
+impl HistoryOp {
+    /// Every kind, in declaration order.
+    pub const ALL: [Self; 14] = [
+        Self::CreateTable,
+        Self::DropTable,
+        Self::TruncateTable,
+        Self::AlterTable,
+        Self::DropDatabase,
+        Self::AddPartition,
+        Self::AlterPartition,
+        Self::DropPartition,
+        Self::Rollback,
+        Self::RollbackDrop,
+        Self::Undrop,
+        Self::BatchCommit,
+        Self::Gc,
+        Self::Import,
+    ];
+
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CreateTable => "create_table",
+            Self::DropTable => "drop_table",
+            Self::TruncateTable => "truncate_table",
+            Self::AlterTable => "alter_table",
+            Self::DropDatabase => "drop_database",
+            Self::AddPartition => "add",
+            Self::AlterPartition => "alter",
+            Self::DropPartition => "drop",
+            Self::Rollback => "rollback",
+            Self::RollbackDrop => "rollback_drop",
+            Self::Undrop => "undrop",
+            Self::BatchCommit => "batch_commit",
+            Self::Gc => "gc",
+            Self::Import => "import",
+        }
+    }
+
+    /// The kind a stored name names, if any.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.as_str() == name)
+    }
 
     /// Whether a partition row of this kind leaves the partition dropped.
     #[must_use]
-    pub fn removes_partition(op: &str) -> bool {
-        op == DROP_PARTITION || op == ROLLBACK_DROP
+    pub const fn removes_partition(self) -> bool {
+        matches!(self, Self::DropPartition | Self::RollbackDrop)
+    }
+}
+
+impl std::fmt::Display for HistoryOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -57,8 +117,8 @@ pub mod history_op {
 pub struct HistoryEntry {
     /// Store-assigned sequence number (0 before it is stored).
     pub id: i64,
-    /// What happened (see [`history_op`]).
-    pub operation: String,
+    /// What happened.
+    pub operation: HistoryOp,
     /// Database.
     pub db_name: String,
     /// Table.
@@ -81,4 +141,20 @@ pub struct HistoryEntry {
     pub request_id: String,
     /// When, in milliseconds since the epoch.
     pub at_millis: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_round_trip_and_match_serde() {
+        for op in HistoryOp::ALL {
+            assert_eq!(HistoryOp::parse(op.as_str()), Some(op));
+            assert_eq!(serde_json::to_string(&op).unwrap(), format!("\"{}\"", op.as_str()));
+        }
+        assert_eq!(HistoryOp::parse("nonsense"), None);
+        assert!(HistoryOp::DropPartition.removes_partition() && HistoryOp::RollbackDrop.removes_partition());
+        assert!(!HistoryOp::Undrop.removes_partition());
+    }
 }

@@ -58,7 +58,7 @@ pub struct AlterTableOptions {
     /// location that starts with `.0` to start with `.1` instead. Matched on path boundaries:
     /// trailing slashes of both are ignored, and a location moves when it equals `.0` or starts
     /// with `.0` followed by `/` (so `…/t1` does not move `…/t10/…`).
-    /// When `history` is not empty, the store also appends one `history_op::ALTER_PARTITION`
+    /// When `history` is not empty, the store also appends one `HistoryOp::AlterPartition`
     /// row per moved partition (new db/table names, partition name and values, previous and
     /// new location), copying actor, client address, request id and time from `history[0]`.
     pub relocate_partitions: Option<(String, String)>,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use strata_core::{
     error::msg,
     filter::{self, CompareOp, Expr, KeyType, Literal, Value},
-    model::{history_op, HistoryEntry, Params, Partition, StorageDescriptor, Table},
+    model::{HistoryEntry, HistoryOp, Params, Partition, StorageDescriptor, Table},
     partname::{self, DEFAULT_PARTITION_NAME},
     time::EpochSeconds,
     CatalogError,
@@ -47,7 +47,7 @@ fn partition(t: &Table, values: &[&str]) -> (String, Partition) {
     (name, part)
 }
 
-fn history_of(op: &str, (name, p): &(String, Partition), at_millis: i64) -> HistoryEntry {
+fn history_of(op: HistoryOp, (name, p): &(String, Partition), at_millis: i64) -> HistoryEntry {
     HistoryEntry {
         id: 0,
         operation: op.into(),
@@ -93,7 +93,7 @@ pub async fn case_partitions_add_and_get(store: TestStore) {
 
     let p1 = partition(&t, &["2024-01-01", "1"]);
     let p2 = partition(&t, &["2024-01-01", "10"]);
-    let h = vec![history_of(history_op::ADD_PARTITION, &p1, 10), history_of(history_op::ADD_PARTITION, &p2, 11)];
+    let h = vec![history_of(HistoryOp::AddPartition, &p1, 10), history_of(HistoryOp::AddPartition, &p2, 11)];
     let added = store.add_partitions("db", "t", &[p2.clone(), p1.clone()], false, &h).await.unwrap();
     assert_eq!(added, vec![0, 1], "the positions of the added partitions, in input order");
     assert_eq!(store.storage_descriptor_count().await.unwrap(), base_sd, "partitions share the table's descriptor");
@@ -125,7 +125,7 @@ pub async fn case_partitions_add_and_get(store: TestStore) {
 
     // An existing name fails the whole call: nothing of it is written.
     let p6 = partition(&t, &["2024-01-05", "1"]);
-    let h6 = vec![history_of(history_op::ADD_PARTITION, &p6, 20), history_of(history_op::ADD_PARTITION, &p1, 21)];
+    let h6 = vec![history_of(HistoryOp::AddPartition, &p6, 20), history_of(HistoryOp::AddPartition, &p1, 21)];
     assert_err(
         store.add_partitions("db", "t", &[p6.clone(), p1.clone()], false, &h6).await,
         CatalogError::AlreadyExists(format!("Partition already exists: {}", p1.0)),
@@ -341,9 +341,9 @@ pub async fn case_partitions_alter(store: TestStore) {
     // No location given: the stored one stays.
     new_a.1.sd.location = None;
     let moved = HistoryEntry {
-        operation: history_op::ALTER_PARTITION.into(),
+        operation: HistoryOp::AlterPartition,
         previous_location: parts[2].1.sd.location.clone(),
-        ..history_of(history_op::ALTER_PARTITION, &new_c, 30)
+        ..history_of(HistoryOp::AlterPartition, &new_c, 30)
     };
     let previous =
         store.alter_partitions("db", "t", &[new_c.clone(), new_a.clone()], vec![moved.clone()], false).await.unwrap();
@@ -369,7 +369,15 @@ pub async fn case_partitions_alter(store: TestStore) {
     let mut new_b = parts[1].clone();
     new_b.1.sd.location = Some("s3://b".into());
     assert_err(
-        store.alter_partitions("db", "t", &[new_b, ghost.clone()], vec![history_of("alter", &ghost, 40)], false).await,
+        store
+            .alter_partitions(
+                "db",
+                "t",
+                &[new_b, ghost.clone()],
+                vec![history_of(HistoryOp::AlterPartition, &ghost, 40)],
+                false,
+            )
+            .await,
         CatalogError::NoSuchObject(format!("partition {} of db.t does not exist", ghost.0)),
     );
     assert_eq!(store.get_partition("db", "t", &parts[1].0).await.unwrap(), Some(parts[1].1.clone()));
@@ -388,7 +396,7 @@ pub async fn case_partitions_rename(store: TestStore) {
 
     let mut c = partition(&t, &["2024-02-01", "30"]);
     c.1.sd.location = a.1.sd.location.clone();
-    let h = history_of(history_op::ALTER_PARTITION, &c, 50);
+    let h = history_of(HistoryOp::AlterPartition, &c, 50);
     store.rename_partition("db", "t", &a.0, &c.0, &c.1, std::slice::from_ref(&h)).await.unwrap();
     assert_eq!(store.get_partition("db", "t", &a.0).await.unwrap(), None);
     assert_eq!(store.get_partition("db", "t", &c.0).await.unwrap(), Some(c.1.clone()));
@@ -437,10 +445,8 @@ pub async fn case_partitions_drop(store: TestStore) {
     );
     assert_eq!(store.partition_row_count().await.unwrap(), (3, 6));
 
-    let h = vec![
-        history_of(history_op::DROP_PARTITION, &parts[2], 60),
-        history_of(history_op::DROP_PARTITION, &parts[0], 61),
-    ];
+    let h =
+        vec![history_of(HistoryOp::DropPartition, &parts[2], 60), history_of(HistoryOp::DropPartition, &parts[0], 61)];
     let dropped = store
         .drop_partitions("db", "t", &[parts[2].0.clone(), parts[0].0.clone(), parts[2].0.clone()], &h)
         .await
@@ -895,7 +901,7 @@ pub async fn partition_timings(store: TestStore) {
                 partition(&t, &[&day, &(i % 24).to_string(), &format!("r{}", i % 7)])
             })
             .collect();
-        let history: Vec<_> = parts.iter().map(|p| history_of(history_op::ADD_PARTITION, p, 1)).collect();
+        let history: Vec<_> = parts.iter().map(|p| history_of(HistoryOp::AddPartition, p, 1)).collect();
         let started = Instant::now();
         let added = store.add_partitions("db", &name, &parts, false, &history).await.unwrap();
         let add = started.elapsed();
@@ -934,7 +940,7 @@ pub async fn case_partitions_swap_history(store: TestStore) {
     store.create_table(&t, &[]).await.unwrap();
     let a = partition(&t, &["a"]);
     let b = partition(&t, &["b"]);
-    let adds = vec![history_of(history_op::ADD_PARTITION, &a, 1), history_of(history_op::ADD_PARTITION, &b, 2)];
+    let adds = vec![history_of(HistoryOp::AddPartition, &a, 1), history_of(HistoryOp::AddPartition, &b, 2)];
     store.add_partitions("db", "t", &[a.clone(), b.clone()], false, &adds).await.unwrap();
     let at = |p: &(String, Partition), loc: &str| {
         let mut p = p.clone();
@@ -943,9 +949,16 @@ pub async fn case_partitions_swap_history(store: TestStore) {
     };
     // The caller's previous location is ignored; an unchanged partition gets no row.
     let a1 = at(&a, "file:///w/t/ds=a/1");
-    let stale = HistoryEntry { previous_location: Some("stale".into()), ..history_of("alter", &a1, 3) };
+    let stale =
+        HistoryEntry { previous_location: Some("stale".into()), ..history_of(HistoryOp::AlterPartition, &a1, 3) };
     store
-        .alter_partitions("db", "t", &[a1.clone(), b.clone()], vec![stale, history_of("alter", &b, 3)], true)
+        .alter_partitions(
+            "db",
+            "t",
+            &[a1.clone(), b.clone()],
+            vec![stale, history_of(HistoryOp::AlterPartition, &b, 3)],
+            true,
+        )
         .await
         .unwrap();
     // A name given twice chains.
@@ -956,7 +969,7 @@ pub async fn case_partitions_swap_history(store: TestStore) {
             "db",
             "t",
             &[a2.clone(), a3.clone()],
-            vec![history_of("alter", &a2, 4), history_of("alter", &a3, 4)],
+            vec![history_of(HistoryOp::AlterPartition, &a2, 4), history_of(HistoryOp::AlterPartition, &a3, 4)],
             true,
         )
         .await
@@ -984,7 +997,13 @@ pub async fn case_partitions_swap_history(store: TestStore) {
     {
         let moved = at(&a, target);
         let err = store
-            .alter_partitions("db", "t", std::slice::from_ref(&moved), vec![history_of("alter", &moved, 5)], true)
+            .alter_partitions(
+                "db",
+                "t",
+                std::slice::from_ref(&moved),
+                vec![history_of(HistoryOp::AlterPartition, &moved, 5)],
+                true,
+            )
             .await;
         match err {
             Err(CatalogError::InvalidOperation(m)) => assert!(m.contains(why) && m.contains("strata rollback"), "{m}"),
@@ -996,7 +1015,13 @@ pub async fn case_partitions_swap_history(store: TestStore) {
     // Without the check (the `track` mode, or a rollback) the same swap is allowed and recorded.
     let back = at(&a, "file:///w/t/ds=a/1/");
     store
-        .alter_partitions("db", "t", std::slice::from_ref(&back), vec![history_of("rollback", &back, 6)], false)
+        .alter_partitions(
+            "db",
+            "t",
+            std::slice::from_ref(&back),
+            vec![history_of(HistoryOp::Rollback, &back, 6)],
+            false,
+        )
         .await
         .unwrap();
     let last = history_of_table(&store, "db", "t").await.pop().unwrap();
@@ -1011,7 +1036,7 @@ pub async fn case_concurrent_swaps(store: TestStore) {
     store.create_table(&t, &[]).await.unwrap();
     let p = partition(&t, &["x"]);
     store
-        .add_partitions("db", "t", std::slice::from_ref(&p), false, &[history_of(history_op::ADD_PARTITION, &p, 1)])
+        .add_partitions("db", "t", std::slice::from_ref(&p), false, &[history_of(HistoryOp::AddPartition, &p, 1)])
         .await
         .unwrap();
     let mut tasks = Vec::new();
@@ -1020,7 +1045,7 @@ pub async fn case_concurrent_swaps(store: TestStore) {
         let mut moved = p.clone();
         moved.1.sd.location = Some(format!("file:///w/t/ds=x/{i:02}"));
         tasks.push(tokio::spawn(async move {
-            let h = history_of(history_op::ALTER_PARTITION, &moved, 10 + i);
+            let h = history_of(HistoryOp::AlterPartition, &moved, 10 + i);
             store.alter_partitions("db", "t", &[moved], vec![h], true).await
         }));
     }
@@ -1079,7 +1104,7 @@ pub async fn case_exchange_partitions(store: TestStore) {
     assert_eq!(store.get_partitions_by_names("db", "src", &[a.0.clone(), b.0.clone()]).await.unwrap().len(), 2);
     assert_eq!(store.get_partition("db", "dst", &a.0).await.unwrap(), None);
     // a alone moves, with its history rows.
-    let h = history_of(history_op::ADD_PARTITION, &moved(&a), 7);
+    let h = history_of(HistoryOp::AddPartition, &moved(&a), 7);
     let added =
         store.exchange_partitions(("db", "src"), ("db", "dst"), &[moved(&a)], std::slice::from_ref(&h)).await.unwrap();
     assert_eq!(added, vec![moved(&a).1]);

@@ -8,7 +8,8 @@ use strata_core::{
     error::msg,
     model::{
         function_msg, resource_type, stats_msg, BinaryStats, BooleanStats, ColumnStats, ColumnStatsData, DecimalValue,
-        Function, NotificationEvent, RangeStats, ResourceUri, StringStats, FUNCTION_TYPE_JAVA, MESSAGE_FORMAT,
+        Function, HistoryOp, NotificationEvent, RangeStats, ResourceUri, StringStats, FUNCTION_TYPE_JAVA,
+        MESSAGE_FORMAT,
     },
     model::{table_type, Database, FieldSchema, HistoryEntry, Partition, PrincipalType, StorageDescriptor, Table},
     time::EpochSeconds,
@@ -487,7 +488,7 @@ pub async fn case_storage_moves(store: TestStore) {
 
     assert!(!store.history_records_move(&moves[0].0, &moves[0].1).await.unwrap());
     let row = HistoryEntry {
-        operation: "drop_partition".into(),
+        operation: HistoryOp::DropPartition,
         db_name: "db".into(),
         table_name: "t".into(),
         partition_name: Some("p=0".into()),
@@ -611,9 +612,9 @@ pub async fn case_browse(store: TestStore) {
     assert!(store.partition_page("b", "missing", None, 10).await.unwrap().is_empty());
     assert_eq!(store.partition_count("b", "missing").await.unwrap(), 0);
 
-    let row = |op: &str, request: &str, part: Option<&str>, batch: Option<&str>, at: i64| HistoryEntry {
+    let row = |op: HistoryOp, request: &str, part: Option<&str>, batch: Option<&str>, at: i64| HistoryEntry {
         id: 0,
-        operation: op.into(),
+        operation: op,
         db_name: "b".into(),
         table_name: "t".into(),
         partition_name: part.map(Into::into),
@@ -626,22 +627,28 @@ pub async fn case_browse(store: TestStore) {
         request_id: request.into(),
         at_millis: at,
     };
-    store.append_history(&[row("create_table", "r0", None, None, 1_000)]).await.unwrap();
+    store.append_history(&[row(HistoryOp::CreateTable, "r0", None, None, 1_000)]).await.unwrap();
     store
         .append_history(&[
-            row("add_partition", "r1", Some("ds=d00"), Some("20240101000000"), 2_000),
-            row("add_partition", "r1", Some("ds=d01"), Some("20240101000000"), 2_000),
+            row(HistoryOp::AddPartition, "r1", Some("ds=d00"), Some("20240101000000"), 2_000),
+            row(HistoryOp::AddPartition, "r1", Some("ds=d01"), Some("20240101000000"), 2_000),
         ])
         .await
         .unwrap();
-    store.append_history(&[row("alter_partition", "r2", Some("ds=d00"), Some("20240102000000"), 3_000)]).await.unwrap();
-    store.append_history(&[row("alter_partition", "r3", Some("ds=d00"), Some("20240103000000"), 4_000)]).await.unwrap();
+    store
+        .append_history(&[row(HistoryOp::AlterPartition, "r2", Some("ds=d00"), Some("20240102000000"), 3_000)])
+        .await
+        .unwrap();
+    store
+        .append_history(&[row(HistoryOp::AlterPartition, "r3", Some("ds=d00"), Some("20240103000000"), 4_000)])
+        .await
+        .unwrap();
 
     let batches = store.batch_summaries("b", "t", 10).await.unwrap();
     let requests: Vec<&str> = batches.iter().map(|b| b.request_id.as_str()).collect();
     assert_eq!(requests, ["r3", "r2", "r1"], "newest first, table-level rows left out");
     let r1 = &batches[2];
-    assert_eq!((r1.partitions, r1.first_millis, r1.operation.as_str()), (2, 2_000, "add_partition"));
+    assert_eq!((r1.partitions, r1.first_millis, r1.operation.as_str()), (2, 2_000, "add"));
     assert_eq!((r1.min_partition.as_deref(), r1.max_partition.as_deref()), (Some("ds=d00"), Some("ds=d01")));
     assert_eq!((r1.min_batch.as_deref(), r1.actor.as_str()), (Some("20240101000000"), "user-r1"));
     assert_eq!(store.batch_summaries("b", "t", 2).await.unwrap().len(), 2);

@@ -54,7 +54,7 @@ macro_rules! tables {
         mod tables {
             use strata_core::{
                 error::msg,
-                model::{HistoryEntry, Params, Partition, Table, TableSummary},
+                model::{HistoryOp, HistoryEntry, Params, Partition, Table, TableSummary},
                 CatalogError, Result,
             };
 
@@ -328,7 +328,7 @@ macro_rules! tables {
                             .bind(table_id)
                             .bind(&old)
                             .bind(&new_prefix)
-                            .bind(strata_core::model::history_op::ALTER_PARTITION)
+                            .bind(HistoryOp::AlterPartition.as_str())
                             .bind(&new.db_name)
                             .bind(&new.name)
                             .bind(&template.actor)
