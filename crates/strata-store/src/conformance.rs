@@ -212,7 +212,7 @@ fn partitioned(db: &str, name: &str) -> Table {
 fn entry(op: HistoryOp, db: &str, table: &str, at_millis: i64) -> HistoryEntry {
     HistoryEntry {
         id: 0,
-        operation: op.into(),
+        operation: op,
         db_name: db.into(),
         table_name: table.into(),
         partition_name: None,

@@ -402,6 +402,11 @@ impl PartRow {
     }
 }
 
+/// A stored history operation name as its kind; an unknown name is a corrupt row.
+pub(crate) fn history_op(name: &str) -> Result<HistoryOp> {
+    HistoryOp::parse(name).ok_or_else(|| CatalogError::Meta(format!("unknown history operation '{name}' in the store")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,9 +416,4 @@ mod tests {
         assert_eq!(shape_hash("").len(), 64);
         assert_eq!(shape_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
-}
-
-/// A stored history operation name as its kind; an unknown name is a corrupt row.
-pub(crate) fn history_op(name: &str) -> Result<HistoryOp> {
-    HistoryOp::parse(name).ok_or_else(|| CatalogError::Meta(format!("unknown history operation '{name}' in the store")))
 }

@@ -50,7 +50,7 @@ fn partition(t: &Table, values: &[&str]) -> (String, Partition) {
 fn history_of(op: HistoryOp, (name, p): &(String, Partition), at_millis: i64) -> HistoryEntry {
     HistoryEntry {
         id: 0,
-        operation: op.into(),
+        operation: op,
         db_name: p.db_name.clone(),
         table_name: p.table_name.clone(),
         partition_name: Some(name.clone()),
