@@ -173,9 +173,9 @@ async fn history_survives_the_move_to_changes() {
         type OldRow<'a> =
             (&'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str, i64);
         let rows: [OldRow<'_>; 4] = [
-            ("add_partition", "r1", Some("ds=a"), Some(r#"["a"]"#), None, Some("file:///w/t/ds=a/b1"), "ana", 10),
+            ("add", "r1", Some("ds=a"), Some(r#"["a"]"#), None, Some("file:///w/t/ds=a/b1"), "ana", 10),
             ("drop_table", "r2", None, None, Some("file:///w/t"), Some("file:///w/.retained/t"), "bob", 11),
-            ("add_partition", "r1", Some("ds=b"), Some(r#"["b"]"#), None, Some("file:///w/t/ds=b/b\t1/"), "ana", 10),
+            ("add", "r1", Some("ds=b"), Some(r#"["b"]"#), None, Some("file:///w/t/ds=b/b\t1/"), "ana", 10),
             (
                 "alter",
                 "r3",
