@@ -141,7 +141,7 @@ pub fn run(options: &Options) -> Result<Report, String> {
                     Ok(_) => {}
                     Err(e) => {
                         eprintln!("bench: {} failed on the baseline {uri}: {e}", w.name);
-                        baseline_error = Some(e.to_string());
+                        baseline_error = Some(e.clone());
                     }
                 }
             }

@@ -140,7 +140,7 @@ impl Catalog {
             Ok(Ok(None)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, location = %loc, "fast stats: could not list"),
             Err(_) => {
-                tracing::warn!(location = %loc, budget_ms = config.budget.as_millis(), "fast stats: listing ran out of time")
+                tracing::warn!(location = %loc, budget_ms = config.budget.as_millis(), "fast stats: listing ran out of time");
             }
         }
     }

@@ -292,11 +292,10 @@ impl Catalog {
                 Err(CatalogError::AlreadyExists(m)) => {
                     // HMS names the partition by its values.
                     let name = m.strip_prefix("Partition already exists: ").unwrap_or(&m);
-                    let values = prepared
-                        .iter()
-                        .find(|(n, _)| n == name)
-                        .map(|(_, p)| p.values.clone())
-                        .unwrap_or_else(|| partname::spec_from_name(name).into_iter().map(|(_, v)| v).collect());
+                    let values = prepared.iter().find(|(n, _)| n == name).map_or_else(
+                        || partname::spec_from_name(name).into_iter().map(|(_, v)| v).collect(),
+                        |(_, p)| p.values.clone(),
+                    );
                     return Err(CatalogError::AlreadyExists(format!(
                         "Partition already exists: {}",
                         describe_partition(&table, &values)

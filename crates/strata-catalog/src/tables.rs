@@ -34,9 +34,8 @@ impl Catalog {
         normalize_columns(&mut table);
         validate_columns(&table)?;
         strata_core::batch::validate_table_parameters(&table.parameters)?;
-        let db = match self.store.get_database(&table.db_name).await? {
-            Some(db) => db,
-            None => return Err(CatalogError::InvalidObject(msg::no_such_database(&table.db_name))),
+        let Some(db) = self.store.get_database(&table.db_name).await? else {
+            return Err(CatalogError::InvalidObject(msg::no_such_database(&table.db_name)));
         };
         table.coerce_table_type();
         let now = self.now_seconds();

@@ -324,7 +324,7 @@ impl Catalog {
         let t = self.get_table(db, table).await?;
         let changes = self.plan_table_rollback(db, table, at_millis).await?;
         for c in &changes {
-            if let (Some(from), "restore") | (Some(from), "swap") = (c.from.as_deref(), c.action) {
+            if let (Some(from), "restore" | "swap") = (c.from.as_deref(), c.action) {
                 let loc = if c.action == "swap" { c.to.as_deref().unwrap_or(from) } else { from };
                 self.verify_data(&t, &c.partition, loc).await?;
             }

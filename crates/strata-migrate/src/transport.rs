@@ -148,7 +148,7 @@ impl Write for Shared {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.with(|s| s.flush())
+        self.with(std::io::Write::flush)
     }
 }
 

@@ -76,8 +76,7 @@ impl Users {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_else(|e| unreachable!("argon2 with default parameters cannot fail: {e}"))
+            .map_or_else(|e| unreachable!("argon2 with default parameters cannot fail: {e}"), |h| h.to_string())
     }
 
     /// Whether the file names `name`.

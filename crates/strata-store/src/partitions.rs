@@ -887,7 +887,7 @@ fn sqlite_glob(tokens: &[Tok]) -> Option<(String, bool)> {
                 out.push_str("?*");
                 i += 1;
             }
-            (Tok::Any, Some(Tok::Quant(_))) | (Tok::Lit(_), Some(Tok::Quant(_))) | (Tok::Quant(_), _) => return None,
+            (Tok::Any | Tok::Lit(_), Some(Tok::Quant(_))) | (Tok::Quant(_), _) => return None,
             (Tok::Any, _) => out.push('?'),
             (Tok::Lit(c), _) => {
                 newline |= c == '\n';
@@ -984,7 +984,7 @@ mod tests {
     #[test]
     fn dropped_partitions_come_back_in_request_order_each_once() {
         let shapes = Shapes::from([(7, StorageDescriptor::default())]);
-        let names: Vec<String> = ["d=3", "d=1", "d=3", "d=2"].iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = ["d=3", "d=1", "d=3", "d=2"].iter().map(std::string::ToString::to_string).collect();
         let rows = vec![row(10, "d=1"), row(20, "d=2"), row(30, "d=3")];
         let (ids, parts) = dropped_in_request_order(rows, &names, "db", "t", &shapes).unwrap();
         assert_eq!(ids, vec![30, 10, 20]);

@@ -241,8 +241,8 @@ pub async fn run(settings: &Settings, command: Admin) -> AnyResult {
                     let Target::Time(at) = target else {
                         return Err(format!(
                             "a whole table rolls back to a time, not a batch id; give --partition to use batch {to}, \
-                             or a time such as {}",
-                            utc(target.millis()).replace(' ', "T") + "Z"
+                             or a time such as {}Z",
+                            utc(target.millis()).replace(' ', "T")
                         )
                         .into());
                     };

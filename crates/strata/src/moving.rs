@@ -276,7 +276,7 @@ pub async fn run(settings: &Settings, command: Moving) -> AnyResult {
                 match w.follow {
                     Follow::Log(id) => eprintln!("watching {from}: following its notification log from event {id}"),
                     Follow::Rediff => {
-                        eprintln!("watching {from}: it has no notification log; re-diffing every {interval}")
+                        eprintln!("watching {from}: it has no notification log; re-diffing every {interval}");
                     }
                 }
                 let json = selection.json;
