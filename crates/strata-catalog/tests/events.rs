@@ -4,37 +4,15 @@
 use strata_catalog::{events::InsertEvent, tables::AlterOptions};
 use strata_core::{
     model::{event_type, Function},
-    model::{Actor, Database, FieldSchema, Partition, Table},
+    model::{Actor, Database, Partition},
 };
 
 mod common;
 
-use common::Fixture;
+use common::{table, with_db, with_partitioned_table, Fixture};
 
 fn actor() -> Actor {
     Actor { user: "alice".into(), client_addr: "127.0.0.1:1".into(), request_id: "r1".into() }
-}
-
-fn col(name: &str, type_name: &str) -> FieldSchema {
-    FieldSchema { name: name.into(), type_name: type_name.into(), comment: None }
-}
-
-fn table(db: &str, name: &str) -> Table {
-    let mut t = Table { db_name: db.into(), name: name.into(), table_type: "MANAGED_TABLE".into(), ..Table::default() };
-    t.sd.cols = vec![col("id", "bigint"), col("name", "string")];
-    t
-}
-
-async fn with_db(f: &Fixture, name: &str) {
-    f.catalog.create_database(Database { name: name.into(), ..Database::default() }).await.unwrap();
-}
-
-/// Database `db` and in it table `p`, partitioned by `ds` (a string).
-async fn with_partitioned_table(f: &Fixture) {
-    with_db(f, "db").await;
-    let mut t = table("db", "p");
-    t.partition_keys = vec![col("ds", "string")];
-    f.catalog.create_table(&actor(), t).await.unwrap();
 }
 
 fn function(db: &str, name: &str) -> Function {

@@ -163,3 +163,28 @@ impl Drop for Fixture {
 pub fn actor() -> Actor {
     Actor { user: "alice".into(), client_addr: "127.0.0.1:1".into(), request_id: uuid::Uuid::new_v4().to_string() }
 }
+
+/// A column.
+pub fn col(name: &str, type_name: &str) -> FieldSchema {
+    FieldSchema { name: name.into(), type_name: type_name.into(), comment: None }
+}
+
+/// A managed table with two columns.
+pub fn table(db: &str, name: &str) -> Table {
+    let mut t = Table { db_name: db.into(), name: name.into(), table_type: "MANAGED_TABLE".into(), ..Table::default() };
+    t.sd.cols = vec![col("id", "bigint"), col("name", "string")];
+    t
+}
+
+/// Database `name`.
+pub async fn with_db(f: &Fixture, name: &str) {
+    f.catalog.create_database(Database { name: name.into(), ..Database::default() }).await.unwrap();
+}
+
+/// Database `db` and in it table `p`, partitioned by `ds` (a string).
+pub async fn with_partitioned_table(f: &Fixture) {
+    with_db(f, "db").await;
+    let mut t = table("db", "p");
+    t.partition_keys = vec![col("ds", "string")];
+    f.catalog.create_table(&actor(), t).await.unwrap();
+}
