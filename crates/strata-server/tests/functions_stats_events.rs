@@ -3,11 +3,10 @@
 
 mod common;
 
-use common::{Client, TestServer};
+use common::{double_obj, Client, TestServer};
 use strata_core::model::{self, FieldSchema};
 use strata_server::{convert, ServerConfig};
 use strata_thrift::{self as t, TThriftHiveMetastoreSyncClient};
-use thrift::OrderedFloat;
 
 /// The message of a declared exception of type `E`, panicking on anything else.
 #[track_caller]
@@ -115,21 +114,6 @@ fn long_obj(col: &str, low: i64, high: i64) -> t::ColumnStatisticsObj {
             num_nulls: 1,
             num_d_vs: 42,
             bit_vectors: Some(vec![0x48, 0x4c, 0x4c]),
-            histogram: None,
-        }),
-    }
-}
-
-fn double_obj(col: &str) -> t::ColumnStatisticsObj {
-    t::ColumnStatisticsObj {
-        col_name: col.into(),
-        col_type: "double".into(),
-        stats_data: t::ColumnStatisticsData::DoubleStats(t::DoubleColumnStatsData {
-            low_value: Some(OrderedFloat(0.5)),
-            high_value: Some(OrderedFloat(99.25)),
-            num_nulls: 0,
-            num_d_vs: 7,
-            bit_vectors: None,
             histogram: None,
         }),
     }

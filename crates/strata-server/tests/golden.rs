@@ -26,16 +26,13 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use common::TestServer;
+use common::{double_obj, TestServer};
 use strata_core::model::{self, FieldSchema};
 use strata_server::{convert, ServerConfig};
 use strata_thrift as t;
-use thrift::{
-    protocol::{
-        TBinaryInputProtocol, TBinaryOutputProtocol, TFieldIdentifier, TInputProtocol, TListIdentifier,
-        TMessageIdentifier, TMessageType, TOutputProtocol, TSerializable, TStructIdentifier, TType,
-    },
-    OrderedFloat,
+use thrift::protocol::{
+    TBinaryInputProtocol, TBinaryOutputProtocol, TFieldIdentifier, TInputProtocol, TListIdentifier, TMessageIdentifier,
+    TMessageType, TOutputProtocol, TSerializable, TStructIdentifier, TType,
 };
 
 /// One argument of a call: its field id and how to write its value.
@@ -703,21 +700,6 @@ fn long_obj(col: &str, low: i64, high: i64) -> t::ColumnStatisticsObj {
             high_value: Some(high),
             num_nulls: 1,
             num_d_vs: 10,
-            bit_vectors: None,
-            histogram: None,
-        }),
-    }
-}
-
-fn double_obj(col: &str) -> t::ColumnStatisticsObj {
-    t::ColumnStatisticsObj {
-        col_name: col.into(),
-        col_type: "double".into(),
-        stats_data: t::ColumnStatisticsData::DoubleStats(t::DoubleColumnStatsData {
-            low_value: Some(OrderedFloat(0.5)),
-            high_value: Some(OrderedFloat(99.25)),
-            num_nulls: 0,
-            num_d_vs: 7,
             bit_vectors: None,
             histogram: None,
         }),

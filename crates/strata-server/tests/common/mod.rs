@@ -121,3 +121,19 @@ pub fn client(stream: &TcpStream, framed: bool, compact: bool) -> Client {
     };
     ThriftHiveMetastoreSyncClient::new(input, output)
 }
+
+/// The statistics of a `double` column both the stats tests and the golden script send.
+pub fn double_obj(col: &str) -> strata_thrift::ColumnStatisticsObj {
+    strata_thrift::ColumnStatisticsObj {
+        col_name: col.into(),
+        col_type: "double".into(),
+        stats_data: strata_thrift::ColumnStatisticsData::DoubleStats(strata_thrift::DoubleColumnStatsData {
+            low_value: Some(thrift::OrderedFloat(0.5)),
+            high_value: Some(thrift::OrderedFloat(99.25)),
+            num_nulls: 0,
+            num_d_vs: 7,
+            bit_vectors: None,
+            histogram: None,
+        }),
+    }
+}
